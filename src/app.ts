@@ -1,0 +1,102 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import client from 'prom-client';
+import { authRoutes } from './auth/routes.js';
+import { KeysRepository } from './auth/repo.js';
+import { resolveAuthSecret } from './auth/secret.js';
+import { AuthService } from './auth/service.js';
+import { TokenCodec } from './auth/tokens.js';
+import type { Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import type { Db } from './db/schema.js';
+import { EventHub } from './events.js';
+import { answerWrongMethods, createHttpServer } from './http/server.js';
+import { opsRoutes } from './ops/routes.js';
+import { ThingAccess } from './things/access.js';
+import { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './things/repo.js';
+import { thingsRoutes } from './things/routes.js';
+import { ThingsService } from './things/service.js';
+import { createMailer } from './users/mailer.js';
+import { UsersRepository } from './users/repo.js';
+import { usersRoutes } from './users/routes.js';
+import { UsersService } from './users/service.js';
+import { TETHYS_VERSION } from './version.js';
+
+export interface Services {
+  db: Db;
+  events: EventHub;
+  auth: AuthService;
+  users: UsersService;
+  things: ThingsService;
+}
+
+export interface App {
+  http: FastifyInstance;
+  services: Services;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+let defaultMetrics = false;
+
+/** Builds the server from the services; nothing else. */
+export async function buildApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password'] });
+  if (!defaultMetrics) {
+    client.collectDefaultMetrics();
+    defaultMetrics = true;
+  }
+  const db = await openDatabase({ url: config.db.url, dataDir: config.dataDir, poolSize: config.db.poolSize });
+  const events = new EventHub();
+  const secret = resolveAuthSecret(config.auth.secret, config.dataDir, (msg) => logger.warn(msg));
+
+  const auth = new AuthService(new KeysRepository(db), new TokenCodec(secret), events, config.cacheSize);
+  const users = new UsersService(new UsersRepository(db), auth, createMailer(config.email), {
+    passRegex: config.users.passRegex,
+    resetEndpoint: config.users.resetEndpoint,
+    adminEmail: config.users.adminEmail,
+    argon2: config.argon2,
+  });
+  const thingsRepo = new ThingsRepository(db);
+  const connections = new ConnectionsRepository(db);
+  const access = new ThingAccess(thingsRepo, connections, events, config.cacheSize);
+  const singleUser =
+    config.things.singleUserEmail && config.things.singleUserToken
+      ? { email: config.things.singleUserEmail, token: config.things.singleUserToken }
+      : undefined;
+  const things = new ThingsService(db, auth, thingsRepo, new ChannelsRepository(db), connections, access, events, singleUser);
+
+  if (await users.ensureAdmin(config.users.adminEmail, config.users.adminPassword)) {
+    logger.info({ email: config.users.adminEmail }, 'created the admin account');
+  }
+
+  const http = createHttpServer({ logger, bodyLimit: config.http.bodyLimit });
+  await http.register(swagger, {
+    openapi: {
+      info: { title: 'Tethys', version: TETHYS_VERSION, description: 'IoT platform core speaking the Mainflux 0.12 HTTP API' },
+    },
+  });
+  await http.register(swaggerUi, { routePrefix: '/docs' });
+  const routes: { method: string | string[]; url: string }[] = [];
+  http.addHook('onRoute', (r) => {
+    routes.push({ method: r.method, url: r.url });
+  });
+  usersRoutes(http, users);
+  authRoutes(http, auth);
+  thingsRoutes(http, things);
+  opsRoutes(http, db, TETHYS_VERSION);
+  await http.after();
+  answerWrongMethods(http, routes);
+
+  return {
+    http,
+    logger,
+    services: { db, events, auth, users, things },
+    async close() {
+      await http.close();
+      await db.close();
+    },
+  };
+}

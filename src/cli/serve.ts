@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { buildApp } from '../app.js';
+import { ConfigError, describeVariables, loadConfig } from '../config.js';
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the platform (HTTP API on TETHYS_HTTP_PORT)')
+    .addHelpText('after', `\nEnvironment variables:\n${describeVariables()}\n`)
+    .action(async () => {
+      let config;
+      try {
+        config = loadConfig();
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          console.error(`tethys: configuration error: ${err.message}`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const app = await buildApp(config);
+      const address = await app.http.listen({ port: config.http.port, host: config.http.host });
+      app.logger.info({ address, database: app.services.db.dialect }, 'tethys is listening');
+      let closing = false;
+      const stop = async (signal: string) => {
+        if (closing) return;
+        closing = true;
+        app.logger.info({ signal }, 'shutting down');
+        await app.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,153 @@
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import type { Db, Dialect } from './schema.js';
+
+/**
+ * Versioned migrations, applied at start-up. Each one is written for both dialects;
+ * the schema is the same, only the JSON type and the triggers differ.
+ */
+function exec(db: Kysely<any>, statements: string[]) {
+  return statements.reduce(
+    (p, s) => p.then(() => sql.raw(s).execute(db)).then(() => undefined),
+    Promise.resolve(),
+  );
+}
+
+const COUNT_SHARDS = 32;
+
+function core(dialect: Dialect): Migration {
+  const json = dialect === 'postgres' ? 'jsonb' : 'text';
+  const common = [
+    `CREATE TABLE users (
+      id text PRIMARY KEY,
+      email text NOT NULL UNIQUE,
+      password text NOT NULL,
+      metadata ${json} NOT NULL DEFAULT '{}',
+      created_at text NOT NULL)`,
+    `CREATE TABLE keys (
+      id text NOT NULL,
+      type integer NOT NULL,
+      issuer_id text NOT NULL,
+      subject text NOT NULL,
+      issued_at text NOT NULL,
+      expires_at text,
+      PRIMARY KEY (id, issuer_id))`,
+    `CREATE TABLE things (
+      id text PRIMARY KEY,
+      owner text NOT NULL,
+      name text NOT NULL DEFAULT '',
+      key text NOT NULL UNIQUE,
+      metadata ${json} NOT NULL DEFAULT '{}')`,
+    'CREATE INDEX things_owner_id ON things (owner, id)',
+    'CREATE INDEX things_owner_name ON things (owner, name, id)',
+    `CREATE TABLE channels (
+      id text PRIMARY KEY,
+      owner text NOT NULL,
+      name text NOT NULL DEFAULT '',
+      metadata ${json} NOT NULL DEFAULT '{}')`,
+    'CREATE INDEX channels_owner_id ON channels (owner, id)',
+    'CREATE INDEX channels_owner_name ON channels (owner, name, id)',
+    `CREATE TABLE connections (
+      channel_id text NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+      thing_id text NOT NULL REFERENCES things (id) ON DELETE CASCADE,
+      owner text NOT NULL,
+      PRIMARY KEY (channel_id, thing_id))`,
+    'CREATE INDEX connections_thing ON connections (thing_id, channel_id)',
+    `CREATE TABLE entity_counts (
+      owner text NOT NULL,
+      kind text NOT NULL,
+      shard integer NOT NULL,
+      n bigint NOT NULL,
+      PRIMARY KEY (owner, kind, shard))`,
+  ];
+  const postgres = [
+    'CREATE INDEX things_metadata ON things USING gin (metadata jsonb_path_ops)',
+    'CREATE INDEX channels_metadata ON channels USING gin (metadata jsonb_path_ops)',
+    // A transaction always uses the same shard, so concurrent inserts by one owner
+    // rarely wait on each other and never deadlock on the counter rows.
+    `CREATE FUNCTION tethys_count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       INSERT INTO entity_counts (owner, kind, shard, n)
+         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, count(*) FROM new_rows GROUP BY owner
+       ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n;
+       RETURN NULL;
+     END $$`,
+    `CREATE FUNCTION tethys_count_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       INSERT INTO entity_counts (owner, kind, shard, n)
+         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, -count(*) FROM old_rows GROUP BY owner
+       ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n;
+       RETURN NULL;
+     END $$`,
+    ...['things', 'channels'].flatMap((t) => [
+      `CREATE TRIGGER ${t}_count_insert AFTER INSERT ON ${t} REFERENCING NEW TABLE AS new_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION tethys_count_insert()`,
+      `CREATE TRIGGER ${t}_count_delete AFTER DELETE ON ${t} REFERENCING OLD TABLE AS old_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION tethys_count_delete()`,
+    ]),
+  ];
+  // SQLite has no containment operator: top-level metadata pairs are indexed in a side
+  // table kept by triggers, so a metadata filter is an index lookup, not a scan.
+  const sqlite = ['things', 'channels'].flatMap((t) => {
+    const single = t.slice(0, -1);
+    const fill = `INSERT INTO ${single}_meta (${single}_id, owner, k, t, v)
+        SELECT NEW.id, NEW.owner, key, type, CASE WHEN type IN ('object', 'array') THEN NULL ELSE atom END
+        FROM json_each(NEW.metadata);`;
+    return [
+      `CREATE TABLE ${single}_meta (
+        ${single}_id text NOT NULL REFERENCES ${t} (id) ON DELETE CASCADE,
+        owner text NOT NULL, k text NOT NULL, t text NOT NULL, v)`,
+      `CREATE INDEX ${single}_meta_lookup ON ${single}_meta (owner, k, v, ${single}_id)`,
+      `CREATE INDEX ${single}_meta_entity ON ${single}_meta (${single}_id)`,
+      `CREATE TRIGGER ${t}_meta_insert AFTER INSERT ON ${t} BEGIN ${fill} END`,
+      `CREATE TRIGGER ${t}_meta_update AFTER UPDATE OF metadata ON ${t} BEGIN
+         DELETE FROM ${single}_meta WHERE ${single}_id = OLD.id; ${fill} END`,
+      `CREATE TRIGGER ${t}_count_insert AFTER INSERT ON ${t} BEGIN
+         INSERT INTO entity_counts (owner, kind, shard, n) VALUES (NEW.owner, '${t}', 0, 1)
+         ON CONFLICT (owner, kind, shard) DO UPDATE SET n = n + 1; END`,
+      `CREATE TRIGGER ${t}_count_delete AFTER DELETE ON ${t} BEGIN
+         UPDATE entity_counts SET n = n - 1 WHERE owner = OLD.owner AND kind = '${t}' AND shard = 0; END`,
+    ];
+  });
+  return {
+    up: async (db) => {
+      await exec(db, [...common, ...(dialect === 'postgres' ? postgres : sqlite)]);
+    },
+  };
+}
+
+/** Trigram index for case-insensitive substring search on names, where pg_trgm exists. */
+function nameSearch(dialect: Dialect): Migration {
+  return {
+    up: async (db) => {
+      if (dialect !== 'postgres') return;
+      const available = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
+      if (!available.rows[0]?.n) return;
+      await exec(db, [
+        'CREATE EXTENSION IF NOT EXISTS pg_trgm',
+        'CREATE INDEX things_name_trgm ON things USING gin (name gin_trgm_ops)',
+        'CREATE INDEX channels_name_trgm ON channels USING gin (name gin_trgm_ops)',
+      ]);
+    },
+  };
+}
+
+export function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_core': core(dialect),
+    '0002_name_search': nameSearch(dialect),
+  };
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: { getMigrations: async () => migrationsFor(db.dialect) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? error}`, {
+      cause: error,
+    });
+  }
+}

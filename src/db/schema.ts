@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+
+/** One type for the whole database; repositories are typed against it. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  password: string;
+  /** JSON object: jsonb on PostgreSQL, text on SQLite (repositories convert). */
+  metadata: unknown;
+  created_at: string;
+}
+
+export interface KeysTable {
+  id: string;
+  type: number;
+  issuer_id: string;
+  subject: string;
+  issued_at: string;
+  expires_at: string | null;
+}
+
+export interface ThingsTable {
+  id: string;
+  owner: string;
+  name: string;
+  key: string;
+  metadata: unknown;
+}
+
+export interface ChannelsTable {
+  id: string;
+  owner: string;
+  name: string;
+  metadata: unknown;
+}
+
+export interface ConnectionsTable {
+  channel_id: string;
+  thing_id: string;
+  owner: string;
+}
+
+/** Exact per-owner totals, maintained by triggers, so a page never counts 1M rows. */
+export interface EntityCountsTable {
+  owner: string;
+  kind: string;
+  shard: number;
+  n: number | string;
+}
+
+export interface Database {
+  users: UsersTable;
+  keys: KeysTable;
+  things: ThingsTable;
+  channels: ChannelsTable;
+  connections: ConnectionsTable;
+  entity_counts: EntityCountsTable;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: Dialect;
+  /** JSON value as a query parameter for a metadata column of this dialect. */
+  json(value: unknown): unknown;
+  /** A metadata column value read back from this dialect. */
+  parseJson(value: unknown): Record<string, unknown>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+/**
+ * Domain errors and their one mapping to HTTP. Services throw these; nothing else in
+ * the code base decides a status code. Messages are Mainflux's, so people who know
+ * Mainflux recognise them (clients read only the status).
+ */
+export type ErrorKind =
+  | 'malformed'
+  | 'invalid_query'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unsupported_content_type'
+  | 'too_large'
+  | 'not_configured'
+  | 'upstream_failed';
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DomainError';
+  }
+}
+
+export const Messages = {
+  malformed: 'malformed entity specification',
+  invalidQuery: 'invalid query parameters',
+  credentials: 'missing or invalid credentials provided',
+  notFound: 'non-existent entity',
+  conflict: 'entity already exists',
+  contentType: 'unsupported content type',
+} as const;
+
+export const malformed = (message: string = Messages.malformed, cause?: unknown) =>
+  new DomainError('malformed', message, { cause });
+export const invalidQuery = (message: string = Messages.invalidQuery) => new DomainError('invalid_query', message);
+export const unauthenticated = (message: string = Messages.credentials) =>
+  new DomainError('unauthenticated', message);
+export const forbidden = (message: string) => new DomainError('forbidden', message);
+export const notFound = (message: string = Messages.notFound) => new DomainError('not_found', message);
+export const conflict = (message: string = Messages.conflict) => new DomainError('conflict', message);
+export const unsupportedContentType = () => new DomainError('unsupported_content_type', Messages.contentType);
+export const notConfigured = (message: string) => new DomainError('not_configured', message);
+export const upstreamFailed = (message: string, cause?: unknown) =>
+  new DomainError('upstream_failed', message, { cause });
+
+/**
+ * Mainflux answers bad credentials with 401 in the things service and 403 in users,
+ * auth and bootstrap; routes declare which family they belong to.
+ */
+export type UnauthenticatedStatus = 401 | 403;
+
+const STATUS: Record<ErrorKind, number> = {
+  malformed: 400,
+  invalid_query: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unsupported_content_type: 415,
+  too_large: 413,
+  not_configured: 503,
+  upstream_failed: 502,
+};
+
+export function statusOf(err: DomainError, unauthenticatedStatus: UnauthenticatedStatus): number {
+  return err.kind === 'unauthenticated' ? unauthenticatedStatus : STATUS[err.kind];
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}

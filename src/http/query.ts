@@ -1,0 +1,45 @@
+import { invalidQuery } from '../errors.js';
+
+/**
+ * Query parameters read the way Mainflux reads them (API.md §0.7): a repeated parameter
+ * is an error, unsigned integers are digits only, booleans are Go's ParseBool. Unlike
+ * 0.12.1, a value with a comma is a value, not a repetition (compatibility policy §3).
+ */
+export type Query = Record<string, string | string[] | undefined>;
+
+export function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw invalidQuery();
+  return value;
+}
+
+export function uint(query: Query, name: string, fallback: number): number {
+  const value = single(query, name);
+  if (value === undefined) return fallback;
+  if (!/^\d{1,15}$/.test(value)) throw invalidQuery();
+  return Number(value);
+}
+
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+export function bool(query: Query, name: string, fallback: boolean): boolean {
+  const value = single(query, name);
+  if (value === undefined) return fallback;
+  if (TRUE.has(value)) return true;
+  if (FALSE.has(value)) return false;
+  throw invalidQuery();
+}
+
+export function jsonObject(query: Query, name: string): Record<string, unknown> | undefined {
+  const value = single(query, name);
+  if (value === undefined || value === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw invalidQuery();
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidQuery();
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,70 @@
+import type { EventHub } from '../events.js';
+import { Lru } from '../lru.js';
+import type { ConnectionsRepository, ThingsRepository } from './repo.js';
+
+/** Channels remembered per thing before that thing's entry starts over. */
+const CHANNELS_PER_THING = 1024;
+
+/**
+ * The access check run on every message: thing key → thing id, and "may thing T use
+ * channel C". Answers come from bounded in-memory caches; every change that can revoke
+ * access (disconnect, key change, thing or channel removal) updates them through the
+ * event hub before the change is acknowledged, so the very next check is exact.
+ */
+export class ThingAccess {
+  private idByKey: Lru<string, string>;
+  private channelsByThing: Lru<string, Map<string, boolean>>;
+
+  constructor(
+    private things: ThingsRepository,
+    private connections: ConnectionsRepository,
+    events: EventHub,
+    cacheSize: number,
+  ) {
+    this.idByKey = new Lru(cacheSize);
+    this.channelsByThing = new Lru(cacheSize);
+    events.on('thing.removed', ({ id, key }) => {
+      this.idByKey.delete(key);
+      this.channelsByThing.delete(id);
+    });
+    events.on('thing.key_changed', ({ oldKey }) => this.idByKey.delete(oldKey));
+    // Rare and possibly connected to many things: forget all connection answers.
+    events.on('channel.removed', () => this.channelsByThing.clear());
+    events.on('connection.added', ({ channelId, thingId }) => {
+      this.channelsByThing.get(thingId)?.set(channelId, true);
+    });
+    events.on('connection.removed', ({ channelId, thingId }) => {
+      this.channelsByThing.get(thingId)?.set(channelId, false);
+    });
+  }
+
+  /** The id of the thing with this key, or null. */
+  async identify(key: string): Promise<string | null> {
+    if (!key) return null;
+    const cached = this.idByKey.get(key);
+    if (cached) return cached;
+    const id = await this.things.idByKey(key);
+    if (id) this.idByKey.set(key, id);
+    return id;
+  }
+
+  async isConnected(channelId: string, thingId: string): Promise<boolean> {
+    let channels = this.channelsByThing.get(thingId);
+    const cached = channels?.get(channelId);
+    if (cached !== undefined) return cached;
+    const connected = await this.connections.isConnected(channelId, thingId);
+    if (!channels || channels.size >= CHANNELS_PER_THING) {
+      channels = new Map();
+      this.channelsByThing.set(thingId, channels);
+    }
+    channels.set(channelId, connected);
+    return connected;
+  }
+
+  /** The thing id when the key's thing may use the channel, else null. */
+  async canAccessByKey(channelId: string, key: string): Promise<string | null> {
+    const thingId = await this.identify(key);
+    if (!thingId) return null;
+    return (await this.isConnected(channelId, thingId)) ? thingId : null;
+  }
+}

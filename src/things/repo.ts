@@ -1,0 +1,267 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Db } from '../db/schema.js';
+import { executor } from '../db/transactions.js';
+import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
+
+type Table = 'things' | 'channels';
+type Row = { id: string; owner: string; name: string; metadata: unknown; key?: string };
+
+/** Rows a multi-row INSERT carries at most (PostgreSQL allows 65535 parameters). */
+const INSERT_CHUNK = 5000;
+
+/**
+ * SQL shared by things and channels: paging, the name and metadata filters, exact
+ * totals. Pages are a deferred join (the index finds the page's ids, then only those
+ * rows are read), unfiltered totals come from the trigger-kept counters.
+ */
+abstract class EntityRepository<T extends Thing | Channel> {
+  protected abstract table: Table;
+  protected abstract columns: string[];
+
+  constructor(protected db: Db) {}
+
+  protected abstract toEntity(row: Row): T;
+
+  protected ex() {
+    return executor(this.db);
+  }
+
+  private metaTable() {
+    return this.table === 'things' ? { name: 'thing_meta', id: 'thing_id' } : { name: 'channel_meta', id: 'channel_id' };
+  }
+
+  /** The WHERE conditions of a list query, owner first. */
+  protected conditions(owner: string, q: Pick<PageQuery, 'name' | 'metadata'>, alias = ''): RawBuilder<unknown>[] {
+    const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
+    const where: RawBuilder<unknown>[] = [sql`${col('owner')} = ${owner}`];
+    if (q.name) {
+      const pattern = `%${q.name}%`;
+      where.push(this.db.dialect === 'postgres' ? sql`${col('name')} ILIKE ${pattern}` : sql`${col('name')} LIKE ${pattern}`);
+    }
+    if (q.metadata && Object.keys(q.metadata).length > 0) {
+      const json = JSON.stringify(q.metadata);
+      if (this.db.dialect === 'postgres') {
+        where.push(sql`${col('metadata')} @> ${json}::jsonb`);
+      } else {
+        where.push(...this.sqliteMetadata(owner, q.metadata, col));
+      }
+    }
+    return where;
+  }
+
+  private sqliteMetadata(owner: string, filter: Metadata, col: (c: string) => RawBuilder<unknown>): RawBuilder<unknown>[] {
+    const meta = this.metaTable();
+    const out: RawBuilder<unknown>[] = [];
+    let needsFullCheck = false;
+    for (const [k, v] of Object.entries(filter)) {
+      const lookup = sql`SELECT ${sql.raw(meta.id)} FROM ${sql.raw(meta.name)} WHERE owner = ${owner} AND k = ${k}`;
+      let match: RawBuilder<unknown>;
+      if (v === null) match = sql`${lookup} AND t = 'null'`;
+      else if (typeof v === 'boolean') match = sql`${lookup} AND t = ${v ? 'true' : 'false'}`;
+      else if (typeof v === 'number') match = sql`${lookup} AND v = ${v} AND t IN ('integer', 'real')`;
+      else if (typeof v === 'string') match = sql`${lookup} AND v = ${v} AND t = 'text'`;
+      else {
+        match = sql`${lookup} AND t = ${Array.isArray(v) ? 'array' : 'object'}`;
+        needsFullCheck = true;
+      }
+      out.push(sql`${col('id')} IN (${match})`);
+    }
+    if (needsFullCheck) out.push(sql`tethys_json_contains(${col('metadata')}, ${JSON.stringify(filter)}) = 1`);
+    return out;
+  }
+
+  protected orderBy(q: Pick<PageQuery, 'order' | 'dir'>, alias = ''): RawBuilder<unknown> {
+    const dir = sql.raw(q.dir === 'asc' ? 'ASC' : 'DESC');
+    const p = alias ? `${alias}.` : '';
+    return q.order === 'name' ? sql`${sql.raw(`${p}name`)} ${dir}, ${sql.raw(`${p}id`)} ${dir}` : sql`${sql.raw(`${p}id`)} ${dir}`;
+  }
+
+  protected select(alias: string): RawBuilder<unknown> {
+    return sql.raw(this.columns.map((c) => `${alias}.${c}`).join(', '));
+  }
+
+  async ownerTotal(owner: string): Promise<number> {
+    const row = await this.ex()
+      .selectFrom('entity_counts')
+      .select((eb) => eb.fn.sum<number | string>('n').as('n'))
+      .where('owner', '=', owner)
+      .where('kind', '=', this.table)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async list(owner: string, q: PageQuery): Promise<Page<T>> {
+    const where = sql.join(this.conditions(owner, q), sql` AND `);
+    const table = sql.raw(this.table);
+    const page = sql<Row>`SELECT ${this.select('e')} FROM ${table} e
+      JOIN (SELECT id FROM ${table} WHERE ${where} ORDER BY ${this.orderBy(q)} LIMIT ${q.limit} OFFSET ${q.offset}) p ON p.id = e.id
+      ORDER BY ${this.orderBy(q, 'e')}`;
+    const filtered = Boolean(q.name) || Boolean(q.metadata && Object.keys(q.metadata).length);
+    const count = filtered
+      ? sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`.execute(this.ex()).then((r) => Number(r.rows[0]?.n ?? 0))
+      : this.ownerTotal(owner);
+    const [rows, total] = await Promise.all([page.execute(this.ex()), count]);
+    return { total, items: rows.rows.map((r) => this.toEntity(r)) };
+  }
+
+  async byId(owner: string, id: string): Promise<T | null> {
+    const rows = await sql<Row>`SELECT ${this.select('e')} FROM ${sql.raw(this.table)} e WHERE e.id = ${id} AND e.owner = ${owner}`.execute(this.ex());
+    return rows.rows[0] ? this.toEntity(rows.rows[0]) : null;
+  }
+
+  /** Ids among `ids` that exist and belong to `owner`. */
+  async ownedIds(owner: string, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.ex()
+      .selectFrom(this.table)
+      .select('id')
+      .where('owner', '=', owner)
+      .where('id', 'in', ids)
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async update(owner: string, id: string, name: string, metadata: Metadata): Promise<boolean> {
+    const result = await this.ex()
+      .updateTable(this.table)
+      .set({ name, metadata: this.db.json(metadata) })
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async remove(owner: string, id: string): Promise<T | null> {
+    const rows = await sql<Row>`DELETE FROM ${sql.raw(this.table)} WHERE id = ${id} AND owner = ${owner} RETURNING ${sql.raw(this.columns.join(', '))}`.execute(this.ex());
+    return rows.rows[0] ? this.toEntity(rows.rows[0]) : null;
+  }
+
+  /**
+   * The owner's entities connected (or not) to one entity of the other kind. The
+   * complement's total is the owner's total minus the connected count, so it stays
+   * exact without an anti-join count.
+   */
+  protected async listByConnection(
+    owner: string,
+    q: PageQuery,
+    connected: boolean,
+    otherColumn: 'thing_id' | 'channel_id',
+    otherId: string,
+  ): Promise<Page<T>> {
+    const ex = this.ex();
+    const table = sql.raw(this.table);
+    const other = sql.raw(otherColumn);
+    const self = sql.raw(otherColumn === 'thing_id' ? 'channel_id' : 'thing_id');
+    const connectedCount = sql<{ n: number | string }>`SELECT count(*) AS n FROM connections WHERE ${other} = ${otherId} AND owner = ${owner}`
+      .execute(ex)
+      .then((r) => Number(r.rows[0]?.n ?? 0));
+    if (connected) {
+      const page = sql<Row>`SELECT ${this.select('e')} FROM ${table} e JOIN connections c ON c.${self} = e.id
+        WHERE c.${other} = ${otherId} AND c.owner = ${owner} AND e.owner = ${owner}
+        ORDER BY ${this.orderBy(q, 'e')} LIMIT ${q.limit} OFFSET ${q.offset}`;
+      const [rows, total] = await Promise.all([page.execute(ex), connectedCount]);
+      return { total, items: rows.rows.map((r) => this.toEntity(r)) };
+    }
+    const page = sql<Row>`SELECT ${this.select('e')} FROM ${table} e
+      WHERE e.owner = ${owner} AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.${other} = ${otherId} AND c.${self} = e.id)
+      ORDER BY ${this.orderBy(q, 'e')} LIMIT ${q.limit} OFFSET ${q.offset}`;
+    const [rows, all, conn] = await Promise.all([page.execute(ex), this.ownerTotal(owner), connectedCount]);
+    return { total: all - conn, items: rows.rows.map((r) => this.toEntity(r)) };
+  }
+
+  protected async insertRows(rows: Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await this.ex()
+        .insertInto(this.table)
+        .values(rows.slice(i, i + INSERT_CHUNK) as never)
+        .execute();
+    }
+  }
+}
+
+export class ThingsRepository extends EntityRepository<Thing> {
+  protected table = 'things' as const;
+  protected columns = ['id', 'owner', 'name', 'key', 'metadata'];
+
+  protected toEntity(row: Row): Thing {
+    return { id: row.id, owner: row.owner, name: row.name, key: row.key ?? '', metadata: this.db.parseJson(row.metadata) };
+  }
+
+  async insert(things: Thing[]): Promise<void> {
+    await this.insertRows(
+      things.map((t) => ({ id: t.id, owner: t.owner, name: t.name, key: t.key, metadata: this.db.json(t.metadata) })),
+    );
+  }
+
+  async updateKey(owner: string, id: string, key: string): Promise<string | null> {
+    const current = await this.byId(owner, id);
+    if (!current) return null;
+    await this.ex().updateTable('things').set({ key }).where('id', '=', id).where('owner', '=', owner).execute();
+    return current.key;
+  }
+
+  async idByKey(key: string): Promise<string | null> {
+    const row = await this.ex().selectFrom('things').select('id').where('key', '=', key).executeTakeFirst();
+    return row?.id ?? null;
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const row = await this.ex().selectFrom('things').select('id').where('id', '=', id).executeTakeFirst();
+    return Boolean(row);
+  }
+
+  /** The owner's things connected (or, with `connected` false, not connected) to a channel. */
+  async listByChannel(owner: string, channelId: string, q: PageQuery, connected: boolean): Promise<Page<Thing>> {
+    return this.listByConnection(owner, q, connected, 'channel_id', channelId);
+  }
+}
+
+export class ChannelsRepository extends EntityRepository<Channel> {
+  protected table = 'channels' as const;
+  protected columns = ['id', 'owner', 'name', 'metadata'];
+
+  protected toEntity(row: Row): Channel {
+    return { id: row.id, owner: row.owner, name: row.name, metadata: this.db.parseJson(row.metadata) };
+  }
+
+  async insert(channels: Channel[]): Promise<void> {
+    await this.insertRows(channels.map((c) => ({ id: c.id, owner: c.owner, name: c.name, metadata: this.db.json(c.metadata) })));
+  }
+
+  async listByThing(owner: string, thingId: string, q: PageQuery, connected: boolean): Promise<Page<Channel>> {
+    return this.listByConnection(owner, q, connected, 'thing_id', thingId);
+  }
+}
+
+export class ConnectionsRepository {
+  constructor(private db: Db) {}
+
+  async connect(owner: string, pairs: { channelId: string; thingId: string }[]): Promise<void> {
+    for (let i = 0; i < pairs.length; i += INSERT_CHUNK) {
+      await executor(this.db)
+        .insertInto('connections')
+        .values(pairs.slice(i, i + INSERT_CHUNK).map((p) => ({ channel_id: p.channelId, thing_id: p.thingId, owner })))
+        .execute();
+    }
+  }
+
+  async disconnect(owner: string, channelId: string, thingId: string): Promise<boolean> {
+    const result = await executor(this.db)
+      .deleteFrom('connections')
+      .where('channel_id', '=', channelId)
+      .where('thing_id', '=', thingId)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async isConnected(channelId: string, thingId: string): Promise<boolean> {
+    const row = await executor(this.db)
+      .selectFrom('connections')
+      .select('thing_id')
+      .where('channel_id', '=', channelId)
+      .where('thing_id', '=', thingId)
+      .executeTakeFirst();
+    return Boolean(row);
+  }
+}

@@ -1,0 +1,208 @@
+import crypto from 'node:crypto';
+import type { AuthService } from '../auth/service.js';
+import type { Identity } from '../auth/types.js';
+import type { Db } from '../db/schema.js';
+import { inTransaction, isUniqueViolation } from '../db/transactions.js';
+import { conflict, malformed, notFound, unauthenticated } from '../errors.js';
+import type { EventHub } from '../events.js';
+import type { ThingAccess } from './access.js';
+import type { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './repo.js';
+import { type Channel, MAX_KEY, MAX_NAME, type Metadata, type Page, type PageQuery, type Thing, isUuid } from './types.js';
+
+export interface NewThing {
+  name?: string;
+  key?: string;
+  metadata?: Metadata;
+}
+
+export interface NewChannel {
+  name?: string;
+  metadata?: Metadata;
+}
+
+export interface SingleUser {
+  email: string;
+  token: string;
+}
+
+/**
+ * Things, channels and their connections (API.md §3, MODEL.md §2.4–2.6, §3–4). Every
+ * operation is scoped to the caller: another user's entity is indistinguishable from a
+ * missing one.
+ */
+export class ThingsService {
+  constructor(
+    private db: Db,
+    private auth: AuthService,
+    private things: ThingsRepository,
+    private channels: ChannelsRepository,
+    private connections: ConnectionsRepository,
+    readonly access: ThingAccess,
+    private events: EventHub,
+    private singleUser?: SingleUser,
+  ) {}
+
+  /** Who the credential is. In single-user mode only the configured token is accepted. */
+  async identify(token: string | undefined): Promise<Identity> {
+    if (this.singleUser) {
+      if (token !== this.singleUser.token) throw unauthenticated();
+      return { email: this.singleUser.email, userId: '', type: 0 };
+    }
+    return this.auth.identify(token);
+  }
+
+  private checkName(name: string | undefined): string {
+    const n = name ?? '';
+    if (n.length > MAX_NAME) throw malformed();
+    return n;
+  }
+
+  async createThings(token: string | undefined, input: NewThing[]): Promise<Thing[]> {
+    const { email } = await this.identify(token);
+    if (input.length === 0) throw malformed();
+    const things = input.map((t) => {
+      if ((t.key ?? '').length > MAX_KEY) throw malformed();
+      return {
+        id: crypto.randomUUID(),
+        owner: email,
+        name: this.checkName(t.name),
+        key: t.key || crypto.randomUUID(),
+        metadata: t.metadata ?? {},
+      };
+    });
+    try {
+      await inTransaction(this.db, () => this.things.insert(things));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict();
+      throw err;
+    }
+    return things;
+  }
+
+  async viewThing(token: string | undefined, id: string): Promise<Thing> {
+    const { email } = await this.identify(token);
+    const thing = isUuid(id) ? await this.things.byId(email, id.toLowerCase()) : null;
+    if (!thing) throw notFound();
+    return thing;
+  }
+
+  async listThings(token: string | undefined, q: PageQuery): Promise<Page<Thing>> {
+    const { email } = await this.identify(token);
+    return this.things.list(email, q);
+  }
+
+  async updateThing(token: string | undefined, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
+    const { email } = await this.identify(token);
+    if (!isUuid(id)) throw malformed();
+    if (!(await this.things.update(email, id.toLowerCase(), this.checkName(name), metadata ?? {}))) throw notFound();
+  }
+
+  async updateKey(token: string | undefined, id: string, key: string): Promise<void> {
+    const { email } = await this.identify(token);
+    if (!key) throw malformed();
+    if (key.length > MAX_KEY) throw malformed('update entity failed');
+    if (!isUuid(id)) throw notFound();
+    let oldKey: string | null;
+    try {
+      oldKey = await inTransaction(this.db, () => this.things.updateKey(email, id.toLowerCase(), key));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict();
+      throw err;
+    }
+    if (oldKey === null) throw notFound();
+    await this.events.emit('thing.key_changed', { id, oldKey });
+  }
+
+  async removeThing(token: string | undefined, id: string): Promise<void> {
+    const { email } = await this.identify(token);
+    if (!isUuid(id)) throw malformed('remove entity failed');
+    const removed = await this.things.remove(email, id.toLowerCase());
+    if (removed) await this.events.emit('thing.removed', { id: removed.id, key: removed.key, owner: email });
+  }
+
+  async createChannels(token: string | undefined, input: NewChannel[]): Promise<Channel[]> {
+    const { email } = await this.identify(token);
+    if (input.length === 0) throw malformed();
+    const channels = input.map((c) => ({
+      id: crypto.randomUUID(),
+      owner: email,
+      name: this.checkName(c.name),
+      metadata: c.metadata ?? {},
+    }));
+    await inTransaction(this.db, () => this.channels.insert(channels));
+    return channels;
+  }
+
+  async viewChannel(token: string | undefined, id: string): Promise<Channel> {
+    const { email } = await this.identify(token);
+    const channel = isUuid(id) ? await this.channels.byId(email, id.toLowerCase()) : null;
+    if (!channel) throw notFound();
+    return channel;
+  }
+
+  async listChannels(token: string | undefined, q: PageQuery): Promise<Page<Channel>> {
+    const { email } = await this.identify(token);
+    return this.channels.list(email, q);
+  }
+
+  async updateChannel(token: string | undefined, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
+    const { email } = await this.identify(token);
+    if (!isUuid(id)) throw malformed();
+    const cleanName = this.checkName(name);
+    if (!(await this.channels.update(email, id.toLowerCase(), cleanName, metadata ?? {}))) throw notFound();
+    await this.events.emit('channel.updated', { id: id.toLowerCase(), name: cleanName, metadata: metadata ?? {} });
+  }
+
+  async removeChannel(token: string | undefined, id: string): Promise<void> {
+    const { email } = await this.identify(token);
+    if (!isUuid(id)) return;
+    const removed = await this.channels.remove(email, id.toLowerCase());
+    if (removed) await this.events.emit('channel.removed', { id: removed.id, owner: email });
+  }
+
+  /** Connects every channel with every thing, all or nothing (POST /connect). */
+  async connect(token: string | undefined, channelIds: string[], thingIds: string[]): Promise<void> {
+    const { email } = await this.identify(token);
+    if (channelIds.length === 0 || thingIds.length === 0 || [...channelIds, ...thingIds].some((id) => !id)) {
+      throw malformed();
+    }
+    if (![...channelIds, ...thingIds].every(isUuid)) throw malformed('add connection failed');
+    const channels = [...new Set(channelIds.map((id) => id.toLowerCase()))];
+    const things = [...new Set(thingIds.map((id) => id.toLowerCase()))];
+    const pairs = channels.flatMap((channelId) => things.map((thingId) => ({ channelId, thingId })));
+    try {
+      await inTransaction(this.db, async () => {
+        const [ownedChannels, ownedThings] = await Promise.all([
+          this.channels.ownedIds(email, channels),
+          this.things.ownedIds(email, things),
+        ]);
+        if (ownedChannels.size !== channels.length || ownedThings.size !== things.length) throw notFound();
+        await this.connections.connect(email, pairs);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict();
+      throw err;
+    }
+    for (const pair of pairs) await this.events.emit('connection.added', pair);
+  }
+
+  async disconnect(token: string | undefined, channelId: string, thingId: string): Promise<void> {
+    const { email } = await this.identify(token);
+    if (!isUuid(channelId) || !isUuid(thingId)) throw malformed('remove connection failed');
+    const pair = { channelId: channelId.toLowerCase(), thingId: thingId.toLowerCase() };
+    if (!(await this.connections.disconnect(email, pair.channelId, pair.thingId))) throw notFound();
+    await this.events.emit('connection.removed', pair);
+  }
+
+  async channelsOfThing(token: string | undefined, thingId: string, q: PageQuery, connected: boolean): Promise<Page<Channel>> {
+    const { email } = await this.identify(token);
+    if (!isUuid(thingId)) throw notFound();
+    return this.channels.listByThing(email, thingId.toLowerCase(), q, connected);
+  }
+
+  async thingsOfChannel(token: string | undefined, channelId: string, q: PageQuery, connected: boolean): Promise<Page<Thing>> {
+    const { email } = await this.identify(token);
+    if (!isUuid(channelId)) throw notFound();
+    return this.things.listByChannel(email, channelId.toLowerCase(), q, connected);
+  }
+}

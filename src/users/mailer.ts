@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import nodemailer from 'nodemailer';
+import type { Config } from '../config.js';
+
+export interface Mailer {
+  readonly configured: boolean;
+  sendReset(to: string, link: string): Promise<void>;
+}
+
+/** Password-reset mail over SMTP, with Mainflux's settings (CONFIG.md §3). */
+export function createMailer(email: Config['email']): Mailer {
+  if (!email.host) {
+    return {
+      configured: false,
+      sendReset: async () => {
+        throw new Error('SMTP is not configured');
+      },
+    };
+  }
+  const auth = email.username
+    ? email.secret
+      ? { user: email.username, pass: email.secret, method: 'CRAM-MD5' }
+      : { user: email.username, pass: email.password }
+    : undefined;
+  const transport = nodemailer.createTransport({
+    host: email.host,
+    port: email.port,
+    secure: email.port === 465,
+    ignoreTLS: false,
+    auth,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 10_000,
+    tls: { rejectUnauthorized: false },
+  } as Parameters<typeof nodemailer.createTransport>[0]);
+  const template = email.template && fs.existsSync(email.template) ? fs.readFileSync(email.template, 'utf8') : '';
+  return {
+    configured: true,
+    async sendReset(to, link) {
+      const body = template ? template.replace(/\{\{\s*(\.Content|content)\s*\}\}/g, link) : `Use this link to reset your password:\n\n${link}\n\nIt is valid for 5 minutes.`;
+      await transport.sendMail({
+        from: email.fromName ? `"${email.fromName}" <${email.fromAddress}>` : email.fromAddress,
+        to,
+        subject: 'Password reset',
+        text: body,
+      });
+    },
+  };
+}

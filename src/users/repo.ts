@@ -1,0 +1,71 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/schema.js';
+import { executor } from '../db/transactions.js';
+import type { User, UserFilter, UserWithHash } from './types.js';
+
+export class UsersRepository {
+  constructor(private db: Db) {}
+
+  private toUser(row: { id: string; email: string; metadata: unknown }): User {
+    return { id: row.id, email: row.email, metadata: this.db.parseJson(row.metadata) };
+  }
+
+  async save(user: UserWithHash): Promise<void> {
+    await executor(this.db)
+      .insertInto('users')
+      .values({
+        id: user.id,
+        email: user.email,
+        password: user.password,
+        metadata: this.db.json(user.metadata),
+        created_at: new Date().toISOString(),
+      })
+      .execute();
+  }
+
+  async byEmail(email: string): Promise<UserWithHash | null> {
+    const row = await executor(this.db).selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return row ? { ...this.toUser(row), password: row.password } : null;
+  }
+
+  async byId(id: string): Promise<User | null> {
+    const row = await executor(this.db)
+      .selectFrom('users')
+      .select(['id', 'email', 'metadata'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? this.toUser(row) : null;
+  }
+
+  async updateMetadata(email: string, metadata: Record<string, unknown>): Promise<void> {
+    await executor(this.db).updateTable('users').set({ metadata: this.db.json(metadata) }).where('email', '=', email).execute();
+  }
+
+  async updatePassword(email: string, hash: string): Promise<void> {
+    await executor(this.db).updateTable('users').set({ password: hash }).where('email', '=', email).execute();
+  }
+
+  async list(filter: UserFilter): Promise<{ total: number; users: User[] }> {
+    let q = executor(this.db).selectFrom('users');
+    if (filter.id) q = q.where('id', '=', filter.id);
+    if (filter.email) {
+      // Case-sensitive substring, `%` and `_` acting as wildcards, as in Mainflux.
+      q =
+        this.db.dialect === 'postgres'
+          ? q.where(sql<boolean>`email LIKE ${`%${filter.email}%`}`)
+          : q.where(sql<boolean>`email GLOB ${`*${filter.email.replace(/%/g, '*').replace(/_/g, '?')}*`}`);
+    }
+    if (filter.metadata) {
+      const json = JSON.stringify(filter.metadata);
+      q =
+        this.db.dialect === 'postgres'
+          ? q.where(sql<boolean>`metadata @> ${json}::jsonb`)
+          : q.where(sql<boolean>`tethys_json_contains(metadata, ${json}) = 1`);
+    }
+    const [rows, count] = await Promise.all([
+      q.select(['id', 'email', 'metadata']).orderBy('email', 'asc').limit(filter.limit).offset(filter.offset).execute(),
+      q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
+    ]);
+    return { total: Number(count?.n ?? 0), users: rows.map((r) => this.toUser(r)) };
+  }
+}

@@ -1,0 +1,149 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { empty } from '../http/server.js';
+import { type Query, jsonObject, single, uint } from '../http/query.js';
+import { Metadata, Opt, Str, omitEmpty } from '../http/schemas.js';
+import type { UsersService } from './service.js';
+import type { User } from './types.js';
+
+const users = { unauthenticated: 403 as const };
+const tags = ['users'];
+
+export function userView(u: User) {
+  return omitEmpty({ id: u.id, email: u.email, metadata: u.metadata });
+}
+
+export function usersRoutes(app: FastifyInstance, service: UsersService): void {
+  app.post<{ Body: { email: string; password: string; metadata?: Record<string, unknown> | null } }>(
+    '/users',
+    {
+      config: { ...users, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Register a user',
+        body: Type.Object({ email: Type.String(), password: Type.String(), metadata: Opt(Metadata) }),
+      },
+    },
+    async (request, reply) => {
+      const { email, password, metadata } = request.body;
+      const id = await service.register({ email, password, metadata: metadata ?? undefined });
+      reply.header('Location', `/users/${id}`);
+      empty(reply, 201);
+    },
+  );
+
+  app.post<{ Body: { email: string; password: string } }>(
+    '/tokens',
+    {
+      config: { ...users, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Log in: issue a login token (valid 10 h)',
+        body: Type.Object({ email: Type.String(), password: Type.String() }),
+      },
+    },
+    async (request, reply) => {
+      const token = await service.login(request.body.email, request.body.password);
+      reply.code(201).send({ token });
+    },
+  );
+
+  app.get('/users/profile', { config: users, schema: { tags, summary: "The caller's profile" } }, async (request) =>
+    userView(await service.profile(request.headers.authorization)),
+  );
+
+  app.get<{ Params: { userId: string } }>(
+    '/users/:userId',
+    { config: users, schema: { tags, summary: 'View a user' } },
+    async (request) => userView(await service.view(request.headers.authorization, request.params.userId)),
+  );
+
+  app.get(
+    '/users',
+    {
+      config: users,
+      schema: {
+        tags,
+        summary: 'List users (the admin sees all; everyone else only themselves)',
+        querystring: Type.Object({
+          offset: Str('default 0'),
+          limit: Str('default 10'),
+          email: Str('substring'),
+          metadata: Str('JSON object to contain'),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query as Query;
+      const filter = {
+        offset: uint(q, 'offset', 0),
+        limit: uint(q, 'limit', 10),
+        email: single(q, 'email'),
+        metadata: jsonObject(q, 'metadata'),
+      };
+      const page = await service.list(request.headers.authorization, filter);
+      return { ...page, users: page.users.map(userView) };
+    },
+  );
+
+  app.put<{ Body: { metadata?: Record<string, unknown> | null } }>(
+    '/users',
+    {
+      config: { ...users, body: 'json-any' },
+      schema: { tags, summary: "Replace the caller's metadata", body: Type.Object({ metadata: Opt(Metadata) }) },
+    },
+    async (request, reply) => {
+      await service.update(request.headers.authorization, request.body.metadata ?? undefined);
+      empty(reply, 200);
+    },
+  );
+
+  app.patch<{ Body: { old_password?: string | null; password?: string | null } }>(
+    '/password',
+    {
+      config: { ...users, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Change the password',
+        body: Type.Object({ old_password: Opt(Type.String()), password: Opt(Type.String()) }),
+      },
+    },
+    async (request, reply) => {
+      await service.changePassword(request.headers.authorization, request.body.old_password ?? '', request.body.password ?? '');
+      reply.code(201).send({});
+    },
+  );
+
+  app.post<{ Body: { email?: string | null } }>(
+    '/password/reset-request',
+    {
+      config: { ...users, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Mail a password-reset link (needs SMTP and a Referer header)',
+        body: Type.Object({ email: Opt(Type.String()) }),
+      },
+    },
+    async (request, reply) => {
+      await service.requestReset(request.body.email ?? '', request.headers.referer ?? '');
+      reply.code(201).send({ msg: 'Email with reset link is sent' });
+    },
+  );
+
+  app.put<{ Body: { token?: string | null; password?: string | null; confirm_password?: string | null } }>(
+    '/password/reset',
+    {
+      config: { ...users, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Set a new password with the token from the reset mail',
+        body: Type.Object({ token: Opt(Type.String()), password: Opt(Type.String()), confirm_password: Opt(Type.String()) }),
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      await service.resetPassword(b.token ?? '', b.password ?? '', b.confirm_password ?? '');
+      reply.code(201).send({});
+    },
+  );
+}

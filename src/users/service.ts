@@ -1,0 +1,167 @@
+import crypto from 'node:crypto';
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+import type { AuthService } from '../auth/service.js';
+import { KeyType } from '../auth/types.js';
+import { isUniqueViolation } from '../db/transactions.js';
+import { DomainError, conflict, malformed, notConfigured, unauthenticated, upstreamFailed } from '../errors.js';
+import { isValidEmail } from './email.js';
+import type { Mailer } from './mailer.js';
+import type { UsersRepository } from './repo.js';
+import type { User, UserFilter, UsersPage } from './types.js';
+
+export interface UsersSettings {
+  passRegex: RegExp;
+  resetEndpoint: string;
+  adminEmail: string;
+  argon2: { memoryCost: number; timeCost: number };
+}
+
+const WEAK_PASSWORD = 'password does not meet the requirements';
+
+export class UsersService {
+  private hashOptions;
+  /** Compared against when an email is unknown, so a login takes as long either way. */
+  private decoy: Promise<string>;
+
+  constructor(
+    private users: UsersRepository,
+    private auth: AuthService,
+    private mailer: Mailer,
+    private settings: UsersSettings,
+  ) {
+    this.hashOptions = {
+      algorithm: Algorithm.Argon2id,
+      memoryCost: settings.argon2.memoryCost,
+      timeCost: settings.argon2.timeCost,
+      parallelism: 1,
+    };
+    this.decoy = Promise.resolve('');
+  }
+
+  private checkPassword(password: string): void {
+    if (!this.settings.passRegex.test(password)) throw malformed(WEAK_PASSWORD);
+  }
+
+  async register(input: { email: string; password: string; metadata?: Record<string, unknown> }): Promise<string> {
+    if (!isValidEmail(input.email) || !input.password) throw malformed();
+    this.checkPassword(input.password);
+    const id = crypto.randomUUID();
+    const password = await hash(input.password, this.hashOptions);
+    try {
+      await this.users.save({ id, email: input.email, password, metadata: input.metadata ?? {} });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('email already taken');
+      throw err;
+    }
+    return id;
+  }
+
+  /** Creates the configured admin account unless it exists. */
+  async ensureAdmin(email: string, password: string): Promise<boolean> {
+    if (!email) return false;
+    if (await this.users.byEmail(email)) return false;
+    try {
+      await this.register({ email, password });
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === 'conflict') return false;
+      throw new Error(`cannot create the admin account ${email}: ${(err as Error).message}`);
+    }
+    return true;
+  }
+
+  async login(email: string, password: string): Promise<string> {
+    if (!isValidEmail(email)) throw malformed();
+    const user = await this.users.byEmail(email);
+    if (!user) {
+      await this.decoyVerify(password);
+      throw unauthenticated();
+    }
+    if (!(await this.verifyPassword(user.password, password))) throw unauthenticated();
+    return this.auth.issueLogin(user);
+  }
+
+  private async verifyPassword(stored: string, password: string): Promise<boolean> {
+    try {
+      return await verify(stored, password);
+    } catch {
+      return false;
+    }
+  }
+
+  private async decoyVerify(password: string): Promise<void> {
+    this.decoy = this.decoy.then((h) => h || hash('decoy-password', this.hashOptions));
+    await this.verifyPassword(await this.decoy, password);
+  }
+
+  private async caller(header: string | undefined): Promise<User> {
+    const identity = await this.auth.identify(header);
+    const user = await this.users.byEmail(identity.email);
+    if (!user) throw unauthenticated();
+    return { id: user.id, email: user.email, metadata: user.metadata };
+  }
+
+  profile(header: string | undefined): Promise<User> {
+    return this.caller(header);
+  }
+
+  async view(header: string | undefined, id: string): Promise<User> {
+    await this.auth.identify(header);
+    const user = await this.users.byId(id);
+    // Mainflux answers 403, not 404, for an unknown user id.
+    if (!user) throw unauthenticated();
+    return user;
+  }
+
+  /** Everyone sees themselves; only the admin (MF_USERS_ADMIN_EMAIL) sees every user. */
+  async list(header: string | undefined, filter: UserFilter): Promise<UsersPage> {
+    const me = await this.caller(header);
+    if (this.settings.adminEmail && me.email === this.settings.adminEmail) {
+      const { total, users } = await this.users.list(filter);
+      return { total, offset: filter.offset, limit: filter.limit, users };
+    }
+    const { total, users } = await this.users.list({ ...filter, id: me.id });
+    return { total, offset: filter.offset, limit: filter.limit, users };
+  }
+
+  async update(header: string | undefined, metadata: Record<string, unknown> | undefined): Promise<void> {
+    const me = await this.caller(header);
+    await this.users.updateMetadata(me.email, metadata ?? {});
+  }
+
+  async changePassword(header: string | undefined, oldPassword: string, password: string): Promise<void> {
+    if (!header) throw unauthenticated();
+    if (!oldPassword) throw malformed();
+    const identity = await this.auth.identify(header);
+    this.checkPassword(password);
+    const user = await this.users.byEmail(identity.email);
+    if (!user || !(await this.verifyPassword(user.password, oldPassword))) throw unauthenticated();
+    await this.users.updatePassword(user.email, await hash(password, this.hashOptions));
+  }
+
+  async requestReset(email: string, referer: string): Promise<void> {
+    if (!email || !referer) throw malformed();
+    if (!this.mailer.configured) {
+      throw notConfigured('password reset by e-mail is not available: no SMTP server is configured (MF_EMAIL_HOST)');
+    }
+    const user = await this.users.byEmail(email);
+    if (!user) throw malformed('non-existent user');
+    const token = await this.auth.issueRecovery(user);
+    try {
+      await this.mailer.sendReset(user.email, `${referer}${this.settings.resetEndpoint}?token=${token}`);
+    } catch (err) {
+      throw upstreamFailed('Sending e-mail failed', err);
+    }
+  }
+
+  async resetPassword(token: string, password: string, confirm: string): Promise<void> {
+    if (!password || !confirm) throw malformed();
+    if (!token) throw malformed('missing reset token');
+    if (password !== confirm) throw malformed();
+    const identity = await this.auth.identify(token);
+    if (identity.type !== KeyType.recovery && identity.type !== KeyType.login) throw unauthenticated();
+    const user = await this.users.byEmail(identity.email);
+    if (!user) throw malformed('non-existent user');
+    this.checkPassword(password);
+    await this.users.updatePassword(user.email, await hash(password, this.hashOptions));
+  }
+}
