@@ -1,0 +1,122 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { type App, buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+
+/**
+ * Starts the real server on a random loopback port, on the database of this test pass:
+ * SQLite in a fresh folder, or, when TETHYS_TEST_PG_URL names a PostgreSQL server, a
+ * fresh database created on it (and dropped on close).
+ */
+export interface TestServer {
+  url: string;
+  app: App;
+  dataDir: string;
+  dbUrl: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export const dialect = process.env.TETHYS_TEST_PG_URL ? 'postgres' : 'sqlite';
+
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env.TETHYS_TEST_PG_URL;
+  if (!admin) return { url: '', drop: async () => {} };
+  const name = `tethys_t_${crypto.randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-test-'));
+  const database = env.TETHYS_DB_URL === undefined ? await createTestDatabase() : { url: env.TETHYS_DB_URL, drop: async () => {} };
+  const fullEnv: Record<string, string> = {
+    TETHYS_DATA_DIR: dataDir,
+    TETHYS_DB_URL: database.url,
+    TETHYS_LOG_LEVEL: 'silent',
+    TETHYS_DB_POOL_SIZE: '4',
+    // Weaker hashing keeps the suite fast; the algorithm and code path are the same.
+    TETHYS_ARGON2_MEMORY_KIB: '4096',
+    TETHYS_ARGON2_ITERATIONS: '1',
+    ...env,
+  };
+  const app = await buildApp(loadConfig(fullEnv));
+  const address = await app.http.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url: address,
+    app,
+    dataDir,
+    dbUrl: database.url,
+    env: fullEnv,
+    async close() {
+      await app.close();
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: any;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent verbatim instead of JSON.stringify(body). */
+  raw?: string | Buffer;
+  contentType?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** A small HTTP client for tests: JSON in, status + headers + parsed body out. */
+export function client(base: string) {
+  return async function request(method: string, url: string, options: RequestOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.token !== undefined) headers.authorization = options.token;
+    let body: string | Buffer | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
+    const res = await fetch(base + url, { method, headers, body });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+}
+
+export type Request = ReturnType<typeof client>;
+
+/** Registers a user and logs in; returns the login token. */
+export async function userToken(request: Request, email = `u${crypto.randomBytes(5).toString('hex')}@example.com`, password = 'secret-password'): Promise<{ email: string; password: string; token: string }> {
+  const created = await request('POST', '/users', { body: { email, password } });
+  if (created.status !== 201) throw new Error(`register ${email}: ${created.status} ${created.text}`);
+  const login = await request('POST', '/tokens', { body: { email, password } });
+  if (login.status !== 201) throw new Error(`login ${email}: ${login.status} ${login.text}`);
+  return { email, password, token: login.json.token };
+}
