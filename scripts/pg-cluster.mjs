@@ -46,7 +46,7 @@ export async function startCluster({ settings = [] } = {}) {
   if (isRoot) execFileSync('chown', ['-R', 'postgres', dir]);
   const data = path.join(dir, 'data');
   const port = await freePort();
-  asUser(isRoot, path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  asUser(isRoot, path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const opts = [`-p ${port}`, "-c listen_addresses='127.0.0.1'", `-k ${dir}`, '-c max_connections=300', ...settings].join(' ');
   asUser(isRoot, path.join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
   return {

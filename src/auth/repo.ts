@@ -2,6 +2,8 @@ import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
 import type { ApiKey } from './types.js';
 
+const hasNul = (...values: string[]) => values.some((v) => v.includes('\u0000'));
+
 export class KeysRepository {
   constructor(private db: Db) {}
 
@@ -20,6 +22,8 @@ export class KeysRepository {
   }
 
   async retrieve(issuerId: string, id: string): Promise<ApiKey | null> {
+    // PostgreSQL refuses a NUL in text; no stored key has one.
+    if (hasNul(issuerId, id)) return null;
     const row = await executor(this.db)
       .selectFrom('keys')
       .selectAll()
@@ -38,6 +42,7 @@ export class KeysRepository {
   }
 
   async remove(issuerId: string, id: string): Promise<void> {
+    if (hasNul(issuerId, id)) return;
     await executor(this.db).deleteFrom('keys').where('id', '=', id).where('issuer_id', '=', issuerId).execute();
   }
 }

@@ -11,6 +11,8 @@ const RECOVERY_TTL_MS = 5 * 60 * 1000;
 /** How long a positive API-key lookup is trusted before the store is asked again
  *  (a revocation on this instance takes effect at once; this bounds other instances). */
 const API_KEY_RECHECK_MS = 5_000;
+/** 9999-12-31T23:59:59Z: the last instant RFC 3339 (and Go's time parser) can write. */
+const MAX_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /** Strips the schemes clients put in front of a token (`Bearer`), as later Mainflux does. */
 export function credentialOf(header: string | undefined): string {
@@ -122,13 +124,17 @@ export class AuthService {
     }
     if (type !== KeyType.api) throw malformed();
     const identity = await this.loginIdentity(header, 'failed to issue new user key');
+    const expiresAt = durationSeconds !== 0 ? new Date(now.getTime() + durationSeconds * 1000) : null;
+    // An expiry no client can read back (before 1970 or after year 9999, or past what a
+    // Date can hold) is a bad duration, not a server error.
+    if (expiresAt && !(expiresAt.getTime() >= 0 && expiresAt.getTime() <= MAX_EXPIRY_MS)) throw malformed();
     const key: ApiKey = {
       id: crypto.randomUUID(),
       type: KeyType.api,
       issuerId: identity.userId,
       subject: identity.email,
       issuedAt: now,
-      expiresAt: durationSeconds !== 0 ? new Date(now.getTime() + durationSeconds * 1000) : null,
+      expiresAt,
     };
     await this.keys.save(key);
     const value = await this.codec.sign({

@@ -36,7 +36,8 @@ export class TokenCodec {
   async verify(token: string): Promise<VerifyResult> {
     try {
       // Only HS256 with our secret: `alg: none` and every other algorithm are refused.
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
+      // The issuer must be Mainflux's, as its auth service requires.
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER });
       const claims = toClaims(payload);
       return claims ? { ok: true, claims } : { ok: false };
     } catch (err) {

@@ -1,3 +1,260 @@
-import type { Command } from 'commander';
+import { Argument, type Command, Option } from 'commander';
+import { type BulkKind, describeFailure, importBulk, readBulkFile } from './bulk.js';
+import { seg } from './client.js';
+import {
+  EXIT_FAILED,
+  ReportedFailure,
+  handler,
+  idListArg,
+  intArg,
+  jsonObjectArg,
+  positiveIntArg,
+  printJson,
+  uintArg,
+  urlArg,
+  usageExitCodes,
+} from './run.js';
 
-export function registerClientCommands(_program: Command): void {}
+/**
+ * The client side of `tethys`, in the spirit of mainflux-cli: one command per API call,
+ * JSON on stdout, one `error: ...` line on stderr and exit 1 when a request fails, exit 2
+ * when the command line is wrong (then nothing is sent).
+ */
+export function registerClientCommands(program: Command): void {
+  usersCommands(program);
+  entityCommands(program, 'things');
+  entityCommands(program, 'channels');
+  keysCommands(program);
+  program
+    .command('connect')
+    .description('connect every listed channel with every listed thing (POST /connect, all or nothing)')
+    .addArgument(new Argument('<channelIds>', 'channel ids, comma-separated').argParser(idListArg))
+    .addArgument(new Argument('<thingIds>', 'thing ids, comma-separated').argParser(idListArg))
+    .addOption(urlOption())
+    .addOption(tokenOption())
+    .action(
+      handler<[string[], string[]]>(true, async (api, [channelIds, thingIds]) => {
+        await api.post('/connect', { channel_ids: channelIds, thing_ids: thingIds });
+      }),
+    );
+  const hintOnError = (command: Command): void => {
+    command.showHelpAfterError('(add --help for usage)');
+    command.commands.forEach(hintOnError);
+  };
+  program.commands.filter((c) => c.name() !== 'serve').forEach(hintOnError);
+  usageExitCodes(program);
+}
+
+function urlOption(): Option {
+  return new Option('--url <base>', 'base URL of the Tethys API').env('TETHYS_URL').default('http://localhost:9000').argParser(urlArg);
+}
+
+function tokenOption(): Option {
+  return new Option('--token <token>', 'user token or API key').env('TETHYS_TOKEN');
+}
+
+/** A leaf command that talks to the server; `auth` adds --token. */
+function leaf(parent: Command, name: string, description: string, auth = true): Command {
+  const command = parent.command(name).description(description).addOption(urlOption());
+  if (auth) command.addOption(tokenOption());
+  return command;
+}
+
+const jsonArgument = (name: string, description: string) => new Argument(name, description).argParser(jsonObjectArg);
+
+function usersCommands(program: Command): void {
+  const users = program.command('users').description('user accounts and login tokens');
+
+  leaf(users, 'create', 'register a user (POST /users); prints {id, email}', false)
+    .argument('<email>')
+    .argument('<password>')
+    .addOption(new Option('--metadata <json>', 'metadata object to store with the user').argParser(jsonObjectArg))
+    .action(
+      handler<[string, string]>(false, async (api, [email, password], options) => {
+        const id = await api.create('/users', { email, password, ...(options.metadata ? { metadata: options.metadata } : {}) });
+        printJson({ id, email });
+      }),
+    );
+
+  leaf(users, 'token', 'log in (POST /tokens); prints the token alone, so TOK=$(tethys users token ...) works', false)
+    .argument('<email>')
+    .argument('<password>')
+    .action(
+      handler<[string, string]>(false, async (api, [email, password]) => {
+        const reply = await api.post('/tokens', { email, password });
+        process.stdout.write(`${(reply.body as { token: string }).token}\n`);
+      }),
+    );
+
+  leaf(users, 'get', 'show a user (GET /users/{id}), or yourself when no id is given (GET /users/profile)')
+    .argument('[id]')
+    .action(
+      handler<[string | undefined]>(true, async (api, [id]) => {
+        printJson((await api.get(id ? `/users/${seg(id)}` : '/users/profile')).body);
+      }),
+    );
+}
+
+function listOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
+    .addOption(new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(uintArg))
+    .addOption(new Option('--order <field>', 'sort by').choices(['name', 'id']))
+    .addOption(new Option('--dir <direction>', 'sort direction (server default desc)').choices(['asc', 'desc']));
+}
+
+/** things and channels share their commands; only things have keys and connect/disconnect. */
+function entityCommands(program: Command, kind: BulkKind): void {
+  const one = kind === 'things' ? 'thing' : 'channel';
+  const other = kind === 'things' ? 'channels' : 'things';
+  const group = program.command(kind).description(kind === 'things' ? 'things (devices and applications)' : 'channels (message topics)');
+  const example = kind === 'things' ? '\'{"name":"x","key":"k","metadata":{"serial":"1"}}\'' : '\'{"name":"x","metadata":{"room":"1"}}\'';
+
+  leaf(group, 'create', `create a ${one} (POST /${kind}); prints it as stored`)
+    .addArgument(jsonArgument('<json>', `the ${one}, e.g. ${example}`))
+    .action(
+      handler<[Record<string, unknown>]>(true, async (api, [body]) => {
+        const id = await api.create(`/${kind}`, body);
+        printJson((await api.get(`/${kind}/${seg(id)}`)).body);
+      }),
+    );
+
+  leaf(group, 'get', `show a ${one} (GET /${kind}/{id})`)
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        printJson((await api.get(`/${kind}/${seg(id)}`)).body);
+      }),
+    );
+
+  listOptions(leaf(group, 'list', `list your ${kind} (GET /${kind})`))
+    .option('--name <text>', 'name contains (case-insensitive)')
+    .addOption(new Option('--metadata <json>', 'metadata contains this JSON object').argParser(jsonObjectArg))
+    .action(
+      handler<[]>(true, async (api, _args, o) => {
+        const query = {
+          offset: o.offset,
+          limit: o.limit,
+          name: o.name,
+          metadata: o.metadata ? JSON.stringify(o.metadata) : undefined,
+          order: o.order,
+          dir: o.dir,
+        };
+        printJson((await api.get(`/${kind}`, query)).body);
+      }),
+    );
+
+  leaf(group, 'update', `replace a ${one}'s name and metadata (PUT /${kind}/{id}; an omitted field is cleared); prints it`)
+    .argument('<id>')
+    .addArgument(jsonArgument('<json>', `new name and metadata, e.g. '{"name":"y","metadata":{}}'`))
+    .action(
+      handler<[string, Record<string, unknown>]>(true, async (api, [id, body]) => {
+        await api.put(`/${kind}/${seg(id)}`, body);
+        printJson((await api.get(`/${kind}/${seg(id)}`)).body);
+      }),
+    );
+
+  leaf(group, 'delete', `delete a ${one} (DELETE /${kind}/{id}; succeeds also when it does not exist)`)
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        await api.delete(`/${kind}/${seg(id)}`);
+      }),
+    );
+
+  listOptions(leaf(group, 'connections', `list the ${other} connected to a ${one} (GET /${kind}/{id}/${other})`))
+    .argument(`<${one}Id>`)
+    .option('--disconnected', `list your ${other} that are NOT connected to it instead`)
+    .action(
+      handler<[string]>(true, async (api, [id], o) => {
+        const query = { offset: o.offset, limit: o.limit, order: o.order, dir: o.dir, disconnected: o.disconnected ? true : undefined };
+        printJson((await api.get(`/${kind}/${seg(id)}/${other}`, query)).body);
+      }),
+    );
+
+  if (kind === 'things') {
+    leaf(group, 'connect', 'connect a thing to a channel (POST /connect)')
+      .argument('<thingId>')
+      .argument('<channelId>')
+      .action(
+        handler<[string, string]>(true, async (api, [thingId, channelId]) => {
+          await api.post('/connect', { channel_ids: [channelId], thing_ids: [thingId] });
+        }),
+      );
+
+    leaf(group, 'disconnect', 'disconnect a thing from a channel (DELETE /channels/{channelId}/things/{thingId})')
+      .argument('<thingId>')
+      .argument('<channelId>')
+      .action(
+        handler<[string, string]>(true, async (api, [thingId, channelId]) => {
+          await api.delete(`/channels/${seg(channelId)}/things/${seg(thingId)}`);
+        }),
+      );
+  }
+
+  const columns = kind === 'things' ? 'name,key,metadata' : 'name,metadata';
+  leaf(group, 'bulk', `create ${kind} from a CSV or JSON file (POST /${kind}/bulk, in batches); prints {created: N}`)
+    .argument('<file>', `.csv with a header row naming the columns (${columns}; metadata as JSON), or .json with an array of ${kind}`)
+    .addOption(new Option('--batch <n>', `${kind} per request`).default(1000).argParser(positiveIntArg))
+    .option('--print', `print the created ${kind} (ids${kind === 'things' ? ', keys' : ''}) instead of the count`)
+    .option('--no-progress', 'no progress display on stderr')
+    .addHelpText(
+      'after',
+      `\nThe file is checked completely before anything is sent. Each batch is all or nothing; the import
+stops at the first failed batch and says which rows it held and how many ${kind} were created before.
+
+Example CSV:
+  ${columns}
+  ${kind === 'things' ? '"Sensor, hall",,"{""floor"":1}"' : '"Hall, north","{""floor"":1}"'}
+`,
+    )
+    .action(
+      handler<[string]>(true, async (api, [file], o) => {
+        const rows = readBulkFile(file, kind);
+        const outcome = await importBulk(api, kind, rows, { batch: o.batch, keep: Boolean(o.print), progress: o.progress !== false });
+        const summary = o.print ? { [kind]: outcome.items } : { created: outcome.created };
+        if (!outcome.failure) {
+          printJson(summary);
+          return;
+        }
+        // What was created stays created: say so on stdout too, so a script can pick up the ids.
+        const failed = outcome.failure.rows;
+        printJson({
+          ...summary,
+          created: outcome.created,
+          failed: { first_row: failed[0]!.row, last_row: failed[failed.length - 1]!.row, error: outcome.failure.error.message },
+        });
+        process.stderr.write(`${describeFailure(kind, outcome.failure, outcome.created, file).join('\n')}\n`);
+        throw new ReportedFailure(EXIT_FAILED);
+      }),
+    );
+}
+
+function keysCommands(program: Command): void {
+  const keys = program.command('keys').description('API keys (long-lived tokens for scripts and services)');
+
+  leaf(keys, 'create', 'issue an API key (POST /keys, type 2); needs a login token; the key is "value"')
+    .addOption(new Option('--duration <seconds>', 'lifetime in seconds (0 or absent: never expires)').argParser(intArg))
+    .action(
+      handler<[]>(true, async (api, _args, o) => {
+        const body = { type: 2, ...(o.duration !== undefined ? { duration: o.duration } : {}) };
+        printJson((await api.post('/keys', body)).body);
+      }),
+    );
+
+  leaf(keys, 'get', 'show an API key you issued (GET /keys/{id})')
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        printJson((await api.get(`/keys/${seg(id)}`)).body);
+      }),
+    );
+
+  leaf(keys, 'revoke', 'revoke an API key (DELETE /keys/{id})')
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        await api.delete(`/keys/${seg(id)}`);
+      }),
+    );
+}

@@ -57,6 +57,7 @@ function core(dialect: Dialect): Migration {
       kind text NOT NULL,
       shard integer NOT NULL,
       n bigint NOT NULL,
+      writes bigint NOT NULL DEFAULT 0,
       PRIMARY KEY (owner, kind, shard))`,
   ];
   const postgres = [
@@ -66,16 +67,24 @@ function core(dialect: Dialect): Migration {
     // rarely wait on each other and never deadlock on the counter rows.
     `CREATE FUNCTION tethys_count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
-       INSERT INTO entity_counts (owner, kind, shard, n)
-         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, count(*) FROM new_rows GROUP BY owner
-       ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n;
+       INSERT INTO entity_counts (owner, kind, shard, n, writes)
+         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, count(*), count(*) FROM new_rows GROUP BY owner
+       ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes;
        RETURN NULL;
      END $$`,
     `CREATE FUNCTION tethys_count_delete() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
-       INSERT INTO entity_counts (owner, kind, shard, n)
-         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, -count(*) FROM old_rows GROUP BY owner
-       ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n;
+       INSERT INTO entity_counts (owner, kind, shard, n, writes)
+         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, -count(*), count(*) FROM old_rows GROUP BY owner
+       ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes;
+       RETURN NULL;
+     END $$`,
+    // A rename moves a row in name order: it counts as a write for the page anchors.
+    `CREATE FUNCTION tethys_count_rename() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       INSERT INTO entity_counts (owner, kind, shard, n, writes)
+         VALUES (NEW.owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, 0, 1)
+       ON CONFLICT (owner, kind, shard) DO UPDATE SET writes = entity_counts.writes + 1;
        RETURN NULL;
      END $$`,
     ...['things', 'channels'].flatMap((t) => [
@@ -83,6 +92,8 @@ function core(dialect: Dialect): Migration {
          FOR EACH STATEMENT EXECUTE FUNCTION tethys_count_insert()`,
       `CREATE TRIGGER ${t}_count_delete AFTER DELETE ON ${t} REFERENCING OLD TABLE AS old_rows
          FOR EACH STATEMENT EXECUTE FUNCTION tethys_count_delete()`,
+      `CREATE TRIGGER ${t}_count_rename AFTER UPDATE OF name ON ${t}
+         FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION tethys_count_rename()`,
     ]),
   ];
   // SQLite has no containment operator: top-level metadata pairs are indexed in a side
@@ -102,10 +113,12 @@ function core(dialect: Dialect): Migration {
       `CREATE TRIGGER ${t}_meta_update AFTER UPDATE OF metadata ON ${t} BEGIN
          DELETE FROM ${single}_meta WHERE ${single}_id = OLD.id; ${fill} END`,
       `CREATE TRIGGER ${t}_count_insert AFTER INSERT ON ${t} BEGIN
-         INSERT INTO entity_counts (owner, kind, shard, n) VALUES (NEW.owner, '${t}', 0, 1)
-         ON CONFLICT (owner, kind, shard) DO UPDATE SET n = n + 1; END`,
+         INSERT INTO entity_counts (owner, kind, shard, n, writes) VALUES (NEW.owner, '${t}', 0, 1, 1)
+         ON CONFLICT (owner, kind, shard) DO UPDATE SET n = n + 1, writes = writes + 1; END`,
       `CREATE TRIGGER ${t}_count_delete AFTER DELETE ON ${t} BEGIN
-         UPDATE entity_counts SET n = n - 1 WHERE owner = OLD.owner AND kind = '${t}' AND shard = 0; END`,
+         UPDATE entity_counts SET n = n - 1, writes = writes + 1 WHERE owner = OLD.owner AND kind = '${t}' AND shard = 0; END`,
+      `CREATE TRIGGER ${t}_count_rename AFTER UPDATE OF name ON ${t} WHEN OLD.name IS NOT NEW.name BEGIN
+         UPDATE entity_counts SET writes = writes + 1 WHERE owner = OLD.owner AND kind = '${t}' AND shard = 0; END`,
     ];
   });
   return {

@@ -46,6 +46,8 @@ export interface EntityCountsTable {
   kind: string;
   shard: number;
   n: number | string;
+  /** Inserts, deletes and renames so far: a change tells cached page anchors are stale. */
+  writes: number | string;
 }
 
 export interface Database {

@@ -1,16 +1,23 @@
 import { invalidQuery } from '../errors.js';
+import { acceptableJson, acceptableText } from './json.js';
 
 /**
  * Query parameters read the way Mainflux reads them (API.md §0.7): a repeated parameter
  * is an error, unsigned integers are digits only, booleans are Go's ParseBool. Unlike
  * 0.12.1, a value with a comma is a value, not a repetition (compatibility policy §3).
+ * A value no database can hold (U+0000) is refused like any other invalid parameter.
  */
 export type Query = Record<string, string | string[] | undefined>;
 
 export function single(query: Query, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) throw invalidQuery();
-  return value;
+  if (value === undefined) return value;
+  try {
+    return acceptableText(value);
+  } catch {
+    throw invalidQuery();
+  }
 }
 
 export function uint(query: Query, name: string, fallback: number): number {
@@ -36,7 +43,7 @@ export function jsonObject(query: Query, name: string): Record<string, unknown> 
   if (value === undefined || value === '') return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value);
+    parsed = acceptableJson(JSON.parse(value));
   } catch {
     throw invalidQuery();
   }

@@ -10,6 +10,7 @@ import {
   statusOf,
   unsupportedContentType,
 } from '../errors.js';
+import { acceptableJson } from './json.js';
 
 /**
  * How a route reads its body (API.md §0.3):
@@ -54,6 +55,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     ...(options.https ? { https: options.https } : {}),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     routerOptions: { maxParamLength: 5000 },
+    // A path that is not valid percent-encoding gets the same JSON error body as any other 400.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   }) as unknown as FastifyInstance;
 
   // Every body arrives as bytes; the route's mode decides how it is read (below), so
@@ -74,7 +77,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const raw = request.body as Buffer | undefined;
     if (!raw || raw.length === 0) throw malformed(request.routeOptions.config.malformedMessage ?? Messages.malformed);
     try {
-      request.body = JSON.parse(raw.toString('utf8'));
+      request.body = acceptableJson(JSON.parse(raw.toString('utf8')));
     } catch {
       throw malformed(request.routeOptions.config.malformedMessage ?? Messages.malformed);
     }

@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
+import { type Anchor, ANCHOR_EVERY, PageAnchors } from './page-anchors.js';
 import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
 
 type Table = 'things' | 'channels';
@@ -17,6 +18,8 @@ const INSERT_CHUNK = 5000;
 abstract class EntityRepository<T extends Thing | Channel> {
   protected abstract table: Table;
   protected abstract columns: string[];
+
+  private anchors = new PageAnchors();
 
   constructor(protected db: Db) {}
 
@@ -80,28 +83,66 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return sql.raw(this.columns.map((c) => `${alias}.${c}`).join(', '));
   }
 
-  async ownerTotal(owner: string): Promise<number> {
+  /** The owner's exact total and write counter, from the trigger-kept counters. */
+  async ownerStats(owner: string): Promise<{ total: number; writes: string }> {
     const row = await this.ex()
       .selectFrom('entity_counts')
-      .select((eb) => eb.fn.sum<number | string>('n').as('n'))
+      .select((eb) => [eb.fn.sum<number | string>('n').as('n'), eb.fn.sum<number | string>('writes').as('w')])
       .where('owner', '=', owner)
       .where('kind', '=', this.table)
       .executeTakeFirst();
-    return Number(row?.n ?? 0);
+    return { total: Number(row?.n ?? 0), writes: String(row?.w ?? 0) };
+  }
+
+  async ownerTotal(owner: string): Promise<number> {
+    return (await this.ownerStats(owner)).total;
   }
 
   async list(owner: string, q: PageQuery): Promise<Page<T>> {
-    const where = sql.join(this.conditions(owner, q), sql` AND `);
+    const conditions = this.conditions(owner, q);
     const table = sql.raw(this.table);
-    const page = sql<Row>`SELECT ${this.select('e')} FROM ${table} e
-      JOIN (SELECT id FROM ${table} WHERE ${where} ORDER BY ${this.orderBy(q)} LIMIT ${q.limit} OFFSET ${q.offset}) p ON p.id = e.id
-      ORDER BY ${this.orderBy(q, 'e')}`;
     const filtered = Boolean(q.name) || Boolean(q.metadata && Object.keys(q.metadata).length);
-    const count = filtered
-      ? sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`.execute(this.ex()).then((r) => Number(r.rows[0]?.n ?? 0))
-      : this.ownerTotal(owner);
-    const [rows, total] = await Promise.all([page.execute(this.ex()), count]);
-    return { total, items: rows.rows.map((r) => this.toEntity(r)) };
+    let total: Promise<number>;
+    let offset = q.offset;
+    if (filtered) {
+      const where = sql.join(conditions, sql` AND `);
+      total = sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`
+        .execute(this.ex())
+        .then((r) => Number(r.rows[0]?.n ?? 0));
+    } else {
+      const stats = await this.ownerStats(owner);
+      total = Promise.resolve(stats.total);
+      if (q.offset >= ANCHOR_EVERY) {
+        const key = `${owner} ${q.order} ${q.dir}`;
+        const anchors = await this.anchors.get(key, stats.writes, () => this.loadAnchors(owner, q));
+        const i = Math.min(Math.floor(q.offset / ANCHOR_EVERY), anchors.length - 1);
+        if (i > 0) {
+          conditions.push(this.fromAnchor(anchors[i]!, q));
+          offset -= i * ANCHOR_EVERY;
+        }
+      }
+    }
+    const where = sql.join(conditions, sql` AND `);
+    const page = sql<Row>`SELECT ${this.select('e')} FROM ${table} e
+      JOIN (SELECT id FROM ${table} WHERE ${where} ORDER BY ${this.orderBy(q)} LIMIT ${q.limit} OFFSET ${offset}) p ON p.id = e.id
+      ORDER BY ${this.orderBy(q, 'e')}`;
+    const [rows, count] = await Promise.all([page.execute(this.ex()), total]);
+    return { total: count, items: rows.rows.map((r) => this.toEntity(r)) };
+  }
+
+  /** Rows from the anchor on, in the listing's order (the anchor row included). */
+  private fromAnchor(anchor: Anchor, q: PageQuery): RawBuilder<unknown> {
+    const op = sql.raw(q.dir === 'asc' ? '>=' : '<=');
+    return q.order === 'name' ? sql`(name, id) ${op} (${anchor.name}, ${anchor.id})` : sql`id ${op} ${anchor.id}`;
+  }
+
+  /** The sort key of rows 0, ANCHOR_EVERY, 2·ANCHOR_EVERY, … in one index-only pass. */
+  private async loadAnchors(owner: string, q: PageQuery): Promise<Anchor[]> {
+    const columns = sql.raw(q.order === 'name' ? 'id, name' : 'id');
+    const rows = await sql<{ id: string; name?: string }>`SELECT ${columns} FROM (
+        SELECT ${columns}, row_number() OVER (ORDER BY ${this.orderBy(q)}) AS rn FROM ${sql.raw(this.table)} WHERE owner = ${owner}
+      ) s WHERE (rn - 1) % ${ANCHOR_EVERY} = 0 ORDER BY rn`.execute(this.ex());
+    return rows.rows.map((r) => ({ id: r.id, name: r.name ?? '' }));
   }
 
   async byId(owner: string, id: string): Promise<T | null> {

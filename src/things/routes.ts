@@ -175,8 +175,9 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
         tags,
         summary: 'Search things by name and metadata',
         body: Type.Object({
-          offset: Opt(Type.Integer({ minimum: 0 })),
-          limit: Opt(Type.Integer({ minimum: 0 })),
+          // Bounded so a huge offset is a 400, not a database overflow.
+          offset: Opt(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+          limit: Opt(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
           name: Opt(Type.String()),
           order: Opt(Type.String()),
           dir: Opt(Type.String()),

@@ -1,7 +1,31 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
+import { isStorableText } from './storable.js';
 import type { User, UserFilter, UserWithHash } from './types.js';
+
+/**
+ * PostgreSQL's `LIKE` pattern (`%`, `_` wildcards, `\` escaping the next character) as
+ * an SQLite GLOB, which is case-sensitive like `LIKE` in PostgreSQL; GLOB's own
+ * wildcards (`*`, `?`, `[`) are matched literally.
+ */
+export function likeToGlob(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    let c = pattern[i]!;
+    if (c === '\\' && i + 1 < pattern.length) {
+      c = pattern[++i]!;
+    } else if (c === '%') {
+      out += '*';
+      continue;
+    } else if (c === '_') {
+      out += '?';
+      continue;
+    }
+    out += c === '*' || c === '?' || c === '[' ? `[${c}]` : c;
+  }
+  return out;
+}
 
 export class UsersRepository {
   constructor(private db: Db) {}
@@ -24,11 +48,14 @@ export class UsersRepository {
   }
 
   async byEmail(email: string): Promise<UserWithHash | null> {
+    // Text PostgreSQL cannot hold cannot be stored, so it names nobody.
+    if (!isStorableText(email)) return null;
     const row = await executor(this.db).selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
     return row ? { ...this.toUser(row), password: row.password } : null;
   }
 
   async byId(id: string): Promise<User | null> {
+    if (!isStorableText(id)) return null;
     const row = await executor(this.db)
       .selectFrom('users')
       .select(['id', 'email', 'metadata'])
@@ -50,10 +77,11 @@ export class UsersRepository {
     if (filter.id) q = q.where('id', '=', filter.id);
     if (filter.email) {
       // Case-sensitive substring, `%` and `_` acting as wildcards, as in Mainflux.
+      const pattern = `%${filter.email}%`;
       q =
         this.db.dialect === 'postgres'
-          ? q.where(sql<boolean>`email LIKE ${`%${filter.email}%`}`)
-          : q.where(sql<boolean>`email GLOB ${`*${filter.email.replace(/%/g, '*').replace(/_/g, '?')}*`}`);
+          ? q.where(sql<boolean>`email LIKE ${pattern}`)
+          : q.where(sql<boolean>`email GLOB ${likeToGlob(pattern)}`);
     }
     if (filter.metadata) {
       const json = JSON.stringify(filter.metadata);
