@@ -44,6 +44,8 @@ export class Progress {
     this.unit = options.unit ?? '';
     this.lineInterval = options.lineInterval ?? 1000;
     this.enabled = options.enabled ?? true;
+    // A bar shows up at once; plain lines start after the first interval (no `imported 0/N`).
+    this.lastDraw = this.tty ? 0 : this.started;
   }
 
   update(done: number): void {
@@ -57,7 +59,7 @@ export class Progress {
     }
   }
 
-  /** Ends the display: the bar gets its final state and a newline; a last plain line is written if the count moved. */
+  /** Ends the display: the bar gets its final state and a newline; a last plain line says where the count ended. */
   finish(): void {
     if (!this.enabled) return;
     const now = Date.now();
@@ -67,7 +69,7 @@ export class Progress {
         this.stream.write('\n');
         this.drawn = false;
       }
-    } else if (this.lastLineDone !== this.done) {
+    } else if (this.done > 0 && this.lastLineDone !== this.done) {
       this.writeLine(now);
     }
   }

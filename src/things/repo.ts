@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
-import { executor } from '../db/transactions.js';
+import { executor, inTransaction } from '../db/transactions.js';
 import { type Anchor, ANCHOR_EVERY, PageAnchors } from './page-anchors.js';
 import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
 
@@ -210,13 +210,17 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return { total: all - conn, items: rows.rows.map((r) => this.toEntity(r)) };
   }
 
+  /** All rows or none: one statement when they fit in one, else one transaction. */
   protected async insertRows(rows: Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await this.ex()
-        .insertInto(this.table)
-        .values(rows.slice(i, i + INSERT_CHUNK) as never)
-        .execute();
-    }
+    const insert = async () => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await this.ex()
+          .insertInto(this.table)
+          .values(rows.slice(i, i + INSERT_CHUNK) as never)
+          .execute();
+      }
+    };
+    await (rows.length <= INSERT_CHUNK ? insert() : inTransaction(this.db, insert));
   }
 }
 
@@ -277,13 +281,21 @@ export class ChannelsRepository extends EntityRepository<Channel> {
 export class ConnectionsRepository {
   constructor(private db: Db) {}
 
-  async connect(owner: string, pairs: { channelId: string; thingId: string }[]): Promise<void> {
-    for (let i = 0; i < pairs.length; i += INSERT_CHUNK) {
-      await executor(this.db)
-        .insertInto('connections')
-        .values(pairs.slice(i, i + INSERT_CHUNK).map((p) => ({ channel_id: p.channelId, thing_id: p.thingId, owner })))
-        .execute();
-    }
+  /**
+   * Connects every channel with every thing in one statement, which inserts either all
+   * pairs or, when any id is missing or not the owner's, none (returns false then).
+   * A pair that already exists fails the statement with a unique violation.
+   */
+  async connectAll(owner: string, channelIds: string[], thingIds: string[]): Promise<boolean> {
+    const ids = (list: string[]) => sql.join(list.map((id) => sql`${id}`));
+    const result = await sql`INSERT INTO connections (channel_id, thing_id, owner)
+      SELECT c.id, t.id, ${owner} FROM channels c CROSS JOIN things t
+      WHERE c.id IN (${ids(channelIds)}) AND c.owner = ${owner} AND t.id IN (${ids(thingIds)}) AND t.owner = ${owner}
+        AND (SELECT count(*) FROM channels WHERE id IN (${ids(channelIds)}) AND owner = ${owner}) = ${channelIds.length}
+        AND (SELECT count(*) FROM things WHERE id IN (${ids(thingIds)}) AND owner = ${owner}) = ${thingIds.length}`.execute(
+      executor(this.db),
+    );
+    return Number(result.numAffectedRows ?? 0) > 0;
   }
 
   async disconnect(owner: string, channelId: string, thingId: string): Promise<boolean> {

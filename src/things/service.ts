@@ -9,6 +9,10 @@ import type { ThingAccess } from './access.js';
 import type { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './repo.js';
 import { type Channel, MAX_KEY, MAX_NAME, type Metadata, type Page, type PageQuery, type Thing, isUuid } from './types.js';
 
+/** Keeps one /connect within one SQL statement's parameter limits (SQLite: 32766). */
+const MAX_CONNECT_IDS = 10_000;
+const MAX_CONNECT_PAIRS = 100_000;
+
 export interface NewThing {
   name?: string;
   key?: string;
@@ -71,7 +75,7 @@ export class ThingsService {
       };
     });
     try {
-      await inTransaction(this.db, () => this.things.insert(things));
+      await this.things.insert(things);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict();
       throw err;
@@ -129,7 +133,7 @@ export class ThingsService {
       name: this.checkName(c.name),
       metadata: c.metadata ?? {},
     }));
-    await inTransaction(this.db, () => this.channels.insert(channels));
+    await this.channels.insert(channels);
     return channels;
   }
 
@@ -169,20 +173,18 @@ export class ThingsService {
     if (![...channelIds, ...thingIds].every(isUuid)) throw malformed('add connection failed');
     const channels = [...new Set(channelIds.map((id) => id.toLowerCase()))];
     const things = [...new Set(thingIds.map((id) => id.toLowerCase()))];
-    const pairs = channels.flatMap((channelId) => things.map((thingId) => ({ channelId, thingId })));
+    if (channels.length + things.length > MAX_CONNECT_IDS || channels.length * things.length > MAX_CONNECT_PAIRS) {
+      throw malformed(`too many connections in one request: at most ${MAX_CONNECT_IDS} ids and ${MAX_CONNECT_PAIRS} pairs`);
+    }
+    let connected: boolean;
     try {
-      await inTransaction(this.db, async () => {
-        const [ownedChannels, ownedThings] = await Promise.all([
-          this.channels.ownedIds(email, channels),
-          this.things.ownedIds(email, things),
-        ]);
-        if (ownedChannels.size !== channels.length || ownedThings.size !== things.length) throw notFound();
-        await this.connections.connect(email, pairs);
-      });
+      connected = await this.connections.connectAll(email, channels, things);
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict();
       throw err;
     }
+    if (!connected) throw notFound();
+    const pairs = channels.flatMap((channelId) => things.map((thingId) => ({ channelId, thingId })));
     for (const pair of pairs) await this.events.emit('connection.added', pair);
   }
 
