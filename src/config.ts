@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseGoBool, parseGoDuration } from './durations.js';
 
 /**
  * Every setting Tethys reads from the environment, in one table: the table is the
@@ -9,7 +10,7 @@ export interface VariableSpec {
   name: string;
   default: string;
   description: string;
-  group: 'tethys' | 'auth' | 'users' | 'things';
+  group: 'tethys' | 'auth' | 'users' | 'things' | 'bootstrap' | 'provision' | 'certs';
 }
 
 export const VARIABLES: VariableSpec[] = [
@@ -38,6 +39,26 @@ export const VARIABLES: VariableSpec[] = [
   { group: 'users', name: 'MF_EMAIL_TEMPLATE', default: '', description: 'file with the mail body; {{.Content}} (or {{content}}) is replaced by the reset link' },
   { group: 'things', name: 'MF_THINGS_SINGLE_USER_EMAIL', default: '', description: 'single-user mode of the things routes: with the token below, only that token is accepted and it is this user' },
   { group: 'things', name: 'MF_THINGS_SINGLE_USER_TOKEN', default: '', description: 'the only credential the things routes accept in single-user mode' },
+  { group: 'bootstrap', name: 'MF_BOOTSTRAP_ENCRYPT_KEY', default: '', description: 'hex AES key (32, 48 or 64 hex digits) for /things/bootstrap/secure; empty: a random key generated at first start and kept in the data folder (bootstrap-key)' },
+  { group: 'provision', name: 'MF_PROVISION_CONFIG_FILE', default: 'config.toml', description: 'provision layout file (TOML); the default file may be absent (built-in layout), a file that is named and missing or malformed stops the start' },
+  { group: 'provision', name: 'MF_PROVISION_USER', default: '', description: 'account /mapping uses when a request has no Authorization and no API key is configured' },
+  { group: 'provision', name: 'MF_PROVISION_PASS', default: '', description: 'its password' },
+  { group: 'provision', name: 'MF_PROVISION_API_KEY', default: '', description: 'token or API key /mapping uses when a request has no Authorization (before user and password)' },
+  { group: 'provision', name: 'MF_PROVISION_X509_PROVISIONING', default: 'false', description: 'issue a certificate for every thing /mapping creates' },
+  { group: 'provision', name: 'MF_PROVISION_BS_CONFIG_PROVISIONING', default: 'true', description: 'create a bootstrap config for layout things whose metadata has external_id' },
+  { group: 'provision', name: 'MF_PROVISION_BS_AUTO_WHITELIST', default: 'true', description: 'activate (whitelist) those configs: connects the thing to the channels' },
+  { group: 'provision', name: 'MF_PROVISION_BS_CONTENT', default: '', description: 'JSON object used as bootstrap content when the layout file has no [bootstrap.content]' },
+  { group: 'provision', name: 'MF_PROVISION_CERTS_RSA_BITS', default: '4096', description: 'key size of certificates /mapping issues (RSA)' },
+  { group: 'provision', name: 'MF_PROVISION_CERTS_HOURS_VALID', default: '2400h', description: 'validity of certificates /mapping issues (Go duration)' },
+  { group: 'certs', name: 'MF_CERTS_VAULT_HOST', default: '', description: 'Vault address (http://host:8200): issue and revoke through its PKI; empty: development mode (local CA)' },
+  { group: 'certs', name: 'MF_VAULT_PKI_INT_PATH', default: 'pki_int', description: 'Vault PKI mount (alias MF_CERTS_VAULT_PKI_PATH)' },
+  { group: 'certs', name: 'MF_VAULT_CA_ROLE_NAME', default: 'mainflux', description: 'Vault PKI role used to issue (alias MF_CERTS_VAULT_ROLE)' },
+  { group: 'certs', name: 'MF_VAULT_TOKEN', default: '', description: 'Vault token (alias MF_CERTS_VAULT_TOKEN)' },
+  { group: 'certs', name: 'MF_CERTS_SIGN_CA_PATH', default: '', description: 'development mode: CA certificate (PEM); empty: a CA generated at first start in the data folder (ca.crt)' },
+  { group: 'certs', name: 'MF_CERTS_SIGN_CA_KEY_PATH', default: '', description: 'development mode: the CA private key (PEM)' },
+  { group: 'certs', name: 'MF_CERTS_SIGN_HOURS_VALID', default: '2048h', description: 'validity when a request gives none (Go duration)' },
+  { group: 'certs', name: 'MF_CERTS_SIGN_RSA_BITS', default: '2048', description: 'RSA key size when a request gives none' },
+  { group: 'certs', name: 'MF_CERTS_CN_FROM_KEY', default: 'false', description: 'true: put the thing key in the certificate CN as 0.12.1 did (for nginx mTLS set-ups mapping CN to key); default: the thing id' },
 ];
 
 export interface Config {
@@ -65,6 +86,33 @@ export interface Config {
     template: string;
   };
   things: { singleUserEmail: string; singleUserToken: string };
+  bootstrap: { encryptKey: string };
+  provision: {
+    configFile: string;
+    /** True when MF_PROVISION_CONFIG_FILE was set: then the file must exist. */
+    configFileExplicit: boolean;
+    user: string;
+    pass: string;
+    apiKey: string;
+    x509Provisioning: boolean;
+    bsConfigProvisioning: boolean;
+    bsAutoWhitelist: boolean;
+    bsContent: string;
+    certsRsaBits: number;
+    certsHoursValid: string;
+  };
+  certs: {
+    vaultHost: string;
+    vaultPkiPath: string;
+    vaultRole: string;
+    vaultToken: string;
+    caPath: string;
+    caKeyPath: string;
+    /** Default validity in milliseconds. */
+    defaultValidityMs: number;
+    defaultRsaBits: number;
+    cnFromKey: boolean;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +132,25 @@ function integer(env: Env, name: string, min = 0, max = Number.MAX_SAFE_INTEGER)
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(`${name}: ${n} is outside ${min}..${max}`);
   return n;
+}
+
+function boolean(env: Env, name: string): boolean {
+  const raw = value(env, name);
+  const b = parseGoBool(raw);
+  if (b === null) throw new ConfigError(`${name}: "${raw}" is not a boolean (true/false/1/0)`);
+  return b;
+}
+
+function duration(env: Env, name: string): number {
+  const raw = value(env, name);
+  const ms = parseGoDuration(raw);
+  if (ms === null || ms <= 0) throw new ConfigError(`${name}: "${raw}" is not a positive duration such as 2400h`);
+  return ms;
+}
+
+/** The Mainflux name wins over the seed document's alias when both are set. */
+function aliased(env: Env, name: string, alias: string): string {
+  return env[name] ? value(env, name) : env[alias] ? (env[alias] as string) : value(env, name);
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -141,6 +208,66 @@ export function loadConfig(env: Env = process.env): Config {
       singleUserEmail: value(env, 'MF_THINGS_SINGLE_USER_EMAIL'),
       singleUserToken: value(env, 'MF_THINGS_SINGLE_USER_TOKEN'),
     },
+    bootstrap: { encryptKey: encryptKey(env) },
+    provision: provision(env),
+    certs: {
+      vaultHost: aliased(env, 'MF_CERTS_VAULT_HOST', 'MF_CERTS_VAULT_HOST'),
+      vaultPkiPath: aliased(env, 'MF_VAULT_PKI_INT_PATH', 'MF_CERTS_VAULT_PKI_PATH'),
+      vaultRole: aliased(env, 'MF_VAULT_CA_ROLE_NAME', 'MF_CERTS_VAULT_ROLE'),
+      vaultToken: aliased(env, 'MF_VAULT_TOKEN', 'MF_CERTS_VAULT_TOKEN'),
+      caPath: value(env, 'MF_CERTS_SIGN_CA_PATH'),
+      caKeyPath: value(env, 'MF_CERTS_SIGN_CA_KEY_PATH'),
+      defaultValidityMs: duration(env, 'MF_CERTS_SIGN_HOURS_VALID'),
+      defaultRsaBits: rsaBits(env, 'MF_CERTS_SIGN_RSA_BITS'),
+      cnFromKey: boolean(env, 'MF_CERTS_CN_FROM_KEY'),
+    },
+  };
+}
+
+function rsaBits(env: Env, name: string): number {
+  const bits = integer(env, name, 1024, 8192);
+  if (![2048, 3072, 4096].includes(bits)) throw new ConfigError(`${name}: ${bits} is not 2048, 3072 or 4096`);
+  return bits;
+}
+
+function encryptKey(env: Env): string {
+  const key = value(env, 'MF_BOOTSTRAP_ENCRYPT_KEY');
+  if (key && (!/^[0-9a-fA-F]+$/.test(key) || ![32, 48, 64].includes(key.length))) {
+    throw new ConfigError('MF_BOOTSTRAP_ENCRYPT_KEY: must be 32, 48 or 64 hex digits (an AES-128, -192 or -256 key)');
+  }
+  return key;
+}
+
+function provision(env: Env): Config['provision'] {
+  const autoWhitelist = boolean(env, 'MF_PROVISION_BS_AUTO_WHITELIST');
+  const configProvisioning = boolean(env, 'MF_PROVISION_BS_CONFIG_PROVISIONING');
+  if (autoWhitelist && !configProvisioning) {
+    throw new ConfigError("can't auto whitelist if auto config save is off (MF_PROVISION_BS_AUTO_WHITELIST=true needs MF_PROVISION_BS_CONFIG_PROVISIONING=true)");
+  }
+  const hoursValid = value(env, 'MF_PROVISION_CERTS_HOURS_VALID');
+  if (parseGoDuration(hoursValid) === null) throw new ConfigError(`MF_PROVISION_CERTS_HOURS_VALID: "${hoursValid}" is not a duration such as 2400h`);
+  const content = value(env, 'MF_PROVISION_BS_CONTENT');
+  if (content) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(content);
+    } catch {
+      throw new ConfigError('MF_PROVISION_BS_CONTENT: not valid JSON');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('MF_PROVISION_BS_CONTENT: must be a JSON object');
+  }
+  return {
+    configFile: value(env, 'MF_PROVISION_CONFIG_FILE'),
+    configFileExplicit: Boolean(env.MF_PROVISION_CONFIG_FILE),
+    user: value(env, 'MF_PROVISION_USER'),
+    pass: value(env, 'MF_PROVISION_PASS'),
+    apiKey: value(env, 'MF_PROVISION_API_KEY'),
+    x509Provisioning: boolean(env, 'MF_PROVISION_X509_PROVISIONING'),
+    bsConfigProvisioning: configProvisioning,
+    bsAutoWhitelist: autoWhitelist,
+    bsContent: content,
+    certsRsaBits: integer(env, 'MF_PROVISION_CERTS_RSA_BITS', 1024, 8192),
+    certsHoursValid: hoursValid,
   };
 }
 

@@ -24,6 +24,9 @@ export interface NewChannel {
   metadata?: Metadata;
 }
 
+/** A raw Authorization value, or an identity another service already verified. */
+export type Credential = string | undefined | Identity;
+
 export interface SingleUser {
   email: string;
   token: string;
@@ -46,8 +49,13 @@ export class ThingsService {
     private singleUser?: SingleUser,
   ) {}
 
-  /** Who the credential is. In single-user mode only the configured token is accepted. */
-  async identify(token: string | undefined): Promise<Identity> {
+  /**
+   * Who the credential is. In single-user mode only the configured token is accepted.
+   * Services in this process (bootstrap, provision) pass an Identity they already
+   * authenticated.
+   */
+  async identify(token: Credential): Promise<Identity> {
+    if (typeof token === 'object') return token;
     if (this.singleUser) {
       if (token !== this.singleUser.token) throw unauthenticated();
       return { email: this.singleUser.email, userId: '', type: 0 };
@@ -61,7 +69,7 @@ export class ThingsService {
     return n;
   }
 
-  async createThings(token: string | undefined, input: NewThing[]): Promise<Thing[]> {
+  async createThings(token: Credential, input: NewThing[]): Promise<Thing[]> {
     const { email } = await this.identify(token);
     if (input.length === 0) throw malformed();
     const things = input.map((t) => {
@@ -83,25 +91,25 @@ export class ThingsService {
     return things;
   }
 
-  async viewThing(token: string | undefined, id: string): Promise<Thing> {
+  async viewThing(token: Credential, id: string): Promise<Thing> {
     const { email } = await this.identify(token);
     const thing = isUuid(id) ? await this.things.byId(email, id.toLowerCase()) : null;
     if (!thing) throw notFound();
     return thing;
   }
 
-  async listThings(token: string | undefined, q: PageQuery): Promise<Page<Thing>> {
+  async listThings(token: Credential, q: PageQuery): Promise<Page<Thing>> {
     const { email } = await this.identify(token);
     return this.things.list(email, q);
   }
 
-  async updateThing(token: string | undefined, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
+  async updateThing(token: Credential, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(id)) throw malformed();
     if (!(await this.things.update(email, id.toLowerCase(), this.checkName(name), metadata ?? {}))) throw notFound();
   }
 
-  async updateKey(token: string | undefined, id: string, key: string): Promise<void> {
+  async updateKey(token: Credential, id: string, key: string): Promise<void> {
     const { email } = await this.identify(token);
     if (!key) throw malformed();
     if (key.length > MAX_KEY) throw malformed('update entity failed');
@@ -117,14 +125,14 @@ export class ThingsService {
     await this.events.emit('thing.key_changed', { id, oldKey });
   }
 
-  async removeThing(token: string | undefined, id: string): Promise<void> {
+  async removeThing(token: Credential, id: string): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(id)) throw malformed('remove entity failed');
     const removed = await this.things.remove(email, id.toLowerCase());
     if (removed) await this.events.emit('thing.removed', { id: removed.id, key: removed.key, owner: email });
   }
 
-  async createChannels(token: string | undefined, input: NewChannel[]): Promise<Channel[]> {
+  async createChannels(token: Credential, input: NewChannel[]): Promise<Channel[]> {
     const { email } = await this.identify(token);
     if (input.length === 0) throw malformed();
     const channels = input.map((c) => ({
@@ -137,19 +145,19 @@ export class ThingsService {
     return channels;
   }
 
-  async viewChannel(token: string | undefined, id: string): Promise<Channel> {
+  async viewChannel(token: Credential, id: string): Promise<Channel> {
     const { email } = await this.identify(token);
     const channel = isUuid(id) ? await this.channels.byId(email, id.toLowerCase()) : null;
     if (!channel) throw notFound();
     return channel;
   }
 
-  async listChannels(token: string | undefined, q: PageQuery): Promise<Page<Channel>> {
+  async listChannels(token: Credential, q: PageQuery): Promise<Page<Channel>> {
     const { email } = await this.identify(token);
     return this.channels.list(email, q);
   }
 
-  async updateChannel(token: string | undefined, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
+  async updateChannel(token: Credential, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(id)) throw malformed();
     const cleanName = this.checkName(name);
@@ -157,7 +165,7 @@ export class ThingsService {
     await this.events.emit('channel.updated', { id: id.toLowerCase(), name: cleanName, metadata: metadata ?? {} });
   }
 
-  async removeChannel(token: string | undefined, id: string): Promise<void> {
+  async removeChannel(token: Credential, id: string): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(id)) return;
     const removed = await this.channels.remove(email, id.toLowerCase());
@@ -165,7 +173,7 @@ export class ThingsService {
   }
 
   /** Connects every channel with every thing, all or nothing (POST /connect). */
-  async connect(token: string | undefined, channelIds: string[], thingIds: string[]): Promise<void> {
+  async connect(token: Credential, channelIds: string[], thingIds: string[]): Promise<void> {
     const { email } = await this.identify(token);
     if (channelIds.length === 0 || thingIds.length === 0 || [...channelIds, ...thingIds].some((id) => !id)) {
       throw malformed();
@@ -188,7 +196,7 @@ export class ThingsService {
     for (const pair of pairs) await this.events.emit('connection.added', pair);
   }
 
-  async disconnect(token: string | undefined, channelId: string, thingId: string): Promise<void> {
+  async disconnect(token: Credential, channelId: string, thingId: string): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(channelId) || !isUuid(thingId)) throw malformed('remove connection failed');
     const pair = { channelId: channelId.toLowerCase(), thingId: thingId.toLowerCase() };
@@ -196,13 +204,13 @@ export class ThingsService {
     await this.events.emit('connection.removed', pair);
   }
 
-  async channelsOfThing(token: string | undefined, thingId: string, q: PageQuery, connected: boolean): Promise<Page<Channel>> {
+  async channelsOfThing(token: Credential, thingId: string, q: PageQuery, connected: boolean): Promise<Page<Channel>> {
     const { email } = await this.identify(token);
     if (!isUuid(thingId)) throw notFound();
     return this.channels.listByThing(email, thingId.toLowerCase(), q, connected);
   }
 
-  async thingsOfChannel(token: string | undefined, channelId: string, q: PageQuery, connected: boolean): Promise<Page<Thing>> {
+  async thingsOfChannel(token: Credential, channelId: string, q: PageQuery, connected: boolean): Promise<Page<Thing>> {
     const { email } = await this.identify(token);
     if (!isUuid(channelId)) throw notFound();
     return this.things.listByChannel(email, channelId.toLowerCase(), q, connected);
