@@ -8,6 +8,10 @@ import { KeysRepository } from './auth/repo.js';
 import { resolveAuthSecret } from './auth/secret.js';
 import { AuthService } from './auth/service.js';
 import { TokenCodec } from './auth/tokens.js';
+import { BootstrapRepository } from './bootstrap/repo.js';
+import { bootstrapRoutes } from './bootstrap/routes.js';
+import { BootstrapCipher } from './bootstrap/secure.js';
+import { BootstrapService } from './bootstrap/service.js';
 import type { Config } from './config.js';
 import { openDatabase } from './db/database.js';
 import type { Db } from './db/schema.js';
@@ -22,7 +26,9 @@ import { createMailer } from './users/mailer.js';
 import { UsersRepository } from './users/repo.js';
 import { usersRoutes } from './users/routes.js';
 import { UsersService } from './users/service.js';
+import { persistentSecret } from './secrets.js';
 import { TETHYS_VERSION } from './version.js';
+import crypto from 'node:crypto';
 
 export interface Services {
   db: Db;
@@ -30,6 +36,7 @@ export interface Services {
   auth: AuthService;
   users: UsersService;
   things: ThingsService;
+  bootstrap: BootstrapService;
 }
 
 export interface App {
@@ -68,6 +75,21 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
       : undefined;
   const things = new ThingsService(db, auth, thingsRepo, new ChannelsRepository(db), connections, access, events, singleUser);
 
+  const encryptKey =
+    config.bootstrap.encryptKey ||
+    persistentSecret(config.dataDir, 'bootstrap-key', () => crypto.randomBytes(32).toString('hex'), (m) => logger.warn(m), 'MF_BOOTSTRAP_ENCRYPT_KEY');
+  if (!/^([0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(encryptKey)) {
+    throw new Error('the bootstrap encryption key (MF_BOOTSTRAP_ENCRYPT_KEY or data/bootstrap-key) must be 32, 48 or 64 hex digits');
+  }
+  const bootstrap = new BootstrapService(
+    db,
+    auth,
+    things,
+    new BootstrapRepository(db),
+    new BootstrapCipher(Buffer.from(encryptKey, 'hex')),
+    events,
+  );
+
   if (await users.ensureAdmin(config.users.adminEmail, config.users.adminPassword)) {
     logger.info({ email: config.users.adminEmail }, 'created the admin account');
   }
@@ -83,6 +105,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   http.addHook('onRoute', (r) => {
     routes.push({ method: r.method, url: r.url });
   });
+  bootstrapRoutes(http, bootstrap);
   usersRoutes(http, users);
   authRoutes(http, auth);
   thingsRoutes(http, things);
@@ -93,7 +116,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   return {
     http,
     logger,
-    services: { db, events, auth, users, things },
+    services: { db, events, auth, users, things, bootstrap },
     async close() {
       await http.close();
       await db.close();

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { bootstrapMigration } from '../bootstrap/migration.js';
 import type { Db, Dialect } from './schema.js';
 
 /**
@@ -148,6 +149,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_core': core(dialect),
     '0002_name_search': nameSearch(dialect),
+    '0004_bootstrap': bootstrapMigration(dialect),
   };
 }
 

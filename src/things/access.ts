@@ -14,6 +14,11 @@ const CHANNELS_PER_THING = 1024;
 export class ThingAccess {
   private idByKey: Lru<string, string>;
   private channelsByThing: Lru<string, Map<string, boolean>>;
+  /**
+   * Moves on every change. A database answer read while a change happened may predate
+   * it, so it is returned but not remembered: the next check reads again.
+   */
+  private generation = 0;
 
   constructor(
     private things: ThingsRepository,
@@ -24,16 +29,25 @@ export class ThingAccess {
     this.idByKey = new Lru(cacheSize);
     this.channelsByThing = new Lru(cacheSize);
     events.on('thing.removed', ({ id, key }) => {
+      this.generation++;
       this.idByKey.delete(key);
       this.channelsByThing.delete(id);
     });
-    events.on('thing.key_changed', ({ oldKey }) => this.idByKey.delete(oldKey));
+    events.on('thing.key_changed', ({ oldKey }) => {
+      this.generation++;
+      this.idByKey.delete(oldKey);
+    });
     // Rare and possibly connected to many things: forget all connection answers.
-    events.on('channel.removed', () => this.channelsByThing.clear());
+    events.on('channel.removed', () => {
+      this.generation++;
+      this.channelsByThing.clear();
+    });
     events.on('connection.added', ({ channelId, thingId }) => {
+      this.generation++;
       this.channelsByThing.get(thingId)?.set(channelId, true);
     });
     events.on('connection.removed', ({ channelId, thingId }) => {
+      this.generation++;
       this.channelsByThing.get(thingId)?.set(channelId, false);
     });
   }
@@ -43,16 +57,19 @@ export class ThingAccess {
     if (!key) return null;
     const cached = this.idByKey.get(key);
     if (cached) return cached;
+    const generation = this.generation;
     const id = await this.things.idByKey(key);
-    if (id) this.idByKey.set(key, id);
+    if (id && generation === this.generation) this.idByKey.set(key, id);
     return id;
   }
 
   async isConnected(channelId: string, thingId: string): Promise<boolean> {
-    let channels = this.channelsByThing.get(thingId);
-    const cached = channels?.get(channelId);
+    const cached = this.channelsByThing.get(thingId)?.get(channelId);
     if (cached !== undefined) return cached;
+    const generation = this.generation;
     const connected = await this.connections.isConnected(channelId, thingId);
+    if (generation !== this.generation) return connected;
+    let channels = this.channelsByThing.get(thingId);
     if (!channels || channels.size >= CHANNELS_PER_THING) {
       channels = new Map();
       this.channelsByThing.set(thingId, channels);

@@ -298,6 +298,26 @@ export class ConnectionsRepository {
     return Number(result.numAffectedRows ?? 0) > 0;
   }
 
+  /** Connects the pairs that are not connected yet; returns the pairs it added. */
+  async connectMissing(owner: string, channelIds: string[], thingId: string): Promise<string[]> {
+    if (channelIds.length === 0) return [];
+    const existing = await executor(this.db)
+      .selectFrom('connections')
+      .select('channel_id')
+      .where('thing_id', '=', thingId)
+      .where('channel_id', 'in', channelIds)
+      .execute();
+    const have = new Set(existing.map((r) => r.channel_id));
+    const missing = channelIds.filter((c) => !have.has(c));
+    if (missing.length > 0) {
+      await executor(this.db)
+        .insertInto('connections')
+        .values(missing.map((channelId) => ({ channel_id: channelId, thing_id: thingId, owner })))
+        .execute();
+    }
+    return missing;
+  }
+
   async disconnect(owner: string, channelId: string, thingId: string): Promise<boolean> {
     const result = await executor(this.db)
       .deleteFrom('connections')

@@ -196,6 +196,38 @@ export class ThingsService {
     for (const pair of pairs) await this.events.emit('connection.added', pair);
   }
 
+  /** True when every id names one of the caller's channels. */
+  async ownsChannels(token: Credential, channelIds: string[]): Promise<boolean> {
+    const { email } = await this.identify(token);
+    const ids = [...new Set(channelIds)];
+    if (!ids.every(isUuid)) return false;
+    return (await this.channels.ownedIds(email, ids.map((id) => id.toLowerCase()))).size === ids.length;
+  }
+
+  /**
+   * Connects a thing to channels, leaving pairs that are already connected as they are
+   * (bootstrap's whitelist). The caller must own the thing and every channel.
+   */
+  async ensureConnected(token: Credential, channelIds: string[], thingId: string): Promise<void> {
+    const { email } = await this.identify(token);
+    const channels = [...new Set(channelIds)];
+    if (!(await this.ownsChannels(token, channels)) || (await this.things.ownedIds(email, [thingId])).size !== 1) {
+      throw notFound();
+    }
+    const added = await this.connections.connectMissing(email, channels, thingId);
+    for (const channelId of added) await this.events.emit('connection.added', { channelId, thingId });
+  }
+
+  /** Disconnects a thing from channels, ignoring pairs that are not connected. */
+  async disconnectAll(token: Credential, channelIds: string[], thingId: string): Promise<void> {
+    const { email } = await this.identify(token);
+    for (const channelId of new Set(channelIds)) {
+      if (await this.connections.disconnect(email, channelId, thingId)) {
+        await this.events.emit('connection.removed', { channelId, thingId });
+      }
+    }
+  }
+
   async disconnect(token: Credential, channelId: string, thingId: string): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(channelId) || !isUuid(thingId)) throw malformed('remove connection failed');

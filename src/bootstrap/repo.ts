@@ -1,0 +1,136 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/schema.js';
+import { executor } from '../db/transactions.js';
+import type { BootstrapConfig, Certs, ConfigChannel, ConfigFilter } from './types.js';
+
+interface ConfigRow {
+  thing_id: string;
+  owner: string;
+  thing_key: string;
+  external_id: string;
+  external_key: string;
+  name: string;
+  content: string;
+  client_cert: string;
+  client_key: string;
+  ca_cert: string;
+  state: number | string;
+}
+
+const COLUMNS = sql.raw(
+  'b.thing_id, b.owner, t.key AS thing_key, b.external_id, b.external_key, b.name, b.content, b.client_cert, b.client_key, b.ca_cert, b.state',
+);
+
+export class BootstrapRepository {
+  constructor(private db: Db) {}
+
+  private ex() {
+    return executor(this.db);
+  }
+
+  private toConfig(row: ConfigRow, channels: ConfigChannel[]): BootstrapConfig {
+    return {
+      thingId: row.thing_id,
+      owner: row.owner,
+      thingKey: row.thing_key,
+      externalId: row.external_id,
+      externalKey: row.external_key,
+      name: row.name,
+      content: row.content,
+      clientCert: row.client_cert,
+      clientKey: row.client_key,
+      caCert: row.ca_cert,
+      state: Number(row.state),
+      channels,
+    };
+  }
+
+  async save(config: Omit<BootstrapConfig, 'channels' | 'thingKey'>, channelIds: string[]): Promise<void> {
+    await sql`INSERT INTO bootstrap_configs (thing_id, owner, external_id, external_key, name, content, client_cert, client_key, ca_cert, state)
+      VALUES (${config.thingId}, ${config.owner}, ${config.externalId}, ${config.externalKey}, ${config.name}, ${config.content},
+        ${config.clientCert}, ${config.clientKey}, ${config.caCert}, ${config.state})`.execute(this.ex());
+    await this.setChannels(config.thingId, channelIds);
+  }
+
+  private async setChannels(thingId: string, channelIds: string[]): Promise<void> {
+    await sql`DELETE FROM bootstrap_channels WHERE thing_id = ${thingId}`.execute(this.ex());
+    if (channelIds.length === 0) return;
+    const values = sql.join(channelIds.map((id, position) => sql`(${thingId}, ${id}, ${position})`));
+    await sql`INSERT INTO bootstrap_channels (thing_id, channel_id, position) VALUES ${values}`.execute(this.ex());
+  }
+
+  private async channelsOf(thingIds: string[]): Promise<Map<string, ConfigChannel[]>> {
+    const out = new Map<string, ConfigChannel[]>();
+    if (thingIds.length === 0) return out;
+    const rows = await sql<{ thing_id: string; id: string; name: string; metadata: unknown }>`
+      SELECT bc.thing_id, c.id, c.name, c.metadata FROM bootstrap_channels bc JOIN channels c ON c.id = bc.channel_id
+      WHERE bc.thing_id IN (${sql.join(thingIds.map((id) => sql`${id}`))}) ORDER BY bc.thing_id, bc.position`.execute(this.ex());
+    for (const r of rows.rows) {
+      const list = out.get(r.thing_id) ?? [];
+      list.push({ id: r.id, name: r.name, metadata: this.db.parseJson(r.metadata) });
+      out.set(r.thing_id, list);
+    }
+    return out;
+  }
+
+  private async one(where: ReturnType<typeof sql>): Promise<BootstrapConfig | null> {
+    const rows = await sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${where}`.execute(this.ex());
+    const row = rows.rows[0];
+    if (!row) return null;
+    const channels = await this.channelsOf([row.thing_id]);
+    return this.toConfig(row, channels.get(row.thing_id) ?? []);
+  }
+
+  byId(owner: string, thingId: string): Promise<BootstrapConfig | null> {
+    return this.one(sql`b.thing_id = ${thingId} AND b.owner = ${owner}`);
+  }
+
+  byExternalId(externalId: string): Promise<BootstrapConfig | null> {
+    return this.one(sql`b.external_id = ${externalId}`);
+  }
+
+  async list(owner: string, filter: ConfigFilter, offset: number, limit: number): Promise<{ total: number; configs: BootstrapConfig[] }> {
+    const where = [sql`b.owner = ${owner}`];
+    if (filter.state !== undefined) where.push(sql`b.state = ${filter.state}`);
+    if (filter.externalId) where.push(sql`b.external_id = ${filter.externalId}`);
+    if (filter.thingId) where.push(sql`b.thing_id = ${filter.thingId}`);
+    if (filter.thingKey) where.push(sql`t.key = ${filter.thingKey}`);
+    if (filter.name) where.push(sql`lower(b.name) LIKE ${`%${filter.name.toLowerCase()}%`}`);
+    const cond = sql.join(where, sql` AND `);
+    const [rows, count] = await Promise.all([
+      sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}
+        ORDER BY b.thing_id ASC LIMIT ${limit} OFFSET ${offset}`.execute(this.ex()),
+      sql<{ n: number | string }>`SELECT count(*) AS n FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}`.execute(this.ex()),
+    ]);
+    return { total: Number(count.rows[0]?.n ?? 0), configs: rows.rows.map((r) => this.toConfig(r, [])) };
+  }
+
+  async update(owner: string, thingId: string, name: string, content: string): Promise<boolean> {
+    const r = await sql`UPDATE bootstrap_configs SET name = ${name}, content = ${content} WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
+    return Number(r.numAffectedRows ?? 0) > 0;
+  }
+
+  async updateCerts(owner: string, thingId: string, certs: Certs): Promise<boolean> {
+    const r = await sql`UPDATE bootstrap_configs SET client_cert = ${certs.clientCert}, client_key = ${certs.clientKey}, ca_cert = ${certs.caCert}
+      WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
+    return Number(r.numAffectedRows ?? 0) > 0;
+  }
+
+  async replaceChannels(thingId: string, channelIds: string[]): Promise<void> {
+    await this.setChannels(thingId, channelIds);
+  }
+
+  async setState(owner: string, thingId: string, state: number): Promise<void> {
+    await sql`UPDATE bootstrap_configs SET state = ${state} WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
+  }
+
+  async remove(owner: string, thingId: string): Promise<void> {
+    await sql`DELETE FROM bootstrap_configs WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
+  }
+
+  /** A thing disconnected from a channel its config lists: the config is no longer active. */
+  async deactivateIfListed(thingId: string, channelId: string): Promise<void> {
+    await sql`UPDATE bootstrap_configs SET state = 0 WHERE thing_id = ${thingId} AND state = 1
+      AND EXISTS (SELECT 1 FROM bootstrap_channels WHERE thing_id = ${thingId} AND channel_id = ${channelId})`.execute(this.ex());
+  }
+}

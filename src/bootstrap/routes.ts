@@ -1,0 +1,214 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { invalidQuery, malformed } from '../errors.js';
+import { Opt, Str } from '../http/schemas.js';
+import { empty } from '../http/server.js';
+import { type Query, single } from '../http/query.js';
+import type { BootstrapService } from './service.js';
+import type { BootstrapConfig } from './types.js';
+
+const bootstrap = { unauthenticated: 403 as const };
+const tags = ['bootstrap'];
+
+/** Config view (API.md §4.2); the list leaves the channels out. */
+function configView(c: BootstrapConfig, withChannels: boolean) {
+  return {
+    mainflux_id: c.thingId,
+    mainflux_key: c.thingKey,
+    ...(withChannels && c.channels.length
+      ? {
+          mainflux_channels: c.channels.map((ch) => ({
+            id: ch.id,
+            ...(ch.name ? { name: ch.name } : {}),
+            metadata: Object.keys(ch.metadata).length ? ch.metadata : null,
+          })),
+        }
+      : {}),
+    external_id: c.externalId,
+    ...(c.externalKey ? { external_key: c.externalKey } : {}),
+    ...(c.content ? { content: c.content } : {}),
+    ...(c.name ? { name: c.name } : {}),
+    state: c.state,
+  };
+}
+
+/** Bootstrap reads its own query leniently (API.md §4.6): no repetition check. */
+function first(q: Query, name: string): string | undefined {
+  const v = q[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function number(q: Query, name: string, message: string): number | undefined {
+  const v = first(q, name);
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,15}$/.test(v)) throw malformed(message);
+  return Number(v);
+}
+
+const NewConfigBody = Type.Object({
+  thing_id: Opt(Type.String()),
+  external_id: Opt(Type.String()),
+  external_key: Opt(Type.String()),
+  channels: Opt(Type.Array(Type.String())),
+  name: Opt(Type.String()),
+  content: Opt(Type.String()),
+  client_cert: Opt(Type.String()),
+  client_key: Opt(Type.String()),
+  ca_cert: Opt(Type.String()),
+});
+type NewConfigInput = { [K in keyof typeof NewConfigBody.static]?: string | string[] | null };
+
+const IdParam = Type.Object({ id: Type.String() });
+
+export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService): void {
+  app.post<{ Body: NewConfigInput }>(
+    '/things/configs',
+    { config: { ...bootstrap, body: 'json' }, schema: { tags, summary: 'Create a bootstrap config (and its thing unless thing_id is given)', body: NewConfigBody } },
+    async (request, reply) => {
+      const b = request.body as Record<string, any>;
+      const id = await service.add(request.headers.authorization, {
+        thingId: b.thing_id ?? undefined,
+        externalId: b.external_id ?? '',
+        externalKey: b.external_key ?? '',
+        channels: b.channels ?? [],
+        name: b.name ?? undefined,
+        content: b.content ?? undefined,
+        certs: { clientCert: b.client_cert ?? '', clientKey: b.client_key ?? '', caCert: b.ca_cert ?? '' },
+      });
+      reply.header('Location', `/things/configs/${id}`);
+      empty(reply, 201);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/things/configs/:id',
+    { config: bootstrap, schema: { tags, summary: 'View a bootstrap config', params: IdParam } },
+    async (request) => configView(await service.view(request.headers.authorization, request.params.id), true),
+  );
+
+  app.put<{ Params: { id: string }; Body: { name?: string | null; content?: string | null } }>(
+    '/things/configs/:id',
+    {
+      config: { ...bootstrap, body: 'json' },
+      schema: { tags, summary: 'Replace name and content', params: IdParam, body: Type.Object({ name: Opt(Type.String()), content: Opt(Type.String()) }) },
+    },
+    async (request, reply) => {
+      await service.update(request.headers.authorization, request.params.id, request.body.name ?? '', request.body.content ?? '');
+      empty(reply, 200);
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { client_cert?: string | null; client_key?: string | null; ca_cert?: string | null } }>(
+    '/things/configs/certs/:id',
+    {
+      config: { ...bootstrap, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Replace the certificates a gateway receives',
+        params: IdParam,
+        body: Type.Object({ client_cert: Opt(Type.String()), client_key: Opt(Type.String()), ca_cert: Opt(Type.String()) }),
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      await service.updateCerts(request.headers.authorization, request.params.id, {
+        clientCert: b.client_cert ?? '',
+        clientKey: b.client_key ?? '',
+        caCert: b.ca_cert ?? '',
+      });
+      empty(reply, 200);
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: { channels?: string[] | null } }>(
+    '/things/configs/connections/:id',
+    {
+      config: { ...bootstrap, body: 'json' },
+      schema: { tags, summary: "Replace the config's channels (an active config's connections follow)", params: IdParam, body: Type.Object({ channels: Opt(Type.Array(Type.String())) }) },
+    },
+    async (request, reply) => {
+      await service.updateConnections(request.headers.authorization, request.params.id, request.body.channels ?? []);
+      empty(reply, 200);
+    },
+  );
+
+  app.get(
+    '/things/configs',
+    {
+      config: bootstrap,
+      schema: {
+        tags,
+        summary: 'List bootstrap configs',
+        querystring: Type.Object({
+          offset: Str('default 0'),
+          limit: Str('default 10, at most 100'),
+          state: Str('0 inactive | 1 active'),
+          external_id: Str('exact'),
+          mainflux_id: Str('thing id, exact'),
+          mainflux_key: Str('thing key, exact'),
+          name: Str('case-insensitive substring'),
+        }),
+      },
+    },
+    async (request) => {
+      const q = request.query as Query;
+      const offset = number(q, 'offset', 'invalid offset query param') ?? 0;
+      let limit = number(q, 'limit', 'invalid limit query param') ?? 10;
+      if (limit === 0) limit = 10;
+      if (limit > 100) limit = 100;
+      const stateText = first(q, 'state');
+      if (stateText !== undefined && stateText !== '' && stateText !== '0' && stateText !== '1') throw invalidQuery();
+      const page = await service.list(
+        request.headers.authorization,
+        {
+          state: stateText === undefined || stateText === '' ? undefined : Number(stateText),
+          externalId: first(q, 'external_id') || undefined,
+          thingId: first(q, 'mainflux_id') || undefined,
+          thingKey: first(q, 'mainflux_key') || undefined,
+          name: first(q, 'name') || undefined,
+        },
+        offset,
+        limit,
+      );
+      return { total: page.total, offset, limit, configs: page.configs.map((c) => configView(c, false)) };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/things/configs/:id',
+    { config: bootstrap, schema: { tags, summary: 'Remove a config (the thing and its connections stay)', params: IdParam } },
+    async (request, reply) => {
+      await service.remove(request.headers.authorization, request.params.id);
+      empty(reply, 204);
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: { state?: number | null } }>(
+    '/things/state/:id',
+    {
+      config: { ...bootstrap, body: 'json' },
+      schema: { tags, summary: 'Whitelist (1: connect to the config channels) or deactivate (0)', params: IdParam, body: Type.Object({ state: Opt(Type.Integer()) }) },
+    },
+    async (request, reply) => {
+      await service.changeState(request.headers.authorization, request.params.id, request.body.state ?? 0);
+      empty(reply, 200);
+    },
+  );
+
+  const device = { tags: ['bootstrap (gateway)'], params: Type.Object({ externalId: Type.String() }) };
+  app.get<{ Params: { externalId: string } }>(
+    '/things/bootstrap/:externalId',
+    { config: bootstrap, schema: { ...device, summary: 'A gateway fetches its config; Authorization: <external key>' } },
+    async (request) => service.fetch(request.params.externalId, request.headers.authorization),
+  );
+
+  app.get<{ Params: { externalId: string } }>(
+    '/things/bootstrap/secure/:externalId',
+    { config: bootstrap, schema: { ...device, summary: 'The same, AES-CFB encrypted both ways (Authorization: hex(iv ‖ encrypted key))' } },
+    async (request, reply) => {
+      const body = await service.secureFetch(request.params.externalId, request.headers.authorization);
+      reply.type('application/json').send(body);
+    },
+  );
+}
+

@@ -1,0 +1,224 @@
+import crypto from 'node:crypto';
+import type { AuthService } from '../auth/service.js';
+import type { Identity } from '../auth/types.js';
+import type { Db } from '../db/schema.js';
+import { inTransaction, isUniqueViolation } from '../db/transactions.js';
+import { DomainError, conflict, malformed, notFound, unauthenticated } from '../errors.js';
+import type { EventHub } from '../events.js';
+import type { Credential, ThingsService } from '../things/service.js';
+import { isUuid } from '../things/types.js';
+import type { BootstrapRepository } from './repo.js';
+import type { BootstrapCipher } from './secure.js';
+import { type BootstrapConfig, type Certs, type ConfigFilter, State } from './types.js';
+
+export interface NewConfig {
+  thingId?: string;
+  externalId: string;
+  externalKey: string;
+  channels: string[];
+  name?: string;
+  content?: string;
+  certs?: Partial<Certs>;
+}
+
+/** The bytes a gateway receives: what the Mainflux Agent parses (API.md §4.9, §8). */
+export interface DeviceConfig {
+  mainflux_id: string;
+  mainflux_key: string;
+  mainflux_channels: { id: string; name?: string; metadata: Record<string, unknown> | null }[] | null;
+  content?: string;
+  client_cert?: string;
+  client_key?: string;
+  ca_cert?: string;
+}
+
+const READ_FAILED = 'failed to read bootstrap configuration';
+const KEY_MISMATCH = 'failed to get bootstrap configuration for given external key';
+const SECURE_FAILED = 'failed to get bootstrap configuration for given encrypted external key';
+
+/**
+ * Bootstrap configurations and the gateway's zero-touch fetch (API.md §4, MODEL.md §5).
+ * Whitelisting connects the thing to its config's channels through the things service,
+ * in the same transaction as the state change.
+ */
+export class BootstrapService {
+  constructor(
+    private db: Db,
+    private auth: AuthService,
+    private things: ThingsService,
+    private configs: BootstrapRepository,
+    private cipher: BootstrapCipher,
+    events: EventHub,
+  ) {
+    events.on('connection.removed', ({ thingId, channelId }) => this.configs.deactivateIfListed(thingId, channelId));
+  }
+
+  private async identify(token: Credential): Promise<Identity> {
+    if (typeof token === 'object') return token;
+    return this.auth.identify(token);
+  }
+
+  async add(token: Credential, input: NewConfig): Promise<string> {
+    if (typeof token !== 'object' && !token) throw unauthenticated();
+    if (!input.externalId || !input.externalKey) throw malformed();
+    const identity = await this.identify(token);
+    const channels = [...new Set(input.channels.map((c) => c.toLowerCase()))];
+    return inTransaction(this.db, async () => {
+      if (channels.length > 0 && !(await this.things.ownsChannels(identity, channels))) {
+        throw malformed('failed to check channels connections');
+      }
+      let thingId: string;
+      if (input.thingId) {
+        try {
+          thingId = (await this.things.viewThing(identity, input.thingId)).id;
+        } catch (err) {
+          if (err instanceof DomainError && err.kind === 'not_found') throw notFound('failed to add bootstrap configuration');
+          throw err;
+        }
+      } else {
+        // A thing of its own, created in the same transaction: no orphan if saving fails.
+        thingId = (await this.things.createThings(identity, [{}]))[0]!.id;
+      }
+      try {
+        await this.configs.save(
+          {
+            thingId,
+            owner: identity.email,
+            externalId: input.externalId,
+            externalKey: input.externalKey,
+            name: input.name ?? '',
+            content: input.content ?? '',
+            clientCert: input.certs?.clientCert ?? '',
+            clientKey: input.certs?.clientKey ?? '',
+            caCert: input.certs?.caCert ?? '',
+            state: State.inactive,
+          },
+          channels,
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('failed to add bootstrap configuration');
+        throw err;
+      }
+      return thingId;
+    });
+  }
+
+  private async owned(identity: Identity, id: string, message = 'non-existent entity'): Promise<BootstrapConfig> {
+    const config = isUuid(id) ? await this.configs.byId(identity.email, id.toLowerCase()) : null;
+    if (!config) throw notFound(message);
+    return config;
+  }
+
+  async view(token: Credential, id: string): Promise<BootstrapConfig> {
+    return this.owned(await this.identify(token), id);
+  }
+
+  async update(token: Credential, id: string, name: string, content: string): Promise<void> {
+    const identity = await this.identify(token);
+    if (!isUuid(id) || !(await this.configs.update(identity.email, id.toLowerCase(), name, content))) throw notFound();
+  }
+
+  async updateCerts(token: Credential, id: string, certs: Certs): Promise<void> {
+    const identity = await this.identify(token);
+    if (!isUuid(id) || !(await this.configs.updateCerts(identity.email, id.toLowerCase(), certs))) {
+      throw notFound('failed to update cert');
+    }
+  }
+
+  /** The config lists exactly `channels`; an active config's connections follow. */
+  async updateConnections(token: Credential, id: string, channelIds: string[]): Promise<void> {
+    const identity = await this.identify(token);
+    await inTransaction(this.db, async () => {
+      const config = await this.owned(identity, id, 'failed to update connections');
+      const channels = [...new Set(channelIds.map((c) => c.toLowerCase()))];
+      if (channels.length > 0 && !(await this.things.ownsChannels(identity, channels))) {
+        throw malformed('failed to update connections');
+      }
+      const before = config.channels.map((c) => c.id);
+      await this.configs.replaceChannels(config.thingId, channels);
+      if (config.state === State.active) {
+        await this.things.disconnectAll(identity, before.filter((c) => !channels.includes(c)), config.thingId);
+        await this.things.ensureConnected(identity, channels, config.thingId);
+      }
+    });
+  }
+
+  async list(token: Credential, filter: ConfigFilter, offset: number, limit: number) {
+    const identity = await this.identify(token);
+    return this.configs.list(identity.email, filter, offset, limit);
+  }
+
+  async remove(token: Credential, id: string): Promise<void> {
+    const identity = await this.identify(token);
+    if (isUuid(id)) await this.configs.remove(identity.email, id.toLowerCase());
+  }
+
+  /** 1 whitelists: connects the thing to every listed channel (all or none); 0 disconnects. */
+  async changeState(token: Credential, id: string, state: number): Promise<void> {
+    if (state !== State.inactive && state !== State.active) throw malformed();
+    const identity = await this.identify(token);
+    await inTransaction(this.db, async () => {
+      const config = await this.owned(identity, id, 'failed to change state of bootstrap configuration');
+      if (config.state === state) return;
+      const channels = config.channels.map((c) => c.id);
+      if (state === State.active) await this.things.ensureConnected(identity, channels, config.thingId);
+      else await this.things.disconnectAll(identity, channels, config.thingId);
+      await this.configs.setState(identity.email, config.thingId, state);
+    });
+  }
+
+  /** GET /things/bootstrap/{externalId}: the gateway's own configuration. */
+  async fetch(externalId: string, header: string | undefined): Promise<DeviceConfig> {
+    const key = externalKeyOf(header);
+    if (!key) throw unauthenticated();
+    const config = await this.configs.byExternalId(externalId);
+    if (!config) throw notFound(READ_FAILED);
+    if (!safeEqual(config.externalKey, key)) throw notFound(KEY_MISMATCH);
+    return deviceConfig(config);
+  }
+
+  /** GET /things/bootstrap/secure/{externalId}: the same, encrypted both ways. */
+  async secureFetch(externalId: string, header: string | undefined): Promise<Buffer> {
+    const hex = externalKeyOf(header);
+    if (!hex) throw unauthenticated();
+    const config = await this.configs.byExternalId(externalId);
+    if (!config) throw notFound(READ_FAILED);
+    const key = this.cipher.decryptHeader(hex);
+    if (!key.ok) throw key.reason === 'too-short' ? malformed(SECURE_FAILED) : notFound(SECURE_FAILED);
+    if (!safeEqual(config.externalKey, key.value)) throw notFound(KEY_MISMATCH);
+    return this.cipher.encrypt(Buffer.from(JSON.stringify(deviceConfig(config))));
+  }
+}
+
+/** The raw header, or `Thing <key>` as newer Agents send it. */
+function externalKeyOf(header: string | undefined): string {
+  if (!header) return '';
+  const m = /^thing\s+(.+)$/i.exec(header.trim());
+  return (m ? m[1]! : header).trim();
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = crypto.createHash('sha256').update(a).digest();
+  const y = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(x, y);
+}
+
+export function deviceConfig(config: BootstrapConfig): DeviceConfig {
+  const out: DeviceConfig = {
+    mainflux_id: config.thingId,
+    mainflux_key: config.thingKey,
+    mainflux_channels:
+      config.channels.length === 0
+        ? null
+        : config.channels.map((c) => ({
+            id: c.id,
+            ...(c.name ? { name: c.name } : {}),
+            metadata: Object.keys(c.metadata).length ? c.metadata : null,
+          })),
+  };
+  if (config.content) out.content = config.content;
+  if (config.clientCert) out.client_cert = config.clientCert;
+  if (config.clientKey) out.client_key = config.clientKey;
+  if (config.caCert) out.ca_cert = config.caCert;
+  return out;
+}
