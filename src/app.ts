@@ -13,6 +13,9 @@ import { bootstrapRoutes } from './bootstrap/routes.js';
 import { BootstrapCipher } from './bootstrap/secure.js';
 import { BootstrapService } from './bootstrap/service.js';
 import type { Config } from './config.js';
+import { loadLayout } from './provision/layout.js';
+import { provisionRoutes } from './provision/routes.js';
+import { ProvisionService } from './provision/service.js';
 import { openDatabase } from './db/database.js';
 import type { Db } from './db/schema.js';
 import { EventHub } from './events.js';
@@ -37,6 +40,7 @@ export interface Services {
   users: UsersService;
   things: ThingsService;
   bootstrap: BootstrapService;
+  provision: ProvisionService;
 }
 
 export interface App {
@@ -90,6 +94,10 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     events,
   );
 
+  const layout = loadLayout(config.provision);
+  logger.info({ layout: layout.source, things: layout.things.length, channels: layout.channels.length }, 'provision layout loaded');
+  const provision = new ProvisionService(db, auth, users, things, bootstrap, null, layout);
+
   if (await users.ensureAdmin(config.users.adminEmail, config.users.adminPassword)) {
     logger.info({ email: config.users.adminEmail }, 'created the admin account');
   }
@@ -106,6 +114,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     routes.push({ method: r.method, url: r.url });
   });
   bootstrapRoutes(http, bootstrap);
+  provisionRoutes(http, provision);
   usersRoutes(http, users);
   authRoutes(http, auth);
   thingsRoutes(http, things);
@@ -116,7 +125,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   return {
     http,
     logger,
-    services: { db, events, auth, users, things, bootstrap },
+    services: { db, events, auth, users, things, bootstrap, provision },
     async close() {
       await http.close();
       await db.close();

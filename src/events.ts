@@ -1,3 +1,5 @@
+import { afterCommit } from './db/transactions.js';
+
 /**
  * Domain events inside one process. Mainflux carries these over a Redis stream between
  * services (MODEL.md §4); here they are synchronous hooks awaited before the change is
@@ -24,9 +26,16 @@ export class EventHub {
     this.listeners.set(name, list);
   }
 
+  /**
+   * Events describe committed changes: inside a transaction they are delivered once it
+   * commits (and never when it rolls back), so no cache learns of a change that did
+   * not happen or reads the old state back before the new one is visible.
+   */
   async emit<E extends keyof DomainEvents>(name: E, event: DomainEvents[E]): Promise<void> {
     const list = this.listeners.get(name);
     if (!list) return;
-    for (const listener of list) await listener(event);
+    await afterCommit(async () => {
+      for (const listener of list) await listener(event);
+    });
   }
 }

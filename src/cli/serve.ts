@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildApp } from '../app.js';
 import { ConfigError, describeVariables, loadConfig } from '../config.js';
+import { LayoutError } from '../provision/layout.js';
 
 export function serveCommand(program: Command): void {
   program
@@ -18,7 +19,16 @@ export function serveCommand(program: Command): void {
         }
         throw err;
       }
-      const app = await buildApp(config);
+      let app;
+      try {
+        app = await buildApp(config);
+      } catch (err) {
+        if (err instanceof LayoutError) {
+          console.error(`tethys: provision layout error: ${err.message}`);
+          process.exit(2);
+        }
+        throw err;
+      }
       const address = await app.http.listen({ port: config.http.port, host: config.http.host });
       app.logger.info({ address, database: app.services.db.dialect }, 'tethys is listening');
       let closing = false;

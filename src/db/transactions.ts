@@ -7,17 +7,34 @@ import type { Database, Db } from './schema.js';
  * current executor, so services compose (provisioning runs several services' writes in
  * one transaction) without passing a transaction object through every call.
  */
-const current = new AsyncLocalStorage<Transaction<Database>>();
+interface UnitOfWork {
+  trx: Transaction<Database>;
+  /** Runs once the transaction has committed; dropped when it rolls back. */
+  afterCommit: (() => Promise<void>)[];
+}
+
+const current = new AsyncLocalStorage<UnitOfWork>();
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
 export function executor(db: Db): Executor {
-  return current.getStore() ?? db.kysely;
+  return current.getStore()?.trx ?? db.kysely;
 }
 
 export async function inTransaction<T>(db: Db, work: () => Promise<T>): Promise<T> {
   if (current.getStore()) return work();
-  return db.kysely.transaction().execute((trx) => current.run(trx, work));
+  const afterCommit: (() => Promise<void>)[] = [];
+  const result = await db.kysely.transaction().execute((trx) => current.run({ trx, afterCommit }, work));
+  for (const fn of afterCommit) await fn();
+  return result;
+}
+
+/** Runs `fn` when the current transaction commits, or now when there is none. */
+export function afterCommit(fn: () => Promise<void>): Promise<void> {
+  const unit = current.getStore();
+  if (!unit) return fn();
+  unit.afterCommit.push(fn);
+  return Promise.resolve();
 }
 
 export function isUniqueViolation(err: unknown): boolean {

@@ -1,0 +1,186 @@
+import type { AuthService } from '../auth/service.js';
+import type { Identity } from '../auth/types.js';
+import type { BootstrapService } from '../bootstrap/service.js';
+import type { Db } from '../db/schema.js';
+import { inTransaction } from '../db/transactions.js';
+import { DomainError, malformed, unauthenticated } from '../errors.js';
+import type { ThingsService } from '../things/service.js';
+import type { Channel, Thing } from '../things/types.js';
+import type { UsersService } from '../users/service.js';
+import type { Layout } from './layout.js';
+
+/** What provisioning needs of the certs domain. */
+export interface CertIssuer {
+  /** True when certificates come from a remote PKI: a rollback must revoke them there. */
+  readonly external: boolean;
+  issue(
+    identity: Identity,
+    request: { thingId: string; keyType: 'rsa' | 'ec'; keyBits: number; valid: string },
+  ): Promise<{ cert: string; key: string; caCert: string; serial: string }>;
+  revokeSerial(serial: string): Promise<void>;
+}
+
+export interface MappingRequest {
+  externalId: string;
+  externalKey: string;
+  name?: string;
+}
+
+export interface MappingResult {
+  things: Thing[];
+  channels: Channel[];
+  clientCert: Record<string, string>;
+  clientKey: Record<string, string>;
+  caCert: string;
+  whitelisted: Record<string, boolean>;
+}
+
+export type ProvisionStep = 'things' | 'channels' | 'config' | 'certs' | 'whitelist' | 'gateway';
+
+/**
+ * One request turns into a gateway's things, channels, bootstrap configs, connections
+ * and certificates (MODEL.md §7), all in one database transaction: a failure anywhere,
+ * including a crash, leaves nothing behind. Certificates from a remote PKI cannot join
+ * the transaction; each issued one has its compensation (revocation) run on failure.
+ */
+export class ProvisionService {
+  /** Called before every step: metrics, tracing, and failure injection in tests. */
+  beforeStep?: (step: ProvisionStep) => void | Promise<void>;
+
+  constructor(
+    private db: Db,
+    private auth: AuthService,
+    private users: UsersService,
+    private things: ThingsService,
+    private bootstrap: BootstrapService,
+    private certs: CertIssuer | null,
+    readonly layout: Layout,
+  ) {}
+
+  /** Credentials: the request's header, else the configured API key, else user and password. */
+  async credentials(header: string | undefined): Promise<Identity> {
+    if (header) return this.auth.identify(header);
+    const { apiKey, user, pass } = this.layout.credentials;
+    if (apiKey) return this.auth.identify(apiKey);
+    if (!user || !pass) throw unauthenticated('missing credentials');
+    let token: string;
+    try {
+      token = await this.users.login(user, pass);
+    } catch (err) {
+      if (err instanceof DomainError) throw unauthenticated('failed to create access token');
+      throw err;
+    }
+    return this.auth.identify(token);
+  }
+
+  private async step(step: ProvisionStep): Promise<void> {
+    await this.beforeStep?.(step);
+  }
+
+  async provision(header: string | undefined, request: MappingRequest): Promise<MappingResult> {
+    if (!request.externalId || !request.externalKey) throw malformed();
+    const identity = await this.credentials(header);
+    const layout = this.layout;
+    if (layout.things.length === 0) throw malformed('things list in configuration empty');
+    if (layout.channels.length === 0) throw malformed('channels list in configuration is empty');
+
+    const issuedSerials: string[] = [];
+    try {
+      return await inTransaction(this.db, async () => {
+        await this.step('things');
+        const things = await this.things.createThings(
+          identity,
+          layout.things.map((t) => ({
+            name: request.name || t.name,
+            metadata: 'external_id' in t.metadata ? { ...t.metadata, external_id: request.externalId } : { ...t.metadata },
+          })),
+        );
+        await this.step('channels');
+        const channels = await this.things.createChannels(
+          identity,
+          layout.channels.map((c) => ({ name: c.name, metadata: c.metadata })),
+        );
+        const channelIds = channels.map((c) => c.id);
+        const result: MappingResult = { things, channels, clientCert: {}, clientKey: {}, caCert: '', whitelisted: {} };
+        let gateway: Thing | undefined;
+        for (const thing of things) {
+          const hasConfig = layout.bootstrapProvision && 'external_id' in thing.metadata;
+          if (hasConfig) {
+            await this.step('config');
+            await this.bootstrap.add(identity, {
+              thingId: thing.id,
+              externalId: request.externalId,
+              externalKey: request.externalKey,
+              channels: channelIds,
+              content: JSON.stringify(sortKeys(layout.content)),
+            });
+            gateway = thing;
+          }
+          if (layout.x509Provision && this.certs) {
+            await this.step('certs');
+            const cert = await this.certs.issue(identity, {
+              thingId: thing.id,
+              keyType: layout.certs.keyType,
+              keyBits: layout.certs.keyBits,
+              valid: layout.certs.valid,
+            });
+            if (this.certs.external) issuedSerials.push(cert.serial);
+            result.clientCert[thing.id] = cert.cert;
+            result.clientKey[thing.id] = cert.key;
+            result.caCert = cert.caCert;
+            if (hasConfig) {
+              await this.bootstrap.updateCerts(identity, thing.id, { clientCert: cert.cert, clientKey: cert.key, caCert: cert.caCert });
+            }
+          }
+          // 0.12.1 whitelists every thing and so fails for a thing without a config;
+          // only a thing with a config can be whitelisted.
+          if (hasConfig && layout.autoWhitelist) {
+            await this.step('whitelist');
+            await this.bootstrap.changeState(identity, thing.id, 1);
+            result.whitelisted[thing.id] = true;
+          }
+        }
+        if (gateway) {
+          await this.step('gateway');
+          const typed = (type: string) => channels.find((c) => c.metadata.type === type)?.id ?? '';
+          await this.things.updateThing(identity, gateway.id, gateway.name, {
+            ...gateway.metadata,
+            type: 'gateway',
+            external_id: request.externalId,
+            external_key: request.externalKey,
+            cfg_id: gateway.id,
+            ctrl_channel_id: typed('control'),
+            data_channel_id: typed('data'),
+            export_channel_id: typed('export'),
+          });
+        }
+        return result;
+      });
+    } catch (err) {
+      // The transaction is rolled back; what a remote PKI issued is revoked there.
+      for (const serial of issuedSerials) {
+        await this.certs?.revokeSerial(serial).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  /** GET /mapping: the bootstrap content configs are created with. */
+  async content(header: string | undefined): Promise<Record<string, unknown> | null> {
+    await this.auth.identify(header);
+    return this.layout.content;
+  }
+}
+
+/** Mainflux marshals the content with sorted keys. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
