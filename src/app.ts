@@ -12,7 +12,13 @@ import { BootstrapRepository } from './bootstrap/repo.js';
 import { bootstrapRoutes } from './bootstrap/routes.js';
 import { BootstrapCipher } from './bootstrap/secure.js';
 import { BootstrapService } from './bootstrap/service.js';
+import { certsRoutes } from './certs/routes.js';
+import { type CertsService, createCertsService } from './certs/service.js';
 import type { Config } from './config.js';
+import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
+import { messagingRoutes } from './messaging/http-routes.js';
+import { MqttBroker } from './messaging/mqtt.js';
+import { MessagingService } from './messaging/service.js';
 import { loadLayout } from './provision/layout.js';
 import { provisionRoutes } from './provision/routes.js';
 import { ProvisionService } from './provision/service.js';
@@ -32,6 +38,7 @@ import { UsersService } from './users/service.js';
 import { persistentSecret } from './secrets.js';
 import { TETHYS_VERSION } from './version.js';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 
 export interface Services {
   db: Db;
@@ -39,12 +46,15 @@ export interface Services {
   auth: AuthService;
   users: UsersService;
   things: ThingsService;
+  certs: CertsService;
   bootstrap: BootstrapService;
   provision: ProvisionService;
+  messaging: MessagingService;
 }
 
 export interface App {
   http: FastifyInstance;
+  mqtt: MqttBroker;
   services: Services;
   logger: Logger;
   close(): Promise<void>;
@@ -78,6 +88,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
       ? { email: config.things.singleUserEmail, token: config.things.singleUserToken }
       : undefined;
   const things = new ThingsService(db, auth, thingsRepo, new ChannelsRepository(db), connections, access, events, singleUser);
+  const certs = await createCertsService({ db, config: config.certs, dataDir: config.dataDir, things, events, logger });
 
   const encryptKey =
     config.bootstrap.encryptKey ||
@@ -98,11 +109,19 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   logger.info({ layout: layout.source, things: layout.things.length, channels: layout.channels.length }, 'provision layout loaded');
   const provision = new ProvisionService(db, auth, users, things, bootstrap, null, layout);
 
+  const bus: Bus = config.messaging.natsUrl ? await NatsBus.connect(config.messaging.natsUrl, events, logger) : new InProcessBus();
+  const messaging = new MessagingService(access, bus);
+
   if (await users.ensureAdmin(config.users.adminEmail, config.users.adminPassword)) {
     logger.info({ email: config.users.adminEmail }, 'created the admin account');
   }
 
-  const http = createHttpServer({ logger, bodyLimit: config.http.bodyLimit });
+  const tlsFiles = config.tls.cert ? { cert: fs.readFileSync(config.tls.cert, 'utf8'), key: fs.readFileSync(config.tls.key, 'utf8') } : undefined;
+  const http = createHttpServer({
+    logger,
+    bodyLimit: config.http.bodyLimit,
+    https: tlsFiles ? { cert: Buffer.from(tlsFiles.cert), key: Buffer.from(tlsFiles.key) } : undefined,
+  });
   await http.register(swagger, {
     openapi: {
       info: { title: 'Tethys', version: TETHYS_VERSION, description: 'IoT platform core speaking the Mainflux 0.12 HTTP API' },
@@ -113,21 +132,41 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   http.addHook('onRoute', (r) => {
     routes.push({ method: r.method, url: r.url });
   });
+  messagingRoutes(http, messaging, config.messaging.maxPayload);
   bootstrapRoutes(http, bootstrap);
   provisionRoutes(http, provision);
   usersRoutes(http, users);
   authRoutes(http, auth);
   thingsRoutes(http, things);
+  certsRoutes(http, certs);
   opsRoutes(http, db, TETHYS_VERSION);
   await http.after();
   answerWrongMethods(http, routes);
 
+  const mqtt = await MqttBroker.start({
+    host: config.http.host,
+    port: config.messaging.mqttPort,
+    tlsPort: config.messaging.mqttTlsPort,
+    wsPort: config.messaging.mqttWsPort,
+    maxPayload: config.messaging.maxPayload,
+    tls: tlsFiles,
+    access,
+    messaging,
+    events,
+    logger,
+  });
+  http.server.on('upgrade', (req, socket, head) => mqtt.upgrade(req, socket as import('node:net').Socket, head));
+  logger.info({ ports: mqtt.ports }, 'MQTT broker listening');
+
   return {
     http,
+    mqtt,
     logger,
-    services: { db, events, auth, users, things, bootstrap, provision },
+    services: { db, events, auth, users, things, certs, bootstrap, provision, messaging },
     async close() {
+      await mqtt.close();
       await http.close();
+      await bus.close();
       await db.close();
     },
   };

@@ -10,7 +10,7 @@ export interface VariableSpec {
   name: string;
   default: string;
   description: string;
-  group: 'tethys' | 'auth' | 'users' | 'things' | 'bootstrap' | 'provision' | 'certs';
+  group: 'tethys' | 'auth' | 'users' | 'things' | 'bootstrap' | 'provision' | 'certs' | 'messaging';
 }
 
 export const VARIABLES: VariableSpec[] = [
@@ -24,6 +24,13 @@ export const VARIABLES: VariableSpec[] = [
   { group: 'tethys', name: 'TETHYS_CACHE_SIZE', default: '200000', description: 'entries kept by each in-memory cache (thing keys, connections, API keys)' },
   { group: 'tethys', name: 'TETHYS_ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost for password hashes (OWASP minimum 19456)' },
   { group: 'tethys', name: 'TETHYS_ARGON2_ITERATIONS', default: '2', description: 'argon2id time cost (OWASP minimum 2)' },
+  { group: 'tethys', name: 'TETHYS_TLS_CERT', default: '', description: 'server certificate (PEM file): enables MQTT over TLS and HTTPS on the HTTP port' },
+  { group: 'tethys', name: 'TETHYS_TLS_KEY', default: '', description: 'its private key (PEM file)' },
+  { group: 'messaging', name: 'TETHYS_MQTT_PORT', default: '1883', description: 'MQTT over TCP (0: a free port; empty or "off" is not accepted: every instance runs the broker)' },
+  { group: 'messaging', name: 'TETHYS_MQTT_TLS_PORT', default: '8883', description: 'MQTT over TLS, when TETHYS_TLS_CERT is set; client certificates issued by the certs service identify the thing' },
+  { group: 'messaging', name: 'TETHYS_MQTT_WS_PORT', default: '', description: 'MQTT over WebSocket on its own port (it is always on the HTTP port at /mqtt)' },
+  { group: 'messaging', name: 'TETHYS_MQTT_MAX_PAYLOAD', default: '1048576', description: 'largest MQTT packet or HTTP message body in bytes; larger MQTT packets close the connection, larger HTTP bodies get 413' },
+  { group: 'messaging', name: 'MF_NATS_URL', default: '', description: 'NATS server (nats://host:4222): messages and cache invalidations reach every instance; empty: in-process bus (one instance)' },
   { group: 'auth', name: 'MF_AUTH_SECRET', default: '', description: 'HS256 secret for every token; empty: a random secret generated at first start and kept in the data folder (auth-secret)' },
   { group: 'users', name: 'MF_USERS_ADMIN_EMAIL', default: '', description: 'admin account created at start if missing (sees every user in GET /users)' },
   { group: 'users', name: 'MF_USERS_ADMIN_PASSWORD', default: '', description: 'its password; no default ships' },
@@ -86,6 +93,8 @@ export interface Config {
     template: string;
   };
   things: { singleUserEmail: string; singleUserToken: string };
+  tls: { cert: string; key: string };
+  messaging: { mqttPort: number; mqttTlsPort: number; mqttWsPort: number | null; maxPayload: number; natsUrl: string };
   bootstrap: { encryptKey: string };
   provision: {
     configFile: string;
@@ -208,6 +217,14 @@ export function loadConfig(env: Env = process.env): Config {
       singleUserEmail: value(env, 'MF_THINGS_SINGLE_USER_EMAIL'),
       singleUserToken: value(env, 'MF_THINGS_SINGLE_USER_TOKEN'),
     },
+    tls: tls(env),
+    messaging: {
+      mqttPort: integer(env, 'TETHYS_MQTT_PORT', 0, 65535),
+      mqttTlsPort: integer(env, 'TETHYS_MQTT_TLS_PORT', 0, 65535),
+      mqttWsPort: value(env, 'TETHYS_MQTT_WS_PORT') ? integer(env, 'TETHYS_MQTT_WS_PORT', 0, 65535) : null,
+      maxPayload: integer(env, 'TETHYS_MQTT_MAX_PAYLOAD', 16, 256 * 1024 * 1024),
+      natsUrl: value(env, 'MF_NATS_URL'),
+    },
     bootstrap: { encryptKey: encryptKey(env) },
     provision: provision(env),
     certs: {
@@ -228,6 +245,13 @@ function rsaBits(env: Env, name: string): number {
   const bits = integer(env, name, 1024, 8192);
   if (![2048, 3072, 4096].includes(bits)) throw new ConfigError(`${name}: ${bits} is not 2048, 3072 or 4096`);
   return bits;
+}
+
+function tls(env: Env): Config['tls'] {
+  const cert = value(env, 'TETHYS_TLS_CERT');
+  const key = value(env, 'TETHYS_TLS_KEY');
+  if (Boolean(cert) !== Boolean(key)) throw new ConfigError('TETHYS_TLS_CERT and TETHYS_TLS_KEY go together');
+  return { cert, key };
 }
 
 function encryptKey(env: Env): string {

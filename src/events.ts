@@ -13,17 +13,36 @@ export interface DomainEvents {
   'connection.added': { channelId: string; thingId: string };
   'connection.removed': { channelId: string; thingId: string };
   'key.revoked': { id: string; issuerId: string };
+  'cert.revoked': { thingId: string; serial: string };
+}
+
+export interface ListenerOptions {
+  /**
+   * Also run for the same event from another instance (carried by the bus). Only for
+   * listeners that forget cached state or drop live sessions: a listener that writes
+   * to the shared database must run once, on the instance that made the change.
+   */
+  everyInstance?: boolean;
 }
 
 type Listener<T> = (event: T) => void | Promise<void>;
 
 export class EventHub {
-  private listeners = new Map<keyof DomainEvents, Listener<any>[]>();
+  private listeners = new Map<keyof DomainEvents, { listener: Listener<any>; everyInstance: boolean }[]>();
+  /** Set by the bus: carries events to the other instances. */
+  forward?: (name: keyof DomainEvents, event: unknown) => Promise<void>;
 
-  on<E extends keyof DomainEvents>(name: E, listener: Listener<DomainEvents[E]>): void {
+  on<E extends keyof DomainEvents>(name: E, listener: Listener<DomainEvents[E]>, options: ListenerOptions = {}): void {
     const list = this.listeners.get(name) ?? [];
-    list.push(listener);
+    list.push({ listener, everyInstance: options.everyInstance ?? false });
     this.listeners.set(name, list);
+  }
+
+  /** An event another instance emitted: only `everyInstance` listeners run. */
+  async applyRemote<E extends keyof DomainEvents>(name: E, event: DomainEvents[E]): Promise<void> {
+    for (const { listener, everyInstance } of this.listeners.get(name) ?? []) {
+      if (everyInstance) await listener(event);
+    }
   }
 
   /**
@@ -32,10 +51,9 @@ export class EventHub {
    * not happen or reads the old state back before the new one is visible.
    */
   async emit<E extends keyof DomainEvents>(name: E, event: DomainEvents[E]): Promise<void> {
-    const list = this.listeners.get(name);
-    if (!list) return;
     await afterCommit(async () => {
-      for (const listener of list) await listener(event);
+      for (const { listener } of this.listeners.get(name) ?? []) await listener(event);
+      await this.forward?.(name, event);
     });
   }
 }

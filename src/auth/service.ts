@@ -33,7 +33,7 @@ export class AuthService {
     cacheSize: number,
   ) {
     this.apiKeys = new Lru(cacheSize);
-    events.on('key.revoked', ({ id }) => this.apiKeys.delete(id));
+    events.on('key.revoked', ({ id }) => this.apiKeys.delete(id), { everyInstance: true });
   }
 
   issueLogin(user: { id: string; email: string }): Promise<string> {

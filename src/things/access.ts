@@ -32,24 +32,24 @@ export class ThingAccess {
       this.generation++;
       this.idByKey.delete(key);
       this.channelsByThing.delete(id);
-    });
+    }, { everyInstance: true });
     events.on('thing.key_changed', ({ oldKey }) => {
       this.generation++;
       this.idByKey.delete(oldKey);
-    });
+    }, { everyInstance: true });
     // Rare and possibly connected to many things: forget all connection answers.
     events.on('channel.removed', () => {
       this.generation++;
       this.channelsByThing.clear();
-    });
+    }, { everyInstance: true });
     events.on('connection.added', ({ channelId, thingId }) => {
       this.generation++;
       this.channelsByThing.get(thingId)?.set(channelId, true);
-    });
+    }, { everyInstance: true });
     events.on('connection.removed', ({ channelId, thingId }) => {
       this.generation++;
       this.channelsByThing.get(thingId)?.set(channelId, false);
-    });
+    }, { everyInstance: true });
   }
 
   /** The id of the thing with this key, or null. */
@@ -76,6 +76,11 @@ export class ThingAccess {
     }
     channels.set(channelId, connected);
     return connected;
+  }
+
+  /** The cached answer for a pair, if any, without asking the database (sync). */
+  peek(channelId: string, thingId: string): boolean | undefined {
+    return this.channelsByThing.get(thingId)?.get(channelId);
   }
 
   /** The thing id when the key's thing may use the channel, else null. */

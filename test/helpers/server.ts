@@ -51,6 +51,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     TETHYS_DB_URL: database.url,
     TETHYS_LOG_LEVEL: 'silent',
     TETHYS_DB_POOL_SIZE: '4',
+    TETHYS_MQTT_PORT: '0',
+    TETHYS_MQTT_TLS_PORT: '0',
     // Weaker hashing keeps the suite fast; the algorithm and code path are the same.
     TETHYS_ARGON2_MEMORY_KIB: '4096',
     TETHYS_ARGON2_ITERATIONS: '1',

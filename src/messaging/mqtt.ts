@@ -1,0 +1,287 @@
+import net from 'node:net';
+import http from 'node:http';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { EventHub } from '../events.js';
+import type { ThingAccess } from '../things/access.js';
+import { MqttFrameGuard } from './frame-guard.js';
+import { type Message, nowNanos, topicOf } from './message.js';
+import type { MessagingService } from './service.js';
+import { parsePublishTopic, parseSubscribeTopic } from './topics.js';
+
+/** What the broker needs of the certs domain for client-certificate logins. */
+export interface ClientCertificates {
+  /** The CA that signs thing certificates (PEM), trusted for client certificates. */
+  caPem(): Promise<string | null>;
+  /** The thing a certificate with this serial (hex, any case, colons or not) identifies, while valid and not revoked. */
+  activeThing(serial: string): Promise<string | null>;
+}
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  tlsPort: number;
+  wsPort: number | null;
+  maxPayload: number;
+  tls?: { cert: string; key: string };
+  access: ThingAccess;
+  messaging: MessagingService;
+  events: EventHub;
+  certificates?: ClientCertificates;
+  logger: Logger;
+}
+
+interface Session {
+  thingId: string;
+  serial?: string;
+}
+
+interface PeerCertificate {
+  serial: string;
+  authorized: boolean;
+}
+
+/** Messages that may not go where they were sent are re-addressed here: nobody can subscribe. */
+const DROPPED = '$tethys/dropped';
+
+/**
+ * The MQTT broker (aedes) over TCP, TLS (with client certificates) and WebSocket.
+ * CONNECT: username = thing id, password = thing key (as Mainflux's adapter), or a
+ * client certificate issued by the certs service. Publish and subscribe only on
+ * `channels/<id>/messages[/…]` of a channel the thing is connected to. Sessions of a
+ * thing are closed as soon as its access may have been revoked, on every instance.
+ */
+export class MqttBroker {
+  readonly aedes: Aedes;
+  private sessions = new WeakMap<Client, Session>();
+  private byThing = new Map<string, Set<Client>>();
+  private peers = new WeakMap<object, PeerCertificate>();
+  private servers: (net.Server | http.Server)[] = [];
+  private wss: WebSocketServer;
+  readonly ports: { mqtt?: number; mqttTls?: number; mqttWs?: number } = {};
+
+  private constructor(
+    aedes: Aedes,
+    private options: BrokerOptions,
+  ) {
+    this.aedes = aedes;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayload + 16,
+      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+    });
+    this.install();
+  }
+
+  static async start(options: BrokerOptions): Promise<MqttBroker> {
+    const aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 30_000, concurrency: 1000 });
+    const broker = new MqttBroker(aedes, options);
+    await broker.listen();
+    return broker;
+  }
+
+  /** Feeds a connection to the broker through the oversize-packet guard. */
+  private handle(socket: Duplex, peer?: PeerCertificate, request?: http.IncomingMessage): void {
+    const guard = new MqttFrameGuard(this.options.maxPayload + 1024);
+    const stream = Duplex.from({ readable: socket.pipe(guard), writable: socket });
+    guard.on('error', (err) => {
+      this.options.logger.debug({ err: err.message }, 'MQTT connection closed');
+      socket.destroy();
+      stream.destroy();
+    });
+    socket.on('error', () => stream.destroy());
+    socket.on('close', () => stream.destroy());
+    if (peer) this.peers.set(stream, peer);
+    this.aedes.handle(stream, request);
+  }
+
+  private async listen(): Promise<void> {
+    const o = this.options;
+    const tcp = net.createServer((socket) => this.handle(socket));
+    this.ports.mqtt = await listenOn(tcp, o.port, o.host);
+    this.servers.push(tcp);
+    if (o.tls) {
+      const ca = (await o.certificates?.caPem()) ?? undefined;
+      const secure = tls.createServer(
+        { cert: o.tls.cert, key: o.tls.key, ca: ca ? [ca] : undefined, requestCert: Boolean(ca), rejectUnauthorized: false },
+        (socket) => {
+          const cert = socket.getPeerCertificate();
+          const peer = cert && cert.serialNumber ? { serial: cert.serialNumber, authorized: socket.authorized } : undefined;
+          this.handle(socket, peer);
+        },
+      );
+      this.ports.mqttTls = await listenOn(secure, o.tlsPort, o.host);
+      this.servers.push(secure);
+    }
+    if (o.wsPort !== null) {
+      const server = http.createServer((_req, res) => {
+        res.writeHead(426).end('MQTT over WebSocket only\n');
+      });
+      server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as net.Socket, head, true));
+      this.ports.mqttWs = await listenOn(server, o.wsPort, o.host);
+      this.servers.push(server);
+    }
+  }
+
+  /** WebSocket upgrade: at /mqtt on the HTTP port, anywhere on the dedicated port. */
+  upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, anyPath = false): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (!anyPath && path !== '/mqtt') {
+      socket.destroy();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws);
+      stream.on('error', () => ws.terminate());
+      this.handle(stream, undefined, req);
+    });
+  }
+
+  private session(client: Client | null): Session | undefined {
+    return client ? this.sessions.get(client) : undefined;
+  }
+
+  private install(): void {
+    const { access, messaging, events, certificates, logger } = this.options;
+    const aedes = this.aedes;
+
+    aedes.authenticate = (client, username, password, done) => {
+      const peer = this.peers.get(client.conn as object);
+      const key = password ? password.toString() : '';
+      const fail = (code = 4) => {
+        const err = Object.assign(new Error('bad user name or password'), { returnCode: code });
+        done(err as never, false);
+      };
+      (async () => {
+        if (!key && peer && certificates) {
+          // A client certificate from our CA: valid, not revoked, of an existing thing.
+          if (!peer.authorized) return fail(5);
+          const thingId = await certificates.activeThing(peer.serial);
+          if (!thingId || (username && username !== thingId)) return fail(5);
+          this.sessions.set(client, { thingId, serial: peer.serial });
+          return done(null, true);
+        }
+        const thingId = await access.identify(key);
+        if (!thingId || username !== thingId) return fail(4);
+        this.sessions.set(client, { thingId });
+        done(null, true);
+      })().catch((err) => {
+        logger.error({ err }, 'MQTT authentication failed');
+        fail(3);
+      });
+    };
+
+    aedes.on('clientReady', (client) => {
+      const s = this.session(client);
+      if (!s) return;
+      const set = this.byThing.get(s.thingId) ?? new Set();
+      set.add(client);
+      this.byThing.set(s.thingId, set);
+    });
+    aedes.on('clientDisconnect', (client) => {
+      const s = this.session(client);
+      if (!s) return;
+      const set = this.byThing.get(s.thingId);
+      set?.delete(client);
+      if (set && set.size === 0) this.byThing.delete(s.thingId);
+    });
+
+    aedes.authorizePublish = (client, packet, done) => {
+      const s = this.session(client);
+      if (!s) return done(new Error('not authenticated'));
+      const target = parsePublishTopic(packet.topic);
+      const drop = (reason: string) => {
+        messaging.refused('mqtt', reason);
+        packet.topic = DROPPED;
+        packet.retain = false;
+        done(null);
+      };
+      if (!target) return drop('topic');
+      access.isConnected(target.channel, s.thingId).then(
+        (ok) => {
+          if (!ok) return drop('access');
+          packet.topic = topicOf(target.channel, target.subtopic);
+          // Retained messages would outlive the connection that allowed them.
+          packet.retain = false;
+          messaging.accepted({
+            channel: target.channel,
+            subtopic: target.subtopic,
+            publisher: s.thingId,
+            protocol: 'mqtt',
+            payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+            created: nowNanos(),
+          });
+          done(null);
+        },
+        (err) => done(err),
+      );
+    };
+
+    aedes.authorizeSubscribe = (client, sub, done) => {
+      const s = this.session(client);
+      const channel = parseSubscribeTopic(sub.topic);
+      if (!s || !channel) return done(null, null as never);
+      access.isConnected(channel, s.thingId).then(
+        (ok) => done(null, ok ? sub : (null as never)),
+        (err) => done(err, null as never),
+      );
+    };
+
+    // Last line of defence between a change and the session being closed.
+    aedes.authorizeForward = (client, packet) => {
+      const s = this.session(client);
+      if (!s) return null as never;
+      const channel = parseSubscribeTopic(packet.topic);
+      if (channel && access.peek(channel, s.thingId) === false) return null as never;
+      return packet;
+    };
+
+    messaging.setLocalDelivery((m: Message) => {
+      const packet = { cmd: 'publish', topic: topicOf(m.channel, m.subtopic), payload: m.payload, qos: 0, retain: false, dup: false } as AedesPublishPacket;
+      aedes.publish(packet, () => {});
+    });
+
+    const closeThing = (thingId: string, serial?: string) => {
+      for (const client of this.byThing.get(thingId) ?? []) {
+        if (serial && this.session(client)?.serial !== serial) continue;
+        client.close();
+      }
+    };
+    const every = { everyInstance: true };
+    events.on('thing.removed', ({ id }) => closeThing(id), every);
+    events.on('thing.key_changed', ({ id }) => closeThing(id), every);
+    events.on('connection.removed', ({ thingId }) => closeThing(thingId), every);
+    events.on('cert.revoked', ({ thingId, serial }) => closeThing(thingId, serial), every);
+  }
+
+  get connectedClients(): number {
+    return this.aedes.connectedClients;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            if ('closeAllConnections' in s) (s as http.Server).closeAllConnections();
+          }),
+      ),
+    );
+  }
+}
+
+function listenOn(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}

@@ -1,0 +1,63 @@
+import client from 'prom-client';
+import { forbidden } from '../errors.js';
+import type { ThingAccess } from '../things/access.js';
+import { isUuid } from '../things/types.js';
+import type { Bus } from './bus.js';
+import { type Message, nowNanos } from './message.js';
+
+const published = new client.Counter({
+  name: 'tethys_messages_published_total',
+  help: 'Messages accepted, by protocol',
+  labelNames: ['protocol'],
+});
+const refused = new client.Counter({
+  name: 'tethys_messages_refused_total',
+  help: 'Messages refused, by protocol and reason',
+  labelNames: ['protocol', 'reason'],
+});
+
+export const NOT_ALLOWED = 'thing is not connected to the channel or its key is unknown';
+
+/**
+ * "Only things connected to a channel can send and receive messages in it": every
+ * message is checked against the access cache, then delivered to this instance's
+ * subscribers and handed to the bus for the other instances.
+ */
+export class MessagingService {
+  private deliverLocally: (m: Message) => void = () => {};
+
+  constructor(
+    private access: ThingAccess,
+    private bus: Bus,
+  ) {
+    bus.onMessage((m) => this.deliverLocally(m));
+  }
+
+  /** The broker registers how a message reaches this instance's subscribers. */
+  setLocalDelivery(deliver: (m: Message) => void): void {
+    this.deliverLocally = deliver;
+  }
+
+  /** HTTP adapter: the thing is the one whose key is given. */
+  async publishWithKey(key: string, channelId: string, subtopic: string, payload: Buffer, protocol: string): Promise<void> {
+    const thingId = key && isUuid(channelId) ? await this.access.canAccessByKey(channelId.toLowerCase(), key) : null;
+    if (!thingId) {
+      refused.inc({ protocol, reason: 'access' });
+      throw forbidden(NOT_ALLOWED);
+    }
+    const message: Message = { channel: channelId.toLowerCase(), subtopic, publisher: thingId, protocol, payload, created: nowNanos() };
+    published.inc({ protocol });
+    this.deliverLocally(message);
+    this.bus.publish(message);
+  }
+
+  /** MQTT: the broker already checked access and delivers locally; tell the others. */
+  accepted(message: Message): void {
+    published.inc({ protocol: message.protocol });
+    this.bus.publish(message);
+  }
+
+  refused(protocol: string, reason: string): void {
+    refused.inc({ protocol, reason });
+  }
+}
