@@ -14,8 +14,17 @@ export function persistentSecret(dataDir: string, file: string, generate: () => 
     // first start: generate below
   }
   fs.mkdirSync(dataDir, { recursive: true });
-  const secret = generate();
-  fs.writeFileSync(full, `${secret}\n`, { mode: 0o600 });
-  log(`${what} is not set: generated one in ${full}`);
-  return secret;
+  // Written aside and linked into place: when several processes start at once, exactly
+  // one secret wins and every process reads that one.
+  const temp = `${full}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, `${generate()}\n`, { mode: 0o600 });
+  try {
+    fs.linkSync(temp, full);
+    log(`${what} is not set: generated one in ${full}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+  return fs.readFileSync(full, 'utf8').trim();
 }

@@ -35,7 +35,9 @@ function configView(c: BootstrapConfig, withChannels: boolean) {
 /** Bootstrap reads its own query leniently (API.md §4.6): no repetition check. */
 function first(q: Query, name: string): string | undefined {
   const v = q[name];
-  return Array.isArray(v) ? v[0] : v;
+  const value = Array.isArray(v) ? v[0] : v;
+  if (value?.includes('\u0000')) throw invalidQuery();
+  return value;
 }
 
 function number(q: Query, name: string, message: string): number | undefined {

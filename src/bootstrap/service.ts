@@ -171,7 +171,7 @@ export class BootstrapService {
   async fetch(externalId: string, header: string | undefined): Promise<DeviceConfig> {
     const key = externalKeyOf(header);
     if (!key) throw unauthenticated();
-    const config = await this.configs.byExternalId(externalId);
+    const config = externalId.includes('\u0000') ? null : await this.configs.byExternalId(externalId);
     if (!config) throw notFound(READ_FAILED);
     if (!safeEqual(config.externalKey, key)) throw notFound(KEY_MISMATCH);
     return deviceConfig(config);
@@ -181,7 +181,7 @@ export class BootstrapService {
   async secureFetch(externalId: string, header: string | undefined): Promise<Buffer> {
     const hex = externalKeyOf(header);
     if (!hex) throw unauthenticated();
-    const config = await this.configs.byExternalId(externalId);
+    const config = externalId.includes('\u0000') ? null : await this.configs.byExternalId(externalId);
     if (!config) throw notFound(READ_FAILED);
     const key = this.cipher.decryptHeader(hex);
     if (!key.ok) throw key.reason === 'too-short' ? malformed(SECURE_FAILED) : notFound(SECURE_FAILED);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ApiClient, HttpError, NetworkError } from './client.js';
-import { CsvError, parseCsv } from './csv.js';
+import { CsvError, type CsvRecord, parseCsv } from './csv.js';
 import { Progress } from './progress.js';
 import { InputError } from './run.js';
 
@@ -42,7 +42,8 @@ export function readBulkFile(file: string, kind: BulkKind): BulkRow[] {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (err as Error).message;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (err as Error).message;
     throw new InputError(`${file}: ${reason}`);
   }
   const ext = path.extname(file).toLowerCase();
@@ -60,10 +61,12 @@ function fromJson(text: string, file: string, kind: BulkKind): BulkRow[] {
   } catch (err) {
     throw new InputError(`${file}: not valid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(parsed)) throw new InputError(`${file}: expected a JSON array of ${kind}, like [{"name":"a"},{"name":"b"}]`);
+  if (!Array.isArray(parsed))
+    throw new InputError(`${file}: expected a JSON array of ${kind}, like [{"name":"a"},{"name":"b"}]`);
   return parsed.map((item, index) => {
     const where = `${file}: item ${index + 1}`;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new InputError(`${where}: expected a JSON object`);
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      throw new InputError(`${where}: expected a JSON object`);
     const entity: BulkEntity = {};
     for (const [field, value] of Object.entries(item as Record<string, unknown>)) {
       if (IGNORED.has(field)) continue;
@@ -72,7 +75,8 @@ function fromJson(text: string, file: string, kind: BulkKind): BulkRow[] {
       }
       if (value === null || value === undefined) continue;
       if (field === 'metadata') {
-        if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${where}: metadata must be a JSON object`);
+        if (typeof value !== 'object' || Array.isArray(value))
+          throw new InputError(`${where}: metadata must be a JSON object`);
         entity.metadata = value as Record<string, unknown>;
       } else {
         if (typeof value !== 'string') throw new InputError(`${where}: ${field} must be a string`);
@@ -84,15 +88,16 @@ function fromJson(text: string, file: string, kind: BulkKind): BulkRow[] {
 }
 
 function fromCsv(text: string, file: string, kind: BulkKind): BulkRow[] {
-  let records;
+  let records: CsvRecord[];
   try {
     records = parseCsv(text);
   } catch (err) {
     if (err instanceof CsvError) throw new InputError(`${file}: ${err.message}`);
     throw err;
   }
-  if (records.length === 0) throw new InputError(`${file}: empty file (expected a header row: ${FIELDS[kind].join(',')})`);
-  const [header, ...data] = records as [(typeof records)[0], ...typeof records];
+  if (records.length === 0)
+    throw new InputError(`${file}: empty file (expected a header row: ${FIELDS[kind].join(',')})`);
+  const [header, ...data] = records as [CsvRecord, ...CsvRecord[]];
   const columns = header.fields.map((f) => f.trim().toLowerCase());
   const seen = new Set<string>();
   for (const column of columns) {
@@ -102,7 +107,8 @@ function fromCsv(text: string, file: string, kind: BulkKind): BulkRow[] {
         `${file}: line ${header.line}: unknown column "${column}"${hint}; the first line must be a header naming the columns, from: ${FIELDS[kind].join(',')}`,
       );
     }
-    if (seen.has(column)) throw new InputError(`${file}: line ${header.line}: column "${column}" appears twice`);
+    if (seen.has(column))
+      throw new InputError(`${file}: line ${header.line}: column "${column}" appears twice`);
     seen.add(column);
   }
   return data.map((record, index) => {
@@ -148,7 +154,9 @@ function checkDuplicateKeys(rows: BulkRow[], file: string): void {
   }
   if (clashes.length === 0) return;
   const more = clashes.length > 3 ? ` (and ${clashes.length - 3} more)` : '';
-  throw new InputError(`${file}: duplicate thing keys, nothing imported: ${clashes.slice(0, 3).join('; ')}${more}`);
+  throw new InputError(
+    `${file}: duplicate thing keys, nothing imported: ${clashes.slice(0, 3).join('; ')}${more}`,
+  );
 }
 
 function describeRow(r: BulkRow): string {
@@ -160,7 +168,10 @@ export function describeRows(rows: BulkRow[]): string {
   const a = rows[0]!;
   const b = rows[rows.length - 1]!;
   const span = (x: number, y: number) => (x === y ? `${x}` : `${x}-${y}`);
-  const lines = a.line !== undefined && b.line !== undefined ? ` (line${a.line === b.line ? '' : 's'} ${span(a.line, b.line)})` : '';
+  const lines =
+    a.line !== undefined && b.line !== undefined
+      ? ` (line${a.line === b.line ? '' : 's'} ${span(a.line, b.line)})`
+      : '';
   return `row${a === b ? '' : 's'} ${span(a.row, b.row)}${lines}`;
 }
 
@@ -185,15 +196,27 @@ export interface BulkOutcome {
   failure?: BulkFailure;
 }
 
-export async function importBulk(api: ApiClient, kind: BulkKind, rows: BulkRow[], options: BulkOptions): Promise<BulkOutcome> {
-  const progress = new Progress(rows.length, process.stderr, { verb: 'imported', unit: kind, enabled: options.progress });
+export async function importBulk(
+  api: ApiClient,
+  kind: BulkKind,
+  rows: BulkRow[],
+  options: BulkOptions,
+): Promise<BulkOutcome> {
+  const progress = new Progress(rows.length, process.stderr, {
+    verb: 'imported',
+    unit: kind,
+    enabled: options.progress,
+  });
   const outcome: BulkOutcome = { created: 0, items: [] };
   progress.update(0);
   try {
     for (let start = 0; start < rows.length; start += options.batch) {
       const batch = rows.slice(start, start + options.batch);
       try {
-        const reply = await api.post(`/${kind}/bulk`, batch.map((r) => r.entity));
+        const reply = await api.post(
+          `/${kind}/bulk`,
+          batch.map((r) => r.entity),
+        );
         const created = (reply.body as Record<string, unknown> | undefined)?.[kind];
         const list = Array.isArray(created) ? created : [];
         outcome.created += list.length || batch.length;
@@ -214,11 +237,18 @@ export async function importBulk(api: ApiClient, kind: BulkKind, rows: BulkRow[]
 }
 
 /** The lines that explain a failed import on stderr, first line `error: ...`. */
-export function describeFailure(kind: BulkKind, failure: BulkFailure, created: number, file: string): string[] {
+export function describeFailure(
+  kind: BulkKind,
+  failure: BulkFailure,
+  created: number,
+  file: string,
+): string[] {
   const { error, rows } = failure;
   const lines = [`error: ${error.message}`];
   if (error instanceof NetworkError) {
-    lines.push(`  ${describeRows(rows)} of ${file}: unknown whether they were created (no answer); check with \`tethys ${kind} list\``);
+    lines.push(
+      `  ${describeRows(rows)} of ${file}: unknown whether they were created (no answer); check with \`tethys ${kind} list\``,
+    );
   } else {
     let why = '';
     if (error.status === 409 && kind === 'things') why = ': a key in them is already used by another thing';
@@ -227,7 +257,11 @@ export function describeFailure(kind: BulkKind, failure: BulkFailure, created: n
   }
   const lastSent = rows[0]!.row - 1;
   const before =
-    created === 0 ? `no ${kind} were created before it` : `${created} ${kind} were created before it (rows 1-${lastSent})`;
-  lines.push(`  ${before}${failure.notSent > 0 ? `; the ${failure.notSent} rows after it were not sent` : ''}`);
+    created === 0
+      ? `no ${kind} were created before it`
+      : `${created} ${kind} were created before it (rows 1-${lastSent})`;
+  lines.push(
+    `  ${before}${failure.notSent > 0 ? `; the ${failure.notSent} rows after it were not sent` : ''}`,
+  );
   return lines;
 }

@@ -137,7 +137,9 @@ function networkReason(err: unknown): string {
     seen.add(e);
     const { code, message } = e as { code?: unknown; message?: unknown };
     if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') {
-      return typeof message === 'string' && message && !message.includes(code) ? `${code} ${message}` : String(message || code);
+      return typeof message === 'string' && message && !message.includes(code)
+        ? `${code} ${message}`
+        : String(message || code);
     }
     const cause = (e as { cause?: unknown }).cause;
     if (!cause) return typeof message === 'string' && message ? message : String(e);

@@ -3,13 +3,13 @@ import { type BulkKind, describeFailure, importBulk, readBulkFile } from './bulk
 import { seg } from './client.js';
 import {
   EXIT_FAILED,
-  ReportedFailure,
   handler,
   idListArg,
   intArg,
   jsonObjectArg,
   positiveIntArg,
   printJson,
+  ReportedFailure,
   uintArg,
   urlArg,
   usageExitCodes,
@@ -46,7 +46,10 @@ export function registerClientCommands(program: Command): void {
 }
 
 function urlOption(): Option {
-  return new Option('--url <base>', 'base URL of the Tethys API').env('TETHYS_URL').default('http://localhost:9000').argParser(urlArg);
+  return new Option('--url <base>', 'base URL of the Tethys API')
+    .env('TETHYS_URL')
+    .default('http://localhost:9000')
+    .argParser(urlArg);
 }
 
 function tokenOption(): Option {
@@ -60,7 +63,8 @@ function leaf(parent: Command, name: string, description: string, auth = true): 
   return command;
 }
 
-const jsonArgument = (name: string, description: string) => new Argument(name, description).argParser(jsonObjectArg);
+const jsonArgument = (name: string, description: string) =>
+  new Argument(name, description).argParser(jsonObjectArg);
 
 function usersCommands(program: Command): void {
   const users = program.command('users').description('user accounts and login tokens');
@@ -68,15 +72,26 @@ function usersCommands(program: Command): void {
   leaf(users, 'create', 'register a user (POST /users); prints {id, email}', false)
     .argument('<email>')
     .argument('<password>')
-    .addOption(new Option('--metadata <json>', 'metadata object to store with the user').argParser(jsonObjectArg))
+    .addOption(
+      new Option('--metadata <json>', 'metadata object to store with the user').argParser(jsonObjectArg),
+    )
     .action(
       handler<[string, string]>(false, async (api, [email, password], options) => {
-        const id = await api.create('/users', { email, password, ...(options.metadata ? { metadata: options.metadata } : {}) });
+        const id = await api.create('/users', {
+          email,
+          password,
+          ...(options.metadata ? { metadata: options.metadata } : {}),
+        });
         printJson({ id, email });
       }),
     );
 
-  leaf(users, 'token', 'log in (POST /tokens); prints the token alone, so TOK=$(tethys users token ...) works', false)
+  leaf(
+    users,
+    'token',
+    'log in (POST /tokens); prints the token alone, so TOK=$(tethys users token ...) works',
+    false,
+  )
     .argument('<email>')
     .argument('<password>')
     .action(
@@ -100,15 +115,22 @@ function listOptions(command: Command): Command {
     .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
     .addOption(new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(uintArg))
     .addOption(new Option('--order <field>', 'sort by').choices(['name', 'id']))
-    .addOption(new Option('--dir <direction>', 'sort direction (server default desc)').choices(['asc', 'desc']));
+    .addOption(
+      new Option('--dir <direction>', 'sort direction (server default desc)').choices(['asc', 'desc']),
+    );
 }
 
 /** things and channels share their commands; only things have keys and connect/disconnect. */
 function entityCommands(program: Command, kind: BulkKind): void {
   const one = kind === 'things' ? 'thing' : 'channel';
   const other = kind === 'things' ? 'channels' : 'things';
-  const group = program.command(kind).description(kind === 'things' ? 'things (devices and applications)' : 'channels (message topics)');
-  const example = kind === 'things' ? '\'{"name":"x","key":"k","metadata":{"serial":"1"}}\'' : '\'{"name":"x","metadata":{"room":"1"}}\'';
+  const group = program
+    .command(kind)
+    .description(kind === 'things' ? 'things (devices and applications)' : 'channels (message topics)');
+  const example =
+    kind === 'things'
+      ? '\'{"name":"x","key":"k","metadata":{"serial":"1"}}\''
+      : '\'{"name":"x","metadata":{"room":"1"}}\'';
 
   leaf(group, 'create', `create a ${one} (POST /${kind}); prints it as stored`)
     .addArgument(jsonArgument('<json>', `the ${one}, e.g. ${example}`))
@@ -144,7 +166,11 @@ function entityCommands(program: Command, kind: BulkKind): void {
       }),
     );
 
-  leaf(group, 'update', `replace a ${one}'s name and metadata (PUT /${kind}/{id}; an omitted field is cleared); prints it`)
+  leaf(
+    group,
+    'update',
+    `replace a ${one}'s name and metadata (PUT /${kind}/{id}; an omitted field is cleared); prints it`,
+  )
     .argument('<id>')
     .addArgument(jsonArgument('<json>', `new name and metadata, e.g. '{"name":"y","metadata":{}}'`))
     .action(
@@ -162,12 +188,20 @@ function entityCommands(program: Command, kind: BulkKind): void {
       }),
     );
 
-  listOptions(leaf(group, 'connections', `list the ${other} connected to a ${one} (GET /${kind}/{id}/${other})`))
+  listOptions(
+    leaf(group, 'connections', `list the ${other} connected to a ${one} (GET /${kind}/{id}/${other})`),
+  )
     .argument(`<${one}Id>`)
     .option('--disconnected', `list your ${other} that are NOT connected to it instead`)
     .action(
       handler<[string]>(true, async (api, [id], o) => {
-        const query = { offset: o.offset, limit: o.limit, order: o.order, dir: o.dir, disconnected: o.disconnected ? true : undefined };
+        const query = {
+          offset: o.offset,
+          limit: o.limit,
+          order: o.order,
+          dir: o.dir,
+          disconnected: o.disconnected ? true : undefined,
+        };
         printJson((await api.get(`/${kind}/${seg(id)}/${other}`, query)).body);
       }),
     );
@@ -182,7 +216,11 @@ function entityCommands(program: Command, kind: BulkKind): void {
         }),
       );
 
-    leaf(group, 'disconnect', 'disconnect a thing from a channel (DELETE /channels/{channelId}/things/{thingId})')
+    leaf(
+      group,
+      'disconnect',
+      'disconnect a thing from a channel (DELETE /channels/{channelId}/things/{thingId})',
+    )
       .argument('<thingId>')
       .argument('<channelId>')
       .action(
@@ -193,10 +231,20 @@ function entityCommands(program: Command, kind: BulkKind): void {
   }
 
   const columns = kind === 'things' ? 'name,key,metadata' : 'name,metadata';
-  leaf(group, 'bulk', `create ${kind} from a CSV or JSON file (POST /${kind}/bulk, in batches); prints {created: N}`)
-    .argument('<file>', `.csv with a header row naming the columns (${columns}; metadata as JSON), or .json with an array of ${kind}`)
+  leaf(
+    group,
+    'bulk',
+    `create ${kind} from a CSV or JSON file (POST /${kind}/bulk, in batches); prints {created: N}`,
+  )
+    .argument(
+      '<file>',
+      `.csv with a header row naming the columns (${columns}; metadata as JSON), or .json with an array of ${kind}`,
+    )
     .addOption(new Option('--batch <n>', `${kind} per request`).default(1000).argParser(positiveIntArg))
-    .option('--print', `print the created ${kind} (ids${kind === 'things' ? ', keys' : ''}) instead of the count`)
+    .option(
+      '--print',
+      `print the created ${kind} (ids${kind === 'things' ? ', keys' : ''}) instead of the count`,
+    )
     .option('--no-progress', 'no progress display on stderr')
     .addHelpText(
       'after',
@@ -211,7 +259,11 @@ Example CSV:
     .action(
       handler<[string]>(true, async (api, [file], o) => {
         const rows = readBulkFile(file, kind);
-        const outcome = await importBulk(api, kind, rows, { batch: o.batch, keep: Boolean(o.print), progress: o.progress !== false });
+        const outcome = await importBulk(api, kind, rows, {
+          batch: o.batch,
+          keep: Boolean(o.print),
+          progress: o.progress !== false,
+        });
         const summary = o.print ? { [kind]: outcome.items } : { created: outcome.created };
         if (!outcome.failure) {
           printJson(summary);
@@ -222,7 +274,11 @@ Example CSV:
         printJson({
           ...summary,
           created: outcome.created,
-          failed: { first_row: failed[0]!.row, last_row: failed[failed.length - 1]!.row, error: outcome.failure.error.message },
+          failed: {
+            first_row: failed[0]!.row,
+            last_row: failed[failed.length - 1]!.row,
+            error: outcome.failure.error.message,
+          },
         });
         process.stderr.write(`${describeFailure(kind, outcome.failure, outcome.created, file).join('\n')}\n`);
         throw new ReportedFailure(EXIT_FAILED);
@@ -234,7 +290,11 @@ function keysCommands(program: Command): void {
   const keys = program.command('keys').description('API keys (long-lived tokens for scripts and services)');
 
   leaf(keys, 'create', 'issue an API key (POST /keys, type 2); needs a login token; the key is "value"')
-    .addOption(new Option('--duration <seconds>', 'lifetime in seconds (0 or absent: never expires)').argParser(intArg))
+    .addOption(
+      new Option('--duration <seconds>', 'lifetime in seconds (0 or absent: never expires)').argParser(
+        intArg,
+      ),
+    )
     .action(
       handler<[]>(true, async (api, _args, o) => {
         const body = { type: 2, ...(o.duration !== undefined ? { duration: o.duration } : {}) };

@@ -61,7 +61,10 @@ export function parseCsv(text: string): CsvRecord[] {
         }
         while (text[j] === ' ' || text[j] === '\t') j++;
         if (j < n && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') {
-          throw new CsvError(line, `unexpected ${JSON.stringify(text[j])} after a closing quote (a quote inside a quoted field is written "")`);
+          throw new CsvError(
+            line,
+            `unexpected ${JSON.stringify(text[j])} after a closing quote (a quote inside a quoted field is written "")`,
+          );
         }
         value = out;
       } else {

@@ -21,6 +21,7 @@ export interface ProgressOptions {
 }
 
 const BAR_REDRAW_MS = 100;
+const CLEAR_TO_END = '\x1b[K';
 
 export class Progress {
   private done = 0;
@@ -86,15 +87,16 @@ export class Progress {
     const ratio = this.total > 0 ? Math.min(1, this.done / this.total) : 1;
     const seconds = (now - this.started) / 1000;
     const rate = seconds > 0 ? this.done / seconds : 0;
-    const eta = rate > 0 && this.done < this.total ? ` eta ${formatSeconds((this.total - this.done) / rate)}` : '';
+    const eta =
+      rate > 0 && this.done < this.total ? ` eta ${formatSeconds((this.total - this.done) / rate)}` : '';
     const count = `${this.done}/${this.total}${this.unit ? ` ${this.unit}` : ''}`;
     const stats = ` ${String(Math.floor(ratio * 100)).padStart(3)}% ${count} ${Math.round(rate)}/s${eta}`;
     const columns = this.stream.columns || 80;
     const width = Math.max(10, Math.min(40, columns - stats.length - 3));
     const filled = Math.round(ratio * width);
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
-    // \r back to the start, \x1b[K clears what a longer previous line left behind.
-    this.stream.write(`\r${bar}${stats}`.slice(0, columns) + '\x1b[K');
+    // \r back to the start; CLEAR_TO_END wipes what a longer previous line left behind.
+    this.stream.write(`${`\r${bar}${stats}`.slice(0, columns)}${CLEAR_TO_END}`);
   }
 }
 

@@ -45,13 +45,18 @@ export function describeError(err: unknown): { message: string; exitCode: number
     return { message: err.message, exitCode: EXIT_FAILED };
   }
   if (err instanceof UsageError) return { message: err.message, exitCode: EXIT_USAGE };
-  return { message: `unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, exitCode: EXIT_FAILED };
+  return {
+    message: `unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    exitCode: EXIT_FAILED,
+  };
 }
 
 export function apiFor(options: ConnectionOptions, needsToken: boolean): ApiClient {
   const token = options.token?.trim();
   if (needsToken && !token) {
-    throw new UsageError('this command needs a token: pass --token <token> or set TETHYS_TOKEN (get one with `tethys users token <email> <password>`)');
+    throw new UsageError(
+      'this command needs a token: pass --token <token> or set TETHYS_TOKEN (get one with `tethys users token <email> <password>`)',
+    );
   }
   return new ApiClient(options.url, token);
 }
@@ -69,6 +74,11 @@ export function handler<A extends unknown[]>(
     const command = params[params.length - 1] as Command;
     const options = command.opts();
     const args = params.slice(0, -2) as A;
+    // `tethys things list | head` closes the pipe early: that is not an error.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
     try {
       await work(apiFor(options as ConnectionOptions, needsToken), args, options);
     } catch (err) {
@@ -137,6 +147,7 @@ export function urlArg(value: string): string {
 /** `a,b, c` → [a, b, c]; an empty item is a usage error. */
 export function idListArg(value: string): string[] {
   const ids = value.split(',').map((s) => s.trim());
-  if (ids.some((id) => id === '')) throw new InvalidArgumentError('Expected comma-separated ids, none empty.');
+  if (ids.some((id) => id === ''))
+    throw new InvalidArgumentError('Expected comma-separated ids, none empty.');
   return ids;
 }

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { bootstrapMigration } from '../bootstrap/migration.js';
+import { certsMigration } from '../certs/migration.js';
 import type { Db, Dialect } from './schema.js';
 
 /**
@@ -149,6 +150,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_core': core(dialect),
     '0002_name_search': nameSearch(dialect),
+    '0003_certs': certsMigration(dialect),
     '0004_bootstrap': bootstrapMigration(dialect),
   };
 }

@@ -43,7 +43,8 @@ function clean(value: unknown, depth: number): unknown {
   if (!changed) return value;
   // defineProperty, not assignment: a "__proto__" key stays a plain key, as JSON.parse made it.
   const out: Record<string, unknown> = {};
-  for (const [k, v] of cleaned) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of cleaned)
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 

@@ -43,10 +43,28 @@ export function jsonObject(query: Query, name: string): Record<string, unknown> 
   if (value === undefined || value === '') return undefined;
   let parsed: unknown;
   try {
-    parsed = acceptableJson(JSON.parse(value));
+    parsed = acceptableJson(parseQueryJson(value));
   } catch {
     throw invalidQuery();
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidQuery();
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * JSON from a query value. The seed document writes its filter shell-quoted,
+ * `metadata="\{\"serial\":\"123456\"\}"`, and what arrives depends on the shell and
+ * curl: the plain object, that object as a JSON string, or the text as written. Where
+ * strict parsing fails or gives a string, those spellings are unwrapped (compatibility
+ * policy §2); nothing that parsed as an object before changes meaning.
+ */
+function parseQueryJson(value: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    if (!/\\[{}]/.test(value)) throw err;
+    parsed = JSON.parse(value.replace(/\\([{}])/g, '$1'));
+  }
+  return typeof parsed === 'string' ? JSON.parse(parsed) : parsed;
 }

@@ -64,8 +64,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(CORS_HEADERS);
+    done();
   });
 
   app.addHook('preValidation', async (request) => {
@@ -83,12 +84,15 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
   });
 
-  const duration = new client.Histogram({
-    name: 'tethys_http_request_duration_seconds',
-    help: 'HTTP request duration by route and status',
-    labelNames: ['method', 'route', 'status'],
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  });
+  // One histogram per process, shared by every server built in it (tests build many).
+  const duration =
+    (client.register.getSingleMetric('tethys_http_request_duration_seconds') as client.Histogram | undefined) ??
+    new client.Histogram({
+      name: 'tethys_http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    });
   app.addHook('onResponse', async (request, reply) => {
     duration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode },

@@ -54,7 +54,8 @@ export class ThingAccess {
 
   /** The id of the thing with this key, or null. */
   async identify(key: string): Promise<string | null> {
-    if (!key) return null;
+    // No stored key holds NUL (and PostgreSQL could not compare one).
+    if (!key || key.includes('\u0000')) return null;
     const cached = this.idByKey.get(key);
     if (cached) return cached;
     const generation = this.generation;

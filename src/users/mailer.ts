@@ -37,10 +37,16 @@ export function createMailer(email: Config['email']): Mailer {
   return {
     configured: true,
     async sendReset(to, link) {
-      const body = template ? template.replace(/\{\{\s*(\.Content|content)\s*\}\}/g, link) : `Use this link to reset your password:\n\n${link}\n\nIt is valid for 5 minutes.`;
+      // A function, not a string, as the replacement: the link carries the caller's Referer,
+      // and `$&`, `$'` or `` $` `` in it would otherwise splice template text into the mail.
+      const body = template
+        ? template.replace(/\{\{\s*(\.Content|content)\s*\}\}/g, () => link)
+        : `Use this link to reset your password:\n\n${link}\n\nIt is valid for 5 minutes.`;
+      // Addresses as objects, so nodemailer does not parse them: a name with a quote or an
+      // address with the rarer characters MODEL §2.1 allows goes out exactly as configured.
       await transport.sendMail({
-        from: email.fromName ? `"${email.fromName}" <${email.fromAddress}>` : email.fromAddress,
-        to,
+        from: { name: email.fromName, address: email.fromAddress },
+        to: { name: '', address: to },
         subject: 'Password reset',
         text: body,
       });

@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
-import { isStorableText } from './storable.js';
 import type { User, UserFilter, UserWithHash } from './types.js';
 
 /**
@@ -27,6 +26,9 @@ export function likeToGlob(pattern: string): string {
   return out;
 }
 
+/** PostgreSQL text cannot hold U+0000, so no stored user has it (and asking would fail). */
+const hasNul = (s: string) => s.includes('\u0000');
+
 export class UsersRepository {
   constructor(private db: Db) {}
 
@@ -48,14 +50,13 @@ export class UsersRepository {
   }
 
   async byEmail(email: string): Promise<UserWithHash | null> {
-    // Text PostgreSQL cannot hold cannot be stored, so it names nobody.
-    if (!isStorableText(email)) return null;
+    if (hasNul(email)) return null;
     const row = await executor(this.db).selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
     return row ? { ...this.toUser(row), password: row.password } : null;
   }
 
   async byId(id: string): Promise<User | null> {
-    if (!isStorableText(id)) return null;
+    if (hasNul(id)) return null;
     const row = await executor(this.db)
       .selectFrom('users')
       .select(['id', 'email', 'metadata'])

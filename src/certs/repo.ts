@@ -1,0 +1,160 @@
+import type { Kysely } from 'kysely';
+import type { Db } from '../db/schema.js';
+import { executor } from '../db/transactions.js';
+import type { RevokedEntry } from './crl.js';
+import type { CertRecord } from './types.js';
+
+interface CertsTable {
+  serial: string;
+  thing_id: string;
+  owner: string;
+  key_type: string;
+  expires_at: string;
+  revoked_at: string | null;
+  created_at: string;
+}
+
+/** The tables this repository reads: its own, and things (does a thing still exist). */
+interface CertsSchema {
+  certs: CertsTable;
+  things: { id: string };
+}
+
+const iso = (d: Date) => d.toISOString();
+
+function toRecord(row: CertsTable): CertRecord {
+  return {
+    thingId: row.thing_id,
+    owner: row.owner,
+    serial: row.serial,
+    keyType: row.key_type,
+    expiresAt: new Date(row.expires_at),
+    revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+/**
+ * SQL for certificate records. Every statement runs on the current transaction when
+ * one is open (provisioning issues certificates inside its own).
+ */
+export class CertsRepository {
+  constructor(private db: Db) {}
+
+  private ex(): Kysely<CertsSchema> {
+    return executor(this.db) as unknown as Kysely<CertsSchema>;
+  }
+
+  async insert(record: CertRecord): Promise<void> {
+    await this.ex()
+      .insertInto('certs')
+      .values({
+        serial: record.serial,
+        thing_id: record.thingId,
+        owner: record.owner,
+        key_type: record.keyType,
+        expires_at: iso(record.expiresAt),
+        revoked_at: record.revokedAt ? iso(record.revokedAt) : null,
+        created_at: iso(record.createdAt),
+      })
+      .execute();
+  }
+
+  /** A thing's records, soonest expiry first. */
+  async list(
+    owner: string,
+    thingId: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; items: CertRecord[] }> {
+    const base = this.ex().selectFrom('certs').where('thing_id', '=', thingId).where('owner', '=', owner);
+    const [count, rows] = await Promise.all([
+      base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
+      base
+        .selectAll()
+        .orderBy('expires_at', 'asc')
+        .orderBy('serial', 'asc')
+        .offset(offset)
+        .limit(limit)
+        .execute(),
+    ]);
+    return { total: Number(count?.n ?? 0), items: rows.map(toRecord) };
+  }
+
+  async bySerial(serial: string): Promise<CertRecord | null> {
+    const row = await this.ex()
+      .selectFrom('certs')
+      .selectAll()
+      .where('serial', '=', serial)
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
+  /** Serials of a thing's certificates that are neither revoked nor expired. */
+  async activeSerials(thingId: string, now: Date): Promise<string[]> {
+    const rows = await this.ex()
+      .selectFrom('certs')
+      .select('serial')
+      .where('thing_id', '=', thingId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', iso(now))
+      .orderBy('expires_at', 'asc')
+      .execute();
+    return rows.map((r) => r.serial);
+  }
+
+  /** Marks a record revoked; false when there is none, or it already was. */
+  async markRevoked(serial: string, at: Date): Promise<boolean> {
+    const result = await this.ex()
+      .updateTable('certs')
+      .set({ revoked_at: iso(at) })
+      .where('serial', '=', serial)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async thingExists(thingId: string): Promise<boolean> {
+    const row = await this.ex()
+      .selectFrom('things')
+      .select('id')
+      .where('id', '=', thingId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Valid certificates whose thing is gone (a revocation that failed, or a crash in between). */
+  async orphans(now: Date): Promise<string[]> {
+    const rows = await this.ex()
+      .selectFrom('certs as c')
+      .select('c.serial')
+      .where('c.revoked_at', 'is', null)
+      .where('c.expires_at', '>', iso(now))
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('things as t').select('t.id').whereRef('t.id', '=', 'c.thing_id'))),
+      )
+      .execute();
+    return rows.map((r) => r.serial);
+  }
+
+  /** Changes with every recorded revocation: tells a cached CRL is stale. */
+  async revocationStamp(): Promise<string> {
+    const row = await this.ex()
+      .selectFrom('certs')
+      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('revoked_at').as('last')])
+      .where('revoked_at', 'is not', null)
+      .executeTakeFirst();
+    return `${row?.n ?? 0}/${row?.last ?? ''}`;
+  }
+
+  async revokedEntries(now: Date): Promise<RevokedEntry[]> {
+    const rows = await this.ex()
+      .selectFrom('certs')
+      .select(['serial', 'revoked_at'])
+      .where('revoked_at', 'is not', null)
+      .where('expires_at', '>', iso(now))
+      .orderBy('revoked_at', 'asc')
+      .execute();
+    return rows.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revoked_at!) }));
+  }
+}

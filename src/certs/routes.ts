@@ -1,0 +1,183 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { invalidQuery } from '../errors.js';
+import { type Query, single, uint } from '../http/query.js';
+import { Opt, Str } from '../http/schemas.js';
+import type { CertsService } from './service.js';
+import { type CertRecord, DEFAULT_LIMIT, type IssuedCert } from './types.js';
+
+/** Certs is a user-facing service: bad credentials are 403, every error a JSON body. */
+const certs = { unauthenticated: 403 as const };
+
+/**
+ * The issued certificate under all three names clients know (CONFIG.md §7.1): 0.12.1's,
+ * the 0.12.1 SDK's, and the seed document's Go field names. No key fields for a CSR.
+ */
+export function issuedView(c: IssuedCert) {
+  const expire = c.expiresAt.toISOString();
+  const withKey = c.key !== '';
+  return {
+    thing_id: c.thingId,
+    cert: c.cert,
+    ...(withKey ? { cert_key: c.key } : {}),
+    cert_serial: c.serial,
+    ca_cert: c.caCert,
+    expire,
+    client_cert: c.cert,
+    ...(withKey ? { client_key: c.key } : {}),
+    issuing_ca: c.caCert,
+    ThingID: c.thingId,
+    ClientCert: c.cert,
+    IssuingCA: c.caCert,
+    CAChain: c.caChain,
+    ...(withKey ? { ClientKey: c.key, PrivateKeyType: c.keyType ?? c.keyType } : {}),
+    Serial: c.serial,
+    Expire: expire,
+  };
+}
+
+const recordView = (r: CertRecord) => ({
+  thing_id: r.thingId,
+  cert_serial: r.serial,
+  key_type: r.keyType,
+  expire: r.expiresAt.toISOString(),
+  ...(r.revokedAt ? { revoked: true, revocation_time: r.revokedAt.toISOString() } : {}),
+});
+
+const IssueBody = Type.Object({
+  thing_id: Opt(Type.String()),
+  key_bits: Opt(
+    Type.Integer({ description: 'RSA: 2048, 3072, 4096; EC: 256, 384; 0 or absent: the default' }),
+  ),
+  rsa_bits: Opt(Type.Integer({ description: 'the seed document name of key_bits' })),
+  key_type: Opt(Type.String({ description: 'rsa (default) or ec' })),
+  valid: Opt(
+    Type.String({ description: 'validity as a Go duration such as 8760h; empty: MF_CERTS_SIGN_HOURS_VALID' }),
+  ),
+  csr: Opt(
+    Type.String({ description: 'PEM PKCS#10 request: its public key is certified, no private key is made' }),
+  ),
+});
+
+const ThingParam = Type.Object({ thingId: Type.String() });
+
+type IssueInput = {
+  thing_id?: string | null;
+  key_bits?: number | null;
+  rsa_bits?: number | null;
+  key_type?: string | null;
+  valid?: string | null;
+  csr?: string | null;
+};
+
+function crlFormat(request: {
+  query: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}): 'pem' | 'der' {
+  const format = single(request.query as Query, 'format');
+  if (format !== undefined) {
+    if (format === 'pem' || format === 'der') return format;
+    throw invalidQuery('format must be pem or der');
+  }
+  const accept = String(request.headers.accept ?? '');
+  return accept.includes('application/pkix-crl') ? 'der' : 'pem';
+}
+
+export function certsRoutes(app: FastifyInstance, service: CertsService): void {
+  const tags = ['certs'];
+  app.addHook('onClose', async () => service.close());
+
+  app.post<{ Body: IssueInput }>(
+    '/certs',
+    {
+      config: { ...certs, body: 'json-exact' },
+      schema: { tags, summary: "Issue a certificate for one of the caller's things", body: IssueBody },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const issued = await service.issue(request.headers.authorization, {
+        thingId: b.thing_id ?? undefined,
+        keyType: b.key_type ?? undefined,
+        keyBits: b.key_bits || b.rsa_bits || undefined,
+        valid: b.valid ?? undefined,
+        csr: b.csr ?? undefined,
+      });
+      reply.code(201).send(issuedView(issued));
+    },
+  );
+
+  app.get(
+    '/certs/crl',
+    {
+      config: certs,
+      schema: {
+        tags,
+        summary:
+          'The certificate revocation list (PEM; DER with Accept: application/pkix-crl or ?format=der)',
+        querystring: Type.Object({ format: Str('pem (default) or der') }),
+      },
+    },
+    async (request, reply) => {
+      const format = crlFormat(request);
+      const crl = await service.crl(format);
+      reply
+        .code(200)
+        .type(format === 'der' ? 'application/pkix-crl' : 'application/x-pem-file')
+        .send(crl);
+    },
+  );
+
+  app.get<{ Params: { thingId: string } }>(
+    '/certs/:thingId',
+    {
+      config: certs,
+      schema: {
+        tags,
+        summary: "A thing's certificate records (201, as 0.12.1 answers)",
+        params: ThingParam,
+        querystring: Type.Object({
+          offset: Str('default 0'),
+          limit: Str(`default ${DEFAULT_LIMIT}, 1..100`),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query as Query;
+      const page = await service.list(
+        request.headers.authorization,
+        request.params.thingId,
+        uint(q, 'offset', 0),
+        uint(q, 'limit', DEFAULT_LIMIT),
+      );
+      reply.code(201).send({
+        total: page.total,
+        offset: page.offset,
+        limit: page.limit,
+        certs: page.certs.map(recordView),
+      });
+    },
+  );
+
+  const revoke = async (token: string | undefined, thingId: string) => ({
+    RevocationTime: (await service.revokeThing(token, thingId)).toISOString(),
+  });
+
+  app.delete<{ Body: { thing_id?: string | null } }>(
+    '/certs/revoke',
+    {
+      config: { ...certs, body: 'json' },
+      schema: {
+        tags,
+        summary: "Revoke a thing's certificates (the seed document's form)",
+        body: Type.Object({ thing_id: Opt(Type.String()) }),
+      },
+    },
+    async (request) => revoke(request.headers.authorization, request.body.thing_id ?? ''),
+  );
+
+  app.delete<{ Params: { thingId: string } }>(
+    '/certs/:thingId',
+    { config: certs, schema: { tags, summary: "Revoke a thing's certificates", params: ThingParam } },
+    async (request) => revoke(request.headers.authorization, request.params.thingId),
+  );
+}

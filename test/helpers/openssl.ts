@@ -1,0 +1,82 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The machine's openssl as the independent judge of what the certs service produces:
+ * a scratch folder for PEM files and a runner that returns stdout, or the failure.
+ */
+export interface Workdir {
+  dir: string;
+  /** Writes a file in the folder; returns its path. */
+  file(name: string, content: string | Buffer): string;
+  path(name: string): string;
+  remove(): void;
+}
+
+export function workdir(): Workdir {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-certs-'));
+  return {
+    dir,
+    file(name, content) {
+      const p = path.join(dir, name);
+      fs.writeFileSync(p, content);
+      return p;
+    },
+    path: (name) => path.join(dir, name),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** stdout of a successful openssl command; throws with stderr when it fails. */
+export function openssl(...args: string[]): string {
+  return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The outcome of an openssl command that may fail (verify). */
+export function opensslResult(...args: string[]): { ok: boolean; output: string } {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+/** The SubjectPublicKeyInfo PEM of a certificate, and of a private key: equal when they belong together. */
+export function certPublicKey(certFile: string): string {
+  return openssl('x509', '-in', certFile, '-noout', '-pubkey').trim();
+}
+
+export function keyPublicKey(keyFile: string): string {
+  return openssl('pkey', '-in', keyFile, '-pubout').trim();
+}
+
+export function csrPublicKey(csrFile: string): string {
+  return openssl('req', '-in', csrFile, '-noout', '-pubkey').trim();
+}
+
+export function certText(certFile: string): string {
+  return openssl('x509', '-in', certFile, '-noout', '-text');
+}
+
+/** The subject's CN, as openssl prints it with RFC 2253 names. */
+export function commonName(certFile: string): string {
+  const subject = openssl('x509', '-in', certFile, '-noout', '-subject', '-nameopt', 'RFC2253').trim();
+  const m = /CN=([^,]+)/.exec(subject);
+  return m?.[1] ?? '';
+}
+
+/** notBefore / notAfter as dates. */
+export function validity(certFile: string): { notBefore: Date; notAfter: Date } {
+  const out = openssl('x509', '-in', certFile, '-noout', '-startdate', '-enddate');
+  const start = /notBefore=(.+)/.exec(out)![1]!;
+  const end = /notAfter=(.+)/.exec(out)![1]!;
+  return { notBefore: new Date(start), notAfter: new Date(end) };
+}
+
+/** Serial as openssl prints it (uppercase hex), from the service's colon form. */
+export const opensslSerial = (colonHex: string) => colonHex.replace(/:/g, '').toUpperCase();
+
+export function certSerial(certFile: string): string {
+  return openssl('x509', '-in', certFile, '-noout', '-serial')
+    .trim()
+    .replace(/^serial=/, '');
+}
