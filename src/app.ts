@@ -107,7 +107,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
 
   const layout = loadLayout(config.provision);
   logger.info({ layout: layout.source, things: layout.things.length, channels: layout.channels.length }, 'provision layout loaded');
-  const provision = new ProvisionService(db, auth, users, things, bootstrap, null, layout);
+  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout);
 
   const bus: Bus = config.messaging.natsUrl ? await NatsBus.connect(config.messaging.natsUrl, events, logger) : new InProcessBus();
   const messaging = new MessagingService(access, bus);
@@ -153,6 +153,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     access,
     messaging,
     events,
+    certificates: { caPem: async () => certs.caPem, activeThing: (serial) => certs.activeThing(serial) },
     logger,
   });
   http.server.on('upgrade', (req, socket, head) => mqtt.upgrade(req, socket as import('node:net').Socket, head));
@@ -166,6 +167,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     async close() {
       await mqtt.close();
       await http.close();
+      certs.close();
       await bus.close();
       await db.close();
     },

@@ -457,6 +457,16 @@ describe(`certs, development mode (${dialect})`, () => {
       certs.issue('bad-token', { thingId: thing.id }),
       (err: any) => err.kind === 'unauthenticated',
     );
+
+    // revokeSerial (provisioning's compensation) marks the record and publishes it.
+    const kept = await certs.issue(alice, { thingId: thing.id, keyType: 'ec' });
+    await certs.revokeSerial(kept.serial.toUpperCase());
+    const [record] = (await certs.list(alice, thing.id, 0, 10)).certs;
+    assert.ok(record?.revokedAt instanceof Date);
+    assert.match(
+      openssl('crl', '-in', await crlFile('crl-serial.pem'), '-noout', '-text'),
+      new RegExp(opensslSerial(kept.serial)),
+    );
   });
 
   it('keeps the generated CA in the data folder (key 0600)', () => {

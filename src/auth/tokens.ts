@@ -1,4 +1,5 @@
 import { SignJWT, errors, jwtVerify } from 'jose';
+import { Lru } from '../lru.js';
 import type { KeyTypeValue } from './types.js';
 
 export const ISSUER = 'mainflux.auth';
@@ -16,10 +17,18 @@ export type VerifyResult = { ok: true; claims: Claims } | { ok: false; expired?:
 
 /** HS256 JWTs with Mainflux's claim layout (MODEL.md §2.2). */
 export class TokenCodec {
-  private key: Uint8Array;
+  private key: Uint8Array<ArrayBuffer>;
+  private cryptoKey: Promise<CryptoKey>;
+  /**
+   * Tokens already verified, with their claims: a client sends the same token with
+   * every request, and a signature check costs far more than the request's other work.
+   * Only successes are kept; expiry is checked on every use.
+   */
+  private verified = new Lru<string, Claims>(10_000);
 
   constructor(secret: string) {
     this.key = new TextEncoder().encode(secret);
+    this.cryptoKey = crypto.subtle.importKey('raw', this.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
   }
 
   async sign(claims: { sub: string; issuerId: string; type: KeyTypeValue; issuedAt: Date; expiresAt?: Date; id?: string }): Promise<string> {
@@ -34,12 +43,20 @@ export class TokenCodec {
   }
 
   async verify(token: string): Promise<VerifyResult> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.exp === undefined || known.exp * 1000 > Date.now()) return { ok: true, claims: known };
+      this.verified.delete(token);
+      return { ok: false, expired: known };
+    }
     try {
       // Only HS256 with our secret: `alg: none` and every other algorithm are refused.
       // The issuer must be Mainflux's, as its auth service requires.
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER });
+      const { payload } = await jwtVerify(token, await this.cryptoKey, { algorithms: ['HS256'], issuer: ISSUER });
       const claims = toClaims(payload);
-      return claims ? { ok: true, claims } : { ok: false };
+      if (!claims) return { ok: false };
+      this.verified.set(token, claims);
+      return { ok: true, claims };
     } catch (err) {
       if (err instanceof errors.JWTExpired) {
         return { ok: false, expired: toClaims(err.payload) ?? undefined };

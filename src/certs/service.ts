@@ -52,7 +52,25 @@ export class CertsService {
     private things: ThingsService,
     private settings: CertsSettings,
     private logger: Logger,
+    private events?: EventHub,
   ) {}
+
+  /** Marks the record revoked and tells every instance, so live MQTT sessions using it end. */
+  private async recordRevocation(serial: string, at: Date): Promise<void> {
+    if (!(await this.repo.markRevoked(serial, at))) return;
+    const record = await this.repo.bySerial(serial);
+    if (record) await this.events?.emit('cert.revoked', { thingId: record.thingId, serial });
+  }
+
+  /**
+   * The thing a client certificate identifies (MQTT over TLS): a certificate we issued,
+   * neither revoked nor expired, of a thing that still exists. Serial in any hex form.
+   */
+  async activeThing(serial: string): Promise<string | null> {
+    const record = await this.repo.bySerial(formatSerial(serial));
+    if (!record || record.revokedAt || record.expiresAt.getTime() <= Date.now()) return null;
+    return (await this.repo.thingExists(record.thingId)) ? record.thingId : null;
+  }
 
   /** True when a remote PKI (Vault) issues: provisioning must revoke what it issued when a later step fails. */
   get external(): boolean {
@@ -144,7 +162,7 @@ export class CertsService {
     try {
       for (const serial of serials) {
         const at = await this.pki.revoke(serial);
-        await this.repo.markRevoked(serial, at);
+        await this.recordRevocation(serial, at);
         if (at > latest) latest = at;
       }
     } finally {
@@ -161,7 +179,7 @@ export class CertsService {
   async revokeSerial(serial: string): Promise<void> {
     const normalized = formatSerial(serial);
     const at = this.pki.external ? await this.pki.revoke(normalized) : new Date();
-    await this.repo.markRevoked(normalized, at);
+    await this.recordRevocation(normalized, at);
     await this.revocationsChanged();
   }
 
@@ -178,7 +196,7 @@ export class CertsService {
     try {
       for (const serial of serials) {
         const at = await this.pki.revoke(serial);
-        await this.repo.markRevoked(serial, at);
+        await this.recordRevocation(serial, at);
       }
     } catch (err) {
       // The thing is gone already; its certificates are revoked by the next sweep.
@@ -196,7 +214,7 @@ export class CertsService {
     try {
       for (const serial of serials) {
         const at = await this.pki.revoke(serial);
-        await this.repo.markRevoked(serial, at);
+        await this.recordRevocation(serial, at);
       }
       this.logger.info({ count: serials.length }, 'revoked the certificates of deleted things');
     } catch (err) {
@@ -227,7 +245,7 @@ export class CertsService {
   private async revokeQuietly(serial: string, why: string): Promise<void> {
     try {
       const at = this.pki.external ? await this.pki.revoke(serial) : new Date();
-      await this.repo.markRevoked(serial, at);
+      await this.recordRevocation(serial, at);
       await this.revocationsChanged();
     } catch (err) {
       this.logger.error({ err, serial }, `could not revoke a certificate ${why}`);
@@ -348,6 +366,7 @@ export async function createCertsService(deps: CertsDependencies): Promise<Certs
       defaultRsaBits: config.defaultRsaBits,
     },
     logger,
+    events,
   );
   events.on('thing.removed', ({ id }) => service.onThingRemoved(id));
   // Certificates left valid by a failed revocation or a crash are revoked at start: at

@@ -27,6 +27,10 @@ export function serveCommand(program: Command): void {
           console.error(`tethys: provision layout error: ${err.message}`);
           process.exit(2);
         }
+        if (err instanceof ConfigError) {
+          console.error(`tethys: configuration error: ${err.message}`);
+          process.exit(2);
+        }
         throw err;
       }
       const address = await app.http.listen({ port: config.http.port, host: config.http.host });

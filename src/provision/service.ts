@@ -7,15 +7,18 @@ import { DomainError, malformed, unauthenticated } from '../errors.js';
 import type { ThingsService } from '../things/service.js';
 import type { Channel, Thing } from '../things/types.js';
 import type { UsersService } from '../users/service.js';
+import type { PreparedKey } from '../certs/types.js';
 import type { Layout } from './layout.js';
 
 /** What provisioning needs of the certs domain. */
 export interface CertIssuer {
   /** True when certificates come from a remote PKI: a rollback must revoke them there. */
   readonly external: boolean;
+  /** Key generation, done before the transaction opens (an RSA key takes seconds). */
+  prepareKey(request: { keyType: string; keyBits: number }): Promise<PreparedKey>;
   issue(
     identity: Identity,
-    request: { thingId: string; keyType: 'rsa' | 'ec'; keyBits: number; valid: string },
+    request: { thingId: string; valid: string; key: PreparedKey },
   ): Promise<{ cert: string; key: string; caCert: string; serial: string }>;
   revokeSerial(serial: string): Promise<void>;
 }
@@ -84,6 +87,10 @@ export class ProvisionService {
     if (layout.things.length === 0) throw malformed('things list in configuration empty');
     if (layout.channels.length === 0) throw malformed('channels list in configuration is empty');
 
+    const certs = layout.x509Provision ? this.certs : null;
+    const keys = certs
+      ? await Promise.all(layout.things.map(() => certs.prepareKey({ keyType: layout.certs.keyType, keyBits: layout.certs.keyBits })))
+      : [];
     const issuedSerials: string[] = [];
     try {
       return await inTransaction(this.db, async () => {
@@ -103,7 +110,7 @@ export class ProvisionService {
         const channelIds = channels.map((c) => c.id);
         const result: MappingResult = { things, channels, clientCert: {}, clientKey: {}, caCert: '', whitelisted: {} };
         let gateway: Thing | undefined;
-        for (const thing of things) {
+        for (const [index, thing] of things.entries()) {
           const hasConfig = layout.bootstrapProvision && 'external_id' in thing.metadata;
           if (hasConfig) {
             await this.step('config');
@@ -116,15 +123,10 @@ export class ProvisionService {
             });
             gateway = thing;
           }
-          if (layout.x509Provision && this.certs) {
+          if (certs) {
             await this.step('certs');
-            const cert = await this.certs.issue(identity, {
-              thingId: thing.id,
-              keyType: layout.certs.keyType,
-              keyBits: layout.certs.keyBits,
-              valid: layout.certs.valid,
-            });
-            if (this.certs.external) issuedSerials.push(cert.serial);
+            const cert = await certs.issue(identity, { thingId: thing.id, valid: layout.certs.valid, key: keys[index]! });
+            if (certs.external) issuedSerials.push(cert.serial);
             result.clientCert[thing.id] = cert.cert;
             result.clientKey[thing.id] = cert.key;
             result.caCert = cert.caCert;
