@@ -27,6 +27,7 @@ import type { Db } from './db/schema.js';
 import { EventHub } from './events.js';
 import { answerWrongMethods, createHttpServer } from './http/server.js';
 import { opsRoutes } from './ops/routes.js';
+import { consoleRoutes } from './console/routes.js';
 import { ThingAccess } from './things/access.js';
 import { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './things/repo.js';
 import { thingsRoutes } from './things/routes.js';
@@ -140,6 +141,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   thingsRoutes(http, things);
   certsRoutes(http, certs);
   opsRoutes(http, db, TETHYS_VERSION);
+  consoleRoutes(http);
   await http.after();
   answerWrongMethods(http, routes);
 

@@ -14,7 +14,7 @@ function exec(db: Kysely<any>, statements: string[]) {
   );
 }
 
-const COUNT_SHARDS = 32;
+const COUNT_SHARDS = 64;
 
 function core(dialect: Dialect): Migration {
   const json = dialect === 'postgres' ? 'jsonb' : 'text';
@@ -65,19 +65,19 @@ function core(dialect: Dialect): Migration {
   const postgres = [
     'CREATE INDEX things_metadata ON things USING gin (metadata jsonb_path_ops)',
     'CREATE INDEX channels_metadata ON channels USING gin (metadata jsonb_path_ops)',
-    // A transaction always uses the same shard, so concurrent inserts by one owner
-    // rarely wait on each other and never deadlock on the counter rows.
+    // Each database connection counts in its own shard (by backend pid), so concurrent
+    // inserts by one owner on different connections do not queue on one counter row.
     `CREATE FUNCTION tethys_count_insert() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        INSERT INTO entity_counts (owner, kind, shard, n, writes)
-         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, count(*), count(*) FROM new_rows GROUP BY owner
+         SELECT owner, TG_TABLE_NAME, (pg_backend_pid() % ${COUNT_SHARDS}), count(*), count(*) FROM new_rows GROUP BY owner
        ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes;
        RETURN NULL;
      END $$`,
     `CREATE FUNCTION tethys_count_delete() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        INSERT INTO entity_counts (owner, kind, shard, n, writes)
-         SELECT owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, -count(*), count(*) FROM old_rows GROUP BY owner
+         SELECT owner, TG_TABLE_NAME, (pg_backend_pid() % ${COUNT_SHARDS}), -count(*), count(*) FROM old_rows GROUP BY owner
        ON CONFLICT (owner, kind, shard) DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes;
        RETURN NULL;
      END $$`,
@@ -85,7 +85,7 @@ function core(dialect: Dialect): Migration {
     `CREATE FUNCTION tethys_count_rename() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
        INSERT INTO entity_counts (owner, kind, shard, n, writes)
-         VALUES (NEW.owner, TG_TABLE_NAME, (txid_current() % ${COUNT_SHARDS})::int, 0, 1)
+         VALUES (NEW.owner, TG_TABLE_NAME, (pg_backend_pid() % ${COUNT_SHARDS}), 0, 1)
        ON CONFLICT (owner, kind, shard) DO UPDATE SET writes = entity_counts.writes + 1;
        RETURN NULL;
      END $$`,

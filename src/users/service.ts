@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import os from 'node:os';
+import { Limiter } from '../limiter.js';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { AuthService } from '../auth/service.js';
 import { KeyType } from '../auth/types.js';
@@ -21,6 +23,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class UsersService {
   private hashOptions;
+  /** One argon2id computation a core at most: each holds its memory cost while it runs. */
+  private hashing = new Limiter(Math.max(1, os.availableParallelism()));
   /** Compared against when an email is unknown, so a login takes as long either way. */
   private decoy: Promise<string>;
 
@@ -39,6 +43,10 @@ export class UsersService {
     this.decoy = Promise.resolve('');
   }
 
+  private hashPassword(password: string): Promise<string> {
+    return this.hashing.run(() => hash(password, this.hashOptions));
+  }
+
   private checkPassword(password: string): void {
     if (!this.settings.passRegex.test(password)) throw malformed(WEAK_PASSWORD);
   }
@@ -47,7 +55,7 @@ export class UsersService {
     if (!isValidEmail(input.email) || !input.password) throw malformed();
     this.checkPassword(input.password);
     const id = crypto.randomUUID();
-    const password = await hash(input.password, this.hashOptions);
+    const password = await this.hashPassword(input.password);
     try {
       await this.users.save({ id, email: input.email, password, metadata: input.metadata ?? {} });
     } catch (err) {
@@ -83,14 +91,14 @@ export class UsersService {
 
   private async verifyPassword(stored: string, password: string): Promise<boolean> {
     try {
-      return await verify(stored, password);
+      return await this.hashing.run(() => verify(stored, password));
     } catch {
       return false;
     }
   }
 
   private async decoyVerify(password: string): Promise<void> {
-    this.decoy = this.decoy.then((h) => h || hash('decoy-password', this.hashOptions));
+    this.decoy = this.decoy.then((h) => h || this.hashPassword('decoy-password'));
     await this.verifyPassword(await this.decoy, password);
   }
 
@@ -138,7 +146,7 @@ export class UsersService {
     this.checkPassword(password);
     const user = await this.users.byEmail(identity.email);
     if (!user || !(await this.verifyPassword(user.password, oldPassword))) throw unauthenticated();
-    await this.users.updatePassword(user.email, await hash(password, this.hashOptions));
+    await this.users.updatePassword(user.email, await this.hashPassword(password));
   }
 
   async requestReset(email: string, referer: string): Promise<void> {
@@ -166,6 +174,6 @@ export class UsersService {
     const user = await this.users.byEmail(identity.email);
     if (!user) throw malformed('non-existent user');
     this.checkPassword(password);
-    await this.users.updatePassword(user.email, await hash(password, this.hashOptions));
+    await this.users.updatePassword(user.email, await this.hashPassword(password));
   }
 }
