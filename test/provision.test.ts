@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config.js';
 import type { ProvisionStep } from '../src/provision/service.js';
 import { assertError, ids, listAll, page, sorted, UUID_V4 } from './helpers/entities.js';
 import { certPublicKey, commonName, keyPublicKey, opensslResult, workdir } from './helpers/openssl.js';
+import { startVault } from './helpers/vault.js';
 import { client, dialect, type Reply, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
 
 const SECRET = 'provision-test-secret';
@@ -622,23 +623,76 @@ describe(`provision (${dialect})`, () => {
         assert.equal(fetched.json.client_key, reply.json.client_key[gw.id]);
         assert.equal(fetched.json.ca_cert, reply.json.ca_cert);
 
-        // A failure at the certs step leaves nothing behind either.
-        const failing = await userToken(req);
+        // Every thing gets its certificate; a failure at any step leaves nothing behind.
+        const seen: ProvisionStep[] = [];
         other.app.services.provision.beforeStep = (s) => {
-          if (s === 'certs') throw new Error('injected');
+          seen.push(s);
+        };
+        const again = await mapping(req, user.token, { external_id: `x509-${uid()}`, external_key: 'k' });
+        other.app.services.provision.beforeStep = undefined;
+        assert.equal(again.status, 201, again.text);
+        assert.deepEqual(seen, ['things', 'channels', 'config', 'certs', 'whitelist', 'certs', 'gateway']);
+        for (const step of ['certs', 'whitelist', 'gateway'] as const) {
+          const failing = await userToken(req);
+          other.app.services.provision.beforeStep = (s) => {
+            if (s === step) throw new Error('injected');
+          };
+          let failed: Reply;
+          try {
+            failed = await mapping(req, failing.token, { external_id: `x509-${uid()}`, external_key: 'k' });
+          } finally {
+            other.app.services.provision.beforeStep = undefined;
+          }
+          assert.ok(failed.status >= 400, failed.text);
+          assertError(failed, failed.status);
+          await assertNothingFor(other, req, failing);
+        }
+      } finally {
+        work.remove();
+        await other.close();
+      }
+    });
+
+    it('with Vault: certificates issued by a request that then fails are revoked at Vault', async (t) => {
+      const vault = await startVault({ token: 's.provision', pkiPath: 'pki_int', role: 'mainflux' });
+      const other = await startServer({
+        MF_PROVISION_CONFIG_FILE: layoutFile('x509-vault.toml', TWO_THINGS_LAYOUT),
+        MF_PROVISION_X509_PROVISIONING: 'true',
+        MF_CERTS_VAULT_HOST: vault.url,
+        MF_VAULT_PKI_INT_PATH: vault.pkiPath,
+        MF_VAULT_CA_ROLE_NAME: vault.role,
+        MF_VAULT_TOKEN: vault.token,
+      });
+      try {
+        if (!x509Wired(other)) {
+          t.skip('x509 provisioning not wired');
+          return;
+        }
+        const req = client(other.url);
+        const user = await userToken(req);
+        const issuedSerials = () => vault.calls.filter((c) => c.path.endsWith('/issue/mainflux')).length;
+        other.app.services.provision.beforeStep = (s) => {
+          if (s === 'gateway') throw new Error('injected');
         };
         let failed: Reply;
         try {
-          failed = await mapping(req, failing.token, { external_id: `x509-${uid()}`, external_key: 'k' });
+          failed = await mapping(req, user.token, { external_id: `vault-${uid()}`, external_key: 'k' });
         } finally {
           other.app.services.provision.beforeStep = undefined;
         }
         assert.ok(failed.status >= 400, failed.text);
-        assertError(failed, failed.status);
-        await assertNothingFor(other, req, failing);
+        assert.equal(issuedSerials(), 2, 'both things got a certificate before the failure');
+        assert.equal(vault.revoked.size, 2, 'and both were revoked');
+        await assertNothingFor(other, req, user);
+
+        const ok = await mapping(req, user.token, { external_id: `vault-${uid()}`, external_key: 'k' });
+        assert.equal(ok.status, 201, ok.text);
+        assert.equal(ok.json.ca_cert, vault.caPem);
+        assert.equal(Object.keys(ok.json.client_cert).length, 2);
+        assert.equal(vault.revoked.size, 2, 'nothing revoked on success');
       } finally {
-        work.remove();
         await other.close();
+        await vault.close();
       }
     });
   });

@@ -1,0 +1,117 @@
+import { render } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import './styles.css';
+import { BootstrapPage } from './pages/bootstrap.tsx';
+import { EntityList } from './pages/entities.tsx';
+import { KeysPage } from './pages/keys.tsx';
+import { LoginPage } from './pages/login.tsx';
+import { OverviewPage } from './pages/overview.tsx';
+import { ProvisionPage } from './pages/provision.tsx';
+import { ChannelPage, ThingPage } from './pages/entity.tsx';
+import { match, navigate, useRoute } from './router.ts';
+import { signOut, useSession } from './session.ts';
+
+const NAV = [
+  { path: '/', label: 'Overview' },
+  { path: '/things', label: 'Things' },
+  { path: '/channels', label: 'Channels' },
+  { path: '/provision', label: 'Provision' },
+  { path: '/bootstrap', label: 'Bootstrap' },
+  { path: '/keys', label: 'API keys' },
+];
+
+function Page({ path, query }: { path: string; query: URLSearchParams }) {
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '') return <OverviewPage />;
+  if (path === '/things') return <EntityList kind="things" query={query} />;
+  if (path === '/channels') return <EntityList kind="channels" query={query} />;
+  if ((m = match('/things/:id', path))) return <ThingPage key={m.id} id={m.id!} />;
+  if ((m = match('/channels/:id', path))) return <ChannelPage key={m.id} id={m.id!} />;
+  if (path === '/provision') return <ProvisionPage />;
+  if (path === '/bootstrap') return <BootstrapPage query={query} />;
+  if (path === '/keys') return <KeysPage />;
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        There is no console page at <code>#{path}</code>. <a href="#/">Go to the overview</a>.
+      </p>
+    </section>
+  );
+}
+
+function App() {
+  const session = useSession();
+  const route = useRoute();
+  const main = useRef<HTMLElement>(null);
+  const section = route.path.split('/')[1] ?? '';
+
+  // A new page moves focus to its content, as a page load would.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the page changes
+  useEffect(() => {
+    main.current?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }, [route.path]);
+
+  useEffect(() => {
+    const name = NAV.find((n) => n.path !== '/' && n.path.slice(1) === section)?.label ?? (session ? 'Overview' : 'Log in');
+    document.title = `${name} · Tethys console`;
+  }, [section, session]);
+
+  if (!session) {
+    const register = route.path === '/register';
+    if (route.path !== '/login' && !register) navigate('/login', undefined, true);
+    return (
+      <main id="main" ref={main} tabIndex={-1} class="login-main">
+        <LoginPage mode={register ? 'register' : 'login'} />
+      </main>
+    );
+  }
+  if (route.path === '/login' || route.path === '/register') {
+    navigate('/', undefined, true);
+    return null;
+  }
+
+  return (
+    <>
+      <a class="skip" href="#main" onClick={(e) => {
+        e.preventDefault();
+        main.current?.focus();
+      }}>
+        Skip to content
+      </a>
+      <header class="top">
+        <a class="brand" href="#/">
+          <span aria-hidden="true">◎</span> Tethys
+        </a>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => {
+              const current = n.path === '/' ? route.path === '/' : route.path === n.path || route.path.startsWith(`${n.path}/`);
+              return (
+                <li key={n.path}>
+                  <a href={`#${n.path}`} aria-current={current ? 'page' : undefined}>
+                    {n.label}
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+        <div class="who">
+          <span class="email" title={session.email}>
+            {session.email}
+          </span>
+          <button type="button" class="small" onClick={() => signOut('You have logged out.')}>
+            Log out
+          </button>
+        </div>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        <Page path={route.path} query={route.query} />
+      </main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);
