@@ -28,8 +28,18 @@ function read(): Session | null {
 }
 
 let current: Session | null = read();
+let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
 function changed(): void {
+  clearTimeout(expiryTimer);
+  const exp = current ? tokenExpiry(current.token) : null;
+  // Say so when the token runs out, rather than at the next failed click.
+  if (exp !== null) {
+    const ms = exp * 1000 - Date.now();
+    if (ms < 2 ** 31 - 1) {
+      expiryTimer = setTimeout(() => signOut('Your session has expired (login tokens last 10 hours). Please log in again.'), Math.max(0, ms));
+    }
+  }
   for (const l of listeners) l();
 }
 
@@ -82,6 +92,8 @@ export function useSession(): Session | null {
   }, []);
   return current;
 }
+
+changed();
 
 configureApi({
   token: () => current?.token ?? null,

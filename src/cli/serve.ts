@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
-import { buildApp } from '../app.js';
-import { ConfigError, describeVariables, loadConfig } from '../config.js';
-import { LayoutError } from '../provision/layout.js';
+import type { App } from '../app.js';
+import { type Config, ConfigError, describeVariables, loadConfig } from '../config.js';
 
 export function serveCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the platform (HTTP API on TETHYS_HTTP_PORT)')
+    .description('run the platform: HTTP API and console on TETHYS_HTTP_PORT, MQTT on TETHYS_MQTT_PORT')
     .addHelpText('after', `\nEnvironment variables:\n${describeVariables()}\n`)
     .action(async () => {
-      let config;
+      let config: Config;
       try {
         config = loadConfig();
       } catch (err) {
@@ -19,7 +18,10 @@ export function serveCommand(program: Command): void {
         }
         throw err;
       }
-      let app;
+      // Loaded here, not at the top: client commands start without the server's modules.
+      const { buildApp } = await import('../app.js');
+      const { LayoutError } = await import('../provision/layout.js');
+      let app: App;
       try {
         app = await buildApp(config);
       } catch (err) {

@@ -1,0 +1,76 @@
+import { type Thing, api } from '../api.ts';
+import { href } from '../router.ts';
+import { Busy, ErrorText, MetadataView, useLoad } from '../ui.tsx';
+
+/**
+ * Counts come from list totals (limit=1), which the server keeps without scanning; so
+ * does the gateway count (a metadata filter). Connections and certificates have no
+ * list total in the API (they are listed per thing or channel), so they are not counted.
+ */
+function Count({ label, link, load }: { label: string; link: string; load: (signal: AbortSignal) => Promise<number> }) {
+  const { data, error, loading } = useLoad(load, []);
+  return (
+    <a class="count card" href={link}>
+      <span class="count-label">{label}</span>
+      <span class="count-value" aria-live="polite">
+        {loading ? '…' : error ? '!' : (data ?? 0).toLocaleString()}
+      </span>
+      {error ? <ErrorText error={error} /> : null}
+    </a>
+  );
+}
+
+const GATEWAY = { type: 'gateway' };
+
+export function OverviewPage() {
+  const gateways = useLoad(() => api.list('things', { offset: 0, limit: 5, metadata: GATEWAY }).then((r) => r.data), []);
+  return (
+    <section>
+      <h1>Overview</h1>
+      <div class="counts">
+        <Count label="Things" link="#/things" load={() => api.list('things', { offset: 0, limit: 1 }).then((r) => r.data.total)} />
+        <Count label="Channels" link="#/channels" load={() => api.list('channels', { offset: 0, limit: 1 }).then((r) => r.data.total)} />
+        <Count
+          label="Gateways"
+          link={href('/things', { meta: 'type=gateway' })}
+          load={() => api.list('things', { offset: 0, limit: 1, metadata: GATEWAY }).then((r) => r.data.total)}
+        />
+        <Count label="Bootstrap configs" link="#/bootstrap" load={() => api.configs({ offset: 0, limit: 1 }).then((r) => r.data.total)} />
+        <Count
+          label="Active configs"
+          link={href('/bootstrap', { state: '1' })}
+          load={() => api.configs({ offset: 0, limit: 1, state: '1' }).then((r) => r.data.total)}
+        />
+      </div>
+      <p class="muted small-text">
+        Connections and certificates are not counted here: the API lists them per thing or channel only, and adding them
+        up would mean reading every thing. Open a thing or a channel to see its own.
+      </p>
+
+      <h2>Gateways</h2>
+      <p class="muted small-text">
+        Things whose metadata has <code>"type": "gateway"</code> (set by <a href="#/provision">provisioning</a>); five are
+        shown, in the server's default order (the API records no creation time).
+      </p>
+      {gateways.loading ? <Busy label="Loading gateways…" /> : null}
+      <ErrorText error={gateways.error} prefix="Could not load the gateways" />
+      {gateways.data ? (
+        gateways.data.things.length === 0 ? (
+          <p>
+            No gateway yet. <a href="#/provision">Provision one</a>.
+          </p>
+        ) : (
+          <ul class="gateways">
+            {gateways.data.things.map((t: Thing) => (
+              <li key={t.id} class="card">
+                <a href={`#/things/${t.id}`}>{t.name || <em>unnamed</em>}</a>
+                <code class="id">{t.id}</code>
+                <MetadataView metadata={t.metadata} />
+              </li>
+            ))}
+          </ul>
+        )
+      ) : null}
+    </section>
+  );
+}
