@@ -98,7 +98,9 @@ export async function startNats(): Promise<BenchNats> {
         pid,
         async varz() {
           try {
-            const res = await fetch(`http://127.0.0.1:${monitor}/varz`, { signal: AbortSignal.timeout(2000) });
+            const res = await fetch(`http://127.0.0.1:${monitor}/varz`, {
+              signal: AbortSignal.timeout(2000),
+            });
             return (await res.json()) as NatsVarz;
           } catch {
             return null;

@@ -11,6 +11,7 @@ import {
 } from './config.js';
 import { type BenchDatabase, startDatabase, stopDatabasesNow } from './database.js';
 import { formatDuration, formatInt, formatMiB, formatMs } from './format.js';
+import { startInstance } from './instances.js';
 import { runLoad, stopCurrentLoad } from './load.js';
 import {
   type DatabaseRun,
@@ -22,9 +23,12 @@ import {
   titleOf,
 } from './report.js';
 import { coreScenarios } from './scenarios/core.js';
+import { outcomeOf, runsOn, unitOf } from './scenarios/extended.js';
+import { messagingScenarios } from './scenarios/messaging.js';
+import { provisionScenarios } from './scenarios/provision.js';
 import type { BenchContext, Scenario } from './scenarios/types.js';
 import { KeptThings, seedThings } from './seed.js';
-import { type BenchServer, killServersNow, startServer } from './server.js';
+import { type BenchServer, killServersNow } from './server.js';
 
 /** Channels the connect scenario walks; with the kept things they make its pairs. */
 const CONNECT_CHANNELS = 200;
@@ -36,7 +40,7 @@ const CONNECT_RATE_CEILING = 20_000;
 const SETTLE_MS = 1000;
 
 /** Every scenario, in the order they run within their stage; new families go here. */
-const ALL_SCENARIOS: Scenario[] = [...coreScenarios];
+const ALL_SCENARIOS: Scenario[] = [...coreScenarios, ...provisionScenarios, ...messagingScenarios];
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,7 +80,7 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, config: BenchC
   run.serverLog = ctx.server.takeLog();
   const l = run.load;
   const summary = l
-    ? `${formatInt(scenario.unit === 'things/s' ? l.itemsPerSecond : l.okPerSecond)} ${scenario.unit}, p50 ${formatMs(l.p50)}, p99 ${formatMs(l.p99)}, max ${formatMs(l.max)}`
+    ? `${outcomeOf(l)?.throughput ?? `${formatInt(scenario.unit === 'things/s' ? l.itemsPerSecond : l.okPerSecond)} ${unitOf(scenario)}`}, p50 ${formatMs(l.p50)}, p99 ${formatMs(l.p99)}, max ${formatMs(l.max)}`
     : 'no result';
   const issues = problems(run);
   log(`    ${summary}${issues.length ? `  FLAG: ${issues.join('; ')}` : ''}`);
@@ -115,7 +119,8 @@ async function benchDatabase(
     database = await startDatabase(kind);
     result.version = database.version;
     result.settings = database.settings;
-    server = await startServer({ dbUrl: database.url });
+    // With its MQTT broker on a free port (the provision and messaging scenarios find it).
+    server = await startInstance({ dbUrl: database.url });
     result.serverCommand = server.command;
     log(`  server: ${server.command} (pid ${server.pid}) on ${server.url}, ${kind} ${database.version}`);
 
@@ -171,7 +176,7 @@ async function benchDatabase(
       ctx.accessThings.map((t) => t.id),
     );
 
-    const stage = (name: Scenario['stage']) => scenarios.filter((s) => s.stage === name);
+    const stage = (name: Scenario['stage']) => scenarios.filter((s) => s.stage === name && runsOn(s, kind));
     const measure = async (list: Scenario[]) => {
       for (const scenario of list) {
         if (!serverAlive(server!))

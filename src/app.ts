@@ -19,7 +19,7 @@ import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
 import { MqttBroker } from './messaging/mqtt.js';
 import { MessagingService } from './messaging/service.js';
-import { loadLayout } from './provision/layout.js';
+import { type Layout, loadLayout } from './provision/layout.js';
 import { provisionRoutes } from './provision/routes.js';
 import { ProvisionService } from './provision/service.js';
 import { openDatabase } from './db/database.js';
@@ -70,7 +70,25 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     client.collectDefaultMetrics();
     defaultMetrics = true;
   }
+  // Everything that can refuse the configuration is read before anything is opened.
+  const layout = loadLayout(config.provision);
+  const tlsFiles = config.tls.cert ? { cert: fs.readFileSync(config.tls.cert, 'utf8'), key: fs.readFileSync(config.tls.key, 'utf8') } : undefined;
   const db = await openDatabase({ url: config.db.url, dataDir: config.dataDir, poolSize: config.db.poolSize });
+  try {
+    return await assemble(config, logger, db, layout, tlsFiles);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function assemble(
+  config: Config,
+  logger: Logger,
+  db: Db,
+  layout: Layout,
+  tlsFiles: { cert: string; key: string } | undefined,
+): Promise<App> {
   const events = new EventHub();
   const secret = resolveAuthSecret(config.auth.secret, config.dataDir, (msg) => logger.warn(msg));
 
@@ -106,7 +124,6 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     events,
   );
 
-  const layout = loadLayout(config.provision);
   logger.info({ layout: layout.source, things: layout.things.length, channels: layout.channels.length }, 'provision layout loaded');
   const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout);
 
@@ -117,7 +134,6 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     logger.info({ email: config.users.adminEmail }, 'created the admin account');
   }
 
-  const tlsFiles = config.tls.cert ? { cert: fs.readFileSync(config.tls.cert, 'utf8'), key: fs.readFileSync(config.tls.key, 'utf8') } : undefined;
   const http = createHttpServer({
     logger,
     bodyLimit: config.http.bodyLimit,

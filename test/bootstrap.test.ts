@@ -61,7 +61,10 @@ describe(`bootstrap (${dialect})`, () => {
   before(async () => {
     server = await startServer({ MF_BOOTSTRAP_ENCRYPT_KEY: DEFAULT_KEY });
     request = client(server.url);
-    [alice, bob] = await Promise.all([userToken(request).then((u) => u.token), userToken(request).then((u) => u.token)]);
+    [alice, bob] = await Promise.all([
+      userToken(request).then((u) => u.token),
+      userToken(request).then((u) => u.token),
+    ]);
   });
   after(() => server.close());
 
@@ -85,11 +88,16 @@ describe(`bootstrap (${dialect})`, () => {
   const setState = (token: string, id: string, state: unknown) =>
     request('PUT', `/things/state/${id}`, { token, body: { state } });
   const gatewayFetch = (externalId: string, key?: string) =>
-    request('GET', `/things/bootstrap/${encodeURIComponent(externalId)}`, key === undefined ? {} : { headers: { authorization: key } });
+    request(
+      'GET',
+      `/things/bootstrap/${encodeURIComponent(externalId)}`,
+      key === undefined ? {} : { headers: { authorization: key } },
+    );
   const channelsOf = async (token: string, thingId: string) =>
     sorted(ids(await listAll(request, token, `/things/${thingId}/channels`, 'channels')));
   const thingCount = async (token: string) => (await page(request, token, '/things?limit=1')).total as number;
-  const configCount = async (token: string) => (await page(request, token, '/things/configs?limit=1')).total as number;
+  const configCount = async (token: string) =>
+    (await page(request, token, '/things/configs?limit=1')).total as number;
 
   /** A thing, three channels and an (inactive) config of it listing the first two. */
   async function gateway(token: string, extra: Record<string, unknown> = {}) {
@@ -115,7 +123,10 @@ describe(`bootstrap (${dialect})`, () => {
   describe('POST /things/configs', () => {
     it('creates a config of an existing thing: inactive, with the thing key and the channels in order', async () => {
       const thing = await createThing(request, alice, { name: 'weio' });
-      const [c1, c2] = await createChannels(request, alice, [{ name: 'one', metadata: { type: 'data' } }, {}]);
+      const [c1, c2] = await createChannels(request, alice, [
+        { name: 'one', metadata: { type: 'data' } },
+        {},
+      ]);
       // The second channel listed first: order is the request's, not the ids'.
       const id = await addConfig(alice, {
         thing_id: thing.id,
@@ -169,21 +180,41 @@ describe(`bootstrap (${dialect})`, () => {
       const message = 'failed to add bootstrap configuration';
 
       // Same external id, no thing_id: the thing created for it must not stay.
-      assertError(await request('POST', '/things/configs', { token: user, body: { external_id: externalId, external_key: 'x' } }), 409, message);
+      assertError(
+        await request('POST', '/things/configs', {
+          token: user,
+          body: { external_id: externalId, external_key: 'x' },
+        }),
+        409,
+        message,
+      );
       assert.equal(await thingCount(user), things, 'no orphan thing');
       // Another user, same external id.
-      assertError(await request('POST', '/things/configs', { token: other, body: { external_id: externalId, external_key: 'x' } }), 409, message);
+      assertError(
+        await request('POST', '/things/configs', {
+          token: other,
+          body: { external_id: externalId, external_key: 'x' },
+        }),
+        409,
+        message,
+      );
       assert.equal(await thingCount(other), 0, 'no orphan thing for the other user');
       const otherThing = await createThing(request, other);
       assertError(
-        await request('POST', '/things/configs', { token: other, body: { thing_id: otherThing.id, external_id: externalId, external_key: 'x' } }),
+        await request('POST', '/things/configs', {
+          token: other,
+          body: { thing_id: otherThing.id, external_id: externalId, external_key: 'x' },
+        }),
         409,
         message,
       );
       assert.equal(await configCount(other), 0);
       // A second config for the same thing.
       assertError(
-        await request('POST', '/things/configs', { token: user, body: { thing_id: thing.id, external_id: `mac-${uid()}`, external_key: 'k' } }),
+        await request('POST', '/things/configs', {
+          token: user,
+          body: { thing_id: thing.id, external_id: `mac-${uid()}`, external_key: 'k' },
+        }),
         409,
         message,
       );
@@ -200,7 +231,11 @@ describe(`bootstrap (${dialect})`, () => {
       const bobThing = await createThing(request, bob);
       const ok = { external_id: `mac-${uid()}`, external_key: 'k' };
       const post = (body: unknown, options: { token?: string; contentType?: string; raw?: string } = {}) =>
-        request('POST', '/things/configs', { token: 'token' in options ? options.token : user, body, ...options });
+        request('POST', '/things/configs', {
+          token: 'token' in options ? options.token : user,
+          body,
+          ...options,
+        });
 
       assertError(await post(ok, { contentType: 'text/plain' }), 415, 'unsupported content type');
       assertError(await post(undefined, { raw: '{"external_id":' }), 400, 'malformed entity specification');
@@ -209,10 +244,22 @@ describe(`bootstrap (${dialect})`, () => {
       assertError(await post({ external_id: '', external_key: 'k' }), 400);
       assertError(await post(ok, { token: 'not-a-token' }), 403, 'missing or invalid credentials provided');
       assertError(await post(ok, { token: undefined }), 403, 'missing or invalid credentials provided');
-      assertError(await post({ ...ok, channels: [mine!.id, bobs!.id] }), 400, 'failed to check channels connections');
-      assertError(await post({ ...ok, channels: [crypto.randomUUID()] }), 400, 'failed to check channels connections');
+      assertError(
+        await post({ ...ok, channels: [mine!.id, bobs!.id] }),
+        400,
+        'failed to check channels connections',
+      );
+      assertError(
+        await post({ ...ok, channels: [crypto.randomUUID()] }),
+        400,
+        'failed to check channels connections',
+      );
       assertError(await post({ ...ok, thing_id: bobThing.id }), 404, 'failed to add bootstrap configuration');
-      assertError(await post({ ...ok, thing_id: crypto.randomUUID() }), 404, 'failed to add bootstrap configuration');
+      assertError(
+        await post({ ...ok, thing_id: crypto.randomUUID() }),
+        404,
+        'failed to add bootstrap configuration',
+      );
       assertError(await post({ ...ok, thing_id: 'not-a-uuid' }), 404);
 
       assert.equal(await thingCount(user), 0, 'failed requests created no thing');
@@ -226,45 +273,85 @@ describe(`bootstrap (${dialect})`, () => {
   describe('view, update, certs, list, remove', () => {
     it('view is owner-scoped: 404 for another user, a missing id or a non-UUID; 403 without credentials', async () => {
       const g = await gateway(alice);
-      assertError(await request('GET', `/things/configs/${g.id}`, { token: bob }), 404, 'non-existent entity');
+      assertError(
+        await request('GET', `/things/configs/${g.id}`, { token: bob }),
+        404,
+        'non-existent entity',
+      );
       assertError(await request('GET', `/things/configs/${crypto.randomUUID()}`, { token: alice }), 404);
       assertError(await request('GET', '/things/configs/nope', { token: alice }), 404);
       assertError(await request('GET', `/things/configs/${g.id}`, { token: 'bad' }), 403);
       assertError(await request('GET', `/things/configs/${g.id}`), 403);
-      assert.equal((await view(alice, g.id.toUpperCase())).mainflux_id, g.id, 'upper-case id names the same config');
+      assert.equal(
+        (await view(alice, g.id.toUpperCase())).mainflux_id,
+        g.id,
+        'upper-case id names the same config',
+      );
     });
 
     it('PUT replaces name and content (absent ⇒ cleared); 404 for another user', async () => {
       const g = await gateway(alice, { name: 'before', content: 'old' });
-      assertEmpty(await request('PUT', `/things/configs/${g.id}`, { token: alice, body: { name: 'after', content: '{"a":1}' } }), 200);
+      assertEmpty(
+        await request('PUT', `/things/configs/${g.id}`, {
+          token: alice,
+          body: { name: 'after', content: '{"a":1}' },
+        }),
+        200,
+      );
       let config = await view(alice, g.id);
       assert.equal(config.name, 'after');
       assert.equal(config.content, '{"a":1}');
       assert.equal((await gatewayFetch(g.externalId, g.externalKey)).json.content, '{"a":1}');
-      assertEmpty(await request('PUT', `/things/configs/${g.id}`, { token: alice, body: { name: 'only name' } }), 200);
+      assertEmpty(
+        await request('PUT', `/things/configs/${g.id}`, { token: alice, body: { name: 'only name' } }),
+        200,
+      );
       config = await view(alice, g.id);
       assert.equal(config.name, 'only name');
       assert.equal('content' in config, false);
       assertError(await request('PUT', `/things/configs/${g.id}`, { token: bob, body: { name: 'x' } }), 404);
-      assertError(await request('PUT', `/things/configs/${g.id}`, { token: alice, body: { name: 'x' }, contentType: 'text/plain' }), 415);
+      assertError(
+        await request('PUT', `/things/configs/${g.id}`, {
+          token: alice,
+          body: { name: 'x' },
+          contentType: 'text/plain',
+        }),
+        415,
+      );
       assert.equal((await view(alice, g.id)).name, 'only name');
     });
 
     it('PATCH certs: never shown by view or list, served to the gateway', async () => {
       const g = await gateway(alice);
       const certs = { client_cert: 'CERT PEM', client_key: 'KEY PEM', ca_cert: 'CA PEM' };
-      assertEmpty(await request('PATCH', `/things/configs/certs/${g.id}`, { token: alice, body: certs }), 200);
+      assertEmpty(
+        await request('PATCH', `/things/configs/certs/${g.id}`, { token: alice, body: certs }),
+        200,
+      );
       const config = await view(alice, g.id);
-      for (const k of ['client_cert', 'client_key', 'ca_cert']) assert.equal(k in config, false, `${k} not in view`);
-      const listed = await page(request, alice, `/things/configs?external_id=${encodeURIComponent(g.externalId)}`);
+      for (const k of ['client_cert', 'client_key', 'ca_cert'])
+        assert.equal(k in config, false, `${k} not in view`);
+      const listed = await page(
+        request,
+        alice,
+        `/things/configs?external_id=${encodeURIComponent(g.externalId)}`,
+      );
       assert.equal(listed.total, 1);
-      for (const k of ['client_cert', 'client_key', 'ca_cert']) assert.equal(k in listed.configs[0], false, `${k} not in list`);
+      for (const k of ['client_cert', 'client_key', 'ca_cert'])
+        assert.equal(k in listed.configs[0], false, `${k} not in list`);
       const fetched = await gatewayFetch(g.externalId, g.externalKey);
       assert.equal(fetched.json.client_cert, 'CERT PEM');
       assert.equal(fetched.json.client_key, 'KEY PEM');
       assert.equal(fetched.json.ca_cert, 'CA PEM');
-      assertError(await request('PATCH', `/things/configs/certs/${g.id}`, { token: bob, body: certs }), 404, 'failed to update cert');
-      assertError(await request('PATCH', `/things/configs/certs/${crypto.randomUUID()}`, { token: alice, body: certs }), 404);
+      assertError(
+        await request('PATCH', `/things/configs/certs/${g.id}`, { token: bob, body: certs }),
+        404,
+        'failed to update cert',
+      );
+      assertError(
+        await request('PATCH', `/things/configs/certs/${crypto.randomUUID()}`, { token: alice, body: certs }),
+        404,
+      );
     });
 
     it('PUT connections: the list is replaced; an active config connects added and disconnects removed channels', async () => {
@@ -273,22 +360,56 @@ describe(`bootstrap (${dialect})`, () => {
       assertEmpty(await setState(alice, g.id, 1), 200);
       assert.deepEqual(await channelsOf(alice, g.thing.id), sorted([c1!.id, c2!.id]));
 
-      assertEmpty(await request('PUT', `/things/configs/connections/${g.id}`, { token: alice, body: { channels: [c3!.id, c2!.id] } }), 200);
+      assertEmpty(
+        await request('PUT', `/things/configs/connections/${g.id}`, {
+          token: alice,
+          body: { channels: [c3!.id, c2!.id] },
+        }),
+        200,
+      );
       assert.deepEqual(ids((await view(alice, g.id)).mainflux_channels), [c3!.id, c2!.id]);
-      assert.deepEqual(await channelsOf(alice, g.thing.id), sorted([c2!.id, c3!.id]), 'c1 disconnected, c3 connected');
+      assert.deepEqual(
+        await channelsOf(alice, g.thing.id),
+        sorted([c2!.id, c3!.id]),
+        'c1 disconnected, c3 connected',
+      );
       const fetched = await gatewayFetch(g.externalId, g.externalKey);
       assert.deepEqual(ids(fetched.json.mainflux_channels), [c3!.id, c2!.id]);
 
       // An inactive config: the list only.
       const h = await gateway(alice);
-      assertEmpty(await request('PUT', `/things/configs/connections/${h.id}`, { token: alice, body: { channels: [h.channels[2]!.id] } }), 200);
+      assertEmpty(
+        await request('PUT', `/things/configs/connections/${h.id}`, {
+          token: alice,
+          body: { channels: [h.channels[2]!.id] },
+        }),
+        200,
+      );
       assert.deepEqual(ids((await view(alice, h.id)).mainflux_channels), [h.channels[2]!.id]);
       assert.deepEqual(await channelsOf(alice, h.thing.id), []);
 
       const [bobs] = await createChannels(request, bob, [{}]);
-      assertError(await request('PUT', `/things/configs/connections/${h.id}`, { token: alice, body: { channels: [bobs!.id] } }), 400, 'failed to update connections');
-      assertError(await request('PUT', `/things/configs/connections/${h.id}`, { token: bob, body: { channels: [bobs!.id] } }), 404, 'failed to update connections');
-      assert.deepEqual(ids((await view(alice, h.id)).mainflux_channels), [h.channels[2]!.id], 'failed updates changed nothing');
+      assertError(
+        await request('PUT', `/things/configs/connections/${h.id}`, {
+          token: alice,
+          body: { channels: [bobs!.id] },
+        }),
+        400,
+        'failed to update connections',
+      );
+      assertError(
+        await request('PUT', `/things/configs/connections/${h.id}`, {
+          token: bob,
+          body: { channels: [bobs!.id] },
+        }),
+        404,
+        'failed to update connections',
+      );
+      assert.deepEqual(
+        ids((await view(alice, h.id)).mainflux_channels),
+        [h.channels[2]!.id],
+        'failed updates changed nothing',
+      );
     });
 
     it('lists with filters, clamps limit to 100, refuses non-numeric offset/limit', async () => {
@@ -308,7 +429,11 @@ describe(`bootstrap (${dialect})`, () => {
       assert.equal(all.total, 3);
       assert.equal(all.offset, 0);
       assert.equal(all.limit, 10);
-      assert.deepEqual(all.configs.map((c: any) => c.mainflux_id), sorted(made.map((m) => m.id)), 'sorted by thing id');
+      assert.deepEqual(
+        all.configs.map((c: any) => c.mainflux_id),
+        sorted(made.map((m) => m.id)),
+        'sorted by thing id',
+      );
       const item = all.configs.find((c: any) => c.mainflux_id === made[0]!.id);
       assert.deepEqual(item, {
         mainflux_id: made[0]!.id,
@@ -319,13 +444,18 @@ describe(`bootstrap (${dialect})`, () => {
         state: 0,
       });
 
-      const filtered = async (query: string) => (await page(request, user, `/things/configs?${query}`)).configs.map((c: any) => c.mainflux_id);
+      const filtered = async (query: string) =>
+        (await page(request, user, `/things/configs?${query}`)).configs.map((c: any) => c.mainflux_id);
       assert.deepEqual(await filtered('state=1'), [made[1]!.id]);
       assert.deepEqual(await filtered('state=0'), sorted([made[0]!.id, made[2]!.id]));
       assert.deepEqual(await filtered(`external_id=${made[2]!.externalId}`), [made[2]!.id]);
       assert.deepEqual(await filtered(`mainflux_id=${made[0]!.id}`), [made[0]!.id]);
       assert.deepEqual(await filtered(`mainflux_key=${made[1]!.key}`), [made[1]!.id]);
-      assert.deepEqual(await filtered('name=KITCHEN'), sorted([made[0]!.id, made[2]!.id]), 'name: case-insensitive substring');
+      assert.deepEqual(
+        await filtered('name=KITCHEN'),
+        sorted([made[0]!.id, made[2]!.id]),
+        'name: case-insensitive substring',
+      );
       assert.deepEqual(await filtered('name=kitchen&state=0&unknown=1'), sorted([made[0]!.id, made[2]!.id]));
       assert.deepEqual(await filtered('external_id=nope'), []);
 
@@ -336,11 +466,26 @@ describe(`bootstrap (${dialect})`, () => {
       assert.equal(second.total, 3);
       assert.equal(second.offset, 1);
       assert.equal(second.limit, 1);
-      assert.deepEqual(second.configs.map((c: any) => c.mainflux_id), [sorted(made.map((m) => m.id))[1]]);
+      assert.deepEqual(
+        second.configs.map((c: any) => c.mainflux_id),
+        [sorted(made.map((m) => m.id))[1]],
+      );
 
-      assertError(await request('GET', '/things/configs?offset=abc', { token: user }), 400, 'invalid offset query param');
-      assertError(await request('GET', '/things/configs?limit=x', { token: user }), 400, 'invalid limit query param');
-      assertError(await request('GET', '/things/configs?limit=-1', { token: user }), 400, 'invalid limit query param');
+      assertError(
+        await request('GET', '/things/configs?offset=abc', { token: user }),
+        400,
+        'invalid offset query param',
+      );
+      assertError(
+        await request('GET', '/things/configs?limit=x', { token: user }),
+        400,
+        'invalid limit query param',
+      );
+      assertError(
+        await request('GET', '/things/configs?limit=-1', { token: user }),
+        400,
+        'invalid limit query param',
+      );
       assertError(await request('GET', '/things/configs', { token: 'bad' }), 403);
     });
 
@@ -355,8 +500,16 @@ describe(`bootstrap (${dialect})`, () => {
       assert.match(reply.headers.get('content-type') ?? '', /^application\/json/);
       assertError(await request('GET', `/things/configs/${g.id}`, { token: alice }), 404);
       assertError(await gatewayFetch(g.externalId, g.externalKey), 404);
-      assert.equal((await request('GET', `/things/${g.thing.id}`, { token: alice })).status, 200, 'the thing stays');
-      assert.deepEqual(await channelsOf(alice, g.thing.id), sorted([g.channels[0]!.id, g.channels[1]!.id]), 'its connections stay');
+      assert.equal(
+        (await request('GET', `/things/${g.thing.id}`, { token: alice })).status,
+        200,
+        'the thing stays',
+      );
+      assert.deepEqual(
+        await channelsOf(alice, g.thing.id),
+        sorted([g.channels[0]!.id, g.channels[1]!.id]),
+        'its connections stay',
+      );
       assertEmpty(await request('DELETE', `/things/configs/${g.id}`, { token: alice }), 204);
       // The external id and the thing are free for a new config.
       await addConfig(alice, { thing_id: g.thing.id, external_id: g.externalId, external_key: 'new' });
@@ -373,7 +526,15 @@ describe(`bootstrap (${dialect})`, () => {
       assert.equal((await view(alice, g.id)).state, 1);
       assert.deepEqual(await channelsOf(alice, g.thing.id), listed);
       // The thing can now publish on a listed channel.
-      assert.equal((await request('POST', `/http/channels/${g.channels[1]!.id}/messages`, { token: g.thing.key, raw: '[]' })).status, 202);
+      assert.equal(
+        (
+          await request('POST', `/http/channels/${g.channels[1]!.id}/messages`, {
+            token: g.thing.key,
+            raw: '[]',
+          })
+        ).status,
+        202,
+      );
       assertEmpty(await setState(alice, g.id, 1), 200);
       assert.deepEqual(await channelsOf(alice, g.thing.id), listed);
 
@@ -401,7 +562,14 @@ describe(`bootstrap (${dialect})`, () => {
       assertError(await setState(bob, g.id, 1), 404, 'failed to change state of bootstrap configuration');
       assertError(await setState(alice, crypto.randomUUID(), 1), 404);
       assertError(await setState('bad', g.id, 1), 403);
-      assertError(await request('PUT', `/things/state/${g.id}`, { token: alice, body: { state: 1 }, contentType: 'text/plain' }), 415);
+      assertError(
+        await request('PUT', `/things/state/${g.id}`, {
+          token: alice,
+          body: { state: 1 },
+          contentType: 'text/plain',
+        }),
+        415,
+      );
       assert.equal((await view(alice, g.id)).state, 0);
       assert.deepEqual(await channelsOf(alice, g.thing.id), []);
     });
@@ -412,17 +580,32 @@ describe(`bootstrap (${dialect})`, () => {
       const user = await fresh();
       const g = await gateway(user);
       const other = await createThing(request, user);
-      const otherId = await addConfig(user, { thing_id: other.id, external_id: `ext-${uid()}`, external_key: 'k', channels: [g.channels[0]!.id] });
+      const otherId = await addConfig(user, {
+        thing_id: other.id,
+        external_id: `ext-${uid()}`,
+        external_key: 'k',
+        channels: [g.channels[0]!.id],
+      });
       assertEmpty(await setState(user, g.id, 1), 200);
       assertEmpty(await setState(user, otherId, 1), 200);
       // A channel outside the list: disconnecting it changes nothing.
       await connect(request, user, [g.channels[2]!.id], [g.thing.id]);
-      assertEmpty(await request('DELETE', `/channels/${g.channels[2]!.id}/things/${g.thing.id}`, { token: user }), 204);
+      assertEmpty(
+        await request('DELETE', `/channels/${g.channels[2]!.id}/things/${g.thing.id}`, { token: user }),
+        204,
+      );
       assert.equal((await view(user, g.id)).state, 1);
 
-      assertEmpty(await request('DELETE', `/channels/${g.channels[0]!.id}/things/${g.thing.id}`, { token: user }), 204);
+      assertEmpty(
+        await request('DELETE', `/channels/${g.channels[0]!.id}/things/${g.thing.id}`, { token: user }),
+        204,
+      );
       assert.equal((await view(user, g.id)).state, 0, 'its config is inactive');
-      assert.equal((await view(user, otherId)).state, 1, 'the other config listing that channel stays active');
+      assert.equal(
+        (await view(user, otherId)).state,
+        1,
+        'the other config listing that channel stays active',
+      );
       assert.deepEqual(await channelsOf(user, g.thing.id), [g.channels[1]!.id], 'the other connection stays');
       assert.deepEqual(await channelsOf(user, other.id), [g.channels[0]!.id]);
     });
@@ -434,7 +617,9 @@ describe(`bootstrap (${dialect})`, () => {
       const config = await view(alice, g.id);
       assert.deepEqual(ids(config.mainflux_channels), [g.channels[1]!.id]);
       assert.equal(config.state, 1);
-      assert.deepEqual(ids((await gatewayFetch(g.externalId, g.externalKey)).json.mainflux_channels), [g.channels[1]!.id]);
+      assert.deepEqual(ids((await gatewayFetch(g.externalId, g.externalKey)).json.mainflux_channels), [
+        g.channels[1]!.id,
+      ]);
       assertEmpty(await request('DELETE', `/channels/${g.channels[1]!.id}`, { token: alice }), 204);
       assert.equal('mainflux_channels' in (await view(alice, g.id)), false);
       assert.equal((await gatewayFetch(g.externalId, g.externalKey)).json.mainflux_channels, null);
@@ -444,7 +629,11 @@ describe(`bootstrap (${dialect})`, () => {
       const g = await gateway(alice);
       assertEmpty(await request('DELETE', `/things/${g.thing.id}`, { token: alice }), 204);
       assertError(await request('GET', `/things/configs/${g.id}`, { token: alice }), 404);
-      assertError(await gatewayFetch(g.externalId, g.externalKey), 404, 'failed to read bootstrap configuration');
+      assertError(
+        await gatewayFetch(g.externalId, g.externalKey),
+        404,
+        'failed to read bootstrap configuration',
+      );
       assert.equal((await page(request, alice, `/things/configs?mainflux_id=${g.id}`)).total, 0);
       // The external id is free again.
       await addConfig(alice, { external_id: g.externalId, external_key: 'k' });
@@ -452,14 +641,29 @@ describe(`bootstrap (${dialect})`, () => {
 
     it('a new thing key, a renamed channel and new channel metadata are what the gateway fetches next', async () => {
       const g = await gateway(alice);
-      assertEmpty(await request('PATCH', `/things/${g.thing.id}/key`, { token: alice, body: { key: `new-key-${uid()}-${'x'.repeat(40)}` } }), 200);
+      assertEmpty(
+        await request('PATCH', `/things/${g.thing.id}/key`, {
+          token: alice,
+          body: { key: `new-key-${uid()}-${'x'.repeat(40)}` },
+        }),
+        200,
+      );
       const thing = (await request('GET', `/things/${g.thing.id}`, { token: alice })).json as ThingView;
       let fetched = await gatewayFetch(g.externalId, g.externalKey);
       assert.equal(fetched.json.mainflux_key, thing.key, 'the current key, any length');
       assert.equal((await view(alice, g.id)).mainflux_key, thing.key);
 
-      assertEmpty(await request('PUT', `/channels/${g.channels[0]!.id}`, { token: alice, body: { name: 'renamed', metadata: { type: 'data', x: 1 } } }), 200);
-      assertEmpty(await request('PUT', `/channels/${g.channels[1]!.id}`, { token: alice, body: { name: '' } }), 200);
+      assertEmpty(
+        await request('PUT', `/channels/${g.channels[0]!.id}`, {
+          token: alice,
+          body: { name: 'renamed', metadata: { type: 'data', x: 1 } },
+        }),
+        200,
+      );
+      assertEmpty(
+        await request('PUT', `/channels/${g.channels[1]!.id}`, { token: alice, body: { name: '' } }),
+        200,
+      );
       fetched = await gatewayFetch(g.externalId, g.externalKey);
       assert.deepEqual(fetched.json.mainflux_channels, [
         { id: g.channels[0]!.id, name: 'renamed', metadata: { type: 'data', x: 1 } },
@@ -499,7 +703,12 @@ describe(`bootstrap (${dialect})`, () => {
         ],
         content: '{"agent":{"mqtt":{"url":"localhost:1883"}}}',
       });
-      assert.deepEqual(Object.keys(reply.json), ['mainflux_id', 'mainflux_key', 'mainflux_channels', 'content']);
+      assert.deepEqual(Object.keys(reply.json), [
+        'mainflux_id',
+        'mainflux_key',
+        'mainflux_channels',
+        'content',
+      ]);
       assert.deepEqual(Object.keys(reply.json.mainflux_channels[1]), ['id', 'name', 'metadata']);
       assert.equal((await view(alice, thing.id)).state, 0, 'served while inactive');
 
@@ -521,8 +730,16 @@ describe(`bootstrap (${dialect})`, () => {
       const g = await gateway(alice);
       assertError(await gatewayFetch(g.externalId), 403, 'missing or invalid credentials provided');
       assertError(await gatewayFetch(g.externalId, ''), 403);
-      assertError(await gatewayFetch(`unknown-${uid()}`, g.externalKey), 404, 'failed to read bootstrap configuration');
-      assertError(await gatewayFetch(g.externalId, `${g.externalKey}x`), 404, 'failed to get bootstrap configuration for given external key');
+      assertError(
+        await gatewayFetch(`unknown-${uid()}`, g.externalKey),
+        404,
+        'failed to read bootstrap configuration',
+      );
+      assertError(
+        await gatewayFetch(g.externalId, `${g.externalKey}x`),
+        404,
+        'failed to get bootstrap configuration for given external key',
+      );
       // A user token is not the external key.
       assertError(await gatewayFetch(g.externalId, alice), 404);
     });
@@ -531,15 +748,26 @@ describe(`bootstrap (${dialect})`, () => {
   describe('secure fetch GET /things/bootstrap/secure/{external_id}', () => {
     async function check(base: string, req: Request, keyHex: string, token: string) {
       const thing = await createThing(req, token);
-      const channels = await createChannels(req, token, [{ name: 'c', metadata: { type: 'control' } }, { name: 'd', metadata: { type: 'data' } }]);
+      const channels = await createChannels(req, token, [
+        { name: 'c', metadata: { type: 'control' } },
+        { name: 'd', metadata: { type: 'data' } },
+      ]);
       const externalId = `sec-${uid()}`;
       const externalKey = `k-${uid()}`;
       const made = await req('POST', '/things/configs', {
         token,
-        body: { thing_id: thing.id, external_id: externalId, external_key: externalKey, channels: ids(channels), content: '{"x":"é<>&"}' },
+        body: {
+          thing_id: thing.id,
+          external_id: externalId,
+          external_key: externalKey,
+          channels: ids(channels),
+          content: '{"x":"é<>&"}',
+        },
       });
       assert.equal(made.status, 201, made.text);
-      const plain = await req('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: externalKey } });
+      const plain = await req('GET', `/things/bootstrap/${externalId}`, {
+        headers: { authorization: externalKey },
+      });
       assert.equal(plain.status, 200);
 
       const reply = await secureFetch(base, externalId, agentHeader(keyHex, externalKey));
@@ -556,7 +784,11 @@ describe(`bootstrap (${dialect})`, () => {
       return { externalId, externalKey };
     }
 
-    const secureError = (reply: { status: number; contentType: string; body: Buffer }, status: number, message: string) => {
+    const secureError = (
+      reply: { status: number; contentType: string; body: Buffer },
+      status: number,
+      message: string,
+    ) => {
       assert.equal(reply.status, status, reply.body.toString());
       assert.match(reply.contentType, /^application\/json/);
       assert.deepEqual(JSON.parse(reply.body.toString()), { error: message });
@@ -567,19 +799,43 @@ describe(`bootstrap (${dialect})`, () => {
       const failed = 'failed to get bootstrap configuration for given encrypted external key';
       secureError(await secureFetch(server.url, externalId, 'zz-not-hex'), 404, failed);
       secureError(await secureFetch(server.url, externalId, 'abcdef'), 400, failed);
-      secureError(await secureFetch(server.url, externalId, crypto.randomBytes(15).toString('hex')), 400, failed);
-      secureError(await secureFetch(server.url, externalId, agentHeader(KEY_256, externalKey)), 404, 'failed to get bootstrap configuration for given external key');
-      secureError(await secureFetch(server.url, externalId, agentHeader(DEFAULT_KEY, `${externalKey}!`)), 404, 'failed to get bootstrap configuration for given external key');
+      secureError(
+        await secureFetch(server.url, externalId, crypto.randomBytes(15).toString('hex')),
+        400,
+        failed,
+      );
+      secureError(
+        await secureFetch(server.url, externalId, agentHeader(KEY_256, externalKey)),
+        404,
+        'failed to get bootstrap configuration for given external key',
+      );
+      secureError(
+        await secureFetch(server.url, externalId, agentHeader(DEFAULT_KEY, `${externalKey}!`)),
+        404,
+        'failed to get bootstrap configuration for given external key',
+      );
       secureError(await secureFetch(server.url, externalId), 403, 'missing or invalid credentials provided');
-      secureError(await secureFetch(server.url, `unknown-${uid()}`, agentHeader(DEFAULT_KEY, externalKey)), 404, 'failed to read bootstrap configuration');
+      secureError(
+        await secureFetch(server.url, `unknown-${uid()}`, agentHeader(DEFAULT_KEY, externalKey)),
+        404,
+        'failed to read bootstrap configuration',
+      );
     });
 
     it('with a 64-hex key (AES-256)', async () => {
       const other = await startServer({ MF_BOOTSTRAP_ENCRYPT_KEY: KEY_256 });
       try {
         const req = client(other.url);
-        const { externalId, externalKey } = await check(other.url, req, KEY_256, (await userToken(req)).token);
-        assert.equal((await secureFetch(other.url, externalId, agentHeader(DEFAULT_KEY, externalKey))).status, 404);
+        const { externalId, externalKey } = await check(
+          other.url,
+          req,
+          KEY_256,
+          (await userToken(req)).token,
+        );
+        assert.equal(
+          (await secureFetch(other.url, externalId, agentHeader(DEFAULT_KEY, externalKey))).status,
+          404,
+        );
       } finally {
         await other.close();
       }
@@ -597,7 +853,8 @@ describe(`bootstrap (${dialect})`, () => {
           key = fs.readFileSync(keyFile, 'utf8').trim();
           assert.match(key, /^([0-9a-f]{32}|[0-9a-f]{48}|[0-9a-f]{64})$/i);
           assert.notEqual(key, DEFAULT_KEY);
-          if (process.platform !== 'win32') assert.equal(fs.statSync(keyFile).mode & 0o077, 0, 'readable by the owner only');
+          if (process.platform !== 'win32')
+            assert.equal(fs.statSync(keyFile).mode & 0o077, 0, 'readable by the owner only');
           const req = client(first.url);
           await check(first.url, req, key, (await userToken(req)).token);
         } finally {
@@ -617,7 +874,13 @@ describe(`bootstrap (${dialect})`, () => {
     });
 
     it('an invalid MF_BOOTSTRAP_ENCRYPT_KEY stops the start', () => {
-      for (const bad of ['not-hex-at-all', '1234', 'zz345678910111213141516171819202', `${DEFAULT_KEY}0`, '0'.repeat(66)]) {
+      for (const bad of [
+        'not-hex-at-all',
+        '1234',
+        'zz345678910111213141516171819202',
+        `${DEFAULT_KEY}0`,
+        '0'.repeat(66),
+      ]) {
         assert.throws(() => loadConfig({ MF_BOOTSTRAP_ENCRYPT_KEY: bad }), /MF_BOOTSTRAP_ENCRYPT_KEY/, bad);
       }
       for (const good of [DEFAULT_KEY, '0'.repeat(48), KEY_256, KEY_256.toUpperCase()]) {

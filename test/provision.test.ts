@@ -9,8 +9,16 @@ import { loadConfig } from '../src/config.js';
 import type { ProvisionStep } from '../src/provision/service.js';
 import { assertError, ids, listAll, page, sorted, UUID_V4 } from './helpers/entities.js';
 import { certPublicKey, commonName, keyPublicKey, opensslResult, workdir } from './helpers/openssl.js';
+import {
+  client,
+  dialect,
+  type Reply,
+  type Request,
+  startServer,
+  type TestServer,
+  userToken,
+} from './helpers/server.js';
 import { startVault } from './helpers/vault.js';
-import { client, dialect, type Reply, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
 
 const SECRET = 'provision-test-secret';
 const uid = () => crypto.randomBytes(6).toString('hex');
@@ -112,8 +120,15 @@ const SEED_CONTENT =
   '"routes":[{"mqtt_topic":"","nats_topic":"channels","subtopic":"","type":"mfx","workers":10},' +
   '{"mqtt_topic":"","nats_topic":"export","subtopic":"","type":"default","workers":10}]}}';
 
-/** Two things, only the first a gateway; a [certs] section; `provision = false` that the environment overrides. */
+/**
+ * Two things, only the first a gateway; a [certs] section; `provision = false` that the
+ * environment overrides; credentials for requests without Authorization.
+ */
 const TWO_THINGS_LAYOUT = `
+[server]
+mf_user = "file-user@example.com"
+mf_pass = "file-password"
+
 [bootstrap]
 provision = false
 autowhite_list = true
@@ -160,7 +175,8 @@ name = "data-channel"
 metadata = { type = "data" }
 `;
 
-const x509Wired = (server: TestServer) => Boolean((server.app.services.provision as unknown as { certs: unknown }).certs);
+const x509Wired = (server: TestServer) =>
+  Boolean((server.app.services.provision as unknown as { certs: unknown }).certs);
 
 describe(`provision (${dialect})`, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-layouts-'));
@@ -187,9 +203,19 @@ describe(`provision (${dialect})`, () => {
 
   /** Another server on the same database and auth secret (so users, tokens and API keys carry over). */
   const sibling = (env: Record<string, string>) =>
-    startServer({ TETHYS_DB_URL: server.dbUrl, TETHYS_DATA_DIR: server.dataDir, MF_AUTH_SECRET: SECRET, ...env });
+    startServer({
+      TETHYS_DB_URL: server.dbUrl,
+      TETHYS_DATA_DIR: server.dataDir,
+      MF_AUTH_SECRET: SECRET,
+      ...env,
+    });
 
-  const mapping = (req: Request, token: string | undefined, body: unknown, contentType = 'application/json') =>
+  const mapping = (
+    req: Request,
+    token: string | undefined,
+    body: unknown,
+    contentType = 'application/json',
+  ) =>
     req('POST', '/mapping', { token, contentType, ...(typeof body === 'string' ? { raw: body } : { body }) });
 
   const totals = async (req: Request, token: string) => ({
@@ -199,7 +225,9 @@ describe(`provision (${dialect})`, () => {
   });
 
   async function connectionsOwnedBy(s: TestServer, email: string): Promise<number> {
-    const r = await sql<{ n: number | string }>`SELECT count(*) AS n FROM connections WHERE owner = ${email}`.execute(s.app.services.db.kysely);
+    const r = await sql<{
+      n: number | string;
+    }>`SELECT count(*) AS n FROM connections WHERE owner = ${email}`.execute(s.app.services.db.kysely);
     return Number(r.rows[0]!.n);
   }
 
@@ -267,9 +295,16 @@ describe(`provision (${dialect})`, () => {
     assert.equal(typeof JSON.parse(fetched.json.content), 'object', 'the Agent parses content as JSON');
 
     // Whitelisted: connected to every channel, so it can publish.
-    assert.deepEqual(sorted(ids(await listAll(req, token, `/things/${thing.id}/channels`, 'channels'))), sorted(ids(channels)));
+    assert.deepEqual(
+      sorted(ids(await listAll(req, token, `/things/${thing.id}/channels`, 'channels'))),
+      sorted(ids(channels)),
+    );
     for (const c of channels) {
-      const published = await req('POST', `/http/channels/${c.id}/messages`, { token: thing.key, raw: '[{"n":"t","v":1}]', contentType: 'application/senml+json' });
+      const published = await req('POST', `/http/channels/${c.id}/messages`, {
+        token: thing.key,
+        raw: '[{"n":"t","v":1}]',
+        contentType: 'application/senml+json',
+      });
       assert.equal(published.status, 202, published.text);
     }
     const config = await req('GET', `/things/configs/${thing.id}`, { token });
@@ -296,9 +331,20 @@ describe(`provision (${dialect})`, () => {
 
   describe("the seed document's requests", () => {
     it('with the token in Authorization and a name (the Example): 201, the gateway fetches its config', async () => {
-      const reply = await mapping(request, alice.token, '{"name":"edge-gw",  "external_id" : "gateway", "external_key":"external_key" }');
+      const reply = await mapping(
+        request,
+        alice.token,
+        '{"name":"edge-gw",  "external_id" : "gateway", "external_key":"external_key" }',
+      );
       const { thing, control, data } = assertSeedShape(reply, 'gateway', 'edge-gw');
-      await assertProvisioned(request, alice.token, { thing, channels: [control, data] }, 'gateway', 'external_key', 'null');
+      await assertProvisioned(
+        request,
+        alice.token,
+        { thing, channels: [control, data] },
+        'gateway',
+        'external_key',
+        'null',
+      );
       // Owned by the token's user only.
       assert.equal((await request('GET', `/things/${thing.id}`, { token: bob })).status, 404);
     });
@@ -306,9 +352,20 @@ describe(`provision (${dialect})`, () => {
     it('with the token and no name: the layout name', async () => {
       const user = await userToken(request);
       const externalId = `33:52:79:C3:${uid()}`;
-      const reply = await mapping(request, user.token, `{"external_id": "${externalId}", "external_key": "223334fw2"}`);
+      const reply = await mapping(
+        request,
+        user.token,
+        `{"external_id": "${externalId}", "external_key": "223334fw2"}`,
+      );
       const { thing, control, data } = assertSeedShape(reply, externalId, 'thing');
-      await assertProvisioned(request, user.token, { thing, channels: [control, data] }, externalId, '223334fw2', 'null');
+      await assertProvisioned(
+        request,
+        user.token,
+        { thing, channels: [control, data] },
+        externalId,
+        '223334fw2',
+        'null',
+      );
       assert.deepEqual(await totals(request, user.token), { things: 1, channels: 2, configs: 1 });
     });
 
@@ -318,26 +375,64 @@ describe(`provision (${dialect})`, () => {
       const externalId = `api-${uid()}`;
       const reply = await mapping(request, key.json.value, { external_id: externalId, external_key: 'k1' });
       const { thing, control, data } = assertSeedShape(reply, externalId, 'thing');
-      await assertProvisioned(request, alice.token, { thing, channels: [control, data] }, externalId, 'k1', 'null');
+      await assertProvisioned(
+        request,
+        alice.token,
+        { thing, channels: [control, data] },
+        externalId,
+        'k1',
+        'null',
+      );
+      // `Bearer <key>`, as later releases and common clients send it.
+      const bearer = await mapping(request, `Bearer ${key.json.value}`, {
+        external_id: `bearer-${uid()}`,
+        external_key: 'k',
+      });
+      assert.equal(bearer.status, 201, bearer.text);
+      assert.equal(
+        (await request('GET', `/things/${bearer.json.things[0].id}`, { token: alice.token })).status,
+        200,
+      );
     });
 
     it('without Authorization and no credentials configured: 401 with a JSON error, nothing created', async () => {
       const externalId = `none-${uid()}`;
-      assertError(await mapping(request, undefined, `{"external_id": "${externalId}", "external_key": "223334fw2"}`), 401);
+      assertError(
+        await mapping(request, undefined, `{"external_id": "${externalId}", "external_key": "223334fw2"}`),
+        401,
+      );
       assertError(await mapping(request, 'not-a-token', { external_id: externalId, external_key: 'k' }), 401);
-      assertError(await request('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: '223334fw2' } }), 404);
+      assertError(
+        await request('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: '223334fw2' } }),
+        404,
+      );
     });
 
     it('without Authorization, with MF_PROVISION_API_KEY (the exact seed request); a header still wins', async () => {
       const user = await userToken(request);
-      const key = (await request('POST', '/keys', { token: user.token, body: { type: 2 } })).json.value as string;
-      const other = await sibling({ MF_PROVISION_API_KEY: key, MF_PROVISION_BS_CONTENT: '{"b":{"y":1,"x":true},"a":"z"}' });
+      const key = (await request('POST', '/keys', { token: user.token, body: { type: 2 } })).json
+        .value as string;
+      const other = await sibling({
+        MF_PROVISION_API_KEY: key,
+        MF_PROVISION_BS_CONTENT: '{"b":{"y":1,"x":true},"a":"z"}',
+      });
       try {
         const req = client(other.url);
-        const reply = await mapping(req, undefined, '{"external_id": "33:52:77:99:43", "external_key": "223334fw2"}');
+        const reply = await mapping(
+          req,
+          undefined,
+          '{"external_id": "33:52:77:99:43", "external_key": "223334fw2"}',
+        );
         const { thing, control, data } = assertSeedShape(reply, '33:52:77:99:43', 'thing');
         // MF_PROVISION_BS_CONTENT is the content when there is no layout file, keys sorted.
-        await assertProvisioned(req, user.token, { thing, channels: [control, data] }, '33:52:77:99:43', '223334fw2', '{"a":"z","b":{"x":true,"y":1}}');
+        await assertProvisioned(
+          req,
+          user.token,
+          { thing, channels: [control, data] },
+          '33:52:77:99:43',
+          '223334fw2',
+          '{"a":"z","b":{"x":true,"y":1}}',
+        );
         const getMapping = await req('GET', '/mapping', { token: user.token });
         assert.equal(getMapping.status, 200);
         assert.deepEqual(getMapping.json, { b: { y: 1, x: true }, a: 'z' });
@@ -345,7 +440,11 @@ describe(`provision (${dialect})`, () => {
         const mine = await userToken(req);
         const byHeader = await mapping(req, mine.token, { external_id: `hdr-${uid()}`, external_key: 'k' });
         assert.equal(byHeader.status, 201, byHeader.text);
-        assert.equal((await req('GET', `/things/${byHeader.json.things[0].id}`, { token: mine.token })).status, 200, 'the header user owns it');
+        assert.equal(
+          (await req('GET', `/things/${byHeader.json.things[0].id}`, { token: mine.token })).status,
+          200,
+          'the header user owns it',
+        );
         assert.equal((await totals(req, user.token)).things, 1, 'not the API key user');
       } finally {
         await other.close();
@@ -360,7 +459,14 @@ describe(`provision (${dialect})`, () => {
         const externalId = `user-${uid()}`;
         const reply = await mapping(req, undefined, { external_id: externalId, external_key: 'pw' });
         const { thing, control, data } = assertSeedShape(reply, externalId, 'thing');
-        await assertProvisioned(req, user.token, { thing, channels: [control, data] }, externalId, 'pw', 'null');
+        await assertProvisioned(
+          req,
+          user.token,
+          { thing, channels: [control, data] },
+          externalId,
+          'pw',
+          'null',
+        );
       } finally {
         await good.close();
       }
@@ -379,12 +485,18 @@ describe(`provision (${dialect})`, () => {
     it('a repeated external_id answers 409 and changes nothing, for the same or another user', async () => {
       const user = await userToken(request);
       const externalId = `dup-${uid()}`;
-      assert.equal((await mapping(request, user.token, { external_id: externalId, external_key: 'k' })).status, 201);
+      assert.equal(
+        (await mapping(request, user.token, { external_id: externalId, external_key: 'k' })).status,
+        201,
+      );
       const before = await totals(request, user.token);
       const connections = await connectionsOwnedBy(server, user.email);
       assert.equal(connections, 2);
       assertError(await mapping(request, user.token, { external_id: externalId, external_key: 'k' }), 409);
-      assertError(await mapping(request, user.token, { external_id: externalId, external_key: 'other', name: 'x' }), 409);
+      assertError(
+        await mapping(request, user.token, { external_id: externalId, external_key: 'other', name: 'x' }),
+        409,
+      );
       assert.deepEqual(await totals(request, user.token), before);
       assert.equal(await connectionsOwnedBy(server, user.email), connections);
 
@@ -392,17 +504,48 @@ describe(`provision (${dialect})`, () => {
       assertError(await mapping(request, other.token, { external_id: externalId, external_key: 'k' }), 409);
       await assertNothingFor(server, request, other);
       // The first gateway is untouched.
-      const fetched = await request('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: 'k' } });
+      const fetched = await request('GET', `/things/bootstrap/${externalId}`, {
+        headers: { authorization: 'k' },
+      });
       assert.equal(fetched.status, 200);
+    });
+
+    it('concurrent requests: one 201 per external id, the others 409; distinct ids all succeed', async () => {
+      const user = await userToken(request);
+      const externalId = `race-${uid()}`;
+      const same = await Promise.all(
+        [1, 2, 3].map(() => mapping(request, user.token, { external_id: externalId, external_key: 'k' })),
+      );
+      assert.deepEqual(same.map((r) => r.status).sort(), [201, 409, 409], same.map((r) => r.text).join('\n'));
+      const distinct = await Promise.all(
+        [1, 2, 3, 4].map((i) =>
+          mapping(request, user.token, { external_id: `${externalId}-${i}`, external_key: 'k' }),
+        ),
+      );
+      assert.deepEqual(
+        distinct.map((r) => r.status),
+        [201, 201, 201, 201],
+        distinct.map((r) => r.text).join('\n'),
+      );
+      assert.deepEqual(await totals(request, user.token), { things: 5, channels: 10, configs: 5 });
+      assert.equal(await connectionsOwnedBy(server, user.email), 10);
     });
 
     it('Content-Type must be exactly application/json (415); empty or invalid JSON and empty ids are 400', async () => {
       const user = await userToken(request);
       const ok = { external_id: `ct-${uid()}`, external_key: 'k' };
-      for (const type of ['application/json; charset=utf-8', 'text/plain', 'application/senml+json', 'APPLICATION/JSON']) {
+      for (const type of [
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/senml+json',
+        'APPLICATION/JSON',
+      ]) {
         assertError(await mapping(request, user.token, ok, type), 415, 'unsupported content type');
       }
-      assertError(await request('POST', '/mapping', { token: user.token, raw: JSON.stringify(ok), contentType: null }), 415);
+      assertError(
+        await request('POST', '/mapping', { token: user.token, raw: JSON.stringify(ok), contentType: null }),
+        415,
+      );
       assertError(await mapping(request, user.token, ''), 400);
       assertError(await mapping(request, user.token, '{"external_id":'), 400);
       assertError(await mapping(request, user.token, 'not json'), 400);
@@ -420,7 +563,20 @@ describe(`provision (${dialect})`, () => {
       assert.equal(reply.status, 200, reply.text);
       assert.match(reply.headers.get('content-type') ?? '', /^application\/json/);
       assert.equal(reply.text, 'null');
-      assert.equal((await request('GET', '/mapping', { token: alice.token, headers: { 'content-type': 'application/json' } })).status, 200);
+      assert.equal(
+        (
+          await request('GET', '/mapping', {
+            token: alice.token,
+            headers: { 'content-type': 'application/json' },
+          })
+        ).status,
+        200,
+      );
+      const textPlain = await request('GET', '/mapping', {
+        token: alice.token,
+        headers: { 'content-type': 'text/plain' },
+      });
+      assert.equal(textPlain.status, 200, textPlain.text);
       assertError(await request('GET', '/mapping'), 401);
       assertError(await request('GET', '/mapping', { token: 'bad' }), 401);
     });
@@ -436,7 +592,10 @@ describe(`provision (${dialect})`, () => {
       };
       try {
         const user = await userToken(request);
-        assert.equal((await mapping(request, user.token, { external_id: `steps-${uid()}`, external_key: 'k' })).status, 201);
+        assert.equal(
+          (await mapping(request, user.token, { external_id: `steps-${uid()}`, external_key: 'k' })).status,
+          201,
+        );
       } finally {
         server.app.services.provision.beforeStep = undefined;
       }
@@ -460,24 +619,40 @@ describe(`provision (${dialect})`, () => {
         assertError(reply, reply.status);
         assert.ok(reply.status >= 400, reply.text);
         await assertNothingFor(server, request, user);
-        assertError(await request('GET', `/things/bootstrap/${body.external_id}`, { headers: { authorization: 'k' } }), 404, 'failed to read bootstrap configuration');
+        assertError(
+          await request('GET', `/things/bootstrap/${body.external_id}`, { headers: { authorization: 'k' } }),
+          404,
+          'failed to read bootstrap configuration',
+        );
 
         const retry = await mapping(request, user.token, body);
         const { thing, control, data } = assertSeedShape(retry, body.external_id, 'gw');
-        await assertProvisioned(request, user.token, { thing, channels: [control, data] }, body.external_id, 'k', 'null');
+        await assertProvisioned(
+          request,
+          user.token,
+          { thing, channels: [control, data] },
+          body.external_id,
+          'k',
+          'null',
+        );
         assert.deepEqual(await totals(request, user.token), { things: 1, channels: 2, configs: 1 });
       });
     }
 
     it('a conflict on the second of two gateway things (duplicate external_id) is a 409 that leaves nothing', async () => {
-      const other = await startServer({ MF_PROVISION_CONFIG_FILE: layoutFile('two-gateways.toml', TWO_GATEWAYS_LAYOUT) });
+      const other = await startServer({
+        MF_PROVISION_CONFIG_FILE: layoutFile('two-gateways.toml', TWO_GATEWAYS_LAYOUT),
+      });
       try {
         const req = client(other.url);
         const user = await userToken(req);
         const externalId = `two-${uid()}`;
         assertError(await mapping(req, user.token, { external_id: externalId, external_key: 'k' }), 409);
         await assertNothingFor(other, req, user);
-        assertError(await req('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: 'k' } }), 404);
+        assertError(
+          await req('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: 'k' } }),
+          404,
+        );
       } finally {
         await other.close();
       }
@@ -490,7 +665,11 @@ describe(`provision (${dialect})`, () => {
       try {
         const req = client(other.url);
         const user = await userToken(req);
-        const reply = await mapping(req, user.token, { name: 'edge-gw', external_id: 'gateway', external_key: 'external_key' });
+        const reply = await mapping(req, user.token, {
+          name: 'edge-gw',
+          external_id: 'gateway',
+          external_key: 'external_key',
+        });
         assert.equal(reply.status, 201, reply.text);
         assert.deepEqual(Object.keys(reply.json), ['things', 'channels', 'whitelisted']);
         const [thing] = reply.json.things;
@@ -504,7 +683,14 @@ describe(`provision (${dialect})`, () => {
             ['export-channel', { type: 'export' }],
           ],
         );
-        await assertProvisioned(req, user.token, { thing, channels: reply.json.channels }, 'gateway', 'external_key', SEED_CONTENT);
+        await assertProvisioned(
+          req,
+          user.token,
+          { thing, channels: reply.json.channels },
+          'gateway',
+          'external_key',
+          SEED_CONTENT,
+        );
         const metadata = (await req('GET', `/things/${thing.id}`, { token: user.token })).json.metadata;
         assert.equal(metadata.export_channel_id, reply.json.channels[2].id);
 
@@ -519,7 +705,9 @@ describe(`provision (${dialect})`, () => {
     });
 
     it('two things, one with external_id; [certs]; `provision = false` in the file is turned on by the environment', async () => {
-      const other = await startServer({ MF_PROVISION_CONFIG_FILE: layoutFile('two-things.toml', TWO_THINGS_LAYOUT) });
+      const other = await startServer({
+        MF_PROVISION_CONFIG_FILE: layoutFile('two-things.toml', TWO_THINGS_LAYOUT),
+      });
       try {
         const req = client(other.url);
         const user = await userToken(req);
@@ -534,16 +722,55 @@ describe(`provision (${dialect})`, () => {
             ['exporter', { role: 'export', port: 8172 }],
           ],
         );
-        assert.deepEqual(reply.json.whitelisted, { [gw.id]: true }, 'only the thing with a config is whitelisted');
-        await assertProvisioned(req, user.token, { thing: gw, channels: reply.json.channels }, externalId, 'k2', 'null');
+        assert.deepEqual(
+          reply.json.whitelisted,
+          { [gw.id]: true },
+          'only the thing with a config is whitelisted',
+        );
+        await assertProvisioned(
+          req,
+          user.token,
+          { thing: gw, channels: reply.json.channels },
+          externalId,
+          'k2',
+          'null',
+        );
         assert.deepEqual(await totals(req, user.token), { things: 2, channels: 2, configs: 1 });
-        assert.equal((await page(req, user.token, `/things/${exporter.id}/channels`)).total, 0, 'the other thing is not connected');
-        assert.deepEqual((await req('GET', `/things/${exporter.id}`, { token: user.token })).json.metadata, { role: 'export', port: 8172 });
+        assert.equal(
+          (await page(req, user.token, `/things/${exporter.id}/channels`)).total,
+          0,
+          'the other thing is not connected',
+        );
+        assert.deepEqual((await req('GET', `/things/${exporter.id}`, { token: user.token })).json.metadata, {
+          role: 'export',
+          port: 8172,
+        });
 
         // A name in the request names every thing.
-        const named = await mapping(req, user.token, { name: 'site-7', external_id: `two-${uid()}`, external_key: 'k3' });
+        const named = await mapping(req, user.token, {
+          name: 'site-7',
+          external_id: `two-${uid()}`,
+          external_key: 'k3',
+        });
         assert.equal(named.status, 201, named.text);
-        assert.deepEqual(named.json.things.map((t: any) => t.name), ['site-7', 'site-7']);
+        assert.deepEqual(
+          named.json.things.map((t: any) => t.name),
+          ['site-7', 'site-7'],
+        );
+
+        // Without Authorization: mf_user / mf_pass of the file.
+        assertError(
+          await mapping(req, undefined, { external_id: `file-${uid()}`, external_key: 'k' }),
+          401,
+          'failed to create access token',
+        );
+        const fileUser = await userToken(req, 'file-user@example.com', 'file-password');
+        const byFile = await mapping(req, undefined, { external_id: `file-${uid()}`, external_key: 'k' });
+        assert.equal(byFile.status, 201, byFile.text);
+        assert.deepEqual(
+          sorted(ids((await page(req, fileUser.token, '/things')).things)),
+          sorted(ids(byFile.json.things)),
+        );
       } finally {
         await other.close();
       }
@@ -551,37 +778,60 @@ describe(`provision (${dialect})`, () => {
 
     describe('files that stop the start', () => {
       /** buildApp on SQLite in a scratch folder: these fail before anything listens. */
-      async function startFails(file: string, pattern: RegExp) {
+      async function startFails(file: string, check: (message: string) => boolean) {
         const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-badlayout-'));
         try {
-          await assert.rejects(startServer({ TETHYS_DB_URL: '', TETHYS_DATA_DIR: dataDir, MF_PROVISION_CONFIG_FILE: file }), pattern);
+          await assert.rejects(
+            startServer({ TETHYS_DB_URL: '', TETHYS_DATA_DIR: dataDir, MF_PROVISION_CONFIG_FILE: file }),
+            (err: unknown) => {
+              assert.ok(err instanceof Error);
+              assert.ok(check(err.message), err.message);
+              return true;
+            },
+          );
         } finally {
           fs.rmSync(dataDir, { recursive: true, force: true });
         }
       }
 
       it('a syntax error: the message names the file and the line', async () => {
-        const file = layoutFile('broken.toml', '[[things]]\nname = "thing"\n[things.metadata\nexternal_id = "x"\n');
-        await startFails(file, (err: Error) => err.message.includes('broken.toml') && /line 3\b/.test(err.message));
+        const file = layoutFile(
+          'broken.toml',
+          '[[things]]\nname = "thing"\n[things.metadata\nexternal_id = "x"\n',
+        );
+        await startFails(file, (m) => m.includes('broken.toml') && /line 3\b/.test(m));
       });
 
       it('a named file that is missing', async () => {
         const file = path.join(dir, 'missing.toml');
-        await startFails(file, (err: Error) => err.message.includes('missing.toml'));
+        await startFails(file, (m) => m.includes('missing.toml'));
       });
 
       it('`things = "x"`: the message names the problem', async () => {
         const file = layoutFile('things-string.toml', 'things = "x"\n\n[[channels]]\nname = "c"\n');
-        await startFails(file, (err: Error) => /things/.test(err.message) && /array/.test(err.message));
+        await startFails(file, (m) => /things/.test(m) && /array/.test(m));
       });
 
       it('MF_PROVISION_BS_AUTO_WHITELIST=true with MF_PROVISION_BS_CONFIG_PROVISIONING=false: loadConfig throws', () => {
         assert.throws(
-          () => loadConfig({ MF_PROVISION_BS_AUTO_WHITELIST: 'true', MF_PROVISION_BS_CONFIG_PROVISIONING: 'false' }),
+          () =>
+            loadConfig({
+              MF_PROVISION_BS_AUTO_WHITELIST: 'true',
+              MF_PROVISION_BS_CONFIG_PROVISIONING: 'false',
+            }),
           /auto whitelist/,
         );
-        assert.throws(() => loadConfig({ MF_PROVISION_BS_CONFIG_PROVISIONING: 'false' }), /auto whitelist/, 'auto-whitelist is on by default');
-        assert.doesNotThrow(() => loadConfig({ MF_PROVISION_BS_AUTO_WHITELIST: 'false', MF_PROVISION_BS_CONFIG_PROVISIONING: 'false' }));
+        assert.throws(
+          () => loadConfig({ MF_PROVISION_BS_CONFIG_PROVISIONING: 'false' }),
+          /auto whitelist/,
+          'auto-whitelist is on by default',
+        );
+        assert.doesNotThrow(() =>
+          loadConfig({
+            MF_PROVISION_BS_AUTO_WHITELIST: 'false',
+            MF_PROVISION_BS_CONFIG_PROVISIONING: 'false',
+          }),
+        );
       });
     });
   });
@@ -603,7 +853,14 @@ describe(`provision (${dialect})`, () => {
         const externalId = `x509-${uid()}`;
         const reply = await mapping(req, user.token, { external_id: externalId, external_key: 'kx' });
         assert.equal(reply.status, 201, reply.text);
-        assert.deepEqual(Object.keys(reply.json), ['things', 'channels', 'client_cert', 'client_key', 'ca_cert', 'whitelisted']);
+        assert.deepEqual(Object.keys(reply.json), [
+          'things',
+          'channels',
+          'client_cert',
+          'client_key',
+          'ca_cert',
+          'whitelisted',
+        ]);
         const thingIds = ids(reply.json.things);
         assert.deepEqual(Object.keys(reply.json.client_cert).sort(), sorted(thingIds));
         assert.deepEqual(Object.keys(reply.json.client_key).sort(), sorted(thingIds));
@@ -617,7 +874,9 @@ describe(`provision (${dialect})`, () => {
           assert.equal(commonName(cert), id);
         }
         const gw = reply.json.things[0];
-        const fetched = await req('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: 'kx' } });
+        const fetched = await req('GET', `/things/bootstrap/${externalId}`, {
+          headers: { authorization: 'kx' },
+        });
         assert.equal(fetched.status, 200);
         assert.equal(fetched.json.client_cert, reply.json.client_cert[gw.id]);
         assert.equal(fetched.json.client_key, reply.json.client_key[gw.id]);

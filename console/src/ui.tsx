@@ -1,4 +1,4 @@
-import type { ComponentChildren, JSX } from 'preact';
+import type { ComponentChildren, TargetedKeyboardEvent } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
 
@@ -465,7 +465,7 @@ export function DataTable<T>({
     setActive(n);
     (body.current?.children[n] as HTMLElement | undefined)?.focus();
   };
-  const onKeyDown = (e: JSX.TargetedKeyboardEvent<HTMLTableSectionElement>) => {
+  const onKeyDown = (e: TargetedKeyboardEvent<HTMLTableSectionElement>) => {
     const row = (e.target as HTMLElement).closest('tr');
     if (!row || row.parentElement !== body.current) return;
     const i = Array.prototype.indexOf.call(body.current!.children, row) as number;

@@ -43,6 +43,8 @@ export type QueryValue = string | number | boolean | undefined;
 export interface RequestOptions {
   body?: unknown;
   query?: Record<string, QueryValue>;
+  /** Answer the body as bytes (a Buffer), not parsed: encrypted or DER answers. Errors are still parsed. */
+  binary?: boolean;
 }
 
 export class ApiClient {
@@ -72,13 +74,15 @@ export class ApiClient {
     }
 
     let res: Response;
-    let text: string;
+    let bytes: Buffer;
     try {
       res = await fetch(this.base + target, { method, headers, body: payload });
-      text = await res.text();
+      bytes = Buffer.from(await res.arrayBuffer());
     } catch (err) {
       throw new NetworkError(this.base, method, target, networkReason(err), { cause: err });
     }
+    if (options.binary && res.status < 400) return { status: res.status, headers: res.headers, body: bytes };
+    const text = bytes.toString('utf8');
 
     let body: unknown;
     if (text.length > 0) {

@@ -1,6 +1,7 @@
 import { Argument, type Command, Option } from 'commander';
 import { type BulkKind, describeFailure, importBulk, readBulkFile } from './bulk.js';
 import { seg } from './client.js';
+import { gatewayCommands } from './gateway-commands.js';
 import {
   EXIT_FAILED,
   handler,
@@ -37,6 +38,7 @@ export function registerClientCommands(program: Command): void {
         await api.post('/connect', { channel_ids: channelIds, thing_ids: thingIds });
       }),
     );
+  gatewayCommands(program);
   const hintOnError = (command: Command): void => {
     command.showHelpAfterError('(add --help for usage)');
     command.commands.forEach(hintOnError);
@@ -45,19 +47,19 @@ export function registerClientCommands(program: Command): void {
   usageExitCodes(program);
 }
 
-function urlOption(): Option {
+export function urlOption(): Option {
   return new Option('--url <base>', 'base URL of the Tethys API')
     .env('TETHYS_URL')
     .default('http://localhost:9000')
     .argParser(urlArg);
 }
 
-function tokenOption(): Option {
+export function tokenOption(): Option {
   return new Option('--token <token>', 'user token or API key').env('TETHYS_TOKEN');
 }
 
 /** A leaf command that talks to the server; `auth` adds --token. */
-function leaf(parent: Command, name: string, description: string, auth = true): Command {
+export function leaf(parent: Command, name: string, description: string, auth = true): Command {
   const command = parent.command(name).description(description).addOption(urlOption());
   if (auth) command.addOption(tokenOption());
   return command;

@@ -120,6 +120,8 @@ export function loadLayout(config: Config['provision']): Layout {
   const server = isTable(doc.server) ? doc.server : undefined;
   const bootstrap = isTable(doc.bootstrap) ? doc.bootstrap : undefined;
   const certs = isTable(doc.certs) ? doc.certs : undefined;
+  // Mainflux's sample file says `content = ""`: no content, as far as a gateway can tell.
+  if (bootstrap && bootstrap.content === '') delete bootstrap.content;
   if (bootstrap?.content !== undefined && !isTable(bootstrap.content)) {
     throw new LayoutError(`${file}: [bootstrap.content] must be a table, not ${typeof bootstrap.content}`);
   }

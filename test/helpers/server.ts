@@ -100,7 +100,7 @@ export function client(base: string) {
     if (options.raw !== undefined) body = options.raw;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined && options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
-    const res = await fetch(base + url, { method, headers, body });
+    const res = await fetch(base + url, { method, headers, body: body as BodyInit | undefined });
     const text = await res.text();
     let json: any;
     try {

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Channel, type EntityKind, type Thing, api } from '../api.ts';
 import { href, navigate } from '../router.ts';
@@ -37,7 +38,7 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
   const [dialog, setDialog] = useState<
     null | { type: 'create' } | { type: 'import' } | { type: 'edit'; entity: Entity } | { type: 'delete'; entity: Entity }
   >(null);
-  const [notice, setNotice] = useState<preact.ComponentChildren>(null);
+  const [notice, setNotice] = useState<ComponentChildren>(null);
 
   const page = useLoad(
     async () => {

@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import { type Account, type Api, ApiError, type CreatedThing } from './api.js';
+import { loadBenchConfig } from './config.js';
+import { type BenchServer, freePort, type ServerLogSummary, startServer } from './server.js';
+
+/**
+ * Servers the provision and messaging scenarios need: the main one's MQTT port and
+ * database (which BenchContext does not carry), and servers of their own with other
+ * settings (certificates, NATS, a second instance), started and stopped by them.
+ */
+export interface InstanceInfo {
+  /** TETHYS_DB_URL of the server: PostgreSQL's URL, or empty for SQLite. */
+  dbUrl: string;
+  mqttPort: number;
+}
+
+const infos = new WeakMap<BenchServer, InstanceInfo>();
+
+/** Starts a server with its MQTT broker on a free loopback port, and remembers both. */
+export async function startInstance(options: {
+  dbUrl: string;
+  extraEnv?: Record<string, string>;
+}): Promise<BenchServer> {
+  const mqttPort = await freePort();
+  const server = await startServer({
+    dbUrl: options.dbUrl,
+    extraEnv: { TETHYS_MQTT_PORT: String(mqttPort), ...options.extraEnv },
+  });
+  infos.set(server, { dbUrl: options.dbUrl, mqttPort });
+  return server;
+}
+
+export function instanceInfo(server: BenchServer): InstanceInfo {
+  const info = infos.get(server);
+  if (!info) throw new Error('the server was not started through startInstance (no MQTT port known)');
+  return info;
+}
+
+/** Seconds of unrecorded warm-up before a measurement (BENCH_WARMUP). */
+export const warmupSeconds = (): number => loadBenchConfig().warmup;
+
+/** The account on this server: registered unless it exists (a shared PostgreSQL), then logged in. */
+export async function accountOn(api: Api, email: string, password = 'bench-password-1'): Promise<Account> {
+  try {
+    await api.call('POST', '/users', { body: { email, password }, expect: 201 });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 409)) throw err;
+  }
+  const { token } = await api.call('POST', '/tokens', { body: { email, password }, expect: 201 });
+  return { email, password, token };
+}
+
+/** Creates `count` things through POST /things/bulk (1000 a request, 4 in flight). */
+export async function createThings(
+  api: Api,
+  token: string,
+  count: number,
+  prefix: string,
+): Promise<CreatedThing[]> {
+  const out: CreatedThing[] = new Array(count);
+  const starts: number[] = [];
+  for (let i = 0; i < count; i += 1000) starts.push(i);
+  let next = 0;
+  const worker = async () => {
+    while (next < starts.length) {
+      const start = starts[next++]!;
+      const n = Math.min(1000, count - start);
+      const created = await api.createThings(
+        token,
+        Array.from({ length: n }, (_, j) => ({ name: `${prefix}-${start + j}` })),
+      );
+      for (let j = 0; j < n; j++) out[start + j] = created[j]!;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, starts.length) }, worker));
+  return out;
+}
+
+/** A channel and `count` things connected to it, in the account. */
+export async function connectedThings(
+  api: Api,
+  token: string,
+  count: number,
+  prefix: string,
+): Promise<{ channel: string; things: CreatedThing[] }> {
+  const [channel] = await api.createChannels(token, [`${prefix}-channel`]);
+  const things = await createThings(api, token, count, prefix);
+  for (let i = 0; i < things.length; i += 1000) {
+    await api.connect(
+      token,
+      [channel!],
+      things.slice(i, i + 1000).map((t) => t.id),
+    );
+  }
+  return { channel: channel!, things };
+}
+
+/** A name no earlier run on a shared database used. */
+export const runTag = (): string =>
+  `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+
+/** What a server of a scenario's own logged: errors flag the row, warnings go to the notes. */
+export function logFindings(label: string, log: ServerLogSummary): { problems: string[]; notes: string[] } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  if (log.errors > 0) problems.push(`${label} logged ${log.errors} errors: ${log.samples.join(' | ')}`);
+  else if (log.warnings > 0)
+    notes.push(`${label} logged ${log.warnings} warnings: ${log.samples.join(' | ')}`);
+  return { problems, notes };
+}
+
+/** Soft limit on open files of a process (from /proc), or null when unknown. */
+export function openFilesLimit(pid: number): number | null {
+  try {
+    const limits = fs.readFileSync(`/proc/${pid}/limits`, 'utf8');
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    if (!m) return null;
+    return m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+  } catch {
+    return null;
+  }
+}

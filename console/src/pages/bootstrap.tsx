@@ -1,0 +1,320 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type BootstrapConfig, api } from '../api.ts';
+import { navigate } from '../router.ts';
+import {
+  Busy,
+  type Column,
+  Confirm,
+  CopyButton,
+  DataTable,
+  Dialog,
+  ErrorText,
+  Field,
+  JsonEditor,
+  Notice,
+  Pager,
+  errorMessage,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
+
+function jsonValidator(text: string): string {
+  if (text.trim() === '') return '';
+  try {
+    JSON.parse(text);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export function BootstrapPage({ query }: { query: URLSearchParams }) {
+  const state = {
+    offset: Math.max(0, Number.parseInt(query.get('offset') ?? '0', 10) || 0),
+    limit: Math.min(100, Math.max(1, Number.parseInt(query.get('limit') ?? '25', 10) || 25)),
+    state: query.get('state') === '0' || query.get('state') === '1' ? query.get('state')! : '',
+    name: query.get('name') ?? '',
+    external_id: query.get('external_id') ?? '',
+  };
+  const [nameInput, setNameInput] = useState(state.name);
+  const [extInput, setExtInput] = useState(state.external_id);
+  const [stateInput, setStateInput] = useState(state.state);
+  useEffect(() => {
+    setNameInput(state.name);
+    setExtInput(state.external_id);
+    setStateInput(state.state);
+  }, [state.name, state.external_id, state.state]);
+  const [dialog, setDialog] = useState<null | { type: 'edit' | 'view' | 'delete'; config: BootstrapConfig }>(null);
+  const [notice, setNotice] = useState('');
+  const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
+  const [toggling, setToggling] = useState('');
+
+  const page = useLoad(
+    () =>
+      api
+        .configs({
+          offset: state.offset,
+          limit: state.limit,
+          state: state.state || undefined,
+          name: state.name || undefined,
+          external_id: state.external_id || undefined,
+        })
+        .then((r) => r.data),
+    [state.offset, state.limit, state.state, state.name, state.external_id],
+  );
+  const go = (patch: Partial<typeof state>) => navigate('/bootstrap', { ...state, ...patch });
+
+  const toggle = async (c: BootstrapConfig) => {
+    setRowError(null);
+    setNotice('');
+    setToggling(c.mainflux_id);
+    try {
+      const next = c.state === 1 ? 0 : 1;
+      await api.changeState(c.mainflux_id, next);
+      setNotice(`${c.name || c.external_id} is now ${next === 1 ? 'active: its thing is connected to the config channels' : 'inactive: its thing is disconnected from the config channels'}.`);
+      page.reload();
+    } catch (err) {
+      setRowError({ id: c.mainflux_id, error: err });
+    } finally {
+      setToggling('');
+    }
+  };
+
+  const columns: Column<BootstrapConfig>[] = [
+    { key: 'name', label: 'Name', render: (c) => c.name || <em class="muted">unnamed</em> },
+    { key: 'external_id', label: 'External id', render: (c) => <code>{c.external_id}</code> },
+    {
+      key: 'thing',
+      label: 'Thing',
+      class: 'mono',
+      render: (c) => (
+        <a href={`#/things/${c.mainflux_id}`}>
+          <code class="id">{c.mainflux_id}</code>
+        </a>
+      ),
+    },
+    {
+      key: 'state',
+      label: 'State',
+      render: (c) => (
+        <>
+          <button
+            type="button"
+            class={`toggle ${c.state === 1 ? 'on' : 'off'}`}
+            role="switch"
+            aria-checked={c.state === 1}
+            disabled={toggling === c.mainflux_id}
+            onClick={() => toggle(c)}
+          >
+            <span class="toggle-knob" aria-hidden="true" />
+            {c.state === 1 ? 'active' : 'inactive'}
+            <span class="visually-hidden"> — {c.name || c.external_id}</span>
+          </button>
+          {rowError?.id === c.mainflux_id ? <ErrorText error={rowError.error} prefix="Could not change the state" /> : null}
+        </>
+      ),
+    },
+    {
+      key: 'actions',
+      label: 'Actions',
+      class: 'row-actions',
+      render: (c) => (
+        <>
+          <button type="button" class="small" onClick={() => setDialog({ type: 'edit', config: c })}>
+            Edit<span class="visually-hidden"> {c.external_id}</span>
+          </button>
+          <button type="button" class="small" onClick={() => setDialog({ type: 'view', config: c })}>
+            Gateway's view<span class="visually-hidden"> of {c.external_id}</span>
+          </button>
+          <button type="button" class="small danger" onClick={() => setDialog({ type: 'delete', config: c })}>
+            Delete<span class="visually-hidden"> {c.external_id}</span>
+          </button>
+        </>
+      ),
+    },
+  ];
+
+  return (
+    <section>
+      <h1>Bootstrap configs</h1>
+      <p class="muted small-text">
+        What each gateway receives when it bootstraps. Active (whitelisted) configs have their thing connected to the config's
+        channels; making a config inactive disconnects them.
+      </p>
+      <form
+        class="search"
+        role="search"
+        aria-label="Filter bootstrap configs"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go({ name: nameInput.trim(), external_id: extInput.trim(), state: stateInput, offset: 0 });
+        }}
+      >
+        <Field label="Name contains">
+          {(id) => <input id={id} type="search" value={nameInput} onInput={(e) => setNameInput((e.target as HTMLInputElement).value)} />}
+        </Field>
+        <Field label="External id (exact)">
+          {(id) => <input id={id} type="search" value={extInput} onInput={(e) => setExtInput((e.target as HTMLInputElement).value)} />}
+        </Field>
+        <Field label="State">
+          {(id) => (
+            <select id={id} value={stateInput} onChange={(e) => setStateInput((e.target as HTMLSelectElement).value)}>
+              <option value="">any</option>
+              <option value="1">active</option>
+              <option value="0">inactive</option>
+            </select>
+          )}
+        </Field>
+        <div class="search-buttons">
+          <button type="submit">Filter</button>
+          {state.name || state.external_id || state.state ? (
+            <button type="button" class="link" onClick={() => navigate('/bootstrap')}>
+              Clear
+            </button>
+          ) : null}
+        </div>
+      </form>
+      {notice ? <Notice kind="ok">{notice}</Notice> : null}
+      <ErrorText error={page.error} prefix="Could not load the configs" />
+      {page.loading && !page.data ? <Busy label="Loading configs…" /> : null}
+      {page.data ? (
+        <>
+          <DataTable<BootstrapConfig>
+            caption="Bootstrap configs"
+            columns={columns}
+            rows={page.data.configs}
+            rowKey={(c) => c.mainflux_id}
+            busy={page.loading}
+            onOpen={(c) => setDialog({ type: 'view', config: c })}
+            empty="No bootstrap config matches. Provisioning a gateway creates them."
+          />
+          <Pager
+            label="Bootstrap configs"
+            total={page.data.total}
+            offset={state.offset}
+            limit={state.limit}
+            onChange={(offset, limit) => go({ offset, limit })}
+          />
+        </>
+      ) : null}
+      {dialog?.type === 'edit' ? (
+        <EditConfig
+          id={dialog.config.mainflux_id}
+          onClose={() => setDialog(null)}
+          onSaved={() => {
+            setDialog(null);
+            setNotice(`Saved ${dialog.config.name || dialog.config.external_id}.`);
+            page.reload();
+          }}
+        />
+      ) : null}
+      {dialog?.type === 'view' ? <GatewayView config={dialog.config} onClose={() => setDialog(null)} /> : null}
+      {dialog?.type === 'delete' ? (
+        <Confirm
+          title="Delete bootstrap config"
+          message={
+            <p>
+              Delete the config of <strong>{dialog.config.external_id}</strong>? The gateway can no longer bootstrap; its thing
+              and connections stay.
+            </p>
+          }
+          confirmLabel="Delete config"
+          onConfirm={() => api.removeConfig(dialog.config.mainflux_id)}
+          onClose={() => {
+            setDialog(null);
+            page.reload();
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function EditConfig({ id, onClose, onSaved }: { id: string; onClose: () => void; onSaved: () => void }) {
+  // The list leaves out nothing needed here, but the full view is fresher.
+  const config = useLoad(() => api.config(id).then((r) => r.data), [id]);
+  const [name, setName] = useState<string | null>(null);
+  const [content, setContent] = useState<string | null>(null);
+  const nameValue = name ?? config.data?.name ?? '';
+  const contentValue = content ?? prettyContent(config.data?.content);
+  const invalid = jsonValidator(contentValue);
+  const save = useAction(async () => {
+    if (invalid) throw new Error(`The content is not valid JSON: ${invalid}`);
+    // The API replaces both name and content.
+    const compact = contentValue.trim() ? JSON.stringify(JSON.parse(contentValue)) : '';
+    await api.updateConfig(id, nameValue, compact);
+    onSaved();
+  });
+  return (
+    <Dialog title="Edit bootstrap config" onClose={onClose} wide>
+      <ErrorText error={config.error} prefix="Could not load the config" />
+      {config.loading ? <Busy label="Loading…" /> : null}
+      {config.data ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!invalid) save.run();
+          }}
+        >
+          <Field label="Name">
+            {(fid) => <input id={fid} value={nameValue} onInput={(e) => setName((e.target as HTMLInputElement).value)} />}
+          </Field>
+          <JsonEditor
+            label="Content (JSON)"
+            value={contentValue}
+            onInput={setContent}
+            validate={jsonValidator}
+            rows={14}
+            hint="Sent to the gateway as a JSON string; the Mainflux agent expects a JSON object here."
+          />
+          <ErrorText error={save.error} />
+          <div class="actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" class="primary" disabled={save.busy || Boolean(invalid)}>
+              {save.busy ? 'Saving…' : 'Save'}
+            </button>
+          </div>
+        </form>
+      ) : null}
+    </Dialog>
+  );
+}
+
+function prettyContent(content?: string): string {
+  if (!content) return '';
+  try {
+    return JSON.stringify(JSON.parse(content), null, 2);
+  } catch {
+    return content;
+  }
+}
+
+function GatewayView({ config, onClose }: { config: BootstrapConfig; onClose: () => void }) {
+  const view = useLoad(async () => {
+    if (!config.external_key) throw new Error('This config has no external key, so no gateway can fetch it.');
+    return (await api.gatewayView(config.external_id, config.external_key)).data;
+  }, [config.external_id]);
+  const text = view.data ? JSON.stringify(view.data, null, 2) : '';
+  const command = `curl -s '${location.origin}/things/bootstrap/${encodeURIComponent(config.external_id)}' -H 'Authorization: ${(config.external_key ?? '').replace(/'/g, `'\\''`)}'`;
+  return (
+    <Dialog title={`What ${config.external_id} receives`} onClose={onClose} wide>
+      <p class="muted small-text">
+        <code>GET /things/bootstrap/{config.external_id}</code> with the config's external key, as the gateway sends it. The
+        server answers whether the config is active or not.
+      </p>
+      {view.loading ? <Busy label="Fetching as the gateway…" /> : null}
+      {view.error ? <p class="error" role="alert">The gateway would be refused: {errorMessage(view.error)}</p> : null}
+      {view.data ? <pre class="json tall">{text}</pre> : null}
+      <p>
+        <CopyButton text={command} label="Copy curl command" />
+      </p>
+      <div class="actions">
+        <button type="button" class="primary" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </Dialog>
+  );
+}

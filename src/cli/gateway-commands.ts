@@ -1,0 +1,537 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
+import { parseGoDuration } from '../durations.js';
+import { ApiClient, HttpError, seg } from './client.js';
+import { leaf } from './commands.js';
+import {
+  handler,
+  InputError,
+  idListArg,
+  jsonObjectArg,
+  positiveIntArg,
+  printJson,
+  UsageError,
+  uintArg,
+} from './run.js';
+
+/**
+ * Gateway set-up from the command line: `provision` (POST /mapping), `bootstrap` (the
+ * configs a gateway fetches, and the fetch itself, plain or AES-CFB encrypted) and
+ * `certs` (client certificates for things, and the CRL). Same conventions as the other
+ * client commands: JSON on stdout, `error: ...` and exit 1 when a request fails, exit 2
+ * with nothing sent when the command line is wrong.
+ */
+export function gatewayCommands(program: Command): void {
+  provisionCommand(program);
+  bootstrapCommands(program);
+  certsCommands(program);
+}
+
+// ---------------------------------------------------------------------------------------
+// Files: certificates and keys written by --out.
+
+/** A thing id used as a file name must not leave the folder. */
+function fileStem(id: string): string {
+  if (!id || id === '.' || id === '..' || /[/\\\0]/.test(id)) {
+    throw new InputError(`the answer holds a thing id unusable as a file name: ${JSON.stringify(id)}`);
+  }
+  return id;
+}
+
+/** --out <dir>: a folder, made (0700) when missing, before anything is sent. */
+function prepareOutDir(dir: string): string {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new InputError(`${dir}: ${(err as Error).message}`);
+  }
+  if (stat && !stat.isDirectory()) throw new UsageError(`--out ${dir}: not a folder`);
+  if (!stat) {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new InputError(`${dir}: cannot make the folder: ${(err as Error).message}`);
+    }
+  }
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new InputError(`${dir}: not writable`);
+  }
+  return dir;
+}
+
+/** Writes a file; private keys get mode 0600 (also when the file was there before). */
+function writeOut(file: string, content: string | Buffer, secret = false): void {
+  try {
+    if (!secret) {
+      fs.writeFileSync(file, content);
+      return;
+    }
+    const fd = fs.openSync(file, 'w', 0o600);
+    try {
+      fs.fchmodSync(fd, 0o600);
+      fs.writeFileSync(fd, content);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw new InputError(`${file}: cannot write: ${(err as Error).message}`);
+  }
+}
+
+/** PEM text ends with a newline in the file, whatever the server sent. */
+const pemFile = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
+
+// ---------------------------------------------------------------------------------------
+// provision
+
+interface MappingResult {
+  things?: { id: string }[] | null;
+  channels?: unknown[] | null;
+  client_cert?: Record<string, string>;
+  client_key?: Record<string, string>;
+  ca_cert?: string;
+  whitelisted?: Record<string, boolean>;
+  error?: string;
+}
+
+function provisionCommand(program: Command): void {
+  leaf(
+    program,
+    'provision',
+    "provision a gateway (POST /mapping): the server's layout of things and channels, its bootstrap config, connections and, with MF_PROVISION_X509_PROVISIONING, certificates; prints the result",
+  )
+    .argument('<external_id>', 'the gateway’s external id (e.g. its MAC address)')
+    .argument('<external_key>', 'the secret the gateway fetches its config with')
+    .option('--name <name>', 'name of the things made (default: the layout’s names)')
+    .option(
+      '--out <dir>',
+      'write each thing’s certificate and key (<thing id>.crt, <thing id>.key, 0600) and ca.crt there; the printed result then leaves the keys out',
+    )
+    .addHelpText(
+      'after',
+      `
+Without --token (or TETHYS_TOKEN) no Authorization is sent: the server provisions with its
+configured credentials (MF_PROVISION_API_KEY, or MF_PROVISION_USER and MF_PROVISION_PASS).`,
+    )
+    .action(
+      handler<[string, string]>(false, async (api, [externalId, externalKey], o) => {
+        const out = o.out === undefined ? undefined : prepareOutDir(o.out);
+        const body = {
+          external_id: externalId,
+          external_key: externalKey,
+          ...(o.name !== undefined ? { name: o.name } : {}),
+        };
+        const reply = await api.post('/mapping', body);
+        const result = (reply.body ?? {}) as MappingResult;
+        // 0.12.1 answers 201 with {"error": ...} when the flow fails half-way (API.md §5).
+        if (typeof result.error === 'string' && result.error) {
+          throw new HttpError(reply.status, result.error, 'POST', '/mapping');
+        }
+        if (!out) {
+          printJson(result);
+          return;
+        }
+        const certs = result.client_cert ?? {};
+        const keys = result.client_key ?? {};
+        for (const [thingId, cert] of Object.entries(certs)) {
+          const stem = fileStem(thingId);
+          writeOut(path.join(out, `${stem}.crt`), pemFile(cert));
+          if (keys[thingId]) writeOut(path.join(out, `${stem}.key`), pemFile(keys[thingId]), true);
+        }
+        if (result.ca_cert) writeOut(path.join(out, 'ca.crt'), pemFile(result.ca_cert));
+        if (Object.keys(certs).length === 0) {
+          process.stderr.write(
+            `note: the server issued no certificates (MF_PROVISION_X509_PROVISIONING is off), nothing written to ${out}\n`,
+          );
+        }
+        const { client_key: _keys, ...shown } = result;
+        printJson(shown);
+      }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// bootstrap
+
+const CONFIG_FIELDS = [
+  'external_id',
+  'external_key',
+  'thing_id',
+  'channels',
+  'name',
+  'content',
+  'client_cert',
+  'client_key',
+  'ca_cert',
+] as const;
+
+/**
+ * A config body from the command line, checked before anything is sent. `content` may be
+ * given as a JSON object: it is sent as its JSON text (the Agent parses the string).
+ */
+function configBody(
+  value: string,
+  allowed: readonly string[],
+  required: readonly string[],
+): Record<string, unknown> {
+  const input = jsonObjectArg(value);
+  const body: Record<string, unknown> = {};
+  for (const [field, v] of Object.entries(input)) {
+    if (!allowed.includes(field)) {
+      throw new InvalidArgumentError(`Unknown field "${field}" (a config has ${allowed.join(', ')}).`);
+    }
+    if (v === null) continue;
+    if (field === 'channels') {
+      if (!Array.isArray(v) || v.some((c) => typeof c !== 'string' || c === '')) {
+        throw new InvalidArgumentError('"channels" must be an array of channel ids.');
+      }
+      body.channels = v;
+    } else if (field === 'content' && typeof v === 'object') {
+      body.content = JSON.stringify(v);
+    } else if (typeof v !== 'string') {
+      throw new InvalidArgumentError(
+        `"${field}" must be a string${field === 'content' ? ' or a JSON object' : ''}.`,
+      );
+    } else {
+      body[field] = v;
+    }
+  }
+  for (const field of required) {
+    if (typeof body[field] !== 'string' || body[field] === '') {
+      throw new InvalidArgumentError(`"${field}" is required.`);
+    }
+  }
+  return body;
+}
+
+/** MF_BOOTSTRAP_ENCRYPT_KEY: 32, 48 or 64 hex digits (AES-128/192/256). */
+function encryptKeyArg(value: string): Buffer | undefined {
+  if (value === '') return undefined; // an empty TETHYS_BOOTSTRAP_ENCRYPT_KEY is no key
+  if (!/^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(value)) {
+    throw new InvalidArgumentError(
+      "Expected 32, 48 or 64 hex digits, the server's MF_BOOTSTRAP_ENCRYPT_KEY.",
+    );
+  }
+  return Buffer.from(value, 'hex');
+}
+
+const cipherName = (key: Buffer) => `aes-${key.length * 8}-cfb`;
+
+/** The Agent's request header (MODEL.md §6): hex(iv ‖ AES-CFB(key, iv, external key)). */
+export function encryptExternalKey(key: Buffer, externalKey: string): string {
+  const iv = crypto.randomBytes(16);
+  const cipher = crypto.createCipheriv(cipherName(key), key, iv);
+  return Buffer.concat([iv, cipher.update(externalKey, 'utf8'), cipher.final()]).toString('hex');
+}
+
+/** The answer of the secure fetch: iv ‖ AES-CFB(key, iv, JSON). */
+export function decryptConfig(key: Buffer, body: Buffer): string {
+  const decipher = crypto.createDecipheriv(cipherName(key), key, body.subarray(0, 16));
+  return Buffer.concat([decipher.update(body.subarray(16)), decipher.final()]).toString('utf8');
+}
+
+function bootstrapCommands(program: Command): void {
+  const group = program
+    .command('bootstrap')
+    .description('bootstrap configs: what a gateway receives when it fetches its config');
+  const view = async (api: ApiClient, id: string) =>
+    printJson((await api.get(`/things/configs/${seg(id)}`)).body);
+
+  leaf(
+    group,
+    'create',
+    'add a config (POST /things/configs; makes a thing unless thing_id is given); prints it',
+  )
+    .addArgument(
+      new Argument(
+        '<json>',
+        `the config: ${CONFIG_FIELDS.join(', ')}; external_id and external_key required, channels an array of ids`,
+      ).argParser((v) => configBody(v, CONFIG_FIELDS, ['external_id', 'external_key'])),
+    )
+    .addHelpText(
+      'after',
+      `
+"content" is what the gateway receives; the Mainflux Agent expects a JSON text, so a JSON
+object given here is sent as its text. The config starts inactive: see \`bootstrap whitelist\`.
+
+Example:
+  tethys bootstrap create '{"external_id":"aa:bb:cc","external_key":"s3cret","name":"gw",
+    "channels":["<channel id>"],"content":{"agent":{"log":{"level":"info"}}}}'`,
+    )
+    .action(
+      handler<[Record<string, unknown>]>(true, async (api, [body]) => {
+        const id = await api.create('/things/configs', body);
+        await view(api, id);
+      }),
+    );
+
+  leaf(group, 'get', 'show a config (GET /things/configs/{id}; the id is its thing id)')
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        await view(api, id);
+      }),
+    );
+
+  leaf(group, 'list', 'list your configs (GET /things/configs), by thing id')
+    .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
+    .addOption(
+      new Option('--limit <n>', 'at most this many, up to 100 (server default 10)').argParser(uintArg),
+    )
+    .addOption(new Option('--state <state>', '0 inactive, 1 active (whitelisted)').choices(['0', '1']))
+    .option('--external-id <id>', 'this external id only')
+    .option('--name <text>', 'name contains (case-insensitive)')
+    .action(
+      handler<[]>(true, async (api, _args, o) => {
+        const query = {
+          offset: o.offset,
+          limit: o.limit,
+          state: o.state,
+          external_id: o.externalId,
+          name: o.name,
+        };
+        printJson((await api.get('/things/configs', query)).body);
+      }),
+    );
+
+  leaf(
+    group,
+    'update',
+    "replace a config's name and content (PUT /things/configs/{id}; an omitted field is cleared); prints it",
+  )
+    .argument('<id>')
+    .addArgument(
+      new Argument('<json>', 'new name and content, e.g. \'{"name":"gw","content":"{}"}\'').argParser((v) =>
+        configBody(v, ['name', 'content'], []),
+      ),
+    )
+    .action(
+      handler<[string, Record<string, unknown>]>(true, async (api, [id, body]) => {
+        await api.put(`/things/configs/${seg(id)}`, body);
+        await view(api, id);
+      }),
+    );
+
+  leaf(
+    group,
+    'connections',
+    "replace a config's channels (PUT /things/configs/connections/{id}); an active config's thing is connected and disconnected to match; prints the config",
+  )
+    .argument('<id>')
+    .addArgument(new Argument('<channelIds>', 'channel ids, comma-separated').argParser(idListArg))
+    .action(
+      handler<[string, string[]]>(true, async (api, [id, channels]) => {
+        await api.put(`/things/configs/connections/${seg(id)}`, { channels });
+        await view(api, id);
+      }),
+    );
+
+  leaf(
+    group,
+    'whitelist',
+    'activate a config (PUT /things/state/{id} {"state":1}): connects its thing to the config\'s channels; --off deactivates (disconnects); prints the config',
+  )
+    .argument('<id>')
+    .option('--off', 'deactivate instead (state 0)')
+    .action(
+      handler<[string]>(true, async (api, [id], o) => {
+        await api.put(`/things/state/${seg(id)}`, { state: o.off ? 0 : 1 });
+        await view(api, id);
+      }),
+    );
+
+  leaf(group, 'remove', 'remove a config (DELETE /things/configs/{id}; the thing and its connections stay)')
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        await api.delete(`/things/configs/${seg(id)}`);
+      }),
+    );
+
+  leaf(
+    group,
+    'fetch',
+    'fetch a config as the gateway does (GET /things/bootstrap/{external_id}, Authorization: the external key; no token)',
+    false,
+  )
+    .argument('<external_id>')
+    .argument('<external_key>')
+    .option('--secure', 'use the encrypted exchange (GET /things/bootstrap/secure/{external_id}, AES-CFB)')
+    .addOption(
+      new Option(
+        '--encrypt-key <hex>',
+        "the server's MF_BOOTSTRAP_ENCRYPT_KEY (32, 48 or 64 hex digits), for --secure",
+      )
+        .env('TETHYS_BOOTSTRAP_ENCRYPT_KEY')
+        .argParser(encryptKeyArg),
+    )
+    .action(
+      handler<[string, string]>(false, async (api, [externalId, externalKey], o) => {
+        if (!o.secure) {
+          const device = new ApiClient(api.base, externalKey);
+          printJson((await device.get(`/things/bootstrap/${seg(externalId)}`)).body);
+          return;
+        }
+        const key = o.encryptKey as Buffer | undefined;
+        if (!key) {
+          throw new UsageError(
+            "--secure needs the server's key: pass --encrypt-key <hex> or set TETHYS_BOOTSTRAP_ENCRYPT_KEY",
+          );
+        }
+        const target = `/things/bootstrap/secure/${seg(externalId)}`;
+        const device = new ApiClient(api.base, encryptExternalKey(key, externalKey));
+        const reply = await device.request('GET', target, { binary: true });
+        const body = reply.body as Buffer;
+        let config: unknown;
+        try {
+          if (body.length <= 16) throw new Error('too short');
+          config = JSON.parse(decryptConfig(key, body));
+        } catch {
+          throw new HttpError(
+            reply.status,
+            'the answer does not decrypt to a config: is --encrypt-key the server’s MF_BOOTSTRAP_ENCRYPT_KEY?',
+            'GET',
+            target,
+          );
+        }
+        printJson(config);
+      }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// certs
+
+interface IssuedCert {
+  thing_id?: string;
+  cert?: string;
+  cert_key?: string;
+  ca_cert?: string;
+  [field: string]: unknown;
+}
+
+/** The private key under each of its names in the answer (certs/routes.ts issuedView). */
+const KEY_FIELDS = ['cert_key', 'client_key', 'ClientKey'];
+
+function durationArg(value: string): string {
+  if (parseGoDuration(value) === null || parseGoDuration(value)! <= 0) {
+    throw new InvalidArgumentError('Expected a positive duration such as 8760h, 720h or 90m.');
+  }
+  return value;
+}
+
+/** Certs answers 500 to a limit outside 1..100 (API.md §6): refused here instead. */
+function limitArg(value: string): number {
+  const n = uintArg(value);
+  if (n < 1 || n > 100) throw new InvalidArgumentError('Expected a whole number from 1 to 100.');
+  return n;
+}
+
+function certsCommands(program: Command): void {
+  const group = program
+    .command('certs')
+    .description('client certificates for things (mTLS), and the revocation list');
+
+  leaf(group, 'issue', 'issue a certificate for one of your things (POST /certs); prints it')
+    .argument('<thing_id>')
+    .addOption(new Option('--key-type <type>', 'key made by the server (default rsa)').choices(['rsa', 'ec']))
+    .addOption(
+      new Option('--key-bits <n>', 'rsa: 2048, 3072, 4096; ec: 256, 384 (default: the server’s)').argParser(
+        positiveIntArg,
+      ),
+    )
+    .addOption(
+      new Option('--valid <duration>', 'validity, e.g. 8760h (default: the server’s)').argParser(durationArg),
+    )
+    .addOption(
+      new Option(
+        '--csr <file>',
+        'certify the public key of this PEM request instead: no key is made',
+      ).conflicts(['keyType', 'keyBits']),
+    )
+    .option(
+      '--out <dir>',
+      'write <thing id>.crt, <thing id>.key (0600) and ca.crt there; the printed answer then leaves the key out',
+    )
+    .action(
+      handler<[string]>(true, async (api, [thingId], o) => {
+        let csr: string | undefined;
+        if (o.csr !== undefined) {
+          try {
+            csr = fs.readFileSync(o.csr, 'utf8');
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            throw new InputError(`${o.csr}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+          }
+          if (!csr.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
+            throw new InputError(
+              `${o.csr}: not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----)`,
+            );
+          }
+        }
+        const out = o.out === undefined ? undefined : prepareOutDir(o.out);
+        const body = {
+          thing_id: thingId,
+          ...(o.keyType !== undefined ? { key_type: o.keyType } : {}),
+          ...(o.keyBits !== undefined ? { key_bits: o.keyBits } : {}),
+          ...(o.valid !== undefined ? { valid: o.valid } : {}),
+          ...(csr !== undefined ? { csr } : {}),
+        };
+        const issued = (await api.post('/certs', body)).body as IssuedCert;
+        if (!out) {
+          printJson(issued);
+          return;
+        }
+        const stem = fileStem(issued.thing_id || thingId);
+        if (issued.cert) writeOut(path.join(out, `${stem}.crt`), pemFile(issued.cert));
+        if (issued.cert_key) writeOut(path.join(out, `${stem}.key`), pemFile(issued.cert_key), true);
+        if (issued.ca_cert) writeOut(path.join(out, 'ca.crt'), pemFile(issued.ca_cert));
+        printJson(
+          Object.fromEntries(Object.entries(issued).filter(([field]) => !KEY_FIELDS.includes(field))),
+        );
+      }),
+    );
+
+  leaf(group, 'list', 'list certificate records (GET /certs/{thing_id}): serials, expiry, revocation')
+    .argument('<thing_id>')
+    .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
+    .addOption(new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(limitArg))
+    .action(
+      handler<[string]>(true, async (api, [thingId], o) => {
+        printJson((await api.get(`/certs/${seg(thingId)}`, { offset: o.offset, limit: o.limit })).body);
+      }),
+    );
+
+  leaf(group, 'revoke', "revoke a thing's certificates (DELETE /certs/{thing_id}); prints {RevocationTime}")
+    .argument('<thing_id>')
+    .action(
+      handler<[string]>(true, async (api, [thingId]) => {
+        printJson((await api.delete(`/certs/${seg(thingId)}`)).body);
+      }),
+    );
+
+  // The list is public; --token is accepted (and sent) all the same.
+  leaf(group, 'crl', 'the certificate revocation list (GET /certs/crl), PEM on stdout unless --out is given')
+    .option('--der', 'DER instead of PEM (binary: needs --out or a redirected stdout)')
+    .option('--out <file>', 'write the list to this file')
+    .action(
+      handler<[]>(false, async (api, _args, o) => {
+        if (o.der && !o.out && process.stdout.isTTY) {
+          throw new UsageError('--der is binary: give --out <file> or redirect stdout');
+        }
+        const reply = await api.request('GET', '/certs/crl', {
+          query: { format: o.der ? 'der' : undefined },
+          binary: true,
+        });
+        const crl = reply.body as Buffer;
+        if (o.out) writeOut(o.out, crl);
+        else process.stdout.write(crl);
+      }),
+    );
+}

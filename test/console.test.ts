@@ -1,0 +1,494 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import { type Request, type TestServer, client, dialect, startServer } from './helpers/server.js';
+
+/**
+ * The web console end to end, in headless Chromium against the real server: every
+ * action goes through the console's pages and the public API it calls. Runs on the
+ * SQLite pass only (the console adds nothing database-specific). Screenshots of the
+ * main pages are written to docs/screenshots/.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CONSOLE_DIST = path.join(ROOT, 'dist/console/index.html');
+const SHOTS = path.join(ROOT, 'docs/screenshots');
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+const executablePath = CHROMIUM_PATHS.find((p) => fs.existsSync(p));
+const onPostgres = Boolean(process.env.TETHYS_TEST_PG_URL);
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+if (!executablePath && !onPostgres && inCi) {
+  // CI must run this test: a missing browser is an install problem, not a reason to skip.
+  throw new Error(`console test: no Chromium at ${CHROMIUM_PATHS.join(', ')}; install Debian's "chromium" package`);
+}
+const skip = onPostgres
+  ? 'the console test runs on the SQLite pass only'
+  : !executablePath
+    ? `no Chromium found (${CHROMIUM_PATHS.join(', ')}): install it with "apt-get install -y chromium" to run the console test`
+    : false;
+
+/** Builds the console when dist/console is missing or older than its sources (npm ci builds it already). */
+function ensureConsoleBuilt(): void {
+  const newest = (dir: string): number => {
+    let t = 0;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      t = Math.max(t, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
+    }
+    return t;
+  };
+  const sources = Math.max(newest(path.join(ROOT, 'console/src')), fs.statSync(path.join(ROOT, 'console/index.html')).mtimeMs);
+  if (fs.existsSync(CONSOLE_DIST) && fs.statSync(CONSOLE_DIST).mtimeMs >= sources) return;
+  const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
+  const r = spawnSync(process.execPath, [vite, 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error('building the console (vite build) failed');
+}
+
+function csvOf(rows: string[][]): string {
+  const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return `${rows.map((r) => r.map(q).join(',')).join('\n')}\n`;
+}
+
+describe(`web console (${dialect})`, { skip }, () => {
+  let server: TestServer;
+  let request: Request;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const email = `console-${Date.now()}@example.com`;
+  const password = 'console-password';
+  let token = '';
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string) => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const nav = async (label: string) => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+    await page.getByRole('heading', { level: 1 }).first().waitFor();
+  };
+  const apiToken = async () => {
+    if (token) return token;
+    const r = await request('POST', '/tokens', { body: { email, password } });
+    token = r.json.token;
+    return token;
+  };
+
+  before(async () => {
+    ensureConsoleBuilt();
+    server = await startServer({
+      MF_PROVISION_X509_PROVISIONING: 'true',
+      MF_PROVISION_CERTS_RSA_BITS: '2048',
+    });
+    request = client(server.url);
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      headless: true,
+      args: FLAGS,
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+    });
+    context.setDefaultTimeout(20_000);
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 40[0-9]/.test(m.text())) pageErrors.push(m.text());
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await server?.close();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('serves the console at / with caching headers', async () => {
+    const index = await fetch(`${server.url}/`);
+    assert.equal(index.status, 200);
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    const html = await index.text();
+    const asset = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'index.html references a hashed script');
+    const js = await fetch(`${server.url}/${asset}`);
+    assert.equal(js.status, 200);
+    assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
+    assert.equal((await fetch(`${server.url}/`, { method: 'POST' })).status, 405);
+    assert.equal((await fetch(`${server.url}/`, { method: 'OPTIONS' })).status, 200);
+  });
+
+  it('registers, logs out, logs in', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await shot('login');
+    await page.getByRole('link', { name: 'Create one' }).click();
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Password again').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByText('You have logged out.').waitFor();
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong e-mail address or password' }).waitFor();
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.ok(await page.evaluate(() => sessionStorage.getItem('tethys.session')), 'the token is kept in sessionStorage');
+  });
+
+  it('creates things, refusing invalid JSON and showing API errors', async () => {
+    await nav('Things');
+    const create = async (name: string, metadata: string, key = '') => {
+      await page.getByRole('button', { name: 'New thing' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New thing' });
+      await dialog.getByLabel('Name').fill(name);
+      if (key) await dialog.getByLabel('Key (optional)').fill(key);
+      await dialog.getByLabel('Metadata (JSON object)').fill(metadata);
+      return dialog;
+    };
+    let dialog = await create('weio', '{"serial": "123456"', 'weio-key');
+    await dialog.getByText(/Invalid JSON/).waitFor();
+    assert.equal(await dialog.getByRole('button', { name: 'Create thing' }).isDisabled(), true);
+    await dialog.getByLabel('Metadata (JSON object)').fill('{"serial": "123456"}');
+    await dialog.getByRole('button', { name: 'Create thing' }).click();
+    await page.getByText(/Created the thing/).waitFor();
+
+    dialog = await create('bob', '{"room": "lab"}');
+    await dialog.getByRole('button', { name: 'Create thing' }).click();
+    await page.getByText(/Created the thing/).waitFor();
+
+    // A key already in use: the API's 409 is shown in the dialog, in words.
+    dialog = await create('clash', '', 'weio-key');
+    await dialog.getByRole('button', { name: 'Create thing' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Conflict (409)' }).waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('imports 500 things from a CSV with progress and a result per row', async () => {
+    const rows = [['name', 'key', 'metadata']];
+    for (let i = 1; i <= 500; i++) {
+      rows.push([`imported-${String(i).padStart(4, '0')}`, '', JSON.stringify({ group: `g${i % 5}`, n: i })]);
+    }
+    await page.getByRole('button', { name: 'Import from file…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import things' });
+    await dialog.getByText(/all or nothing/).first().waitFor();
+    await dialog.getByLabel('File to import (.csv or .json)').setInputFiles({
+      name: 'things.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csvOf(rows)),
+    });
+    await dialog.getByText('things.csv: 500 rows read.').waitFor();
+    await dialog.getByLabel('Rows per batch').fill('100');
+    await dialog.getByRole('button', { name: 'Import 500 things' }).click();
+    await dialog.getByText('500 created, 0 failed, 0 invalid.').waitFor({ timeout: 60_000 });
+    const progress = dialog.locator('progress');
+    assert.equal(await progress.getAttribute('value'), '500');
+    assert.equal(await progress.getAttribute('max'), '500');
+    assert.equal(await dialog.locator('tbody tr').count(), 50, 'the first page of per-row results');
+    await dialog.getByText(/^created [0-9a-f-]{36}$/).first().waitFor();
+    await shot('things-import');
+    await dialog.getByRole('button', { name: 'Close' }).last().click();
+
+    // A batch with a key already in use fails whole; the next batch goes on.
+    await page.getByRole('button', { name: 'Import from file…' }).click();
+    const again = page.getByRole('dialog', { name: 'Import things' });
+    await again.getByLabel('File to import (.csv or .json)').setInputFiles({
+      name: 'more.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csvOf([['name', 'key'], ['extra-1', ''], ['extra-2', 'weio-key'], ['extra-3', ''], ['extra-4', 'weio-key']])),
+    });
+    await again.getByText(/more\.csv: 4 rows read, 1 of them invalid/).waitFor();
+    await again.getByLabel('Rows per batch').fill('2');
+    await again.getByRole('button', { name: 'Import 3 things' }).click();
+    await again.getByText('1 created, 2 failed, 1 invalid.').waitFor();
+    await again.getByText(/batch of rows 1–2 refused, nothing in it was created: Conflict \(409\)/).first().waitFor();
+    await again.getByText(/invalid: the same key as row 2/).waitFor();
+    await again.getByRole('button', { name: 'Close' }).last().click();
+  });
+
+  it('pages, sorts and searches things by name and metadata', async () => {
+    const status = page.locator('.pager-status');
+    await status.filter({ hasText: 'of 503' }).waitFor();
+    await page.getByRole('button', { name: /^Name/ }).click();
+    await page.waitForURL(/order=name&dir=asc/);
+    await page.locator('tbody tr').first().getByText('bob').waitFor();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await status.filter({ hasText: '26–50 of 503' }).waitFor();
+
+    await page.getByLabel('Name contains').fill('imported-04');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await status.filter({ hasText: '1–25 of 100' }).waitFor();
+
+    await page.getByLabel('Name contains').fill('');
+    await page.getByLabel('Metadata', { exact: true }).fill('group=g3');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await status.filter({ hasText: 'of 100' }).waitFor();
+    await page.getByLabel('Metadata', { exact: true }).fill('group=g3, n:=8');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await status.filter({ hasText: '1–1 of 1' }).waitFor();
+    await page.locator('tbody').getByText('imported-0008').waitFor();
+    await page.getByLabel('Metadata', { exact: true }).fill('room=lab');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await status.filter({ hasText: '1–1 of 1' }).waitFor();
+    await page.locator('tbody').getByText('bob').waitFor();
+    await page.getByLabel('Metadata', { exact: true }).fill('{"room": ');
+    await page.getByText(/Metadata filter: not a JSON object/).waitFor();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await status.filter({ hasText: 'of 503' }).waitFor();
+    await page.getByLabel('Name contains').fill('weio');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await status.filter({ hasText: '1–1 of 1' }).waitFor();
+    await page.getByLabel('Name contains').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await status.filter({ hasText: 'of 503' }).waitFor();
+    await shot('things');
+
+    // Keyboard: the table is entered at a row; arrows move, Enter opens.
+    await page.getByRole('navigation', { name: 'Things pages' }).waitFor();
+    const first = page.locator('table.data tbody tr').first();
+    await first.focus();
+    await page.keyboard.press('ArrowDown');
+    const focusedName = await page.evaluate(() => document.activeElement?.querySelector('td a')?.textContent ?? '');
+    assert.ok(focusedName, 'ArrowDown focused the next row');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/things\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { level: 1, name: focusedName }).waitFor();
+  });
+
+  it('edits a thing, reveals its key and connects it to a channel', async () => {
+    await nav('Channels');
+    for (const name of ['mychan', 'alarms']) {
+      await page.getByRole('button', { name: 'New channel' }).click();
+      const dialog = page.getByRole('dialog', { name: 'New channel' });
+      await dialog.getByLabel('Name').fill(name);
+      await dialog.getByLabel('Metadata (JSON object)').fill('{"type": "data"}');
+      await dialog.getByRole('button', { name: 'Create channel' }).click();
+      await page.getByText(/Created the channel/).waitFor();
+    }
+    await page.locator('.pager-status').filter({ hasText: 'of 2' }).waitFor();
+    await shot('channels');
+
+    await nav('Things');
+    await page.getByLabel('Name contains').fill('weio');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('tbody').getByRole('link', { name: 'weio' }).click();
+    await page.getByRole('heading', { level: 1, name: 'weio' }).waitFor();
+
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit thing' });
+    await edit.getByLabel('Metadata (JSON object)').fill('{"serial": "123456", "room": "hall"}');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.locator('pre.json').filter({ hasText: '"hall"' }).waitFor();
+
+    await page.getByRole('button', { name: /Reveal/ }).click();
+    await page.getByLabel('Thing key').filter({ hasText: 'weio-key' }).waitFor();
+
+    await page.getByRole('button', { name: 'Connect channels…' }).click();
+    const connect = page.getByRole('dialog', { name: 'Connect channels' });
+    await connect.getByRole('row').filter({ hasText: 'mychan' }).getByRole('checkbox').check();
+    await connect.getByRole('button', { name: 'Connect 1 channel' }).click();
+    await page.getByText('Connected 1 channel.').waitFor();
+    await page.getByRole('region', { name: 'Connected channels' }).getByRole('link', { name: 'mychan' }).waitFor();
+  });
+
+  it('issues a certificate, downloads it and revokes it', async () => {
+    await page.getByRole('button', { name: 'Issue certificate…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Issue a certificate' });
+    await dialog.getByLabel('Key type').selectOption('ec');
+    await dialog.getByLabel('Key size (bits)').selectOption('256');
+    await dialog.getByRole('button', { name: 'Issue' }).click();
+    await page.getByText(/Certificate .* issued/).waitFor({ timeout: 30_000 });
+    const [cert] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download certificate' }).click()]);
+    assert.equal(cert.suggestedFilename(), 'weio-cert.pem');
+    assert.match(fs.readFileSync((await cert.path())!, 'utf8'), /BEGIN CERTIFICATE/);
+    const [key] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download private key' }).click()]);
+    assert.match(fs.readFileSync((await key.path())!, 'utf8'), /PRIVATE KEY/);
+    const certs = page.getByRole('region', { name: 'Certificates' });
+    await certs.getByText('valid', { exact: true }).waitFor();
+    await shot('thing');
+
+    await page.getByRole('button', { name: 'Revoke certificates…' }).click();
+    await page.getByRole('dialog', { name: 'Revoke certificates' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText(/^Revoked at/).waitFor();
+    await certs.getByText(/^revoked/).waitFor();
+  });
+
+  it('connects many things to a channel and shows a message published over HTTP live', async () => {
+    await nav('Channels');
+    await page.locator('tbody').getByRole('link', { name: 'mychan' }).click();
+    await page.getByRole('heading', { level: 1, name: 'mychan' }).waitFor();
+    const channelId = page.url().split('/').pop()!;
+
+    await page.getByRole('button', { name: 'Connect things…' }).click();
+    const connect = page.getByRole('dialog', { name: 'Connect things' });
+    await connect.locator('tbody tr').first().waitFor();
+    await connect.getByRole('checkbox', { name: 'Select all rows on this page' }).check();
+    await connect.getByRole('button', { name: 'Connect 10 things' }).click();
+    await page.getByText('Connected 10 things.').waitFor();
+    await page.locator('.panel .pager-status').filter({ hasText: 'of 11' }).waitFor();
+
+    await page.getByRole('button', { name: 'Create "tethys-console" and start' }).click();
+    await page.getByText(/Listening on/).waitFor();
+
+    const things = await request('GET', `/things?name=weio&limit=1`, { token: await apiToken() });
+    const weio = things.json.things[0];
+    const body = JSON.stringify([{ bn: 'weio:', n: 'temperature', u: 'Cel', v: 21.5 }]);
+    const published = await fetch(`${server.url}/http/channels/${channelId}/messages/room/hall`, {
+      method: 'POST',
+      headers: { Authorization: `Thing ${weio.key}`, 'Content-Type': 'application/senml+json' },
+      body,
+    });
+    assert.equal(published.status, 202);
+    const message = page.locator('li.message').first();
+    await message.getByText('"temperature"').waitFor();
+    await message.getByText('room.hall').waitFor();
+    await shot('channel');
+    await page.getByRole('button', { name: 'Stop' }).click();
+  });
+
+  let externalKey = '';
+  it('provisions a gateway and shows its keys, certificates and bootstrap command', async () => {
+    await nav('Provision');
+    externalKey = `ek-${Date.now()}`;
+    await page.getByLabel('External id').fill('gw-001');
+    await page.getByLabel('External key').fill(externalKey);
+    await page.getByLabel('Name (optional)').fill('Gateway 1');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    const result = page.getByRole('region', { name: 'Provisioned gw-001' });
+    await result.waitFor({ timeout: 30_000 });
+    await result.getByText('yes').first().waitFor();
+    await result.getByRole('button', { name: 'Certificate' }).first().waitFor();
+    await result.getByRole('button', { name: 'Download CA certificate' }).waitFor();
+    const command = await result.locator('pre.command').textContent();
+    assert.equal(command, `curl -s ${server.url}/things/bootstrap/gw-001 -H 'Authorization: ${externalKey}'`);
+    await shot('provision');
+
+    // The command works: the gateway gets its config.
+    const fetched = await fetch(`${server.url}/things/bootstrap/gw-001`, { headers: { Authorization: externalKey } });
+    assert.equal(fetched.status, 200);
+
+    // Provisioning the same external id again is refused with the API's words.
+    await page.getByRole('button', { name: 'Provision' }).click();
+    await page.getByRole('alert').filter({ hasText: /\(409\)/ }).waitFor();
+  });
+
+  it('lists bootstrap configs, toggles the state, edits content, shows the gateway view', async () => {
+    await nav('Bootstrap');
+    const row = page.locator('tbody tr').filter({ hasText: 'gw-001' });
+    const toggle = row.getByRole('switch');
+    await toggle.filter({ hasText: 'active' }).waitFor();
+    assert.equal(await toggle.getAttribute('aria-checked'), 'true');
+    await toggle.click();
+    await page.getByText(/is now inactive/).waitFor();
+    assert.equal(await row.getByRole('switch').getAttribute('aria-checked'), 'false');
+    await row.getByRole('switch').click();
+    await page.getByText(/is now active/).waitFor();
+
+    await page.getByLabel('State').selectOption('0');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No bootstrap config matches.', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await row.waitFor();
+
+    await row.getByRole('button', { name: /^Edit/ }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit bootstrap config' });
+    const content = edit.getByLabel('Content (JSON)');
+    await content.fill('{"agent": {"log_level": "info"');
+    await edit.getByText(/Invalid JSON/).waitFor();
+    assert.equal(await edit.getByRole('button', { name: 'Save' }).isDisabled(), true);
+    await content.fill('{"agent": {"log_level": "debug"}}');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/^Saved/).waitFor();
+
+    await row.getByRole('button', { name: /^Gateway's view/ }).click();
+    const view = page.getByRole('dialog', { name: 'What gw-001 receives' });
+    await view.locator('pre.json').filter({ hasText: 'mainflux_key' }).waitFor();
+    await view.getByText(/log_level/).waitFor();
+    await shot('bootstrap-gateway-view');
+    await view.getByRole('button', { name: 'Close', exact: true }).click();
+    await shot('bootstrap');
+  });
+
+  it('shows counts and the provisioned gateways on the overview', async () => {
+    await nav('Overview');
+    const count = (label: string) => page.locator('a.count').filter({ hasText: label }).locator('.count-value');
+    await count('Things').filter({ hasText: /^50[0-9]$/ }).waitFor();
+    await count('Channels').filter({ hasText: '4' }).waitFor();
+    await count('Bootstrap configs').filter({ hasText: '1' }).waitFor();
+    await page.locator('.gateways').getByRole('link', { name: 'Gateway 1' }).waitFor();
+    await shot('overview');
+  });
+
+  it('creates an API key, shows it once, lists and revokes it', async () => {
+    await nav('API keys');
+    await page.getByLabel('Label (kept in this browser only)').fill('import script');
+    await page.getByLabel('Valid for').fill('2');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const created = page.getByRole('region', { name: 'New API key' });
+    const value = (await created.locator('pre').textContent()) ?? '';
+    assert.match(value, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
+    // The key works as a credential.
+    assert.equal((await request('GET', '/things?limit=1', { token: value })).status, 200);
+    const row = page.locator('tbody tr').filter({ hasText: 'import script' });
+    await row.getByText('active').waitFor();
+    await shot('keys');
+    await row.getByRole('button', { name: /^Revoke/ }).click();
+    await page.getByRole('dialog', { name: 'Revoke API key' }).getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByText('Revoked import script.').waitFor();
+    assert.equal(await page.locator('tbody tr').filter({ hasText: 'import script' }).count(), 0);
+    assert.equal((await request('GET', '/things?limit=1', { token: value })).status, 401);
+  });
+
+  it('reads well at 390 px', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await nav('Things');
+    await page.locator('.pager-status').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `no horizontal scrolling at 390 px (overflow ${overflow}px)`);
+    await shot('things-390');
+    await nav('Overview');
+    await page.locator('.gateways').waitFor();
+    await shot('overview-390');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('sends the user back to login when the token is refused', async () => {
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('tethys.session')!);
+      s.token = 'not-a-valid-token';
+      sessionStorage.setItem('tethys.session', JSON.stringify(s));
+    });
+    await page.evaluate(() => {
+      location.hash = '#/things';
+    });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByText(/Your session has ended/).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('tethys.session')), null);
+    assert.deepEqual(pageErrors, [], 'no script errors in the page');
+  });
+});
