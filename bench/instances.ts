@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { type Account, type Api, ApiError, type CreatedThing } from './api.js';
 import { loadBenchConfig } from './config.js';
+import { type LoadResult, type LoadSpec, runLoad } from './load.js';
 import { type BenchServer, freePort, type ServerLogSummary, startServer } from './server.js';
 
 /**
@@ -119,4 +120,86 @@ export function openFilesLimit(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) a process has used, from /proc; null when unknown. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total CPU time of the whole machine (seconds over all CPUs), from /proc/stat. */
+function machineCpu(): { busy: number; total: number } | null {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where the CPU went during a measurement: each named process (server, nats-server),
+ * the harness (the load generator) and the machine as a whole (busy cores, including
+ * the database and anything else running), so a reader can tell whether the generator
+ * or a shared machine limited the figure.
+ */
+export function cpuMeter(processes: Record<string, number>) {
+  const started = performance.now();
+  const harness = process.cpuUsage();
+  const before = Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [name, processCpuSeconds(pid)]),
+  );
+  const machine = machineCpu();
+  return {
+    /** "server 1.62 cores, harness 0.31 cores, machine busy 1.97 of 2 cores". */
+    stop(): string {
+      const seconds = Math.max((performance.now() - started) / 1000, 0.001);
+      const parts: string[] = [];
+      for (const [name, pid] of Object.entries(processes)) {
+        const a = before[name];
+        const b = processCpuSeconds(pid);
+        if (a != null && b != null) parts.push(`${name} ${((b - a) / seconds).toFixed(2)}`);
+      }
+      const h = process.cpuUsage(harness);
+      parts.push(`harness (load generator) ${((h.user + h.system) / 1e6 / seconds).toFixed(2)}`);
+      const m2 = machineCpu();
+      const machineText =
+        machine && m2
+          ? `; machine busy ${((m2.busy - machine.busy) / seconds).toFixed(2)} of ${((m2.total - machine.total) / seconds).toFixed(1)} cores (database and other work included)`
+          : '';
+      return `CPU in cores: ${parts.join(', ')}${machineText}`;
+    },
+  };
+}
+
+/**
+ * An HTTP load on `server` as the harness runs one (BENCH_WARMUP seconds unrecorded, then
+ * the measurement), with the CPU of the named processes measured over the measurement.
+ * `during` starts something alongside the measurement (a probe) and stops it after.
+ */
+export async function measuredHttp<T = undefined>(
+  server: BenchServer,
+  spec: LoadSpec,
+  processes: Record<string, number>,
+  during?: () => { stop(): Promise<T> },
+): Promise<{ load: LoadResult; cpu: string; alongside?: T }> {
+  const warmup = warmupSeconds();
+  if (warmup > 0) await runLoad({ ...spec, duration: warmup });
+  server.rss.takeWindow();
+  const meter = cpuMeter(processes);
+  const side = during?.();
+  const load = await runLoad(spec);
+  const alongside = await side?.stop();
+  return { load, cpu: meter.stop(), alongside };
 }

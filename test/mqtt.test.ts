@@ -275,13 +275,12 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
     });
 
     /** Runs a mosquitto client; resolves with its output when it exits. */
-    function run(cmd: string, args: string[], onOutput?: (text: string) => void): Promise<{ code: number | null; out: string }> {
+    function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
       const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       let out = '';
       const add = (d: Buffer) => {
         out += d.toString();
-        onOutput?.(out);
       };
       child.stdout!.on('data', add);
       child.stderr!.on('data', add);
@@ -294,18 +293,18 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       const { channel, things } = await group(2);
       const port = String(server.app.mqtt.ports.mqtt);
       const [subThing, pubThing] = things as [ThingView, ThingView];
-      let subscribed!: () => void;
-      const ready = new Promise<void>((r) => {
-        subscribed = r;
+      // mosquitto_sub's output is block-buffered on a pipe: learn of its subscription from the broker.
+      const subId = unique('mosquitto-sub');
+      const subscribed = new Promise<void>((resolve) => {
+        const onSubscribe = (_subs: unknown, c: { id: string } | null) => {
+          if (c?.id !== subId) return;
+          server.app.mqtt.aedes.off('subscribe', onSubscribe);
+          resolve();
+        };
+        server.app.mqtt.aedes.on('subscribe', onSubscribe);
       });
-      const sub = run(
-        'mosquitto_sub',
-        ['-h', '127.0.0.1', '-p', port, '-i', unique('sub'), '-u', subThing.id, '-P', subThing.key, '-t', topic(channel, '#'), '-C', '1', '-W', '15', '-v', '-d'],
-        (out) => {
-          if (out.includes('SUBACK')) subscribed();
-        },
-      );
-      await ready;
+      const sub = run('mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '-i', subId, '-u', subThing.id, '-P', subThing.key, '-t', topic(channel, '#'), '-C', '1', '-W', '15', '-v']);
+      await subscribed;
       const pub = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-u', pubThing.id, '-P', pubThing.key, '-t', topic(channel, 'm/q'), '-m', 'from-mosquitto', '-q', '1']);
       assert.equal(pub.code, 0, pub.out);
       const result = await sub;

@@ -3,9 +3,11 @@ import { formatInt, formatMiB, formatMs } from '../format.js';
 import {
   accountOn,
   connectedThings,
+  cpuMeter,
   createThings,
   instanceInfo,
   logFindings,
+  measuredHttp,
   openFilesLimit,
   runTag,
   startInstance,
@@ -90,12 +92,15 @@ export const publishHttp: ExtendedScenario = {
   unit: 'req/s',
   target: { minThroughput: 8000, maxP99Ms: PUBLISH_TARGET_P99 },
   reference: '3,084 req/s, p99 25 ms',
-  async prepare(ctx) {
+  async run(ctx: BenchContext, duration: number): Promise<LoadResult> {
     const things = ctx.accessThings.slice(0, 256);
     const path = `/http/channels/${ctx.accessChannel}/messages`;
     await ctx.api.call('POST', path, { token: things[0]!.key, body: JSON.parse(SENML), expect: 202 });
     let n = 0;
-    return {
+    const spec: LoadSpec = {
+      url: ctx.server.url,
+      connections: 32,
+      duration,
       method: 'POST',
       path,
       headers: { 'content-type': 'application/senml+json', authorization: things[0]!.key },
@@ -106,6 +111,12 @@ export const publishHttp: ExtendedScenario = {
         headers: { ...req.headers, authorization: things[n++ % things.length]!.key },
       }),
     };
+    const { load, cpu } = await measuredHttp(ctx.server, spec, { server: ctx.server.pid });
+    const result: OutcomeLoad = {
+      ...load,
+      outcome: { notes: [`${things.length} connected things' keys in turn, no subscribers; ${cpu}`] },
+    };
+    return result;
   },
 };
 
@@ -169,13 +180,17 @@ export const publishHttpNats: ExtendedScenario = {
         expect: 202,
       });
       const spec = httpPublishSpec(server, fixture, duration, () => SENML);
-      const warmup = warmupSeconds();
-      if (warmup > 0) await runLoad({ ...spec, duration: warmup });
-      server.rss.takeWindow();
       server.takeLog();
-      const before = await nats.varz();
-      const load = await runLoad(spec);
-      const after = await nats.varz();
+      const n = nats;
+      const { load, cpu, alongside } = await measuredHttp(
+        server,
+        spec,
+        { server: server.pid, 'nats-server': nats.pid },
+        () => {
+          const before = n.varz();
+          return { stop: async () => natsNote(await before, await n.varz()) };
+        },
+      );
       const rssPeakKiB = server.rss.takeWindow();
       const found = logFindings('the server', server.takeLog());
       const result: OutcomeLoad = {
@@ -185,7 +200,8 @@ export const publishHttpNats: ExtendedScenario = {
           problems: found.problems,
           notes: [
             `own server with MF_NATS_URL on ${dbUrl ? 'the same PostgreSQL database' : 'a SQLite database of its own'}, no subscribers; peak RSS ${formatMiB(rssPeakKiB)}`,
-            natsNote(before, after),
+            alongside ?? '',
+            cpu,
             ...found.notes,
           ],
         },
@@ -204,7 +220,7 @@ export const publishHttpNats: ExtendedScenario = {
 const PUBLISHERS = 100;
 const SUBSCRIBERS = 10;
 /** QoS 0 publishes a publisher writes before each QoS 1 fence. */
-const WINDOW = 50;
+const WINDOW = 20;
 
 interface PhaseResult {
   accepted: number;
@@ -284,7 +300,9 @@ export const mqttThroughput: ExtendedScenario = {
       }
       ctx.server.rss.takeWindow();
       const base = received();
+      const meter = cpuMeter({ server: ctx.server.pid });
       const phase = await publishPhase(pubs, topic, duration);
+      const cpu = meter.stop();
       const expected = phase.accepted * SUBSCRIBERS;
       const drainMs = await settleCount(() => received() - base, expected, { quietMs: 2000, maxMs: 20_000 });
       const got = received() - base;
@@ -321,6 +339,7 @@ export const mqttThroughput: ExtendedScenario = {
                 ]
               : []),
             `per subscriber (with the warm-up): ${perSub.map((n) => formatInt(n)).join(', ')}`,
+            cpu,
           ],
         },
       });
@@ -381,11 +400,13 @@ export const mqttLatency: ExtendedScenario = {
       const payloadAt = template.length - 16;
       let sent = 0;
       let sentMeasured = 0;
+      let meter: ReturnType<typeof cpuMeter> | null = null;
       // Paced by a 1 ms timer: each tick writes the messages due by then, each stamped
       // with the time it is written.
       await new Promise<void>((resolve) => {
         const tick = () => {
           const now = performance.now();
+          if (!meter && now >= measureFrom) meter = cpuMeter({ server: ctx.server.pid });
           const due = Math.min(
             Math.floor(((now - started) * LATENCY_RATE) / 1000),
             Math.floor(((end - started) * LATENCY_RATE) / 1000),
@@ -408,6 +429,8 @@ export const mqttLatency: ExtendedScenario = {
         tick();
       });
       const publishSeconds = (performance.now() - measureFrom) / 1000;
+      // Set inside the timer callback, which the type checker does not follow.
+      const cpu = (meter as ReturnType<typeof cpuMeter> | null)?.stop() ?? '';
       await settleCount(() => receivedMeasured, sentMeasured * SUBSCRIBERS, { quietMs: 1000, maxMs: 10_000 });
       const lat = latencySummary(samples);
       const expected = sentMeasured * SUBSCRIBERS;
@@ -429,6 +452,7 @@ export const mqttLatency: ExtendedScenario = {
           problems,
           notes: [
             `latency from writing the PUBLISH (timestamp in the payload) to reading it in each subscriber, all in the harness process: ${formatInt(lat.count)} deliveries, p50 ${formatMs(lat.p50)}, p99 ${formatMs(lat.p99)}, max ${formatMs(lat.max)}`,
+            cpu,
           ],
         },
       });
@@ -502,10 +526,13 @@ export const mqttConnect: ExtendedScenario = {
       await Promise.all(closing);
       ctx.server.rss.takeWindow();
       const used = next;
+      const meter = cpuMeter({ server: ctx.server.pid });
       const m = await phase(duration);
+      const cpu = meter.stop();
       await Promise.all(closing);
       const lat = latencySummary(m.samples);
       const notes = [
+        cpu,
         `each connect a thing never connected before (${formatInt(need)} created beforehand in ${createSeconds.toFixed(1)} s; ${formatInt(next - used)} used in the measurement); latency from writing CONNECT to reading CONNACK, TCP handshake excluded; clients send DISCONNECT after CONNACK and the broker closes`,
       ];
       if (m.ranOut)
@@ -589,8 +616,10 @@ export const natsTwoInstances: ExtendedScenario = {
         s.takeLog();
       }
       const before = await nats.varz();
+      const meter = cpuMeter({ A: a!.pid, B: b!.pid, 'nats-server': nats.pid });
       measureFrom = performance.now();
       const load = await runLoad(spec);
+      const cpu = meter.stop();
       await settleCount(() => samples.length, load.ok, { quietMs: 2000, maxMs: 20_000 });
       const after = await nats.varz();
       const lat = latencySummary(samples);
@@ -609,6 +638,7 @@ export const natsTwoInstances: ExtendedScenario = {
       notes.unshift(
         `instances A and B (MF_NATS_URL, same PostgreSQL database) and nats-server started by the bench; HTTP on A: p50 ${formatMs(load.p50)}, p99 ${formatMs(load.p99)}; end to end (body built → MQTT delivery on B): ${formatInt(lat.count)} messages, p50 ${formatMs(lat.p50)}, p99 ${formatMs(lat.p99)}, max ${formatMs(lat.max)}; peak RSS A ${formatMiB(rss[0]!)}, B ${formatMiB(rss[1]!)}`,
         natsNote(before, after),
+        cpu,
       );
       const result: OutcomeLoad = {
         ...load,
@@ -673,6 +703,7 @@ export const mqttSessions: ExtendedScenario = {
     let failed = 0;
     try {
       const started = performance.now();
+      const meter = cpuMeter({ server: ctx.server.pid });
       await inPool(things, SESSIONS_IN_FLIGHT, async (t, i) => {
         try {
           const r = await openThing(mqttPort, t, `bench-s-${tag}-${i}`, 30_000);
@@ -685,6 +716,7 @@ export const mqttSessions: ExtendedScenario = {
         }
       });
       const connectSeconds = (performance.now() - started) / 1000;
+      const cpu = `while connecting: ${meter.stop()}`;
       let peak = 0;
       const holdEnd = performance.now() + HOLD_SECONDS * 1000;
       while (performance.now() < holdEnd) {
@@ -715,7 +747,7 @@ export const mqttSessions: ExtendedScenario = {
             { what: 'RSS < 300 MB', ok: peak * 1024 < RSS_BOUND_BYTES },
           ],
           problems,
-          notes,
+          notes: [...notes, cpu],
         },
       });
     } finally {

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Account, Api } from '../api.js';
 import { formatInt, formatMiB, formatMs } from '../format.js';
-import { accountOn, instanceInfo, logFindings, runTag, startInstance, warmupSeconds } from '../instances.js';
-import { type LoadResult, type LoadSpec, runLoad } from '../load.js';
+import { accountOn, instanceInfo, logFindings, measuredHttp, runTag, startInstance } from '../instances.js';
+import type { LoadResult, LoadSpec } from '../load.js';
 import type { BenchServer } from '../server.js';
 import { type ExtendedScenario, latencySummary, type OutcomeLoad } from './extended.js';
 import type { BenchContext, ScenarioLoad } from './types.js';
@@ -111,11 +111,19 @@ export const mappingPlain: ExtendedScenario = {
   unitLabel: 'mappings/s',
   target: { minThroughput: 300 },
   reference: '26.8 req/s, p99 272 ms',
-  async prepare(ctx) {
+  async run(ctx: BenchContext, duration: number): Promise<LoadResult> {
     const account = await provisionAccount(ctx.server, ctx.api);
     const prefix = `map-${runTag()}`;
     await checkMapping(ctx.api, account.token, prefix, 'none');
-    return mappingLoad(account.token, prefix);
+    const spec: LoadSpec = {
+      ...mappingLoad(account.token, prefix),
+      url: ctx.server.url,
+      connections: 4,
+      duration,
+    };
+    const { load, cpu } = await measuredHttp(ctx.server, spec, { server: ctx.server.pid });
+    const result: OutcomeLoad = { ...load, outcome: { notes: [cpu] } };
+    return result;
   },
 };
 
@@ -255,13 +263,20 @@ function mappingWithCerts(keys: 'ec' | 'rsa'): ExtendedScenario {
           connections: 4,
           duration,
         };
-        const warmup = warmupSeconds();
-        if (warmup > 0) await runLoad({ ...spec, duration: warmup });
-        server.rss.takeWindow();
         server.takeLog();
-        const probe = rsa ? startProbe(server.url, account.token, '/things?limit=10', PROBE_RATE) : null;
-        const load = await runLoad(spec);
-        const probed = await probe?.stop();
+        const token = account.token;
+        const url = server.url;
+        const {
+          load,
+          cpu,
+          alongside: probed,
+        } = await measuredHttp(
+          server,
+          spec,
+          { server: server.pid },
+          rsa ? () => startProbe(url, token, '/things?limit=10', PROBE_RATE) : undefined,
+        );
+        notes.push(cpu);
         const rssPeakKiB = server.rss.takeWindow();
         const found = logFindings('the server', server.takeLog());
         problems.push(...found.problems);
@@ -319,7 +334,7 @@ export const bootstrapFetch: ExtendedScenario = {
   connections: 32,
   unit: 'req/s',
   target: { minThroughput: 3000 },
-  async prepare(ctx) {
+  async run(ctx: BenchContext, duration: number): Promise<LoadResult> {
     const account = await provisionAccount(ctx.server, ctx.api);
     const prefix = `boot-${runTag()}`;
     const gateways: { externalId: string; externalKey: string; thing: string }[] = [];
@@ -349,7 +364,10 @@ export const bootstrapFetch: ExtendedScenario = {
     }
     const paths = gateways.map((g) => `/things/bootstrap/${encodeURIComponent(g.externalId)}`);
     let n = 0;
-    return {
+    const spec: LoadSpec = {
+      url: ctx.server.url,
+      connections: 32,
+      duration,
       method: 'GET',
       path: paths[0]!,
       headers: { authorization: first.externalKey },
@@ -363,6 +381,9 @@ export const bootstrapFetch: ExtendedScenario = {
         };
       },
     };
+    const { load, cpu } = await measuredHttp(ctx.server, spec, { server: ctx.server.pid });
+    const result: OutcomeLoad = { ...load, outcome: { notes: [cpu] } };
+    return result;
   },
 };
 

@@ -104,7 +104,7 @@ function provisionCommand(program: Command): void {
   leaf(
     program,
     'provision',
-    "provision a gateway (POST /mapping): the server's layout of things and channels, its bootstrap config, connections and, with MF_PROVISION_X509_PROVISIONING, certificates; prints the result",
+    "provision a gateway from the server's layout (POST /mapping): things, channels, bootstrap config, connections, certificates; prints the result",
   )
     .argument('<external_id>', 'the gateway’s external id (e.g. its MAC address)')
     .argument('<external_key>', 'the secret the gateway fetches its config with')
@@ -321,7 +321,7 @@ Example:
   leaf(
     group,
     'connections',
-    "replace a config's channels (PUT /things/configs/connections/{id}); an active config's thing is connected and disconnected to match; prints the config",
+    "replace a config's channels (PUT /things/configs/connections/{id}; an active config's thing follows); prints it",
   )
     .argument('<id>')
     .addArgument(new Argument('<channelIds>', 'channel ids, comma-separated').argParser(idListArg))
@@ -335,10 +335,10 @@ Example:
   leaf(
     group,
     'whitelist',
-    'activate a config (PUT /things/state/{id} {"state":1}): connects its thing to the config\'s channels; --off deactivates (disconnects); prints the config',
+    'activate a config: connect its thing to its channels (PUT /things/state/{id} {"state":1}); prints it',
   )
     .argument('<id>')
-    .option('--off', 'deactivate instead (state 0)')
+    .option('--off', 'deactivate instead (state 0): disconnect the thing from the config channels')
     .action(
       handler<[string]>(true, async (api, [id], o) => {
         await api.put(`/things/state/${seg(id)}`, { state: o.off ? 0 : 1 });
@@ -420,7 +420,8 @@ interface IssuedCert {
 const KEY_FIELDS = ['cert_key', 'client_key', 'ClientKey'];
 
 function durationArg(value: string): string {
-  if (parseGoDuration(value) === null || parseGoDuration(value)! <= 0) {
+  const ms = parseGoDuration(value);
+  if (ms === null || ms <= 0) {
     throw new InvalidArgumentError('Expected a positive duration such as 8760h, 720h or 90m.');
   }
   return value;

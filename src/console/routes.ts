@@ -46,10 +46,10 @@ interface StaticFile {
 /** dist/console from the compiled server (dist/src/console) or from the source (src/console). */
 export function consoleDir(): string | null {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const dir of [path.resolve(here, '../../console'), path.resolve(here, '../../dist/console')]) {
-    if (fs.existsSync(path.join(dir, 'index.html'))) return dir;
-  }
-  return null;
+  // Compiled: <root>/dist/src/console; from source (tsx): <root>/src/console.
+  const compiled = path.basename(path.resolve(here, '../..')) === 'dist';
+  const dir = compiled ? path.resolve(here, '../../console') : path.resolve(here, '../../dist/console');
+  return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 
 function listFiles(dir: string, prefix = ''): string[] {

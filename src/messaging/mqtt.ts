@@ -245,7 +245,8 @@ export class MqttBroker {
     });
 
     const closeThing = (thingId: string, serial?: string) => {
-      for (const client of this.byThing.get(thingId) ?? []) {
+      // Events may carry the id as the caller typed it (PATCH /things/{ID}/key); sessions hold it lower-cased.
+      for (const client of this.byThing.get(thingId.toLowerCase()) ?? []) {
         if (serial && this.session(client)?.serial !== serial) continue;
         client.close();
       }
