@@ -195,11 +195,67 @@ export async function measuredHttp<T = undefined>(
   during?: () => { stop(): Promise<T> },
 ): Promise<{ load: LoadResult; cpu: string; alongside?: T }> {
   const warmup = warmupSeconds();
-  if (warmup > 0) await runLoad({ ...spec, duration: warmup });
+  if (warmup > 0) {
+    const warm = await runLoad({ ...spec, duration: warmup });
+    // Requests the warm-up left in flight still run on the server (a slow /mapping holds
+    // a key generation): let them finish before measuring.
+    await sleep(Math.min(5000, Number.isFinite(warm.max) ? warm.max : 0));
+  }
   server.rss.takeWindow();
+  await serverMetrics(server.url);
   const meter = cpuMeter(processes);
   const side = during?.();
   const load = await runLoad(spec);
   const alongside = await side?.stop();
-  return { load, cpu: meter.stop(), alongside };
+  const cpu = meter.stop();
+  return { load, cpu: `${cpu}; ${loopDelayText(await serverMetrics(server.url))}`, alongside };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The server's Prometheus metrics (GET /metrics) by series, or null when unavailable. */
+export async function serverMetrics(url: string): Promise<Map<string, number> | null> {
+  try {
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return null;
+    const out = new Map<string, number>();
+    for (const line of (await res.text()).split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const at = line.lastIndexOf(' ');
+      out.set(line.slice(0, at), Number(line.slice(at + 1)));
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** The change of a series between two snapshots (0 when absent). */
+export function metricDelta(
+  before: Map<string, number> | null,
+  after: Map<string, number> | null,
+  series: string,
+) {
+  return (after?.get(series) ?? 0) - (before?.get(series) ?? 0);
+}
+
+/** The sum over a metric's series whose name starts with `prefix` (e.g. every refusal reason). */
+export function metricSum(metrics: Map<string, number> | null, prefix: string): number {
+  let sum = 0;
+  for (const [k, v] of metrics ?? []) if (k.startsWith(prefix)) sum += v;
+  return sum;
+}
+
+/**
+ * The server's event-loop delay since the previous GET /metrics (prom-client resets its
+ * histogram at every scrape, so scrape once before the measurement): how long the main
+ * thread was kept from answering, whatever kept it busy.
+ */
+export function loopDelayText(metrics: Map<string, number> | null, label = 'server'): string {
+  if (!metrics) return `${label} event-loop delay unknown (GET /metrics did not answer)`;
+  const ms = (series: string) => {
+    const v = (metrics.get(series) ?? Number.NaN) * 1000;
+    return Number.isFinite(v) ? `${v.toFixed(v < 10 ? 1 : 0)} ms` : '—';
+  };
+  return `${label} event-loop delay p99 ${ms('nodejs_eventloop_lag_p99_seconds')}, max ${ms('nodejs_eventloop_lag_max_seconds')}`;
 }

@@ -58,6 +58,7 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, config: BenchC
   );
   ctx.server.takeLog();
   ctx.server.rss.takeWindow();
+  const started = performance.now();
   try {
     if (scenario.run) {
       run.load = await scenario.run(ctx, config.duration);
@@ -83,7 +84,8 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, config: BenchC
     ? `${outcomeOf(l)?.throughput ?? `${formatInt(scenario.unit === 'things/s' ? l.itemsPerSecond : l.okPerSecond)} ${unitOf(scenario)}`}, p50 ${formatMs(l.p50)}, p99 ${formatMs(l.p99)}, max ${formatMs(l.max)}`
     : 'no result';
   const issues = problems(run);
-  log(`    ${summary}${issues.length ? `  FLAG: ${issues.join('; ')}` : ''}`);
+  const wall = formatDuration((performance.now() - started) / 1000);
+  log(`    ${summary} (${wall} in all)${issues.length ? `  FLAG: ${issues.join('; ')}` : ''}`);
   return run;
 }
 

@@ -22,7 +22,8 @@ export default defineConfig({
   server: {
     // `npx vite --config console/vite.config.ts` during development: API calls go to a running server.
     proxy: {
-      '^/(users|tokens|password|keys|things|channels|connect|mapping|certs|http|version|health)(/|$)': 'http://127.0.0.1:9000',
+      '^/(users|tokens|password|keys|things|channels|connect|mapping|certs|http|version|health)(/|$)':
+        'http://127.0.0.1:9000',
       '/mqtt': { target: 'ws://127.0.0.1:9000', ws: true },
     },
   },

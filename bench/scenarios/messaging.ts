@@ -7,9 +7,13 @@ import {
   createThings,
   instanceInfo,
   logFindings,
+  loopDelayText,
   measuredHttp,
+  metricDelta,
+  metricSum,
   openFilesLimit,
   runTag,
+  serverMetrics,
   startInstance,
   warmupSeconds,
 } from '../instances.js';
@@ -300,9 +304,19 @@ export const mqttThroughput: ExtendedScenario = {
       }
       ctx.server.rss.takeWindow();
       const base = received();
+      const metricsBefore = await serverMetrics(ctx.server.url);
       const meter = cpuMeter({ server: ctx.server.pid });
       const phase = await publishPhase(pubs, topic, duration);
       const cpu = meter.stop();
+      const metricsAfter = await serverMetrics(ctx.server.url);
+      const counted = metricDelta(
+        metricsBefore,
+        metricsAfter,
+        'tethys_messages_published_total{protocol="mqtt"}',
+      );
+      const refused =
+        metricSum(metricsAfter, 'tethys_messages_refused_total{protocol="mqtt"') -
+        metricSum(metricsBefore, 'tethys_messages_refused_total{protocol="mqtt"');
       const expected = phase.accepted * SUBSCRIBERS;
       const drainMs = await settleCount(() => received() - base, expected, { quietMs: 2000, maxMs: 20_000 });
       const got = received() - base;
@@ -319,6 +333,7 @@ export const mqttThroughput: ExtendedScenario = {
           `${formatInt(phase.unconfirmed)} messages unconfirmed (no PUBACK): ${phase.failures.join('; ')}`,
         );
       if (dropped > 0) problems.push(`${dropped} MQTT connections closed during the load`);
+      if (refused > 0) problems.push(`the server refused ${formatInt(refused)} messages (access check)`);
       const perSub = subs.map((s) => s.received);
       return customLoad({
         ok: phase.accepted,
@@ -339,7 +354,10 @@ export const mqttThroughput: ExtendedScenario = {
                 ]
               : []),
             `per subscriber (with the warm-up): ${perSub.map((n) => formatInt(n)).join(', ')}`,
-            cpu,
+            metricsAfter
+              ? `the server's counters over the measurement: ${formatInt(counted)} MQTT messages accepted after the access check, ${formatInt(refused)} refused (the harness counted ${formatInt(phase.accepted + phase.unconfirmed)} written)`
+              : 'GET /metrics did not answer',
+            `${cpu}; ${loopDelayText(metricsAfter)}`,
           ],
         },
       });
@@ -406,7 +424,10 @@ export const mqttLatency: ExtendedScenario = {
       await new Promise<void>((resolve) => {
         const tick = () => {
           const now = performance.now();
-          if (!meter && now >= measureFrom) meter = cpuMeter({ server: ctx.server.pid });
+          if (!meter && now >= measureFrom) {
+            meter = cpuMeter({ server: ctx.server.pid });
+            void serverMetrics(ctx.server.url);
+          }
           const due = Math.min(
             Math.floor(((now - started) * LATENCY_RATE) / 1000),
             Math.floor(((end - started) * LATENCY_RATE) / 1000),
@@ -430,7 +451,7 @@ export const mqttLatency: ExtendedScenario = {
       });
       const publishSeconds = (performance.now() - measureFrom) / 1000;
       // Set inside the timer callback, which the type checker does not follow.
-      const cpu = (meter as ReturnType<typeof cpuMeter> | null)?.stop() ?? '';
+      const cpu = `${(meter as ReturnType<typeof cpuMeter> | null)?.stop() ?? ''}; ${loopDelayText(await serverMetrics(ctx.server.url))}`;
       await settleCount(() => receivedMeasured, sentMeasured * SUBSCRIBERS, { quietMs: 1000, maxMs: 10_000 });
       const lat = latencySummary(samples);
       const expected = sentMeasured * SUBSCRIBERS;
@@ -526,9 +547,10 @@ export const mqttConnect: ExtendedScenario = {
       await Promise.all(closing);
       ctx.server.rss.takeWindow();
       const used = next;
+      await serverMetrics(ctx.server.url);
       const meter = cpuMeter({ server: ctx.server.pid });
       const m = await phase(duration);
-      const cpu = meter.stop();
+      const cpu = `${meter.stop()}; ${loopDelayText(await serverMetrics(ctx.server.url))}`;
       await Promise.all(closing);
       const lat = latencySummary(m.samples);
       const notes = [
@@ -616,10 +638,12 @@ export const natsTwoInstances: ExtendedScenario = {
         s.takeLog();
       }
       const before = await nats.varz();
+      await Promise.all([serverMetrics(a!.url), serverMetrics(b!.url)]);
       const meter = cpuMeter({ A: a!.pid, B: b!.pid, 'nats-server': nats.pid });
       measureFrom = performance.now();
       const load = await runLoad(spec);
-      const cpu = meter.stop();
+      const [lagA, lagB] = await Promise.all([serverMetrics(a!.url), serverMetrics(b!.url)]);
+      const cpu = `${meter.stop()}; ${loopDelayText(lagA, 'A')}; ${loopDelayText(lagB, 'B')}`;
       await settleCount(() => samples.length, load.ok, { quietMs: 2000, maxMs: 20_000 });
       const after = await nats.varz();
       const lat = latencySummary(samples);
@@ -696,6 +720,7 @@ export const mqttSessions: ExtendedScenario = {
     const things = await createThings(ctx.api, token, count, `bench-session-${tag}`);
     await sleep(500);
     const baseline = ctx.server.rss.read()?.rss ?? 0;
+    const metricsBefore = await serverMetrics(ctx.server.url);
     ctx.server.rss.takeWindow();
     const conns: MqttConnection[] = [];
     const connectMs: number[] = [];
@@ -704,6 +729,7 @@ export const mqttSessions: ExtendedScenario = {
     try {
       const started = performance.now();
       const meter = cpuMeter({ server: ctx.server.pid });
+      await serverMetrics(ctx.server.url);
       await inPool(things, SESSIONS_IN_FLIGHT, async (t, i) => {
         try {
           const r = await openThing(mqttPort, t, `bench-s-${tag}-${i}`, 30_000);
@@ -724,7 +750,15 @@ export const mqttSessions: ExtendedScenario = {
         await sleep(250);
       }
       peak = Math.max(peak, ctx.server.rss.read()?.rss ?? 0);
+      const metricsHeld = await serverMetrics(ctx.server.url);
       const held = conns.filter((c) => !c.isClosed).length;
+      const mib = (m: Map<string, number> | null, series: string) =>
+        `${((m?.get(series) ?? Number.NaN) / 2 ** 20).toFixed(0)} MiB`;
+      notes.push(`over the connects and the hold: ${loopDelayText(metricsHeld)}`);
+      if (metricsHeld)
+        notes.push(
+          `server memory before → while held: V8 heap used ${mib(metricsBefore, 'nodejs_heap_size_used_bytes')} → ${mib(metricsHeld, 'nodejs_heap_size_used_bytes')}, heap total ${mib(metricsBefore, 'nodejs_heap_size_total_bytes')} → ${mib(metricsHeld, 'nodejs_heap_size_total_bytes')}, external ${mib(metricsBefore, 'nodejs_external_memory_bytes')} → ${mib(metricsHeld, 'nodejs_external_memory_bytes')}`,
+        );
       const lat = latencySummary(connectMs);
       const problems: string[] = [];
       if (failed > 0) problems.push(`${formatInt(failed)} connects failed: ${failures.join('; ')}`);

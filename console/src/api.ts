@@ -125,7 +125,8 @@ export class ApiError extends Error {
   }
 
   static describe(status: number, detail: string): string {
-    if (status === 0) return detail || 'The server could not be reached (network error). Check that it is running.';
+    if (status === 0)
+      return detail || 'The server could not be reached (network error). Check that it is running.';
     const words = STATUS_WORDS[status] ?? `HTTP ${status}`;
     return detail ? `${words} (${status}): ${detail}` : `${words} (${status})`;
   }
@@ -154,7 +155,10 @@ let sessionToken: () => string | null = () => null;
 let onUnauthorized: (error: ApiError) => void = () => {};
 
 /** Wired by the session module: where the token comes from, what a 401/403 does. */
-export function configureApi(options: { token: () => string | null; unauthorized: (error: ApiError) => void }): void {
+export function configureApi(options: {
+  token: () => string | null;
+  unauthorized: (error: ApiError) => void;
+}): void {
   sessionToken = options.token;
   onUnauthorized = options.unauthorized;
 }
@@ -191,7 +195,12 @@ export async function request<T = unknown>(path: string, options: RequestOptions
     res = await fetch(url, { method, headers, body, signal: options.signal, cache: 'no-store' });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
-    throw new ApiError(0, `The server could not be reached (${(err as Error).message}). Check that it is running.`, method, path);
+    throw new ApiError(
+      0,
+      `The server could not be reached (${(err as Error).message}). Check that it is running.`,
+      method,
+      path,
+    );
   }
   const text = await res.text();
   let data: unknown;
@@ -219,7 +228,7 @@ export async function request<T = unknown>(path: string, options: RequestOptions
 /** The id at the end of a Location header (`/things/<id>`). */
 export function idFromLocation(headers: Headers, prefix: string): string {
   const location = headers.get('Location') ?? '';
-  return location.startsWith(prefix) ? location.slice(prefix.length) : location.split('/').pop() ?? '';
+  return location.startsWith(prefix) ? location.slice(prefix.length) : (location.split('/').pop() ?? '');
 }
 
 export type EntityKind = 'things' | 'channels';
@@ -251,33 +260,68 @@ export const api = {
     request<{ token: string }>('/tokens', { method: 'POST', body: { email, password }, auth: 'none' }),
   profile: () => request<{ id: string; email: string }>('/users/profile'),
 
-  list: (kind: EntityKind, p: ListParams) => request<ThingsPage & ChannelsPage>(`/${kind}`, { query: listQuery(p) }),
-  view: <T extends Thing | Channel>(kind: EntityKind, id: string) => request<T>(`/${kind}/${encodeURIComponent(id)}`),
+  list: (kind: EntityKind, p: ListParams) =>
+    request<ThingsPage & ChannelsPage>(`/${kind}`, { query: listQuery(p) }),
+  view: <T extends Thing | Channel>(kind: EntityKind, id: string) =>
+    request<T>(`/${kind}/${encodeURIComponent(id)}`),
   create: async (kind: EntityKind, entity: { name?: string; key?: string; metadata?: Metadata }) => {
     const reply = await request(`/${kind}`, { method: 'POST', body: entity });
     return idFromLocation(reply.headers, `/${kind}/`);
   },
-  bulk: (kind: EntityKind, entities: { name?: string; key?: string; metadata?: Metadata }[], signal?: AbortSignal) =>
-    request<{ things?: Thing[]; channels?: Channel[] }>(`/${kind}/bulk`, { method: 'POST', body: entities, signal }),
+  bulk: (
+    kind: EntityKind,
+    entities: { name?: string; key?: string; metadata?: Metadata }[],
+    signal?: AbortSignal,
+  ) =>
+    request<{ things?: Thing[]; channels?: Channel[] }>(`/${kind}/bulk`, {
+      method: 'POST',
+      body: entities,
+      signal,
+    }),
   update: (kind: EntityKind, id: string, entity: { name?: string; metadata?: Metadata }) =>
     request(`/${kind}/${encodeURIComponent(id)}`, { method: 'PUT', body: entity }),
-  remove: (kind: EntityKind, id: string) => request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-  changeKey: (id: string, key: string) => request(`/things/${encodeURIComponent(id)}/key`, { method: 'PATCH', body: { key } }),
+  remove: (kind: EntityKind, id: string) =>
+    request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  changeKey: (id: string, key: string) =>
+    request(`/things/${encodeURIComponent(id)}/key`, { method: 'PATCH', body: { key } }),
 
   /** Things of a channel or channels of a thing; `disconnected` lists the others. */
-  connections: (kind: EntityKind, id: string, p: { offset: number; limit: number; disconnected: boolean; order?: string; dir?: string }) =>
-    request<ThingsPage & ChannelsPage>(`/${kind}/${encodeURIComponent(id)}/${kind === 'things' ? 'channels' : 'things'}`, {
-      query: { offset: p.offset, limit: p.limit, disconnected: p.disconnected ? 'true' : undefined, order: p.order, dir: p.dir },
-    }),
+  connections: (
+    kind: EntityKind,
+    id: string,
+    p: { offset: number; limit: number; disconnected: boolean; order?: string; dir?: string },
+  ) =>
+    request<ThingsPage & ChannelsPage>(
+      `/${kind}/${encodeURIComponent(id)}/${kind === 'things' ? 'channels' : 'things'}`,
+      {
+        query: {
+          offset: p.offset,
+          limit: p.limit,
+          disconnected: p.disconnected ? 'true' : undefined,
+          order: p.order,
+          dir: p.dir,
+        },
+      },
+    ),
   connect: (channelIds: string[], thingIds: string[]) =>
     request('/connect', { method: 'POST', body: { channel_ids: channelIds, thing_ids: thingIds } }),
   connectOne: (channelId: string, thingId: string) =>
-    request(`/channels/${encodeURIComponent(channelId)}/things/${encodeURIComponent(thingId)}`, { method: 'PUT' }),
+    request(`/channels/${encodeURIComponent(channelId)}/things/${encodeURIComponent(thingId)}`, {
+      method: 'PUT',
+    }),
   disconnect: (channelId: string, thingId: string) =>
-    request(`/channels/${encodeURIComponent(channelId)}/things/${encodeURIComponent(thingId)}`, { method: 'DELETE' }),
+    request(`/channels/${encodeURIComponent(channelId)}/things/${encodeURIComponent(thingId)}`, {
+      method: 'DELETE',
+    }),
 
-  configs: (q: { offset: number; limit: number; state?: string; name?: string; external_id?: string; mainflux_id?: string }) =>
-    request<ConfigsPage>('/things/configs', { query: q }),
+  configs: (q: {
+    offset: number;
+    limit: number;
+    state?: string;
+    name?: string;
+    external_id?: string;
+    mainflux_id?: string;
+  }) => request<ConfigsPage>('/things/configs', { query: q }),
   config: (id: string) => request<BootstrapConfig>(`/things/configs/${encodeURIComponent(id)}`),
   updateConfig: (id: string, name: string, content: string) =>
     request(`/things/configs/${encodeURIComponent(id)}`, { method: 'PUT', body: { name, content } }),
@@ -305,7 +349,8 @@ export const api = {
   revokeCerts: (thingId: string) =>
     request<{ RevocationTime: string }>(`/certs/${encodeURIComponent(thingId)}`, { method: 'DELETE' }),
 
-  createKey: (duration: number) => request<IssuedKey>('/keys', { method: 'POST', body: { type: 2, duration } }),
+  createKey: (duration: number) =>
+    request<IssuedKey>('/keys', { method: 'POST', body: { type: 2, duration } }),
   viewKey: (id: string) => request<KeyView>(`/keys/${encodeURIComponent(id)}`),
   revokeKey: (id: string) => request(`/keys/${encodeURIComponent(id)}`, { method: 'DELETE' }),
 };

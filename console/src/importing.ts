@@ -61,7 +61,8 @@ function fromJson(text: string, kind: EntityKind): ImportRow[] {
   } catch (err) {
     throw new ImportFileError(`The file is not valid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(parsed)) throw new ImportFileError(`Expected a JSON array of ${kind}, like [{"name":"a"},{"name":"b"}].`);
+  if (!Array.isArray(parsed))
+    throw new ImportFileError(`Expected a JSON array of ${kind}, like [{"name":"a"},{"name":"b"}].`);
   return parsed.map((item, index): ImportRow => {
     const row = index + 1;
     if (item === null || typeof item !== 'object' || Array.isArray(item))
@@ -70,7 +71,11 @@ function fromJson(text: string, kind: EntityKind): ImportRow[] {
     for (const [field, value] of Object.entries(item as Record<string, unknown>)) {
       if (field === 'id' || value === null || value === undefined) continue;
       if (!COLUMNS[kind].includes(field))
-        return { row, entity, invalid: `unknown field "${field}" (${kind} have ${COLUMNS[kind].join(', ')})` };
+        return {
+          row,
+          entity,
+          invalid: `unknown field "${field}" (${kind} have ${COLUMNS[kind].join(', ')})`,
+        };
       if (field === 'metadata') {
         const m = metadataOf(value);
         if (m.invalid) return { row, entity, invalid: m.invalid };
@@ -93,7 +98,8 @@ function fromCsv(text: string, kind: EntityKind): ImportRow[] {
     throw new ImportFileError(`The CSV file cannot be read: ${(err as Error).message}`);
   }
   const [header, ...data] = records;
-  if (!header) throw new ImportFileError(`The file is empty (expected a header row: ${COLUMNS[kind].join(',')}).`);
+  if (!header)
+    throw new ImportFileError(`The file is empty (expected a header row: ${COLUMNS[kind].join(',')}).`);
   const columns = header.fields.map((f) => f.trim().toLowerCase());
   const seen = new Set<string>();
   for (const c of columns) {

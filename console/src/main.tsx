@@ -3,11 +3,11 @@ import { useEffect, useRef } from 'preact/hooks';
 import './styles.css';
 import { BootstrapPage } from './pages/bootstrap.tsx';
 import { EntityList } from './pages/entities.tsx';
+import { ChannelPage, ThingPage } from './pages/entity.tsx';
 import { KeysPage } from './pages/keys.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { ProvisionPage } from './pages/provision.tsx';
-import { ChannelPage, ThingPage } from './pages/entity.tsx';
 import { match, navigate, useRoute } from './router.ts';
 import { signOut, useSession } from './session.ts';
 
@@ -21,12 +21,13 @@ const NAV = [
 ];
 
 function Page({ path, query }: { path: string; query: URLSearchParams }) {
-  let m: Record<string, string> | null;
   if (path === '/' || path === '') return <OverviewPage />;
   if (path === '/things') return <EntityList kind="things" query={query} />;
   if (path === '/channels') return <EntityList kind="channels" query={query} />;
-  if ((m = match('/things/:id', path))) return <ThingPage key={m.id} id={m.id!} />;
-  if ((m = match('/channels/:id', path))) return <ChannelPage key={m.id} id={m.id!} />;
+  const thing = match('/things/:id', path);
+  if (thing) return <ThingPage key={thing.id} id={thing.id!} />;
+  const channel = match('/channels/:id', path);
+  if (channel) return <ChannelPage key={channel.id} id={channel.id!} />;
   if (path === '/provision') return <ProvisionPage />;
   if (path === '/bootstrap') return <BootstrapPage query={query} />;
   if (path === '/keys') return <KeysPage />;
@@ -47,14 +48,15 @@ function App() {
   const section = route.path.split('/')[1] ?? '';
 
   // A new page moves focus to its content, as a page load would.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the page changes
   useEffect(() => {
     main.current?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }, [route.path]);
 
   useEffect(() => {
-    const name = NAV.find((n) => n.path !== '/' && n.path.slice(1) === section)?.label ?? (session ? 'Overview' : 'Log in');
+    const name =
+      NAV.find((n) => n.path !== '/' && n.path.slice(1) === section)?.label ??
+      (session ? 'Overview' : 'Log in');
     document.title = `${name} · Tethys console`;
   }, [section, session]);
 
@@ -74,12 +76,10 @@ function App() {
 
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => {
-        e.preventDefault();
-        main.current?.focus();
-      }}>
+      {/* A button, not an #anchor link: the hash holds the route. */}
+      <button type="button" class="skip" onClick={() => main.current?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header class="top">
         <a class="brand" href="#/">
           <span aria-hidden="true">◎</span> Tethys
@@ -87,7 +87,10 @@ function App() {
         <nav aria-label="Main">
           <ul>
             {NAV.map((n) => {
-              const current = n.path === '/' ? route.path === '/' : route.path === n.path || route.path.startsWith(`${n.path}/`);
+              const current =
+                n.path === '/'
+                  ? route.path === '/'
+                  : route.path === n.path || route.path.startsWith(`${n.path}/`);
               return (
                 <li key={n.path}>
                   <a href={`#${n.path}`} aria-current={current ? 'page' : undefined}>

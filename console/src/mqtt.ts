@@ -67,7 +67,12 @@ function packet(type: number, parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function connectPacket(clientId: string, username: string, password: string, keepAlive: number): Uint8Array {
+export function connectPacket(
+  clientId: string,
+  username: string,
+  password: string,
+  keepAlive: number,
+): Uint8Array {
   // Protocol "MQTT", level 4, flags: user name, password, clean session.
   const variable = new Uint8Array([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0xc2, keepAlive >> 8, keepAlive & 0xff]);
   return packet(0x10, [variable, utf8(clientId), utf8(username), utf8(password)]);
@@ -181,7 +186,8 @@ export class MqttSubscriber {
         // SUBACK: 0x80 for a refused subscription.
         const codes = Array.from(body.subarray(2));
         if (codes.some((c) => c === 0x80)) {
-          this.reason = 'the broker refused the subscription: the console thing is not connected to this channel';
+          this.reason =
+            'the broker refused the subscription: the console thing is not connected to this channel';
           this.ws?.close();
           return;
         }

@@ -14,7 +14,10 @@ export function parseHash(hash: string = location.hash): Route {
   const raw = hash.replace(/^#/, '') || '/';
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
-  return { path: path.startsWith('/') ? path : `/${path}`, query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+  return {
+    path: path.startsWith('/') ? path : `/${path}`,
+    query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
+  };
 }
 
 export function href(path: string, query?: Record<string, string | number | undefined | null>): string {
@@ -27,7 +30,11 @@ export function href(path: string, query?: Record<string, string | number | unde
   return `#${path}${s ? `?${s}` : ''}`;
 }
 
-export function navigate(path: string, query?: Record<string, string | number | undefined | null>, replace = false): void {
+export function navigate(
+  path: string,
+  query?: Record<string, string | number | undefined | null>,
+  replace = false,
+): void {
   const target = href(path, query);
   if (replace) history.replaceState(null, '', target);
   else history.pushState(null, '', target);

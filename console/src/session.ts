@@ -37,7 +37,10 @@ function changed(): void {
   if (exp !== null) {
     const ms = exp * 1000 - Date.now();
     if (ms < 2 ** 31 - 1) {
-      expiryTimer = setTimeout(() => signOut('Your session has expired (login tokens last 10 hours). Please log in again.'), Math.max(0, ms));
+      expiryTimer = setTimeout(
+        () => signOut('Your session has expired (login tokens last 10 hours). Please log in again.'),
+        Math.max(0, ms),
+      );
     }
   }
   for (const l of listeners) l();

@@ -20,7 +20,13 @@ export function ErrorText({ error, prefix }: { error: unknown; prefix?: string }
   );
 }
 
-export function Notice({ children, kind = 'info' }: { children: ComponentChildren; kind?: 'info' | 'ok' | 'warn' }) {
+export function Notice({
+  children,
+  kind = 'info',
+}: {
+  children: ComponentChildren;
+  kind?: 'info' | 'ok' | 'warn';
+}) {
   return (
     <p class={`notice notice-${kind}`} role="status">
       {children}
@@ -62,7 +68,6 @@ export function useLoad<T>(fn: (signal: AbortSignal) => Promise<T>, deps: unknow
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the load depends on
   useEffect(() => {
     const controller = new AbortController();
     setLoading(true);
@@ -142,11 +147,14 @@ export function Dialog({
   onClose,
   children,
   wide,
+  closable = true,
 }: {
   title: string;
   onClose: () => void;
   children: ComponentChildren;
   wide?: boolean;
+  /** False while a long action runs that must not be left half-way (Escape is ignored too). */
+  closable?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -166,14 +174,16 @@ export function Dialog({
       aria-labelledby={titleId}
       onCancel={(e) => {
         e.preventDefault();
-        onClose();
+        if (closable) onClose();
       }}
     >
       <header class="dialog-header">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" class="icon" aria-label="Close dialog" onClick={onClose}>
-          ×
-        </button>
+        {closable ? (
+          <button type="button" class="icon" aria-label="Close dialog" onClick={onClose}>
+            ×
+          </button>
+        ) : null}
       </header>
       <div class="dialog-body">{children}</div>
     </dialog>
@@ -261,7 +271,8 @@ export function Secret({ value, label }: { value: string; label: string }) {
   const [shown, setShown] = useState(false);
   return (
     <span class="secret">
-      <code aria-label={label}>{shown ? value : '•'.repeat(Math.min(24, Math.max(8, value.length)))}</code>{' '}
+      <span class="visually-hidden">{label}: </span>
+      <code>{shown ? value : '•'.repeat(Math.min(24, Math.max(8, value.length)))}</code>{' '}
       <button type="button" class="small" aria-pressed={shown} onClick={() => setShown(!shown)}>
         {shown ? 'Hide' : 'Reveal'}
         <span class="visually-hidden"> {label}</span>
@@ -275,7 +286,8 @@ export function parseJsonObject(text: string): { value?: Record<string, unknown>
   if (text.trim() === '') return { value: {} };
   try {
     const v = JSON.parse(text);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'must be a JSON object, like {"room": "lab"}' };
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      return { error: 'must be a JSON object, like {"room": "lab"}' };
     return { value: v as Record<string, unknown> };
   } catch (err) {
     return { error: (err as Error).message };
@@ -315,10 +327,14 @@ export function JsonEditor({
         onInput={(e) => onInput((e.target as HTMLTextAreaElement).value)}
       />
       <small id={`${id}-status`} class={problem ? 'error' : 'hint'}>
-        {problem ? `Invalid JSON: ${problem}` : hint ?? 'Valid JSON.'}
+        {problem ? `Invalid JSON: ${problem}` : (hint ?? 'Valid JSON.')}
       </small>
       {!problem && value.trim() ? (
-        <button type="button" class="small link" onClick={() => onInput(JSON.stringify(JSON.parse(value), null, 2))}>
+        <button
+          type="button"
+          class="small link"
+          onClick={() => onInput(JSON.stringify(JSON.parse(value), null, 2))}
+        >
           Format JSON
         </button>
       ) : null}
@@ -358,7 +374,13 @@ export function Pager({
       <span class="pager-status" role="status">
         {first.toLocaleString()}–{last.toLocaleString()} of {total.toLocaleString()}
       </span>
-      <button type="button" class="small" disabled={offset === 0} onClick={() => onChange(0, limit)} aria-label="First page">
+      <button
+        type="button"
+        class="small"
+        disabled={offset === 0}
+        onClick={() => onChange(0, limit)}
+        aria-label="First page"
+      >
         «
       </button>
       <button
@@ -379,7 +401,14 @@ export function Pager({
         }}
       >
         <label for={jumpId}>Page</label>
-        <input id={jumpId} type="number" min={1} max={pages} value={jump} onInput={(e) => setJump((e.target as HTMLInputElement).value)} />
+        <input
+          id={jumpId}
+          type="number"
+          min={1}
+          max={pages}
+          value={jump}
+          onInput={(e) => setJump((e.target as HTMLInputElement).value)}
+        />
         <span>of {pages.toLocaleString()}</span>
       </form>
       <button
@@ -401,7 +430,11 @@ export function Pager({
         »
       </button>
       <label for={sizeId}>Rows</label>
-      <select id={sizeId} value={limit} onChange={(e) => onChange(0, Number((e.target as HTMLSelectElement).value))}>
+      <select
+        id={sizeId}
+        value={limit}
+        onChange={(e) => onChange(0, Number((e.target as HTMLSelectElement).value))}
+      >
         {sizes.map((s) => (
           <option key={s} value={s}>
             {s}

@@ -77,7 +77,11 @@ function load(dir: string, rel: string): StaticFile {
 }
 
 function send(file: StaticFile, request: FastifyRequest, reply: FastifyReply): void {
-  reply.headers(SECURITY_HEADERS).header('cache-control', file.cacheControl).header('etag', file.etag).header('vary', 'Accept-Encoding');
+  reply
+    .headers(SECURITY_HEADERS)
+    .header('cache-control', file.cacheControl)
+    .header('etag', file.etag)
+    .header('vary', 'Accept-Encoding');
   if (request.headers['if-none-match'] === file.etag) {
     reply.code(304).send();
     return;
@@ -99,7 +103,9 @@ export function consoleRoutes(app: FastifyInstance, dir: string | null = console
         .code(503)
         .type('text/plain; charset=utf-8')
         .header('cache-control', 'no-store')
-        .send('The Tethys web console is not built. Run `npm run build` (it writes dist/console), then restart the server.\nThe API is served as usual; its description is at /docs.\n');
+        .send(
+          'The Tethys web console is not built. Run `npm run build` (it writes dist/console), then restart the server.\nThe API is served as usual; its description is at /docs.\n',
+        );
     });
     return;
   }

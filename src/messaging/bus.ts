@@ -12,17 +12,41 @@ import { type Message, decodeMessage, encodeMessage, subjectOf } from './message
  */
 export interface Bus {
   readonly instanceId: string;
+  /** Hands a message to the other instances; throws a BusError when the bus cannot take it. */
   publish(message: Message): void;
   onMessage(handler: (message: Message) => void): void;
+  /** The largest message payload the bus carries (bytes), or null when it has no limit of its own. */
+  payloadLimit(): number | null;
   close(): Promise<void>;
+}
+
+/** The bus refused a message: too large for it, or not connected. */
+export class BusError extends Error {
+  constructor(
+    message: string,
+    readonly tooLarge: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BusError';
+  }
 }
 
 export class InProcessBus implements Bus {
   readonly instanceId = crypto.randomUUID();
   publish(): void {}
   onMessage(): void {}
+  payloadLimit(): number | null {
+    return null;
+  }
   async close(): Promise<void> {}
 }
+
+/**
+ * Bytes a message takes on NATS besides its payload: the protobuf fields (channel and
+ * publisher ids, protocol, time, a subtopic of ordinary length) and the origin header.
+ */
+const ENVELOPE_ALLOWANCE = 1024;
 
 const ORIGIN = 'Tethys-Origin';
 const EVENTS_SUBJECT = 'tethys.events';
@@ -57,7 +81,21 @@ export class NatsBus implements Bus {
   }
 
   publish(message: Message): void {
-    this.nc.publish(subjectOf(message.channel, message.subtopic), encodeMessage(message), { headers: this.headers() });
+    try {
+      this.nc.publish(subjectOf(message.channel, message.subtopic), encodeMessage(message), { headers: this.headers() });
+    } catch (err) {
+      // nats.js throws, synchronously, on a closed connection and on a message over the server's max_payload.
+      const tooLarge = /max_payload/i.test((err as Error).message ?? '');
+      const message_ = tooLarge
+        ? `a ${message.payload.length}-byte message is over the message bus limit (nats-server max_payload ${this.nc.info?.max_payload})`
+        : 'message bus unavailable';
+      throw new BusError(message_, tooLarge, { cause: err });
+    }
+  }
+
+  payloadLimit(): number | null {
+    const max = this.nc.info?.max_payload;
+    return max ? Math.max(0, max - ENVELOPE_ALLOWANCE) : null;
   }
 
   onMessage(handler: (message: Message) => void): void {
@@ -82,7 +120,12 @@ export class NatsBus implements Bus {
 
   private bridgeEvents(events: EventHub): void {
     events.forward = async (name, event) => {
-      this.nc.publish(EVENTS_SUBJECT, JSON.stringify({ name, event }), { headers: this.headers() });
+      // The change is committed: failing the request now would not undo it.
+      try {
+        this.nc.publish(EVENTS_SUBJECT, JSON.stringify({ name, event }), { headers: this.headers() });
+      } catch (err) {
+        this.log.error({ err, event: name }, 'could not tell the other instances of a change');
+      }
     };
     this.nc.subscribe(EVENTS_SUBJECT, {
       callback: (err, msg) => {

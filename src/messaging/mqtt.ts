@@ -80,6 +80,13 @@ export class MqttBroker {
     const aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 30_000, concurrency: 1000 });
     const broker = new MqttBroker(aedes, options);
     await broker.listen();
+    const busLimit = options.messaging.busPayloadLimit();
+    if (busLimit !== null && busLimit < options.maxPayload) {
+      options.logger.warn(
+        { maxPayload: options.maxPayload, busLimit },
+        'TETHYS_MQTT_MAX_PAYLOAD is larger than the message bus carries: larger messages are refused (HTTP 413, MQTT connection closed); raise max_payload in nats-server or lower TETHYS_MQTT_MAX_PAYLOAD',
+      );
+    }
     return broker;
   }
 
@@ -203,10 +210,7 @@ export class MqttBroker {
       access.isConnected(target.channel, s.thingId).then(
         (ok) => {
           if (!ok) return drop('access');
-          packet.topic = topicOf(target.channel, target.subtopic);
-          // Retained messages would outlive the connection that allowed them.
-          packet.retain = false;
-          messaging.accepted({
+          const failure = messaging.accepted({
             channel: target.channel,
             subtopic: target.subtopic,
             publisher: s.thingId,
@@ -214,20 +218,41 @@ export class MqttBroker {
             payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
             created: nowNanos(),
           });
+          if (failure?.tooLarge) {
+            // Over the limit every instance can carry: closed like any oversize packet.
+            messaging.refused('mqtt', 'too_large');
+            logger.debug({ thing: s.thingId, err: failure.message }, 'MQTT publish too large for the bus');
+            return done(failure);
+          }
+          if (failure) {
+            logger.warn({ err: failure.message }, 'MQTT publish dropped: the message bus refused it');
+            return drop('bus');
+          }
+          packet.topic = topicOf(target.channel, target.subtopic);
+          // Retained messages would outlive the connection that allowed them.
+          packet.retain = false;
           done(null);
         },
-        (err) => done(err),
-      );
+        (err) => {
+          logger.error({ err }, 'MQTT publish: access check failed');
+          done(err);
+        },
+      ).catch((err) => logger.error({ err }, 'MQTT publish authorization failed'));
     };
 
     aedes.authorizeSubscribe = (client, sub, done) => {
       const s = this.session(client);
       const channel = parseSubscribeTopic(sub.topic);
       if (!s || !channel) return done(null, null as never);
-      access.isConnected(channel, s.thingId).then(
-        (ok) => done(null, ok ? sub : (null as never)),
-        (err) => done(err, null as never),
-      );
+      access.isConnected(channel, s.thingId)
+        .then(
+          (ok) => done(null, ok ? sub : (null as never)),
+          (err) => {
+            logger.error({ err }, 'MQTT subscribe: access check failed');
+            done(err, null as never);
+          },
+        )
+        .catch((err) => logger.error({ err }, 'MQTT subscribe authorization failed'));
     };
 
     // Last line of defence between a change and the session being closed.

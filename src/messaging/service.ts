@@ -1,8 +1,8 @@
 import client from 'prom-client';
-import { forbidden } from '../errors.js';
+import { DomainError, forbidden } from '../errors.js';
 import type { ThingAccess } from '../things/access.js';
 import { isUuid } from '../things/types.js';
-import type { Bus } from './bus.js';
+import { type Bus, BusError } from './bus.js';
 import { type Message, nowNanos } from './message.js';
 
 const published = new client.Counter({
@@ -46,15 +46,38 @@ export class MessagingService {
       throw forbidden(NOT_ALLOWED);
     }
     const message: Message = { channel: channelId.toLowerCase(), subtopic, publisher: thingId, protocol, payload, created: nowNanos() };
+    // The bus first: a message it cannot carry is refused, not delivered on this instance only.
+    const failure = this.toBus(message);
+    if (failure) {
+      refused.inc({ protocol, reason: failure.tooLarge ? 'too_large' : 'bus' });
+      throw new DomainError(failure.tooLarge ? 'too_large' : 'not_configured', failure.message, { cause: failure });
+    }
     published.inc({ protocol });
     this.deliverLocally(message);
-    this.bus.publish(message);
   }
 
-  /** MQTT: the broker already checked access and delivers locally; tell the others. */
-  accepted(message: Message): void {
-    published.inc({ protocol: message.protocol });
-    this.bus.publish(message);
+  /**
+   * MQTT: the broker already checked access and delivers locally once this returns
+   * null; otherwise the bus could not take the message and the broker refuses it.
+   */
+  accepted(message: Message): BusError | null {
+    const failure = this.toBus(message);
+    if (!failure) published.inc({ protocol: message.protocol });
+    return failure;
+  }
+
+  /** The largest payload every instance receives, or null without a limit beyond the configured one. */
+  busPayloadLimit(): number | null {
+    return this.bus.payloadLimit();
+  }
+
+  private toBus(message: Message): BusError | null {
+    try {
+      this.bus.publish(message);
+      return null;
+    } catch (err) {
+      return err instanceof BusError ? err : new BusError('message bus unavailable', false, { cause: err });
+    }
   }
 
   refused(protocol: string, reason: string): void {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type BootstrapConfig, api } from '../api.ts';
+import { api, type BootstrapConfig } from '../api.ts';
 import { navigate } from '../router.ts';
 import {
   Busy,
@@ -9,11 +9,11 @@ import {
   DataTable,
   Dialog,
   ErrorText,
+  errorMessage,
   Field,
   JsonEditor,
   Notice,
   Pager,
-  errorMessage,
   useAction,
   useLoad,
 } from '../ui.tsx';
@@ -44,7 +44,9 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
     setExtInput(state.external_id);
     setStateInput(state.state);
   }, [state.name, state.external_id, state.state]);
-  const [dialog, setDialog] = useState<null | { type: 'edit' | 'view' | 'delete'; config: BootstrapConfig }>(null);
+  const [dialog, setDialog] = useState<null | { type: 'edit' | 'view' | 'delete'; config: BootstrapConfig }>(
+    null,
+  );
   const [notice, setNotice] = useState('');
   const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
   const [toggling, setToggling] = useState('');
@@ -71,7 +73,9 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
     try {
       const next = c.state === 1 ? 0 : 1;
       await api.changeState(c.mainflux_id, next);
-      setNotice(`${c.name || c.external_id} is now ${next === 1 ? 'active: its thing is connected to the config channels' : 'inactive: its thing is disconnected from the config channels'}.`);
+      setNotice(
+        `${c.name || c.external_id} is now ${next === 1 ? 'active: its thing is connected to the config channels' : 'inactive: its thing is disconnected from the config channels'}.`,
+      );
       page.reload();
     } catch (err) {
       setRowError({ id: c.mainflux_id, error: err });
@@ -110,7 +114,9 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
             {c.state === 1 ? 'active' : 'inactive'}
             <span class="visually-hidden"> — {c.name || c.external_id}</span>
           </button>
-          {rowError?.id === c.mainflux_id ? <ErrorText error={rowError.error} prefix="Could not change the state" /> : null}
+          {rowError?.id === c.mainflux_id ? (
+            <ErrorText error={rowError.error} prefix="Could not change the state" />
+          ) : null}
         </>
       ),
     },
@@ -138,11 +144,12 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
     <section>
       <h1>Bootstrap configs</h1>
       <p class="muted small-text">
-        What each gateway receives when it bootstraps. Active (whitelisted) configs have their thing connected to the config's
-        channels; making a config inactive disconnects them.
+        What each gateway receives when it bootstraps. Active (whitelisted) configs have their thing connected
+        to the config's channels; making a config inactive disconnects them.
       </p>
+      {/* biome-ignore lint/a11y/useSemanticElements: role=search on the form is the widely supported form of <search> */}
       <form
-        class="search"
+        class="search search-4"
         role="search"
         aria-label="Filter bootstrap configs"
         onSubmit={(e) => {
@@ -151,14 +158,32 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
         }}
       >
         <Field label="Name contains">
-          {(id) => <input id={id} type="search" value={nameInput} onInput={(e) => setNameInput((e.target as HTMLInputElement).value)} />}
+          {(id) => (
+            <input
+              id={id}
+              type="search"
+              value={nameInput}
+              onInput={(e) => setNameInput((e.target as HTMLInputElement).value)}
+            />
+          )}
         </Field>
         <Field label="External id (exact)">
-          {(id) => <input id={id} type="search" value={extInput} onInput={(e) => setExtInput((e.target as HTMLInputElement).value)} />}
+          {(id) => (
+            <input
+              id={id}
+              type="search"
+              value={extInput}
+              onInput={(e) => setExtInput((e.target as HTMLInputElement).value)}
+            />
+          )}
         </Field>
         <Field label="State">
           {(id) => (
-            <select id={id} value={stateInput} onChange={(e) => setStateInput((e.target as HTMLSelectElement).value)}>
+            <select
+              id={id}
+              value={stateInput}
+              onChange={(e) => setStateInput((e.target as HTMLSelectElement).value)}
+            >
               <option value="">any</option>
               <option value="1">active</option>
               <option value="0">inactive</option>
@@ -208,14 +233,16 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
           }}
         />
       ) : null}
-      {dialog?.type === 'view' ? <GatewayView config={dialog.config} onClose={() => setDialog(null)} /> : null}
+      {dialog?.type === 'view' ? (
+        <GatewayView config={dialog.config} onClose={() => setDialog(null)} />
+      ) : null}
       {dialog?.type === 'delete' ? (
         <Confirm
           title="Delete bootstrap config"
           message={
             <p>
-              Delete the config of <strong>{dialog.config.external_id}</strong>? The gateway can no longer bootstrap; its thing
-              and connections stay.
+              Delete the config of <strong>{dialog.config.external_id}</strong>? The gateway can no longer
+              bootstrap; its thing and connections stay.
             </p>
           }
           confirmLabel="Delete config"
@@ -257,7 +284,13 @@ function EditConfig({ id, onClose, onSaved }: { id: string; onClose: () => void;
           }}
         >
           <Field label="Name">
-            {(fid) => <input id={fid} value={nameValue} onInput={(e) => setName((e.target as HTMLInputElement).value)} />}
+            {(fid) => (
+              <input
+                id={fid}
+                value={nameValue}
+                onInput={(e) => setName((e.target as HTMLInputElement).value)}
+              />
+            )}
           </Field>
           <JsonEditor
             label="Content (JSON)"
@@ -301,11 +334,15 @@ function GatewayView({ config, onClose }: { config: BootstrapConfig; onClose: ()
   return (
     <Dialog title={`What ${config.external_id} receives`} onClose={onClose} wide>
       <p class="muted small-text">
-        <code>GET /things/bootstrap/{config.external_id}</code> with the config's external key, as the gateway sends it. The
-        server answers whether the config is active or not.
+        <code>GET /things/bootstrap/{config.external_id}</code> with the config's external key, as the gateway
+        sends it. The server answers whether the config is active or not.
       </p>
       {view.loading ? <Busy label="Fetching as the gateway…" /> : null}
-      {view.error ? <p class="error" role="alert">The gateway would be refused: {errorMessage(view.error)}</p> : null}
+      {view.error ? (
+        <p class="error" role="alert">
+          The gateway would be refused: {errorMessage(view.error)}
+        </p>
+      ) : null}
       {view.data ? <pre class="json tall">{text}</pre> : null}
       <p>
         <CopyButton text={command} label="Copy curl command" />

@@ -1,7 +1,20 @@
 import { useState } from 'preact/hooks';
-import { ApiError, type Channel, type EntityKind, type Thing, api } from '../api.ts';
+import { ApiError, api, type Channel, type EntityKind, type Thing } from '../api.ts';
 import { navigate } from '../router.ts';
-import { Busy, type Column, DataTable, Dialog, ErrorText, Field, MetadataView, Notice, Pager, ProgressBar, useAction, useLoad } from '../ui.tsx';
+import {
+  Busy,
+  type Column,
+  DataTable,
+  Dialog,
+  ErrorText,
+  Field,
+  MetadataView,
+  Notice,
+  Pager,
+  ProgressBar,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
 
 type Entity = Thing | Channel;
 
@@ -12,7 +25,15 @@ const OTHER: Record<EntityKind, EntityKind> = { things: 'channels', channels: 't
  * many to disconnect) and a dialog listing the not connected ones (?disconnected=true,
  * paged, select many to connect in one POST /connect).
  */
-export function ConnectionsPanel({ kind, id, onChange }: { kind: EntityKind; id: string; onChange?: () => void }) {
+export function ConnectionsPanel({
+  kind,
+  id,
+  onChange,
+}: {
+  kind: EntityKind;
+  id: string;
+  onChange?: () => void;
+}) {
   const other = OTHER[kind];
   const [offset, setOffset] = useState(0);
   const [limit, setLimit] = useState(10);
@@ -21,11 +42,17 @@ export function ConnectionsPanel({ kind, id, onChange }: { kind: EntityKind; id:
   const [notice, setNotice] = useState('');
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const list = useLoad(
-    () => api.connections(kind, id, { offset, limit, disconnected: false, order: 'name', dir: 'asc' }).then((r) => r.data),
+    () =>
+      api
+        .connections(kind, id, { offset, limit, disconnected: false, order: 'name', dir: 'asc' })
+        .then((r) => r.data),
     [kind, id, offset, limit],
   );
-  const items: Entity[] = list.data ? (other === 'things' ? list.data.things : list.data.channels) ?? [] : [];
-  const pair = (otherId: string) => (kind === 'things' ? { channel: otherId, thing: id } : { channel: id, thing: otherId });
+  const items: Entity[] = list.data
+    ? ((other === 'things' ? list.data.things : list.data.channels) ?? [])
+    : [];
+  const pair = (otherId: string) =>
+    kind === 'things' ? { channel: otherId, thing: id } : { channel: id, thing: otherId };
 
   // The API has no bulk disconnect in 0.12: one DELETE a pair, with progress.
   const disconnect = useAction(async () => {
@@ -45,12 +72,17 @@ export function ConnectionsPanel({ kind, id, onChange }: { kind: EntityKind; id:
     setProgress(null);
     list.reload();
     onChange?.();
-    if (failed.length) throw new Error(`${failed.length} of ${ids.length} could not be disconnected: ${failed.join('; ')}`);
+    if (failed.length)
+      throw new Error(`${failed.length} of ${ids.length} could not be disconnected: ${failed.join('; ')}`);
     setNotice(`Disconnected ${ids.length} ${ids.length === 1 ? other.slice(0, -1) : other}.`);
   });
 
   const columns: Column<Entity>[] = [
-    { key: 'name', label: 'Name', render: (e) => <a href={`#/${other}/${e.id}`}>{e.name || <em class="muted">unnamed</em>}</a> },
+    {
+      key: 'name',
+      label: 'Name',
+      render: (e) => <a href={`#/${other}/${e.id}`}>{e.name || <em class="muted">unnamed</em>}</a>,
+    },
     { key: 'id', label: 'ID', class: 'mono', render: (e) => <code class="id">{e.id}</code> },
     { key: 'metadata', label: 'Metadata', render: (e) => <MetadataView metadata={e.metadata} /> },
   ];
@@ -150,10 +182,15 @@ function ConnectDialog({
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [byId, setById] = useState('');
   const list = useLoad(
-    () => api.connections(kind, id, { offset, limit, disconnected: true, order: 'name', dir: 'asc' }).then((r) => r.data),
+    () =>
+      api
+        .connections(kind, id, { offset, limit, disconnected: true, order: 'name', dir: 'asc' })
+        .then((r) => r.data),
     [kind, id, offset, limit],
   );
-  const items: Entity[] = list.data ? (other === 'things' ? list.data.things : list.data.channels) ?? [] : [];
+  const items: Entity[] = list.data
+    ? ((other === 'things' ? list.data.things : list.data.channels) ?? [])
+    : [];
   const typed = byId
     .split(/[\s,]+/)
     .map((s) => s.trim())
@@ -167,7 +204,9 @@ function ConnectDialog({
       else await api.connect([id], ids);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409)
-        throw new Error(`${err.message}. One of them is already connected; the request is all or nothing, so nothing was connected.`);
+        throw new Error(
+          `${err.message}. One of them is already connected; the request is all or nothing, so nothing was connected.`,
+        );
       if (err instanceof ApiError && err.status === 404)
         throw new Error(`${err.message}. One of the ids is not one of your ${other}; nothing was connected.`);
       throw err;
@@ -184,8 +223,8 @@ function ConnectDialog({
   return (
     <Dialog title={`Connect ${other}`} onClose={onClose} wide>
       <p class="muted small-text">
-        Your {other} not connected yet, by name. Select any number on any page; they are connected in one request (all or
-        nothing).
+        Your {other} not connected yet, by name. Select any number on any page; they are connected in one
+        request (all or nothing).
       </p>
       <ErrorText error={list.error} prefix={`Could not load the ${other}`} />
       {list.loading && !list.data ? <Busy label={`Loading ${other}…`} /> : null}
@@ -225,7 +264,14 @@ function ConnectDialog({
       ) : null}
       <Field label={`Or ${other.slice(0, -1)} ids`} hint="Separated by spaces, commas or new lines.">
         {(fid, hint) => (
-          <textarea id={fid} rows={2} class="code" aria-describedby={hint} value={byId} onInput={(e) => setById((e.target as HTMLTextAreaElement).value)} />
+          <textarea
+            id={fid}
+            rows={2}
+            class="code"
+            aria-describedby={hint}
+            value={byId}
+            onInput={(e) => setById((e.target as HTMLTextAreaElement).value)}
+          />
         )}
       </Field>
       <ErrorText error={connect.error} />
@@ -234,7 +280,12 @@ function ConnectDialog({
         <button type="button" onClick={onClose}>
           Cancel
         </button>
-        <button type="button" class="primary" disabled={connect.busy || ids.length === 0} onClick={() => connect.run()}>
+        <button
+          type="button"
+          class="primary"
+          disabled={connect.busy || ids.length === 0}
+          onClick={() => connect.run()}
+        >
           Connect {ids.length || ''} {ids.length === 1 ? other.slice(0, -1) : other}
         </button>
       </div>

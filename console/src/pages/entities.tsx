@@ -1,9 +1,20 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type Channel, type EntityKind, type Thing, api } from '../api.ts';
+import { api, type Channel, type EntityKind, type Thing } from '../api.ts';
 import { href, navigate } from '../router.ts';
-import { Busy, type Column, Confirm, DataTable, ErrorText, Field, MetadataView, Notice, Pager, useLoad } from '../ui.tsx';
-import { EntityForm, SINGULAR, TITLE, parseMetadataFilter } from './forms.tsx';
+import {
+  Busy,
+  type Column,
+  Confirm,
+  DataTable,
+  ErrorText,
+  Field,
+  MetadataView,
+  Notice,
+  Pager,
+  useLoad,
+} from '../ui.tsx';
+import { EntityForm, parseMetadataFilter, SINGULAR, TITLE } from './forms.tsx';
 import { ImportDialog } from './import.tsx';
 
 type Entity = Thing | Channel;
@@ -36,22 +47,28 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
     setMetaInput(state.meta);
   }, [state.name, state.meta]);
   const [dialog, setDialog] = useState<
-    null | { type: 'create' } | { type: 'import' } | { type: 'edit'; entity: Entity } | { type: 'delete'; entity: Entity }
+    | null
+    | { type: 'create' }
+    | { type: 'import' }
+    | { type: 'edit'; entity: Entity }
+    | { type: 'delete'; entity: Entity }
   >(null);
   const [notice, setNotice] = useState<ComponentChildren>(null);
+  const queryText = query.toString();
+  // A notice belongs to the view it was given in.
+  useEffect(() => setNotice(null), [queryText]);
 
-  const page = useLoad(
-    async () => {
-      if (filter.error) return null;
-      const { data } = await api.list(kind, { ...state, metadata: filter.value });
-      return data;
-    },
-    [kind, state.offset, state.limit, state.order, state.dir, state.name, state.meta],
-  );
+  const page = useLoad(async () => {
+    if (filter.error) return null;
+    const { data } = await api.list(kind, { ...state, metadata: filter.value });
+    return data;
+  }, [kind, state.offset, state.limit, state.order, state.dir, state.name, state.meta]);
 
   const go = (patch: Partial<typeof state>) => navigate(`/${kind}`, { ...state, ...patch });
   const what = SINGULAR[kind];
-  const items: Entity[] = page.data ? (kind === 'things' ? page.data.things : page.data.channels) ?? [] : [];
+  const items: Entity[] = page.data
+    ? ((kind === 'things' ? page.data.things : page.data.channels) ?? [])
+    : [];
   const metaProblem = parseMetadataFilter(metaInput).error;
 
   const columns: Column<Entity>[] = [
@@ -94,6 +111,7 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
         </div>
       </div>
 
+      {/* biome-ignore lint/a11y/useSemanticElements: role=search on the form is the widely supported form of <search> */}
       <form
         class="search"
         role="search"
@@ -104,14 +122,21 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
         }}
       >
         <Field label="Name contains">
-          {(id) => <input id={id} type="search" value={nameInput} onInput={(e) => setNameInput((e.target as HTMLInputElement).value)} />}
+          {(id) => (
+            <input
+              id={id}
+              type="search"
+              value={nameInput}
+              onInput={(e) => setNameInput((e.target as HTMLInputElement).value)}
+            />
+          )}
         </Field>
         <Field
           label="Metadata"
           hint={
             <>
-              <code>key=value</code> pairs separated by commas (values are text), <code>key:=5</code> for a JSON value, or a
-              JSON object.
+              <code>key=value</code> pairs separated by commas (values are text), <code>key:=5</code> for a
+              JSON value, or a JSON object.
             </>
           }
         >
@@ -137,9 +162,17 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
             </button>
           ) : null}
         </div>
-        {metaProblem ? <p class="error" role="alert">Metadata filter: {metaProblem}</p> : null}
+        {metaProblem ? (
+          <p class="error" role="alert">
+            Metadata filter: {metaProblem}
+          </p>
+        ) : null}
       </form>
-      {filter.error && !metaProblem ? <p class="error" role="alert">Metadata filter: {filter.error}</p> : null}
+      {filter.error && !metaProblem ? (
+        <p class="error" role="alert">
+          Metadata filter: {filter.error}
+        </p>
+      ) : null}
 
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       <ErrorText error={page.error} prefix={`Could not load the ${kind}`} />
@@ -174,11 +207,11 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
         <EntityForm
           kind={kind}
           onClose={() => setDialog(null)}
-          onSaved={(id) => {
+          onSaved={(id, name) => {
             setDialog(null);
             setNotice(
               <>
-                Created the {what} <a href={href(`/${kind}/${id}`)}>{id}</a>.
+                Created the {what} <a href={href(`/${kind}/${id}`)}>{name || id}</a>.
               </>,
             );
             page.reload();
@@ -202,7 +235,8 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
           title={`Delete ${what}`}
           message={
             <p>
-              Delete the {what} <strong>{dialog.entity.name || dialog.entity.id}</strong>? Its connections go with it
+              Delete the {what} <strong>{dialog.entity.name || dialog.entity.id}</strong>? Its connections go
+              with it
               {kind === 'things' ? '; devices using its key lose access at once' : ''}. This cannot be undone.
             </p>
           }
@@ -214,7 +248,9 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
           }}
         />
       ) : null}
-      {dialog?.type === 'import' ? <ImportDialog kind={kind} onClose={() => setDialog(null)} onDone={() => page.reload()} /> : null}
+      {dialog?.type === 'import' ? (
+        <ImportDialog kind={kind} onClose={() => setDialog(null)} onDone={() => page.reload()} />
+      ) : null}
     </section>
   );
 }

@@ -1,20 +1,20 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError, type Channel, type EntityKind, type IssuedCert, type Thing, api } from '../api.ts';
+import { ApiError, api, type Channel, type EntityKind, type IssuedCert, type Thing } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import {
   Busy,
   Confirm,
   CopyButton,
   Dialog,
+  download,
   ErrorText,
   Field,
+  formatTime,
   MetadataView,
   Notice,
   Pager,
   Secret,
-  download,
-  formatTime,
   useAction,
   useLoad,
 } from '../ui.tsx';
@@ -36,7 +36,8 @@ function Header({
   return (
     <>
       <nav class="crumbs" aria-label="Breadcrumb">
-        <a href={`#/${kind}`}>{TITLE[kind]}</a> <span aria-hidden="true">›</span> <span aria-current="page">{entity.name || entity.id}</span>
+        <a href={`#/${kind}`}>{TITLE[kind]}</a> <span aria-hidden="true">›</span>{' '}
+        <span aria-current="page">{entity.name || entity.id}</span>
       </nav>
       <div class="page-head">
         <h1>{entity.name || <em>unnamed {what}</em>}</h1>
@@ -94,14 +95,23 @@ function Header({
   );
 }
 
-function Loading<T>({ load, what, children }: { load: ReturnType<typeof useLoad<T>>; what: string; children: (data: T) => ComponentChildren }) {
+function Loading<T>({
+  load,
+  what,
+  children,
+}: {
+  load: ReturnType<typeof useLoad<T>>;
+  what: string;
+  children: (data: T) => ComponentChildren;
+}) {
   if (load.error) {
     if (load.error instanceof ApiError && load.error.status === 404)
       return (
         <section>
           <h1>Not found</h1>
           <p>
-            There is no such {what}, or it is not yours. <a href={`#/${what === 'thing' ? 'things' : 'channels'}`}>Back to the list</a>.
+            There is no such {what}, or it is not yours.{' '}
+            <a href={`#/${what === 'thing' ? 'things' : 'channels'}`}>Back to the list</a>.
           </p>
         </section>
       );
@@ -164,8 +174,8 @@ function KeyPanel({ thing, onChanged }: { thing: Thing; onChanged: () => void })
         </button>
       </p>
       <p class="muted small-text">
-        Devices authenticate with this key (HTTP: <code>Authorization: Thing &lt;key&gt;</code>; MQTT: user name = thing id,
-        password = key).
+        Devices authenticate with this key (HTTP: <code>Authorization: Thing &lt;key&gt;</code>; MQTT: user
+        name = thing id, password = key).
       </p>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {changing ? (
@@ -178,7 +188,14 @@ function KeyPanel({ thing, onChanged }: { thing: Thing; onChanged: () => void })
           >
             <Field label="New key" hint="Any text up to 4096 characters, unique across all accounts.">
               {(id, hint) => (
-                <input id={id} required autocomplete="off" aria-describedby={hint} value={key} onInput={(e) => setKey((e.target as HTMLInputElement).value)} />
+                <input
+                  id={id}
+                  required
+                  autocomplete="off"
+                  aria-describedby={hint}
+                  value={key}
+                  onInput={(e) => setKey((e.target as HTMLInputElement).value)}
+                />
               )}
             </Field>
             <button type="button" class="small link" onClick={() => setKey(crypto.randomUUID())}>
@@ -210,7 +227,10 @@ function CertsPanel({ thing }: { thing: Thing }) {
   const [revoking, setRevoking] = useState(false);
   const [issued, setIssued] = useState<IssuedCert | null>(null);
   const [notice, setNotice] = useState('');
-  const list = useLoad(() => api.certs(thing.id, offset, limit).then((r) => r.data), [thing.id, offset, limit]);
+  const list = useLoad(
+    () => api.certs(thing.id, offset, limit).then((r) => r.data),
+    [thing.id, offset, limit],
+  );
   const base = (thing.name || thing.id).replace(/[^A-Za-z0-9._-]+/g, '_');
   const active = list.data?.certs.some((c) => !c.revoked) ?? false;
   return (
@@ -228,10 +248,10 @@ function CertsPanel({ thing }: { thing: Thing }) {
       </div>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {issued ? (
-        <div class="card issued" role="region" aria-label="Issued certificate">
+        <section class="card issued" aria-label="Issued certificate">
           <p>
-            <strong>Certificate {issued.cert_serial} issued.</strong> The private key is not kept by the server: download it
-            now.
+            <strong>Certificate {issued.cert_serial} issued.</strong> The private key is not kept by the
+            server: download it now.
           </p>
           <div class="actions left">
             <button type="button" onClick={() => download(`${base}-cert.pem`, issued.cert)}>
@@ -249,7 +269,7 @@ function CertsPanel({ thing }: { thing: Thing }) {
               Dismiss
             </button>
           </div>
-        </div>
+        </section>
       ) : null}
       <ErrorText error={list.error} prefix="Could not load the certificates" />
       {list.loading && !list.data ? <Busy label="Loading certificates…" /> : null}
@@ -277,13 +297,28 @@ function CertsPanel({ thing }: { thing: Thing }) {
                       </td>
                       <td data-label="Key">{c.key_type ?? '—'}</td>
                       <td data-label="Expires">{formatTime(c.expire)}</td>
-                      <td data-label="Status">{c.revoked ? <span class="badge off">revoked {formatTime(c.revocation_time)}</span> : <span class="badge on">valid</span>}</td>
+                      <td data-label="Status">
+                        {c.revoked ? (
+                          <span class="badge off">revoked {formatTime(c.revocation_time)}</span>
+                        ) : (
+                          <span class="badge on">valid</span>
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             </div>
-            <Pager label="Certificates" total={list.data.total} offset={offset} limit={limit} onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+            <Pager
+              label="Certificates"
+              total={list.data.total}
+              offset={offset}
+              limit={limit}
+              onChange={(o, l) => {
+                setOffset(o);
+                setLimit(l);
+              }}
+            />
           </>
         )
       ) : null}
@@ -304,8 +339,8 @@ function CertsPanel({ thing }: { thing: Thing }) {
           title="Revoke certificates"
           message={
             <p>
-              Revoke every valid certificate of <strong>{thing.name || thing.id}</strong>? MQTT sessions that use them are
-              closed, and they are added to the revocation list.
+              Revoke every valid certificate of <strong>{thing.name || thing.id}</strong>? MQTT sessions that
+              use them are closed, and they are added to the revocation list.
             </p>
           }
           confirmLabel="Revoke"
@@ -324,7 +359,15 @@ function CertsPanel({ thing }: { thing: Thing }) {
   );
 }
 
-function IssueDialog({ thing, onClose, onIssued }: { thing: Thing; onClose: () => void; onIssued: (c: IssuedCert) => void }) {
+function IssueDialog({
+  thing,
+  onClose,
+  onIssued,
+}: {
+  thing: Thing;
+  onClose: () => void;
+  onIssued: (c: IssuedCert) => void;
+}) {
   const [keyType, setKeyType] = useState('rsa');
   const [bits, setBits] = useState(2048);
   const [valid, setValid] = useState('8760h');
@@ -358,7 +401,11 @@ function IssueDialog({ thing, onClose, onIssued }: { thing: Thing; onClose: () =
         </Field>
         <Field label="Key size (bits)">
           {(id) => (
-            <select id={id} value={bits} onChange={(e) => setBits(Number((e.target as HTMLSelectElement).value))}>
+            <select
+              id={id}
+              value={bits}
+              onChange={(e) => setBits(Number((e.target as HTMLSelectElement).value))}
+            >
               {BITS[keyType]!.map((b) => (
                 <option key={b} value={b}>
                   {b}
@@ -367,8 +414,18 @@ function IssueDialog({ thing, onClose, onIssued }: { thing: Thing; onClose: () =
             </select>
           )}
         </Field>
-        <Field label="Valid for" hint="A duration such as 720h (30 days) or 8760h (a year); empty for the server's default.">
-          {(id, hint) => <input id={id} value={valid} aria-describedby={hint} onInput={(e) => setValid((e.target as HTMLInputElement).value)} />}
+        <Field
+          label="Valid for"
+          hint="A duration such as 720h (30 days) or 8760h (a year); empty for the server's default."
+        >
+          {(id, hint) => (
+            <input
+              id={id}
+              value={valid}
+              aria-describedby={hint}
+              onInput={(e) => setValid((e.target as HTMLInputElement).value)}
+            />
+          )}
         </Field>
         <ErrorText error={issue.error} />
         {issue.busy ? <Busy label="Generating the key and issuing the certificate…" /> : null}
@@ -402,7 +459,9 @@ function ConfigPanel({ thingId }: { thingId: string }) {
       <h2 id="config-title">Bootstrap config</h2>
       <ErrorText error={config.error} prefix="Could not load the bootstrap config" />
       {config.loading ? <Busy label="Loading the bootstrap config…" /> : null}
-      {!config.loading && !config.error && !config.data ? <p class="muted">This thing has no bootstrap config.</p> : null}
+      {!config.loading && !config.error && !config.data ? (
+        <p class="muted">This thing has no bootstrap config.</p>
+      ) : null}
       {config.data ? (
         <>
           <dl class="facts">
@@ -411,7 +470,13 @@ function ConfigPanel({ thingId }: { thingId: string }) {
               <code>{config.data.external_id}</code>
             </dd>
             <dt>State</dt>
-            <dd>{config.data.state === 1 ? <span class="badge on">active</span> : <span class="badge off">inactive</span>}</dd>
+            <dd>
+              {config.data.state === 1 ? (
+                <span class="badge on">active</span>
+              ) : (
+                <span class="badge off">inactive</span>
+              )}
+            </dd>
             <dt>Channels</dt>
             <dd>
               {config.data.mainflux_channels?.length
@@ -426,7 +491,9 @@ function ConfigPanel({ thingId }: { thingId: string }) {
             <dd>{config.data.content ? <pre class="json">{config.data.content}</pre> : '—'}</dd>
           </dl>
           <p>
-            <a href={href('/bootstrap', { external_id: config.data.external_id })}>Manage it in Bootstrap configs</a>
+            <a href={href('/bootstrap', { external_id: config.data.external_id })}>
+              Manage it in Bootstrap configs
+            </a>
           </p>
         </>
       ) : null}

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { type Channel, type EntityKind, type Metadata, type Thing, api } from '../api.ts';
+import { api, type Channel, type EntityKind, type Metadata, type Thing } from '../api.ts';
 import { Dialog, ErrorText, Field, JsonEditor, objectValidator, parseJsonObject, useAction } from '../ui.tsx';
 
 export const SINGULAR: Record<EntityKind, string> = { things: 'thing', channels: 'channel' };
@@ -19,7 +19,7 @@ export function EntityForm({
   kind: EntityKind;
   entity?: Thing | Channel;
   onClose: () => void;
-  onSaved: (id: string) => void;
+  onSaved: (id: string, name: string) => void;
 }) {
   const [name, setName] = useState(entity?.name ?? '');
   const [key, setKey] = useState('');
@@ -31,10 +31,10 @@ export function EntityForm({
     const body = { name, metadata: parsed.value };
     if (entity) {
       await api.update(kind, entity.id, body);
-      onSaved(entity.id);
+      onSaved(entity.id, name);
     } else {
       const id = await api.create(kind, { ...body, ...(kind === 'things' && key ? { key } : {}) });
-      onSaved(id);
+      onSaved(id, name);
     }
   });
   const what = SINGULAR[kind];
@@ -47,10 +47,20 @@ export function EntityForm({
         }}
       >
         <Field label="Name">
-          {(id) => <input id={id} value={name} maxLength={1024} onInput={(e) => setName((e.target as HTMLInputElement).value)} />}
+          {(id) => (
+            <input
+              id={id}
+              value={name}
+              maxLength={1024}
+              onInput={(e) => setName((e.target as HTMLInputElement).value)}
+            />
+          )}
         </Field>
         {kind === 'things' && !entity ? (
-          <Field label="Key (optional)" hint="Leave empty for a random key. Keys are unique across all accounts.">
+          <Field
+            label="Key (optional)"
+            hint="Leave empty for a random key. Keys are unique across all accounts."
+          >
             {(id, hint) => (
               <input
                 id={id}
@@ -93,7 +103,9 @@ export function parseMetadataFilter(text: string): { value: Metadata | null; err
   if (!t) return { value: null };
   if (t.startsWith('{')) {
     const parsed = parseJsonObject(t);
-    return parsed.error ? { value: null, error: `not a JSON object: ${parsed.error}` } : { value: parsed.value ?? null };
+    return parsed.error
+      ? { value: null, error: `not a JSON object: ${parsed.error}` }
+      : { value: parsed.value ?? null };
   }
   const out: Metadata = {};
   for (const part of t.split(',')) {

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
-import { type EntityKind, type Thing, api } from '../api.ts';
+import { api, type EntityKind, type Thing } from '../api.ts';
 import { COLUMNS, ImportFileError, type ImportRow, readImport } from '../importing.ts';
-import { Dialog, ErrorText, Field, Notice, ProgressBar, download, errorMessage } from '../ui.tsx';
+import { Dialog, download, ErrorText, errorMessage, Field, Notice, ProgressBar } from '../ui.tsx';
 import { SINGULAR, TITLE } from './forms.tsx';
 
 interface RowResult {
@@ -19,7 +19,15 @@ const RESULTS_PAGE = 50;
  * row fails its whole batch; the import goes on with the next batch and every row gets
  * its own result.
  */
-export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onClose: () => void; onDone: () => void }) {
+export function ImportDialog({
+  kind,
+  onClose,
+  onDone,
+}: {
+  kind: EntityKind;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const [fileName, setFileName] = useState('');
   const [rows, setRows] = useState<ImportRow[] | null>(null);
   const [fileError, setFileError] = useState<unknown>(null);
@@ -43,13 +51,17 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
       const parsed = readImport(await file.text(), file.name, kind);
       setRows(parsed);
     } catch (err) {
-      setFileError(err instanceof ImportFileError ? err : new Error(`The file cannot be read: ${errorMessage(err)}`));
+      setFileError(
+        err instanceof ImportFileError ? err : new Error(`The file cannot be read: ${errorMessage(err)}`),
+      );
     }
   };
 
   const start = async () => {
     if (!rows) return;
-    const res: RowResult[] = rows.map((r) => (r.invalid ? { status: 'invalid', message: r.invalid } : { status: 'pending' }));
+    const res: RowResult[] = rows.map((r) =>
+      r.invalid ? { status: 'invalid', message: r.invalid } : { status: 'pending' },
+    );
     results.current = res;
     stop.current = false;
     setStopping(false);
@@ -60,7 +72,8 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
     for (let b = 0; b < valid.length; b += batchSize) {
       const batch = valid.slice(b, b + batchSize);
       if (stop.current) {
-        for (const { i } of batch) res[i] = { status: 'not sent', message: 'import stopped before this batch' };
+        for (const { i } of batch)
+          res[i] = { status: 'not sent', message: 'import stopped before this batch' };
       } else {
         try {
           const { data } = await api.bulk(
@@ -70,7 +83,9 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
           const created = (kind === 'things' ? data.things : data.channels) ?? [];
           batch.forEach(({ i }, n) => {
             const c = created[n] as Thing | undefined;
-            res[i] = c ? { status: 'created', id: c.id, key: c.key } : { status: 'failed', message: 'the server did not return this row' };
+            res[i] = c
+              ? { status: 'created', id: c.id, key: c.key }
+              : { status: 'failed', message: 'the server did not return this row' };
           });
         } catch (err) {
           const first = batch[0]!.r.row;
@@ -116,13 +131,14 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
   };
 
   return (
-    <Dialog title={`Import ${kind}`} onClose={phase === 'running' ? () => {} : onClose} wide>
+    <Dialog title={`Import ${kind}`} onClose={onClose} closable={phase !== 'running'} wide>
       {phase === 'choose' ? (
         <>
           <p>
             A <strong>CSV</strong> file whose first line names the columns (<code>{columns}</code>
-            {kind === 'things' ? '; key and metadata may be left empty' : '; metadata may be left empty'}; metadata is a JSON
-            object in a quoted field), or a <strong>JSON</strong> array of objects with those fields.
+            {kind === 'things' ? '; key and metadata may be left empty; ' : '; metadata may be left empty; '}
+            metadata is a JSON object in a quoted field), or a <strong>JSON</strong> array of objects with
+            those fields.
           </p>
           <pre class="example">
             {kind === 'things'
@@ -143,7 +159,10 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
           {rows ? (
             <Notice kind={invalidBefore ? 'warn' : 'ok'}>
               {fileName}: {rows.length.toLocaleString()} row{rows.length === 1 ? '' : 's'} read
-              {invalidBefore ? `, ${invalidBefore.toLocaleString()} of them invalid (they will not be sent; see the results)` : ''}.
+              {invalidBefore
+                ? `, ${invalidBefore.toLocaleString()} of them invalid (they will not be sent; see the results)`
+                : ''}
+              .
             </Notice>
           ) : null}
           <Field
@@ -158,7 +177,9 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
                 max={1000}
                 value={batchSize}
                 aria-describedby={hint}
-                onInput={(e) => setBatchSize(Math.max(1, Math.min(1000, Number((e.target as HTMLInputElement).value) || 1)))}
+                onInput={(e) =>
+                  setBatchSize(Math.max(1, Math.min(1000, Number((e.target as HTMLInputElement).value) || 1)))
+                }
               />
             )}
           </Field>
@@ -166,7 +187,12 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
             <button type="button" onClick={onClose}>
               Cancel
             </button>
-            <button type="button" class="primary" disabled={!rows || rows.length === invalidBefore} onClick={start}>
+            <button
+              type="button"
+              class="primary"
+              disabled={!rows || rows.length === invalidBefore}
+              onClick={start}
+            >
               Import {rows ? (rows.length - invalidBefore).toLocaleString() : ''} {kind}
             </button>
           </div>
@@ -174,17 +200,24 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
       ) : (
         <>
           <ProgressBar
-            label={phase === 'running' ? (stopping ? 'Stopping after this batch…' : `Importing ${kind}…`) : 'Import finished'}
+            label={
+              phase === 'running'
+                ? stopping
+                  ? 'Stopping after this batch…'
+                  : `Importing ${kind}…`
+                : 'Import finished'
+            }
             value={done}
             max={rows?.length ?? 0}
           />
           <p class="import-summary" role="status">
             {counts.created.toLocaleString()} created, {counts.failed.toLocaleString()} failed,{' '}
-            {counts.invalid.toLocaleString()} invalid{counts.notSent ? `, ${counts.notSent.toLocaleString()} not sent` : ''}.
+            {counts.invalid.toLocaleString()} invalid
+            {counts.notSent ? `, ${counts.notSent.toLocaleString()} not sent` : ''}.
           </p>
           <p class="muted small-text">
-            Batches of {batchSize} rows; the server creates each batch all or nothing, so a failed batch marks all its rows
-            failed.
+            Batches of {batchSize} rows; the server creates each batch all or nothing, so a failed batch marks
+            all its rows failed.
           </p>
           <div class="actions left">
             <fieldset class="segmented">
@@ -262,7 +295,12 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
               <span>
                 Page {page + 1} of {pages}
               </span>
-              <button type="button" class="small" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>
+              <button
+                type="button"
+                class="small"
+                disabled={page >= pages - 1}
+                onClick={() => setPage(page + 1)}
+              >
                 Next ›
               </button>
             </nav>
@@ -288,7 +326,11 @@ export function ImportDialog({ kind, onClose, onDone }: { kind: EntityKind; onCl
         </>
       )}
       {phase === 'done' && counts.created === 0 && counts.failed > 0 ? (
-        <ErrorText error={new Error(`No ${SINGULAR[kind]} was created. ${TITLE[kind]} rows failed; see the results above.`)} />
+        <ErrorText
+          error={
+            new Error(`No ${SINGULAR[kind]} was created. ${TITLE[kind]} rows failed; see the results above.`)
+          }
+        />
       ) : null}
     </Dialog>
   );

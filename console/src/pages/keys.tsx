@@ -1,7 +1,17 @@
 import { useState } from 'preact/hooks';
-import { ApiError, type IssuedKey, api } from '../api.ts';
+import { ApiError, api, type IssuedKey } from '../api.ts';
 import { currentSession } from '../session.ts';
-import { Busy, Confirm, CopyButton, ErrorText, Field, Notice, formatTime, useAction, useLoad } from '../ui.tsx';
+import {
+  Busy,
+  Confirm,
+  CopyButton,
+  ErrorText,
+  Field,
+  formatTime,
+  Notice,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
 
 /**
  * API keys for scripts. The API can create, view and revoke a key by id but cannot list
@@ -56,12 +66,16 @@ export function KeysPage() {
   const create = useAction(async () => {
     setNotice('');
     const n = Number(amount);
-    if (unit !== 'never' && (!Number.isInteger(n) || n <= 0)) throw new Error('The duration must be a whole number above 0.');
+    if (unit !== 'never' && (!Number.isInteger(n) || n <= 0))
+      throw new Error('The duration must be a whole number above 0.');
     const duration = unit === 'never' ? 0 : n * UNITS[unit]!;
     const { data } = await api.createKey(duration);
     setCreated(data);
     if (data.id) {
-      update([{ id: data.id, label: label.trim(), issued_at: data.issued_at, expires_at: data.expires_at }, ...readStored()]);
+      update([
+        { id: data.id, label: label.trim(), issued_at: data.issued_at, expires_at: data.expires_at },
+        ...readStored(),
+      ]);
       setPage(0);
     }
     setLabel('');
@@ -76,9 +90,14 @@ export function KeysPage() {
       visible.map(async (k) => {
         try {
           const { data } = await api.viewKey(k.id);
-          out[k.id] = { state: data.expires_at && new Date(data.expires_at) < new Date() ? 'expired' : 'active' };
+          out[k.id] = {
+            state: data.expires_at && new Date(data.expires_at) < new Date() ? 'expired' : 'active',
+          };
         } catch (err) {
-          out[k.id] = err instanceof ApiError && err.status === 404 ? { state: 'gone' } : { state: 'error', error: err };
+          out[k.id] =
+            err instanceof ApiError && err.status === 404
+              ? { state: 'gone' }
+              : { state: 'error', error: err };
         }
       }),
     );
@@ -90,9 +109,9 @@ export function KeysPage() {
     <section>
       <h1>API keys</h1>
       <p class="muted">
-        An API key works like your login token in scripts and tools (<code>Authorization: &lt;key&gt;</code>) until it expires
-        or you revoke it. The API has no way to list keys, so this page lists the keys created in this browser (their ids
-        are kept in its local storage, never the keys themselves).
+        An API key works like your login token in scripts and tools (<code>Authorization: &lt;key&gt;</code>)
+        until it expires or you revoke it. The API has no way to list keys, so this page lists the keys
+        created in this browser (their ids are kept in its local storage, never the keys themselves).
       </p>
       <form
         class="card form-narrow"
@@ -103,7 +122,14 @@ export function KeysPage() {
       >
         <h2>New API key</h2>
         <Field label="Label (kept in this browser only)">
-          {(id) => <input id={id} value={label} placeholder="e.g. CI import script" onInput={(e) => setLabel((e.target as HTMLInputElement).value)} />}
+          {(id) => (
+            <input
+              id={id}
+              value={label}
+              placeholder="e.g. CI import script"
+              onInput={(e) => setLabel((e.target as HTMLInputElement).value)}
+            />
+          )}
         </Field>
         <div class="row">
           <Field label="Valid for">
@@ -136,7 +162,7 @@ export function KeysPage() {
         </div>
       </form>
       {created?.value ? (
-        <div class="card issued" role="region" aria-label="New API key">
+        <section class="card issued" aria-label="New API key">
           <p>
             <strong>Copy the key now: it is shown only once.</strong>
           </p>
@@ -150,7 +176,7 @@ export function KeysPage() {
               I have copied it
             </button>
           </p>
-        </div>
+        </section>
       ) : null}
 
       <h2>Keys created in this browser</h2>
@@ -199,7 +225,11 @@ export function KeysPage() {
                       </td>
                       <td data-label="Actions" class="row-actions">
                         {s?.state === 'gone' ? (
-                          <button type="button" class="small" onClick={() => update(stored.filter((x) => x.id !== k.id))}>
+                          <button
+                            type="button"
+                            class="small"
+                            onClick={() => update(stored.filter((x) => x.id !== k.id))}
+                          >
                             Forget<span class="visually-hidden"> {k.label || k.id}</span>
                           </button>
                         ) : (
@@ -222,7 +252,12 @@ export function KeysPage() {
               <span>
                 Page {page + 1} of {pages}
               </span>
-              <button type="button" class="small" disabled={page >= pages - 1} onClick={() => setPage(page + 1)}>
+              <button
+                type="button"
+                class="small"
+                disabled={page >= pages - 1}
+                onClick={() => setPage(page + 1)}
+              >
                 Next ›
               </button>
             </nav>
@@ -234,7 +269,8 @@ export function KeysPage() {
           title="Revoke API key"
           message={
             <p>
-              Revoke the key <strong>{revoking.label || revoking.id}</strong>? Scripts using it are refused from now on.
+              Revoke the key <strong>{revoking.label || revoking.id}</strong>? Scripts using it are refused
+              from now on.
             </p>
           }
           confirmLabel="Revoke key"

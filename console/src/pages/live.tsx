@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type Channel, type Thing, api } from '../api.ts';
-import { MqttSubscriber, brokerUrl } from '../mqtt.ts';
+import { ApiError, api, type Channel, type Thing } from '../api.ts';
+import { brokerUrl, MqttSubscriber } from '../mqtt.ts';
 import { Busy, ErrorText, useAction, useLoad } from '../ui.tsx';
 
 /**
@@ -40,7 +40,13 @@ function renderPayload(payload: Uint8Array): { text: string; kind: string } {
 }
 
 async function findConsoleThing(): Promise<Thing | null> {
-  const { data } = await api.list('things', { offset: 0, limit: 1, metadata: CONSOLE_METADATA, order: 'name', dir: 'asc' });
+  const { data } = await api.list('things', {
+    offset: 0,
+    limit: 1,
+    metadata: CONSOLE_METADATA,
+    order: 'name',
+    dir: 'asc',
+  });
   return data.things[0] ?? null;
 }
 
@@ -82,7 +88,13 @@ export function LiveView({ channel }: { channel: Channel }) {
       onMessage: (m) => {
         if (pausedRef.current) return;
         const rest = m.topic.startsWith(prefix) ? m.topic.slice(prefix.length + 1) : m.topic;
-        const received: Received = { n: ++counter.current, topic: m.topic, subtopic: rest.split('/').filter(Boolean).join('.'), at: m.receivedAt, payload: m.payload };
+        const received: Received = {
+          n: ++counter.current,
+          topic: m.topic,
+          subtopic: rest.split('/').filter(Boolean).join('.'),
+          at: m.receivedAt,
+          payload: m.payload,
+        };
         setMessages((list) => [received, ...list].slice(0, KEEP));
       },
       onClose: (reason) => {
@@ -107,8 +119,15 @@ export function LiveView({ channel }: { channel: Channel }) {
         <h2 id="live-title">Live messages</h2>
         <div class="actions">
           {status === 'off' ? (
-            <button type="button" class="primary" disabled={start.busy || consoleThing.loading} onClick={() => start.run()}>
-              {consoleThing.data || consoleThing.loading ? 'Start live view' : `Create "${CONSOLE_NAME}" and start`}
+            <button
+              type="button"
+              class="primary"
+              disabled={start.busy || consoleThing.loading}
+              onClick={() => start.run()}
+            >
+              {consoleThing.data || consoleThing.loading
+                ? 'Start live view'
+                : `Create "${CONSOLE_NAME}" and start`}
             </button>
           ) : (
             <>
@@ -129,17 +148,18 @@ export function LiveView({ channel }: { channel: Channel }) {
         {consoleThing.data ? (
           <>
             The console subscribes over MQTT (WebSocket, <code>/mqtt</code>) as your thing{' '}
-            <a href={`#/things/${consoleThing.data.id}`}>{consoleThing.data.name || consoleThing.data.id}</a>, which it connects
-            to this channel when you start. Disconnect that thing to take the access back.
+            <a href={`#/things/${consoleThing.data.id}`}>{consoleThing.data.name || consoleThing.data.id}</a>,
+            which it connects to this channel when you start. Disconnect that thing to take the access back.
           </>
         ) : (
           <>
-            MQTT lets only a thing connected to the channel subscribe. Starting the live view creates a thing named{' '}
-            <code>{CONSOLE_NAME}</code> (metadata <code>{'{"type":"console"}'}</code>) once, and connects it to this channel.
+            MQTT lets only a thing connected to the channel subscribe. Starting the live view creates a thing
+            named <code>{CONSOLE_NAME}</code> (metadata <code>{'{"type":"console"}'}</code>) once, and
+            connects it to this channel.
           </>
         )}{' '}
-        MQTT delivers only the topic and the payload: the publishing thing is not part of the message, so it cannot be shown;
-        the time is when this browser received it.
+        MQTT delivers only the topic and the payload: the publishing thing is not part of the message, so it
+        cannot be shown; the time is when this browser received it.
       </p>
       <ErrorText error={consoleThing.error} prefix="Could not look up the console thing" />
       <ErrorText error={start.error} prefix="Could not start the live view" />
@@ -173,7 +193,9 @@ export function LiveView({ channel }: { channel: Channel }) {
           );
         })}
       </ol>
-      {status === 'live' && messages.length === 0 ? <p class="muted">No message yet. Messages published on this channel appear here.</p> : null}
+      {status === 'live' && messages.length === 0 ? (
+        <p class="muted">No message yet. Messages published on this channel appear here.</p>
+      ) : null}
     </section>
   );
 }

@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
-import { navigate } from '../router.ts';
 import { signIn, takeNotice } from '../session.ts';
 import { ErrorText, Field, Notice, useAction } from '../ui.tsx';
 
@@ -17,7 +16,8 @@ export function LoginPage({ mode }: { mode: 'login' | 'register' }) {
       try {
         await api.register(email, password);
       } catch (err) {
-        if (err instanceof ApiError && err.status === 409) throw new Error('An account with this e-mail address already exists. Log in instead.');
+        if (err instanceof ApiError && err.status === 409)
+          throw new Error('An account with this e-mail address already exists. Log in instead.');
         throw err;
       }
     }
@@ -55,7 +55,10 @@ export function LoginPage({ mode }: { mode: 'login' | 'register' }) {
             />
           )}
         </Field>
-        <Field label="Password" hint={register ? 'At least 8 characters (the server may ask for more).' : undefined}>
+        <Field
+          label="Password"
+          hint={register ? 'At least 8 characters (the server may ask for more).' : undefined}
+        >
           {(id, hint) => (
             <input
               id={id}
@@ -85,24 +88,24 @@ export function LoginPage({ mode }: { mode: 'login' | 'register' }) {
         <ErrorText error={submit.error} />
         <div class="actions">
           <button type="submit" class="primary" disabled={submit.busy}>
-            {submit.busy ? (register ? 'Creating the account…' : 'Logging in…') : register ? 'Create account' : 'Log in'}
+            {submit.busy
+              ? register
+                ? 'Creating the account…'
+                : 'Logging in…'
+              : register
+                ? 'Create account'
+                : 'Log in'}
           </button>
         </div>
       </form>
       <p>
         {register ? (
           <>
-            Already have an account?{' '}
-            <a href="#/login" onClick={(e) => { e.preventDefault(); navigate('/login'); }}>
-              Log in
-            </a>
+            Already have an account? <a href="#/login">Log in</a>
           </>
         ) : (
           <>
-            No account yet?{' '}
-            <a href="#/register" onClick={(e) => { e.preventDefault(); navigate('/register'); }}>
-              Create one
-            </a>
+            No account yet? <a href="#/register">Create one</a>
           </>
         )}
       </p>

@@ -1,4 +1,4 @@
-import { type Thing, api } from '../api.ts';
+import { api, type Thing } from '../api.ts';
 import { href } from '../router.ts';
 import { Busy, ErrorText, MetadataView, useLoad } from '../ui.tsx';
 
@@ -7,7 +7,15 @@ import { Busy, ErrorText, MetadataView, useLoad } from '../ui.tsx';
  * does the gateway count (a metadata filter). Connections and certificates have no
  * list total in the API (they are listed per thing or channel), so they are not counted.
  */
-function Count({ label, link, load }: { label: string; link: string; load: (signal: AbortSignal) => Promise<number> }) {
+function Count({
+  label,
+  link,
+  load,
+}: {
+  label: string;
+  link: string;
+  load: (signal: AbortSignal) => Promise<number>;
+}) {
   const { data, error, loading } = useLoad(load, []);
   return (
     <a class="count card" href={link}>
@@ -23,19 +31,36 @@ function Count({ label, link, load }: { label: string; link: string; load: (sign
 const GATEWAY = { type: 'gateway' };
 
 export function OverviewPage() {
-  const gateways = useLoad(() => api.list('things', { offset: 0, limit: 5, metadata: GATEWAY }).then((r) => r.data), []);
+  const gateways = useLoad(
+    () => api.list('things', { offset: 0, limit: 5, metadata: GATEWAY }).then((r) => r.data),
+    [],
+  );
   return (
     <section>
       <h1>Overview</h1>
       <div class="counts">
-        <Count label="Things" link="#/things" load={() => api.list('things', { offset: 0, limit: 1 }).then((r) => r.data.total)} />
-        <Count label="Channels" link="#/channels" load={() => api.list('channels', { offset: 0, limit: 1 }).then((r) => r.data.total)} />
+        <Count
+          label="Things"
+          link="#/things"
+          load={() => api.list('things', { offset: 0, limit: 1 }).then((r) => r.data.total)}
+        />
+        <Count
+          label="Channels"
+          link="#/channels"
+          load={() => api.list('channels', { offset: 0, limit: 1 }).then((r) => r.data.total)}
+        />
         <Count
           label="Gateways"
           link={href('/things', { meta: 'type=gateway' })}
-          load={() => api.list('things', { offset: 0, limit: 1, metadata: GATEWAY }).then((r) => r.data.total)}
+          load={() =>
+            api.list('things', { offset: 0, limit: 1, metadata: GATEWAY }).then((r) => r.data.total)
+          }
         />
-        <Count label="Bootstrap configs" link="#/bootstrap" load={() => api.configs({ offset: 0, limit: 1 }).then((r) => r.data.total)} />
+        <Count
+          label="Bootstrap configs"
+          link="#/bootstrap"
+          load={() => api.configs({ offset: 0, limit: 1 }).then((r) => r.data.total)}
+        />
         <Count
           label="Active configs"
           link={href('/bootstrap', { state: '1' })}
@@ -43,14 +68,15 @@ export function OverviewPage() {
         />
       </div>
       <p class="muted small-text">
-        Connections and certificates are not counted here: the API lists them per thing or channel only, and adding them
-        up would mean reading every thing. Open a thing or a channel to see its own.
+        Connections and certificates are not counted here: the API lists them per thing or channel only, and
+        adding them up would mean reading every thing. Open a thing or a channel to see its own.
       </p>
 
       <h2>Gateways</h2>
       <p class="muted small-text">
-        Things whose metadata has <code>"type": "gateway"</code> (set by <a href="#/provision">provisioning</a>); five are
-        shown, in the server's default order (the API records no creation time).
+        Things whose metadata has <code>"type": "gateway"</code> (set by{' '}
+        <a href="#/provision">provisioning</a>); five are shown, in the server's default order (the API
+        records no creation time).
       </p>
       {gateways.loading ? <Busy label="Loading gateways…" /> : null}
       <ErrorText error={gateways.error} prefix="Could not load the gateways" />

@@ -1,6 +1,16 @@
 import { useState } from 'preact/hooks';
-import { type MappingResult, api } from '../api.ts';
-import { Busy, CopyButton, ErrorText, Field, MetadataView, Secret, download, shellQuote, useAction } from '../ui.tsx';
+import { api, type MappingResult } from '../api.ts';
+import {
+  Busy,
+  CopyButton,
+  download,
+  ErrorText,
+  Field,
+  MetadataView,
+  Secret,
+  shellQuote,
+  useAction,
+} from '../ui.tsx';
 
 /**
  * One POST /mapping makes a gateway's things, channels, bootstrap configs, connections
@@ -10,7 +20,11 @@ export function ProvisionPage() {
   const [externalId, setExternalId] = useState('');
   const [externalKey, setExternalKey] = useState('');
   const [name, setName] = useState('');
-  const [result, setResult] = useState<{ data: MappingResult; externalId: string; externalKey: string } | null>(null);
+  const [result, setResult] = useState<{
+    data: MappingResult;
+    externalId: string;
+    externalKey: string;
+  } | null>(null);
   const provision = useAction(async () => {
     setResult(null);
     const { data } = await api.provision(externalId.trim(), externalKey, name.trim());
@@ -23,8 +37,9 @@ export function ProvisionPage() {
     <section>
       <h1>Provision a gateway</h1>
       <p class="muted">
-        Creates the gateway's things and channels from the server's provision layout, their bootstrap configs, connections
-        and, where the server is set up for it, certificates, in one step. If any step fails, nothing is left behind.
+        Creates the gateway's things and channels from the server's provision layout, their bootstrap configs,
+        connections and, where the server is set up for it, certificates, in one step. If any step fails,
+        nothing is left behind.
       </p>
       <form
         class="card form-narrow"
@@ -33,9 +48,18 @@ export function ProvisionPage() {
           provision.run();
         }}
       >
-        <Field label="External id" hint="The gateway's own identifier, e.g. its MAC address or serial number. Unique.">
+        <Field
+          label="External id"
+          hint="The gateway's own identifier, e.g. its MAC address or serial number. Unique."
+        >
           {(id, hint) => (
-            <input id={id} required aria-describedby={hint} value={externalId} onInput={(e) => setExternalId((e.target as HTMLInputElement).value)} />
+            <input
+              id={id}
+              required
+              aria-describedby={hint}
+              value={externalId}
+              onInput={(e) => setExternalId((e.target as HTMLInputElement).value)}
+            />
           )}
         </Field>
         <Field label="External key" hint="The secret the gateway presents to fetch its bootstrap config.">
@@ -54,7 +78,9 @@ export function ProvisionPage() {
           Generate a random external key
         </button>
         <Field label="Name (optional)">
-          {(id) => <input id={id} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />}
+          {(id) => (
+            <input id={id} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+          )}
         </Field>
         <ErrorText error={provision.error} />
         {provision.busy ? <Busy label="Provisioning (certificates can take a few seconds)…" /> : null}
@@ -69,7 +95,15 @@ export function ProvisionPage() {
   );
 }
 
-function ProvisionResult({ data, externalId, externalKey }: { data: MappingResult; externalId: string; externalKey: string }) {
+function ProvisionResult({
+  data,
+  externalId,
+  externalKey,
+}: {
+  data: MappingResult;
+  externalId: string;
+  externalKey: string;
+}) {
   const things = data.things ?? [];
   const channels = data.channels ?? [];
   const command = `curl -s ${shellQuote(`${location.origin}/things/bootstrap/${encodeURIComponent(externalId)}`)} -H ${shellQuote(`Authorization: ${externalKey}`)}`;
@@ -103,21 +137,39 @@ function ProvisionResult({ data, externalId, externalKey }: { data: MappingResul
                   <td data-label="ID">
                     <code class="id">{t.id}</code>
                   </td>
-                  <td data-label="Key">{t.key ? <Secret value={t.key} label={`Key of ${t.name || t.id}`} /> : '—'}</td>
+                  <td data-label="Key">
+                    {t.key ? <Secret value={t.key} label={`Key of ${t.name || t.id}`} /> : '—'}
+                  </td>
                   <td data-label="Metadata">
                     <MetadataView metadata={t.metadata} />
                   </td>
                   <td data-label="Whitelisted">
-                    {data.whitelisted ? (data.whitelisted[t.id] ? <span class="badge on">yes</span> : <span class="badge off">no</span>) : <span class="muted">off</span>}
+                    {data.whitelisted ? (
+                      data.whitelisted[t.id] ? (
+                        <span class="badge on">yes</span>
+                      ) : (
+                        <span class="badge off">no</span>
+                      )
+                    ) : (
+                      <span class="muted">off</span>
+                    )}
                   </td>
                   <td data-label="Certificate">
                     {cert ? (
                       <span class="actions left">
-                        <button type="button" class="small" onClick={() => download(`${base}-cert.pem`, cert)}>
+                        <button
+                          type="button"
+                          class="small"
+                          onClick={() => download(`${base}-cert.pem`, cert)}
+                        >
                           Certificate
                         </button>
                         {key ? (
-                          <button type="button" class="small" onClick={() => download(`${base}-key.pem`, key)}>
+                          <button
+                            type="button"
+                            class="small"
+                            onClick={() => download(`${base}-key.pem`, key)}
+                          >
                             Private key
                           </button>
                         ) : null}
@@ -143,7 +195,8 @@ function ProvisionResult({ data, externalId, externalKey }: { data: MappingResul
       <ul class="plain">
         {channels.map((c) => (
           <li key={c.id}>
-            <a href={`#/channels/${c.id}`}>{c.name || c.id}</a> <code class="id">{c.id}</code> <MetadataView metadata={c.metadata} />
+            <a href={`#/channels/${c.id}`}>{c.name || c.id}</a> <code class="id">{c.id}</code>{' '}
+            <MetadataView metadata={c.metadata} />
           </li>
         ))}
       </ul>

@@ -1,0 +1,354 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type NatsConnection, type Subscription, connect as natsConnect } from '@nats-io/transport-node';
+import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
+import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
+import { type NatsServer, startNats } from './helpers/nats.js';
+import { client, createTestDatabase, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+
+/**
+ * Mainflux's `messaging.Message` protobuf, read and written here independently of
+ * src/messaging/message.ts: field number → values (bytes for wire type 2, bigint for 0).
+ */
+function readProto(buf: Uint8Array): Map<number, { wire: number; value: Buffer | bigint }[]> {
+  const out = new Map<number, { wire: number; value: Buffer | bigint }[]>();
+  let i = 0;
+  const varint = () => {
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      assert.ok(i < buf.length, 'truncated varint');
+      const b = buf[i++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+      shift += 7n;
+    }
+  };
+  while (i < buf.length) {
+    const key = Number(varint());
+    const field = key >> 3;
+    const wire = key & 7;
+    let value: Buffer | bigint;
+    if (wire === 0) value = varint();
+    else if (wire === 2) {
+      const len = Number(varint());
+      value = Buffer.from(buf.subarray(i, i + len));
+      i += len;
+    } else throw new Error(`unexpected wire type ${wire}`);
+    out.set(field, [...(out.get(field) ?? []), { wire, value }]);
+  }
+  return out;
+}
+
+function writeProto(fields: { channel: string; subtopic: string; publisher: string; protocol: string; payload: Buffer; created: bigint }): Buffer {
+  const varint = (v: bigint) => {
+    const bytes: number[] = [];
+    while (v >= 0x80n) {
+      bytes.push(Number((v & 0x7fn) | 0x80n));
+      v >>= 7n;
+    }
+    bytes.push(Number(v));
+    return Buffer.from(bytes);
+  };
+  const bytesField = (n: number, b: Buffer) => (b.length ? Buffer.concat([varint(BigInt((n << 3) | 2)), varint(BigInt(b.length)), b]) : Buffer.alloc(0));
+  return Buffer.concat([
+    bytesField(1, Buffer.from(fields.channel)),
+    bytesField(2, Buffer.from(fields.subtopic)),
+    bytesField(3, Buffer.from(fields.publisher)),
+    bytesField(4, Buffer.from(fields.protocol)),
+    bytesField(5, fields.payload),
+    varint(BigInt(6 << 3)),
+    varint(fields.created),
+  ]);
+}
+
+/** The decoded message, checking every field has the wire type Mainflux's schema gives it. */
+function decodeMainflux(data: Uint8Array) {
+  const f = readProto(data);
+  for (const n of [1, 2, 3, 4, 5]) for (const v of f.get(n) ?? []) assert.equal(v.wire, 2, `field ${n} is length-delimited`);
+  for (const v of f.get(6) ?? []) assert.equal(v.wire, 0, 'field 6 (created) is a varint');
+  const text = (n: number) => ((f.get(n)?.[0]?.value as Buffer | undefined) ?? Buffer.alloc(0)).toString();
+  return {
+    channel: text(1),
+    subtopic: text(2),
+    publisher: text(3),
+    protocol: text(4),
+    payload: (f.get(5)?.[0]?.value as Buffer | undefined) ?? Buffer.alloc(0),
+    created: BigInt.asIntN(64, (f.get(6)?.[0]?.value as bigint | undefined) ?? 0n),
+  };
+}
+
+/**
+ * Two Tethys instances sharing one database and one nats-server: messages published on
+ * either reach subscribers on both, a revocation made on one closes sessions on the
+ * other, and the bus carries Mainflux's protobuf on `channels.<id>[.<subtopic>]`.
+ * On SQLite both instances open the same file (one data folder); on PostgreSQL, one
+ * database created for the pair.
+ */
+describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
+  let nats: NatsServer;
+  let a: TestServer;
+  let b: TestServer;
+  let reqA: Request;
+  let reqB: Request;
+  let token: string;
+  let dropDatabase = async () => {};
+  let shared: string;
+  let nc: NatsConnection;
+  const clients: TestClient[] = [];
+
+  before(async () => {
+    nats = await startNats();
+    const database = await createTestDatabase();
+    dropDatabase = database.drop;
+    shared = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-cluster-'));
+    const env = {
+      MF_NATS_URL: nats.url,
+      TETHYS_DB_URL: database.url,
+      TETHYS_DATA_DIR: shared,
+      MF_AUTH_SECRET: crypto.randomBytes(32).toString('base64url'),
+    };
+    // One after the other: the second finds the migrations done.
+    a = await startServer(env);
+    b = await startServer(env);
+    reqA = client(a.url);
+    reqB = client(b.url);
+    token = (await userToken(reqA)).token;
+    nc = await natsConnect({ servers: nats.url, name: 'test-observer' });
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.end()));
+    await nc?.close();
+    await b?.close();
+    await a?.close();
+    await dropDatabase();
+    if (shared) fs.rmSync(shared, { recursive: true, force: true });
+    await nats?.stop();
+  });
+
+  async function open(server: TestServer, thing: { id: string; key: string }): Promise<TestClient> {
+    const c = await connectThing(mqttUrl(server.app), thing);
+    clients.push(c);
+    return c;
+  }
+
+  async function group(n: number): Promise<{ channel: string; things: ThingView[] }> {
+    const things = await createThings(reqA, token, Array.from({ length: n }, (_, i) => ({ name: `t${i}` })));
+    const channel = (await createChannel(reqA, token, { name: 'c' })).id;
+    await connect(reqA, token, [channel], things.map((t) => t.id));
+    return { channel, things };
+  }
+
+  /** Collects what arrives on a NATS subject until unsubscribed. */
+  function observe(subject: string): { messages: { subject: string; data: Uint8Array }[]; sub: Subscription } {
+    const messages: { subject: string; data: Uint8Array }[] = [];
+    const sub = nc.subscribe(subject, { callback: (_err, msg) => messages.push({ subject: msg.subject, data: msg.data }) });
+    return { messages, sub };
+  }
+
+  it('a token and entities made on A are usable on B (one database)', async () => {
+    const { channel, things } = await group(1);
+    const reply = await reqB('GET', `/channels/${channel}/things`, { token });
+    assert.equal(reply.status, 200, reply.text);
+    assert.deepEqual(reply.json.things.map((t: ThingView) => t.id), [things[0]!.id]);
+  });
+
+  it('HTTP on A reaches MQTT subscribers on B (and on A)', async () => {
+    const { channel, things } = await group(3);
+    const onB = await open(b, things[1]!);
+    const onA = await open(a, things[2]!);
+    assert.equal(await onB.subscribe(`channels/${channel}/messages/#`), 0);
+    assert.equal(await onA.subscribe(`channels/${channel}/messages/#`), 0);
+    const payload = crypto.randomBytes(512);
+    const reply = await reqA('POST', `/http/channels/${channel}/messages/room/1`, { token: things[0]!.key, raw: payload, contentType: 'application/octet-stream' });
+    assert.equal(reply.status, 202, reply.text);
+    for (const c of [onB, onA]) {
+      const got = await c.waitFor((m) => m.payload.equals(payload));
+      assert.equal(got.topic, `channels/${channel}/messages/room/1`);
+    }
+    // Exactly once each: an instance does not take its own messages back from the bus.
+    await settle(onA, onB);
+    assert.equal(onA.messages.filter((m) => m.payload.equals(payload)).length, 1);
+    assert.equal(onB.messages.filter((m) => m.payload.equals(payload)).length, 1);
+  });
+
+  it('MQTT on B reaches MQTT subscribers on A, wildcards included, exactly once', async () => {
+    const { channel, things } = await group(3);
+    const pub = await open(b, things[0]!);
+    const exact = await open(a, things[1]!);
+    const wild = await open(a, things[2]!);
+    assert.equal(await exact.subscribe(`channels/${channel}/messages/sensors/temp`), 0);
+    assert.equal(await wild.subscribe(`channels/${channel}/messages/+/temp`), 0);
+    await pub.publish(`channels/${channel}/messages/sensors/temp`, 'b-to-a', 1);
+    await exact.waitFor((m) => m.payload.toString() === 'b-to-a');
+    const got = await wild.waitFor((m) => m.payload.toString() === 'b-to-a');
+    assert.equal(got.topic, `channels/${channel}/messages/sensors/temp`);
+    await settle(pub, exact, wild);
+    assert.equal(exact.received('b-to-a').length, 1);
+    assert.equal(wild.received('b-to-a').length, 1);
+  });
+
+  it('a publish refused on B (thing not connected) reaches nobody on A or on the bus', async () => {
+    const { channel, things } = await group(1);
+    const [outsider] = await createThings(reqA, token, [{ name: 'outsider' }]);
+    const seen = observe(`channels.${channel}.>`);
+    const seenRoot = observe(`channels.${channel}`);
+    const sub = await open(a, things[0]!);
+    assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
+    const pub = await open(b, outsider!);
+    await pub.publish(`channels/${channel}/messages/x`, 'refused', 1);
+    const reply = await reqB('POST', `/http/channels/${channel}/messages/x`, { token: outsider!.key, raw: 'refused' });
+    assert.equal(reply.status, 403, reply.text);
+    await settle(pub, sub);
+    await nc.flush();
+    assert.equal(sub.received('refused').length, 0);
+    assert.equal(seen.messages.length + seenRoot.messages.length, 0);
+    seen.sub.unsubscribe();
+    seenRoot.sub.unsubscribe();
+    assert.equal(pub.closed, false);
+  });
+
+  describe('a revocation made on A closes sessions on B within 1 s', () => {
+    async function watched() {
+      const { channel, things } = await group(2);
+      const sub = await open(b, things[0]!);
+      const pub = await open(b, things[1]!);
+      assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
+      // Warm B's access cache for the subscriber: its HTTP publish is accepted.
+      const warm = await reqB('POST', `/http/channels/${channel}/messages`, { token: things[0]!.key, raw: 'warm' });
+      assert.equal(warm.status, 202, warm.text);
+      await sub.waitFor((m) => m.payload.toString() === 'warm');
+      return { channel, subThing: things[0]!, pubThing: things[1]!, sub, pub };
+    }
+
+    async function assertClosedOnB(w: Awaited<ReturnType<typeof watched>>, started: number) {
+      assert.ok(await w.sub.closedWithin(1000 - (Date.now() - started)), 'session on B closed within 1 s');
+      // B's access cache followed: the thing's key is refused there within the same second.
+      let status = 0;
+      while (Date.now() - started < 1000) {
+        status = (await reqB('POST', `/http/channels/${w.channel}/messages`, { token: w.subThing.key, raw: 'late' })).status;
+        if (status === 403) break;
+        await sleep(20);
+      }
+      assert.equal(status, 403, 'refused on B within 1 s');
+      assert.equal(w.pub.closed, false, 'other sessions stay');
+    }
+
+    it('disconnect', async () => {
+      const w = await watched();
+      const started = Date.now();
+      const reply = await reqA('DELETE', `/channels/${w.channel}/things/${w.subThing.id}`, { token });
+      assert.equal(reply.status, 204, reply.text);
+      await assertClosedOnB(w, started);
+      const again = await open(b, w.subThing);
+      assert.equal(await again.subscribe(`channels/${w.channel}/messages`), 128);
+    });
+
+    it('key change', async () => {
+      const w = await watched();
+      const started = Date.now();
+      const reply = await reqA('PATCH', `/things/${w.subThing.id}/key`, { token, body: { key: crypto.randomUUID() } });
+      assert.equal(reply.status, 200, reply.text);
+      await assertClosedOnB(w, started);
+    });
+
+    it('thing removal', async () => {
+      const w = await watched();
+      const started = Date.now();
+      const reply = await reqA('DELETE', `/things/${w.subThing.id}`, { token });
+      assert.equal(reply.status, 204, reply.text);
+      await assertClosedOnB(w, started);
+    });
+  });
+
+  describe('the bus speaks Mainflux protobuf on channels.<id>[.<subtopic>]', () => {
+    it('a raw NATS subscriber on channels.> decodes HTTP and MQTT messages', async () => {
+      const { channel, things } = await group(2);
+      const seen = observe('channels.>');
+      await nc.flush();
+      const t0 = BigInt(Date.now()) * 1_000_000n;
+      const payload = Buffer.from(JSON.stringify([{ n: 'temp', v: 21.5 }]));
+      const reply = await reqA('POST', `/http/channels/${channel}/messages/a/b`, { token: things[0]!.key, raw: payload, contentType: 'application/senml+json' });
+      assert.equal(reply.status, 202, reply.text);
+      const pub = await open(b, things[1]!);
+      const bytes = crypto.randomBytes(300);
+      await pub.publish(`channels/${channel}/messages`, bytes, 1);
+
+      const deadline = Date.now() + 5000;
+      const mine = () => seen.messages.filter((m) => m.subject.startsWith(`channels.${channel}`));
+      while (mine().length < 2 && Date.now() < deadline) await sleep(20);
+      const t1 = BigInt(Date.now()) * 1_000_000n;
+      seen.sub.unsubscribe();
+      const [http, mqtt] = mine();
+      assert.ok(http && mqtt, `two messages on the bus, got ${mine().length}`);
+
+      assert.equal(http.subject, `channels.${channel}.a.b`);
+      const h = decodeMainflux(http.data);
+      assert.equal(h.channel, channel);
+      assert.equal(h.subtopic, 'a.b');
+      assert.equal(h.publisher, things[0]!.id);
+      assert.equal(h.protocol, 'http');
+      assert.ok(h.payload.equals(payload));
+      assert.ok(h.created >= t0 - 1_000_000_000n && h.created <= t1 + 1_000_000_000n, `created ${h.created} is now in unix ns`);
+
+      assert.equal(mqtt.subject, `channels.${channel}`);
+      const m = decodeMainflux(mqtt.data);
+      assert.equal(m.channel, channel);
+      assert.equal(m.subtopic, '');
+      assert.equal(m.publisher, things[1]!.id);
+      assert.equal(m.protocol, 'mqtt');
+      assert.ok(m.payload.equals(bytes));
+      assert.ok(m.created >= h.created, 'created grows');
+    });
+
+    it('a Mainflux-style publisher on NATS reaches MQTT subscribers on both instances', async () => {
+      const { channel, things } = await group(2);
+      const onA = await open(a, things[0]!);
+      const onB = await open(b, things[1]!);
+      for (const c of [onA, onB]) assert.equal(await c.subscribe(`channels/${channel}/messages/#`), 0);
+      const payload = Buffer.from('from-a-mainflux-service');
+      const data = writeProto({ channel, subtopic: 'x.y', publisher: things[0]!.id, protocol: 'coap', payload, created: BigInt(Date.now()) * 1_000_000n });
+      nc.publish(`channels.${channel}.x.y`, data);
+      await nc.flush();
+      for (const c of [onA, onB]) {
+        const got = await c.waitFor((msg) => msg.payload.equals(payload));
+        assert.equal(got.topic, `channels/${channel}/messages/x/y`);
+      }
+      // Bytes that are not a message are ignored; the instances carry on.
+      nc.publish(`channels.${channel}`, Buffer.from([0xff, 0xff, 0xff]));
+      await nc.flush();
+      const reply = await reqB('POST', `/http/channels/${channel}/messages`, { token: things[1]!.key, raw: 'after-garbage' });
+      assert.equal(reply.status, 202);
+      await onA.waitFor((msg) => msg.payload.toString() === 'after-garbage');
+    });
+
+    it('a message too large for the bus is refused (HTTP 413, MQTT closed), never a 5xx or a crash', async () => {
+      // nats-server's default max_payload is 1 MiB, as is TETHYS_MQTT_MAX_PAYLOAD's default:
+      // with its envelope, a 1 MiB payload does not fit on the bus.
+      const limit = 1024 * 1024;
+      const { channel, things } = await group(2);
+      const sub = await open(a, things[1]!);
+      assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
+      const big = await reqA('POST', `/http/channels/${channel}/messages/big`, { token: things[0]!.key, raw: Buffer.alloc(limit, 1), contentType: 'application/octet-stream' });
+      assert.equal(big.status, 413, big.text);
+      assert.equal(typeof big.json?.error, 'string');
+      const pub = await open(b, things[0]!);
+      pub.client.publish(`channels/${channel}/messages/big-mqtt`, Buffer.alloc(limit, 2), { qos: 1 });
+      assert.ok(await pub.closedWithin(3000), 'the oversize publisher is disconnected');
+      // Somewhat smaller messages cross instances both ways.
+      const fits = crypto.randomBytes(limit - 4096);
+      const ok = await reqB('POST', `/http/channels/${channel}/messages/fits`, { token: things[0]!.key, raw: fits, contentType: 'application/octet-stream' });
+      assert.equal(ok.status, 202, ok.text);
+      const got = await sub.waitFor((m) => m.topic.endsWith('/fits'));
+      assert.ok(got.payload.equals(fits));
+      await settle(sub);
+      assert.equal(sub.messages.filter((m) => m.topic.endsWith('/big') || m.topic.endsWith('/big-mqtt')).length, 0);
+      assert.equal((await fetch(`${a.url}/version`)).status, 200);
+      assert.equal((await fetch(`${b.url}/version`)).status, 200);
+    });
+  });
+});
