@@ -249,12 +249,14 @@ export function metricSum(metrics: Map<string, number> | null, prefix: string): 
 /**
  * The server's event-loop delay since the previous GET /metrics (prom-client resets its
  * histogram at every scrape, so scrape once before the measurement): how long the main
- * thread was kept from answering, whatever kept it busy.
+ * thread was kept from answering, whatever kept it busy (p99 and max of the delays of a
+ * 10 ms timer, that timer's own 10 ms taken off).
  */
 export function loopDelayText(metrics: Map<string, number> | null, label = 'server'): string {
   if (!metrics) return `${label} event-loop delay unknown (GET /metrics did not answer)`;
+  // prom-client samples with a 10 ms timer and records whole intervals: 10 ms is no delay.
   const ms = (series: string) => {
-    const v = (metrics.get(series) ?? Number.NaN) * 1000;
+    const v = Math.max(0, (metrics.get(series) ?? Number.NaN) * 1000 - 10);
     return Number.isFinite(v) ? `${v.toFixed(v < 10 ? 1 : 0)} ms` : '—';
   };
   return `${label} event-loop delay p99 ${ms('nodejs_eventloop_lag_p99_seconds')}, max ${ms('nodejs_eventloop_lag_max_seconds')}`;

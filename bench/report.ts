@@ -18,6 +18,8 @@ export interface ScenarioRun {
   rssPeakKiB: number;
   serverLog: ServerLogSummary;
   notes: string[];
+  /** Wall time of the whole scenario: preparation, warm-up, load, pause. */
+  wallSeconds?: number;
 }
 
 export interface DatabaseRun {

@@ -84,7 +84,8 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, config: BenchC
     ? `${outcomeOf(l)?.throughput ?? `${formatInt(scenario.unit === 'things/s' ? l.itemsPerSecond : l.okPerSecond)} ${unitOf(scenario)}`}, p50 ${formatMs(l.p50)}, p99 ${formatMs(l.p99)}, max ${formatMs(l.max)}`
     : 'no result';
   const issues = problems(run);
-  const wall = formatDuration((performance.now() - started) / 1000);
+  run.wallSeconds = (performance.now() - started) / 1000;
+  const wall = formatDuration(run.wallSeconds);
   log(`    ${summary} (${wall} in all)${issues.length ? `  FLAG: ${issues.join('; ')}` : ''}`);
   return run;
 }
@@ -223,7 +224,14 @@ function estimateFullRun(config: BenchConfig, runs: DatabaseRun[], scenarioCount
       const things = r.seeding.reduce((a, s) => a + (s.to - s.from), 0);
       const secs = r.seeding.reduce((a, s) => a + s.seconds, 0);
       const rate = things / Math.max(secs, 0.001);
-      const scenarioSecs = scenarioCount * (10 + config.warmup + SETTLE_MS / 1000 + 1);
+      // Each scenario's time here, with its load stretched to 10 s (what it spent beyond
+      // warm-up and load is preparation, which does not depend on the duration).
+      const measured = r.runs.reduce(
+        (a, s) => a + Math.max(0, (s.wallSeconds ?? 0) - config.duration) + 10,
+        0,
+      );
+      const scenarioSecs =
+        r.runs.length > 0 ? measured : scenarioCount * (10 + config.warmup + SETTLE_MS / 1000 + 1);
       const settle = r.seeding.reduce((a, s) => a + s.settleSeconds, 0);
       const waits =
         r.db === 'postgres'

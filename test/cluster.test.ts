@@ -4,11 +4,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type NatsConnection, type Subscription, connect as natsConnect } from '@nats-io/transport-node';
+import { type NatsConnection, connect as natsConnect, type Subscription } from '@nats-io/transport-node';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
 import { type NatsServer, startNats } from './helpers/nats.js';
-import { client, createTestDatabase, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import {
+  client,
+  createTestDatabase,
+  dialect,
+  type Request,
+  startServer,
+  type TestServer,
+  userToken,
+} from './helpers/server.js';
 
 /**
  * Mainflux's `messaging.Message` protobuf, read and written here independently of
@@ -44,7 +52,14 @@ function readProto(buf: Uint8Array): Map<number, { wire: number; value: Buffer |
   return out;
 }
 
-function writeProto(fields: { channel: string; subtopic: string; publisher: string; protocol: string; payload: Buffer; created: bigint }): Buffer {
+function writeProto(fields: {
+  channel: string;
+  subtopic: string;
+  publisher: string;
+  protocol: string;
+  payload: Buffer;
+  created: bigint;
+}): Buffer {
   const varint = (v: bigint) => {
     const bytes: number[] = [];
     while (v >= 0x80n) {
@@ -54,7 +69,8 @@ function writeProto(fields: { channel: string; subtopic: string; publisher: stri
     bytes.push(Number(v));
     return Buffer.from(bytes);
   };
-  const bytesField = (n: number, b: Buffer) => (b.length ? Buffer.concat([varint(BigInt((n << 3) | 2)), varint(BigInt(b.length)), b]) : Buffer.alloc(0));
+  const bytesField = (n: number, b: Buffer) =>
+    b.length ? Buffer.concat([varint(BigInt((n << 3) | 2)), varint(BigInt(b.length)), b]) : Buffer.alloc(0);
   return Buffer.concat([
     bytesField(1, Buffer.from(fields.channel)),
     bytesField(2, Buffer.from(fields.subtopic)),
@@ -69,7 +85,8 @@ function writeProto(fields: { channel: string; subtopic: string; publisher: stri
 /** The decoded message, checking every field has the wire type Mainflux's schema gives it. */
 function decodeMainflux(data: Uint8Array) {
   const f = readProto(data);
-  for (const n of [1, 2, 3, 4, 5]) for (const v of f.get(n) ?? []) assert.equal(v.wire, 2, `field ${n} is length-delimited`);
+  for (const n of [1, 2, 3, 4, 5])
+    for (const v of f.get(n) ?? []) assert.equal(v.wire, 2, `field ${n} is length-delimited`);
   for (const v of f.get(6) ?? []) assert.equal(v.wire, 0, 'field 6 (created) is a varint');
   const text = (n: number) => ((f.get(n)?.[0]?.value as Buffer | undefined) ?? Buffer.alloc(0)).toString();
   return {
@@ -137,16 +154,32 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
   }
 
   async function group(n: number): Promise<{ channel: string; things: ThingView[] }> {
-    const things = await createThings(reqA, token, Array.from({ length: n }, (_, i) => ({ name: `t${i}` })));
+    const things = await createThings(
+      reqA,
+      token,
+      Array.from({ length: n }, (_, i) => ({ name: `t${i}` })),
+    );
     const channel = (await createChannel(reqA, token, { name: 'c' })).id;
-    await connect(reqA, token, [channel], things.map((t) => t.id));
+    await connect(
+      reqA,
+      token,
+      [channel],
+      things.map((t) => t.id),
+    );
     return { channel, things };
   }
 
   /** Collects what arrives on a NATS subject until unsubscribed. */
-  function observe(subject: string): { messages: { subject: string; data: Uint8Array }[]; sub: Subscription } {
+  function observe(subject: string): {
+    messages: { subject: string; data: Uint8Array }[];
+    sub: Subscription;
+  } {
     const messages: { subject: string; data: Uint8Array }[] = [];
-    const sub = nc.subscribe(subject, { callback: (_err, msg) => messages.push({ subject: msg.subject, data: msg.data }) });
+    const sub = nc.subscribe(subject, {
+      callback: (_err, msg) => {
+        messages.push({ subject: msg.subject, data: msg.data });
+      },
+    });
     return { messages, sub };
   }
 
@@ -154,7 +187,10 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     const { channel, things } = await group(1);
     const reply = await reqB('GET', `/channels/${channel}/things`, { token });
     assert.equal(reply.status, 200, reply.text);
-    assert.deepEqual(reply.json.things.map((t: ThingView) => t.id), [things[0]!.id]);
+    assert.deepEqual(
+      reply.json.things.map((t: ThingView) => t.id),
+      [things[0]!.id],
+    );
   });
 
   it('HTTP on A reaches MQTT subscribers on B (and on A)', async () => {
@@ -164,7 +200,11 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     assert.equal(await onB.subscribe(`channels/${channel}/messages/#`), 0);
     assert.equal(await onA.subscribe(`channels/${channel}/messages/#`), 0);
     const payload = crypto.randomBytes(512);
-    const reply = await reqA('POST', `/http/channels/${channel}/messages/room/1`, { token: things[0]!.key, raw: payload, contentType: 'application/octet-stream' });
+    const reply = await reqA('POST', `/http/channels/${channel}/messages/room/1`, {
+      token: things[0]!.key,
+      raw: payload,
+      contentType: 'application/octet-stream',
+    });
     assert.equal(reply.status, 202, reply.text);
     for (const c of [onB, onA]) {
       const got = await c.waitFor((m) => m.payload.equals(payload));
@@ -201,7 +241,10 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
     const pub = await open(b, outsider!);
     await pub.publish(`channels/${channel}/messages/x`, 'refused', 1);
-    const reply = await reqB('POST', `/http/channels/${channel}/messages/x`, { token: outsider!.key, raw: 'refused' });
+    const reply = await reqB('POST', `/http/channels/${channel}/messages/x`, {
+      token: outsider!.key,
+      raw: 'refused',
+    });
     assert.equal(reply.status, 403, reply.text);
     await settle(pub, sub);
     await nc.flush();
@@ -212,6 +255,27 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     assert.equal(pub.closed, false);
   });
 
+  it('subtopics cross instances as they do on one: levels, dots, and a lone * or >', async () => {
+    const { channel, things } = await group(2);
+    const sub = await open(b, things[1]!);
+    assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
+    for (const [path, topic] of [
+      ['a/b/c', 'a/b/c'],
+      ['a.b', 'a/b'],
+      ['x/*/y', 'x/*/y'],
+      ['x/>', 'x/>'],
+    ]) {
+      const payload = `sub-${path}`;
+      const reply = await reqA('POST', `/http/channels/${channel}/messages/${path}`, {
+        token: things[0]!.key,
+        raw: payload,
+      });
+      assert.equal(reply.status, 202, reply.text);
+      const got = await sub.waitFor((m) => m.payload.toString() === payload);
+      assert.equal(got.topic, `channels/${channel}/messages/${topic}`);
+    }
+  });
+
   describe('a revocation made on A closes sessions on B within 1 s', () => {
     async function watched() {
       const { channel, things } = await group(2);
@@ -219,7 +283,10 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       const pub = await open(b, things[1]!);
       assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
       // Warm B's access cache for the subscriber: its HTTP publish is accepted.
-      const warm = await reqB('POST', `/http/channels/${channel}/messages`, { token: things[0]!.key, raw: 'warm' });
+      const warm = await reqB('POST', `/http/channels/${channel}/messages`, {
+        token: things[0]!.key,
+        raw: 'warm',
+      });
       assert.equal(warm.status, 202, warm.text);
       await sub.waitFor((m) => m.payload.toString() === 'warm');
       return { channel, subThing: things[0]!, pubThing: things[1]!, sub, pub };
@@ -230,7 +297,9 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       // B's access cache followed: the thing's key is refused there within the same second.
       let status = 0;
       while (Date.now() - started < 1000) {
-        status = (await reqB('POST', `/http/channels/${w.channel}/messages`, { token: w.subThing.key, raw: 'late' })).status;
+        status = (
+          await reqB('POST', `/http/channels/${w.channel}/messages`, { token: w.subThing.key, raw: 'late' })
+        ).status;
         if (status === 403) break;
         await sleep(20);
       }
@@ -251,7 +320,10 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     it('key change', async () => {
       const w = await watched();
       const started = Date.now();
-      const reply = await reqA('PATCH', `/things/${w.subThing.id}/key`, { token, body: { key: crypto.randomUUID() } });
+      const reply = await reqA('PATCH', `/things/${w.subThing.id}/key`, {
+        token,
+        body: { key: crypto.randomUUID() },
+      });
       assert.equal(reply.status, 200, reply.text);
       await assertClosedOnB(w, started);
     });
@@ -272,7 +344,11 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       await nc.flush();
       const t0 = BigInt(Date.now()) * 1_000_000n;
       const payload = Buffer.from(JSON.stringify([{ n: 'temp', v: 21.5 }]));
-      const reply = await reqA('POST', `/http/channels/${channel}/messages/a/b`, { token: things[0]!.key, raw: payload, contentType: 'application/senml+json' });
+      const reply = await reqA('POST', `/http/channels/${channel}/messages/a/b`, {
+        token: things[0]!.key,
+        raw: payload,
+        contentType: 'application/senml+json',
+      });
       assert.equal(reply.status, 202, reply.text);
       const pub = await open(b, things[1]!);
       const bytes = crypto.randomBytes(300);
@@ -293,7 +369,10 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       assert.equal(h.publisher, things[0]!.id);
       assert.equal(h.protocol, 'http');
       assert.ok(h.payload.equals(payload));
-      assert.ok(h.created >= t0 - 1_000_000_000n && h.created <= t1 + 1_000_000_000n, `created ${h.created} is now in unix ns`);
+      assert.ok(
+        h.created >= t0 - 1_000_000_000n && h.created <= t1 + 1_000_000_000n,
+        `created ${h.created} is now in unix ns`,
+      );
 
       assert.equal(mqtt.subject, `channels.${channel}`);
       const m = decodeMainflux(mqtt.data);
@@ -311,7 +390,14 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       const onB = await open(b, things[1]!);
       for (const c of [onA, onB]) assert.equal(await c.subscribe(`channels/${channel}/messages/#`), 0);
       const payload = Buffer.from('from-a-mainflux-service');
-      const data = writeProto({ channel, subtopic: 'x.y', publisher: things[0]!.id, protocol: 'coap', payload, created: BigInt(Date.now()) * 1_000_000n });
+      const data = writeProto({
+        channel,
+        subtopic: 'x.y',
+        publisher: things[0]!.id,
+        protocol: 'coap',
+        payload,
+        created: BigInt(Date.now()) * 1_000_000n,
+      });
       nc.publish(`channels.${channel}.x.y`, data);
       await nc.flush();
       for (const c of [onA, onB]) {
@@ -321,7 +407,10 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       // Bytes that are not a message are ignored; the instances carry on.
       nc.publish(`channels.${channel}`, Buffer.from([0xff, 0xff, 0xff]));
       await nc.flush();
-      const reply = await reqB('POST', `/http/channels/${channel}/messages`, { token: things[1]!.key, raw: 'after-garbage' });
+      const reply = await reqB('POST', `/http/channels/${channel}/messages`, {
+        token: things[1]!.key,
+        raw: 'after-garbage',
+      });
       assert.equal(reply.status, 202);
       await onA.waitFor((msg) => msg.payload.toString() === 'after-garbage');
     });
@@ -333,7 +422,11 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       const { channel, things } = await group(2);
       const sub = await open(a, things[1]!);
       assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
-      const big = await reqA('POST', `/http/channels/${channel}/messages/big`, { token: things[0]!.key, raw: Buffer.alloc(limit, 1), contentType: 'application/octet-stream' });
+      const big = await reqA('POST', `/http/channels/${channel}/messages/big`, {
+        token: things[0]!.key,
+        raw: Buffer.alloc(limit, 1),
+        contentType: 'application/octet-stream',
+      });
       assert.equal(big.status, 413, big.text);
       assert.equal(typeof big.json?.error, 'string');
       const pub = await open(b, things[0]!);
@@ -341,12 +434,19 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       assert.ok(await pub.closedWithin(3000), 'the oversize publisher is disconnected');
       // Somewhat smaller messages cross instances both ways.
       const fits = crypto.randomBytes(limit - 4096);
-      const ok = await reqB('POST', `/http/channels/${channel}/messages/fits`, { token: things[0]!.key, raw: fits, contentType: 'application/octet-stream' });
+      const ok = await reqB('POST', `/http/channels/${channel}/messages/fits`, {
+        token: things[0]!.key,
+        raw: fits,
+        contentType: 'application/octet-stream',
+      });
       assert.equal(ok.status, 202, ok.text);
       const got = await sub.waitFor((m) => m.topic.endsWith('/fits'));
       assert.ok(got.payload.equals(fits));
       await settle(sub);
-      assert.equal(sub.messages.filter((m) => m.topic.endsWith('/big') || m.topic.endsWith('/big-mqtt')).length, 0);
+      assert.equal(
+        sub.messages.filter((m) => m.topic.endsWith('/big') || m.topic.endsWith('/big-mqtt')).length,
+        0,
+      );
       assert.equal((await fetch(`${a.url}/version`)).status, 200);
       assert.equal((await fetch(`${b.url}/version`)).status, 200);
     });

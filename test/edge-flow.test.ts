@@ -25,7 +25,12 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
   const externalId = `gw-${crypto.randomBytes(4).toString('hex')}`;
   const externalKey = crypto.randomBytes(16).toString('hex');
   let mapping: any;
-  let config: { mainflux_id: string; mainflux_key: string; mainflux_channels: BootstrapChannel[]; content?: string };
+  let config: {
+    mainflux_id: string;
+    mainflux_key: string;
+    mainflux_channels: BootstrapChannel[];
+    content?: string;
+  };
   let data: BootstrapChannel;
   let control: BootstrapChannel;
   const clients: TestClient[] = [];
@@ -47,7 +52,10 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
   }
 
   it('POST /mapping provisions the gateway with the built-in layout', async () => {
-    const reply = await request('POST', '/mapping', { token, body: { external_id: externalId, external_key: externalKey, name: 'edge-gw' } });
+    const reply = await request('POST', '/mapping', {
+      token,
+      body: { external_id: externalId, external_key: externalKey, name: 'edge-gw' },
+    });
     assert.equal(reply.status, 201, reply.text);
     mapping = reply.json;
     assert.equal(mapping.error, undefined);
@@ -56,11 +64,17 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
     const gateway = mapping.things[0];
     assert.equal(gateway.metadata.external_id, externalId);
     assert.deepEqual(mapping.whitelisted, { [gateway.id]: true });
-    assert.deepEqual(mapping.channels.map((c: BootstrapChannel) => c.metadata?.type).sort(), ['control', 'data']);
+    assert.deepEqual(mapping.channels.map((c: BootstrapChannel) => c.metadata?.type).sort(), [
+      'control',
+      'data',
+    ]);
   });
 
   it('GET /things/bootstrap/{external_id} with the external key returns the config', async () => {
-    assert.equal((await request('GET', `/things/bootstrap/${externalId}`, { token: 'wrong-key' })).status, 404);
+    assert.equal(
+      (await request('GET', `/things/bootstrap/${externalId}`, { token: 'wrong-key' })).status,
+      404,
+    );
     const reply = await request('GET', `/things/bootstrap/${externalId}`, { token: externalKey });
     assert.equal(reply.status, 200, reply.text);
     config = reply.json;
@@ -93,7 +107,11 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
     assert.equal(sub.topic, `channels/${data.id}/messages/sensors/1`);
 
     // And over HTTP with the same key.
-    const reply = await request('POST', `/http/channels/${data.id}/messages`, { token: config.mainflux_key, raw: 'via-http', contentType: 'application/senml+json' });
+    const reply = await request('POST', `/http/channels/${data.id}/messages`, {
+      token: config.mainflux_key,
+      raw: 'via-http',
+      contentType: 'application/senml+json',
+    });
     assert.equal(reply.status, 202, reply.text);
     await listener.waitFor((m) => m.payload.toString() === 'via-http');
   });
@@ -104,7 +122,10 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
     const operator = await createThing(request, token, { name: 'operator' });
     await connect(request, token, [control.id], [operator.id]);
     const command = JSON.stringify([{ bn: '1:', n: 'exec', vs: 'uptime' }]);
-    const reply = await request('POST', `/http/channels/${control.id}/messages/req`, { token: operator.key, raw: command });
+    const reply = await request('POST', `/http/channels/${control.id}/messages/req`, {
+      token: operator.key,
+      raw: command,
+    });
     assert.equal(reply.status, 202, reply.text);
     const got = await gateway.waitFor((m) => m.payload.toString() === command);
     assert.equal(got.topic, `channels/${control.id}/messages/req`);
@@ -122,13 +143,19 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
     const watcher = await open(app);
     assert.equal(await watcher.subscribe(`channels/${data.id}/messages/#`), 0);
     await c.publish(`channels/${data.id}/messages`, 'forged', 1);
-    const reply = await request('POST', `/http/channels/${data.id}/messages`, { token: stranger.key, raw: 'forged' });
+    const reply = await request('POST', `/http/channels/${data.id}/messages`, {
+      token: stranger.key,
+      raw: 'forged',
+    });
     assert.equal(reply.status, 403);
     await settle(c, watcher);
     assert.equal(watcher.received('forged').length, 0);
     // A gateway provisioned for someone else is no key to this one's channels either.
     const other = (await userToken(request)).token;
-    const theirs = await request('POST', '/mapping', { token: other, body: { external_id: `${externalId}-2`, external_key: externalKey } });
+    const theirs = await request('POST', '/mapping', {
+      token: other,
+      body: { external_id: `${externalId}-2`, external_key: externalKey },
+    });
     assert.equal(theirs.status, 201, theirs.text);
     const foreignGateway = await open(theirs.json.things[0]);
     assert.equal(await foreignGateway.subscribe(`channels/${data.id}/messages/#`), 128);
@@ -141,7 +168,10 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
     assert.equal(reply.status, 200, reply.text);
     assert.ok(await gateway.closedWithin(1000), 'session closed within 1 s');
     // It still logs in (the thing exists) but may no longer use the channels.
-    assert.equal(await connackCode(mqttUrl(server.app), { username: config.mainflux_id, password: config.mainflux_key }), 0);
+    assert.equal(
+      await connackCode(mqttUrl(server.app), { username: config.mainflux_id, password: config.mainflux_key }),
+      0,
+    );
     const again = await open({ id: config.mainflux_id, key: config.mainflux_key });
     assert.equal(await again.subscribe(`channels/${data.id}/messages`), 128);
   });

@@ -3,13 +3,24 @@ import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { assertError, connect, createChannel, createThing, createThings } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, type TestClient } from './helpers/mqtt.js';
-import { client, dialect, type Reply, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import {
+  client,
+  dialect,
+  type Reply,
+  type Request,
+  startServer,
+  type TestServer,
+  userToken,
+} from './helpers/server.js';
 
 /** A small payload limit keeps the 413 cases cheap. */
 const MAX_PAYLOAD = 64 * 1024;
 
 /** SenML `[{"bn":"dev:","n":"temp","u":"Cel","v":23.5}]` as CBOR (RFC 8428 §6), bytes written out. */
-const SENML_CBOR = Buffer.from('81a42164' + '6465763a' + '0064' + '74656d70' + '0163' + '43656c' + '02fb4037800000000000', 'hex');
+const SENML_CBOR = Buffer.from(
+  '81a42164' + '6465763a' + '0064' + '74656d70' + '0163' + '43656c' + '02fb4037800000000000',
+  'hex',
+);
 
 /**
  * The HTTP message adapter (API.md §7): POST a message with the thing key; 202 when
@@ -31,7 +42,10 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
     server = await startServer({ TETHYS_MQTT_MAX_PAYLOAD: String(MAX_PAYLOAD) });
     request = client(server.url);
     token = (await userToken(request)).token;
-    [thing, listener] = (await createThings(request, token, [{ name: 'sender' }, { name: 'listener' }])) as [typeof thing, typeof listener];
+    [thing, listener] = (await createThings(request, token, [{ name: 'sender' }, { name: 'listener' }])) as [
+      typeof thing,
+      typeof listener,
+    ];
     channel = (await createChannel(request, token, { name: 'readings' })).id;
     await connect(request, token, [channel], [thing.id, listener.id]);
     sub = await connectThing(mqttUrl(server.app), listener);
@@ -44,11 +58,17 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
   });
 
   /** POSTs a message and remembers the reply (the last test checks none was a 5xx). */
-  async function post(path: string, key: string | undefined, body?: string | Buffer, contentType: string | null = 'application/senml+json'): Promise<Reply> {
+  async function post(
+    path: string,
+    key: string | undefined,
+    body?: string | Buffer,
+    contentType: string | null = 'application/senml+json',
+  ): Promise<Reply> {
     const headers: Record<string, string> = {};
     if (key !== undefined) headers.authorization = key;
     if (contentType !== null && body !== undefined) headers['content-type'] = contentType;
-    const res = await fetch(server.url + path, { method: 'POST', headers, body });
+    const payload = body === undefined || typeof body === 'string' ? body : new Uint8Array(body);
+    const res = await fetch(server.url + path, { method: 'POST', headers, body: payload });
     const text = await res.text();
     let json: any;
     try {
@@ -85,7 +105,11 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
     it('carries any payload unchanged: SenML JSON, JSON, CBOR, bytes, empty; Content-Type not checked', async () => {
       const cases: [string, Buffer, string | null][] = [
-        ['senml', Buffer.from(JSON.stringify([{ bn: 'dev:', n: 'temp', u: 'Cel', v: 23.5 }])), 'application/senml+json'],
+        [
+          'senml',
+          Buffer.from(JSON.stringify([{ bn: 'dev:', n: 'temp', u: 'Cel', v: 23.5 }])),
+          'application/senml+json',
+        ],
         ['json', Buffer.from(JSON.stringify({ temperature: 23.5, note: 'üñí' })), 'application/json'],
         ['cbor', SENML_CBOR, 'application/senml+cbor'],
         ['bytes', crypto.randomBytes(4096), 'application/octet-stream'],
@@ -94,7 +118,9 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
         ['empty', Buffer.alloc(0), 'application/senml+json'],
       ];
       for (const [kind, payload, contentType] of cases) {
-        assertAccepted(await post(`/http/channels/${channel}/messages/kind/${kind}`, thing.key, payload, contentType));
+        assertAccepted(
+          await post(`/http/channels/${channel}/messages/kind/${kind}`, thing.key, payload, contentType),
+        );
         const got = await sub.waitFor((m) => m.topic === `channels/${channel}/messages/kind/${kind}`);
         assert.ok(got.payload.equals(payload), `${kind} payload delivered byte for byte`);
       }
@@ -102,7 +128,9 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
     it('accepts a body of exactly TETHYS_MQTT_MAX_PAYLOAD bytes', async () => {
       const payload = crypto.randomBytes(MAX_PAYLOAD);
-      assertAccepted(await post(`/http/channels/${channel}/messages/max`, thing.key, payload, 'application/octet-stream'));
+      assertAccepted(
+        await post(`/http/channels/${channel}/messages/max`, thing.key, payload, 'application/octet-stream'),
+      );
       const got = await sub.waitFor((m) => m.topic === `channels/${channel}/messages/max`);
       assert.ok(got.payload.equals(payload));
     });
@@ -158,7 +186,16 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
   describe('403 with a JSON error, never a 5xx', () => {
     it('unknown, empty or missing key', async () => {
-      for (const key of [crypto.randomUUID(), 'not-a-key', '', undefined, 'Thing ', `Bearer-${thing.key}`, 'k'.repeat(4000), `${thing.key} ${thing.key}`]) {
+      for (const key of [
+        crypto.randomUUID(),
+        'not-a-key',
+        '',
+        undefined,
+        'Thing ',
+        `Bearer-${thing.key}`,
+        'k'.repeat(4000),
+        `${thing.key} ${thing.key}`,
+      ]) {
         assertError(await post(`/http/channels/${channel}/messages`, key, 'x'), 403);
       }
     });
@@ -192,9 +229,17 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
   it('413 with a JSON error for a body over TETHYS_MQTT_MAX_PAYLOAD, delivered to nobody', async () => {
     const payload = crypto.randomBytes(MAX_PAYLOAD + 1);
-    assertError(await post(`/http/channels/${channel}/messages/big`, thing.key, payload, 'application/octet-stream'), 413);
+    assertError(
+      await post(`/http/channels/${channel}/messages/big`, thing.key, payload, 'application/octet-stream'),
+      413,
+    );
     // Much larger, and from an unknown key: still 413 or 403, never a 5xx.
-    const huge = await post(`/http/channels/${channel}/messages/huge`, 'nobody', Buffer.alloc(8 * MAX_PAYLOAD), 'application/octet-stream');
+    const huge = await post(
+      `/http/channels/${channel}/messages/huge`,
+      'nobody',
+      Buffer.alloc(8 * MAX_PAYLOAD),
+      'application/octet-stream',
+    );
     assert.ok(huge.status === 413 || huge.status === 403, `huge: ${huge.status}`);
     await settle(sub);
     assert.equal(sub.messages.filter((m) => m.topic.endsWith('/big') || m.topic.endsWith('/huge')).length, 0);
@@ -202,7 +247,10 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
   it('other methods on the message path are not 5xx', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const res = await fetch(`${server.url}/http/channels/${channel}/messages`, { method, headers: { authorization: thing.key } });
+      const res = await fetch(`${server.url}/http/channels/${channel}/messages`, {
+        method,
+        headers: { authorization: thing.key },
+      });
       await res.text();
       assert.ok(res.status >= 400 && res.status < 500, `${method}: ${res.status}`);
     }
@@ -210,6 +258,9 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
   it('no request got a 5xx', () => {
     const bad = replies.filter((r) => r.reply.status >= 500);
-    assert.deepEqual(bad.map((r) => `${r.label}: ${r.reply.status}`), []);
+    assert.deepEqual(
+      bad.map((r) => `${r.label}: ${r.reply.status}`),
+      [],
+    );
   });
 });

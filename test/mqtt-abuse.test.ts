@@ -28,7 +28,8 @@ const str = (s: string | Buffer) => {
   return Buffer.concat([len, b]);
 };
 
-const packet = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first]), remainingLength(body.length), body]);
+const packet = (first: number, body: Buffer) =>
+  Buffer.concat([Buffer.from([first]), remainingLength(body.length), body]);
 
 function connectPacket(username: string, password: string, clientId = ''): Buffer {
   const head = Buffer.concat([str('MQTT'), Buffer.from([4, 0x80 | 0x40 | 0x02, 0, 60])]);
@@ -114,7 +115,12 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     port = server.app.mqtt.ports.mqtt!;
     things = await createThings(request, token, [{ name: 'sub' }, { name: 'pub' }, { name: 'spare' }]);
     channel = (await createChannel(request, token, { name: 'c' })).id;
-    await connect(request, token, [channel], things.map((t) => t.id));
+    await connect(
+      request,
+      token,
+      [channel],
+      things.map((t) => t.id),
+    );
     sub = await connectThing(mqttUrl(server.app), things[0]!);
     pub = await connectThing(mqttUrl(server.app), things[1]!);
     assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
@@ -153,9 +159,18 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       ['an HTTP request', () => Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
       ['a PUBLISH before CONNECT', () => publishPacket('channels/x/messages', 'early')],
       ['a remaining length of five bytes', () => Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0])],
-      ['a CONNECT with an unknown protocol name', () => packet(0x10, Buffer.concat([str('MQXX'), Buffer.from([4, 2, 0, 60]), str('')]))],
-      ['a CONNECT with protocol level 9', () => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([9, 2, 0, 60]), str('')]))],
-      ['a CONNECT whose strings overrun the packet', () => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60, 0xff, 0xff])]))],
+      [
+        'a CONNECT with an unknown protocol name',
+        () => packet(0x10, Buffer.concat([str('MQXX'), Buffer.from([4, 2, 0, 60]), str('')])),
+      ],
+      [
+        'a CONNECT with protocol level 9',
+        () => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([9, 2, 0, 60]), str('')])),
+      ],
+      [
+        'a CONNECT whose strings overrun the packet',
+        () => packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60, 0xff, 0xff])])),
+      ],
       ['a reserved packet type', () => Buffer.from([0xf0, 0x00])],
     ];
     for (const [label, bytes] of cases) {
@@ -165,14 +180,19 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
         await r.write(bytes());
         assert.ok(await r.closedWithin(3000), `${label}: connection closed`);
         // Nothing but possibly a refusing CONNACK came back.
-        assert.ok(r.received.length === 0 || r.received[0] === 0x20, `${label}: answered ${r.received.toString('hex')}`);
+        assert.ok(
+          r.received.length === 0 || r.received[0] === 0x20,
+          `${label}: answered ${r.received.toString('hex')}`,
+        );
       });
     }
 
     it('a second CONNECT on an open session closes it', async () => {
       const r = raw();
       await r.opened;
-      await r.write(connectPacket(things[2]!.id, things[2]!.key, `dup-${crypto.randomBytes(3).toString('hex')}`));
+      await r.write(
+        connectPacket(things[2]!.id, things[2]!.key, `dup-${crypto.randomBytes(3).toString('hex')}`),
+      );
       await sleep(200);
       assert.deepEqual([...r.received.subarray(0, 4)], [0x20, 0x02, 0x00, 0x00], 'first CONNECT accepted');
       await r.write(connectPacket(things[2]!.id, things[2]!.key));
@@ -227,7 +247,9 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     it('subscriptions outside one channel are refused (128)', async () => {
       const r = raw();
       await r.opened;
-      await r.write(connectPacket(things[2]!.id, things[2]!.key, `subs-${crypto.randomBytes(3).toString('hex')}`));
+      await r.write(
+        connectPacket(things[2]!.id, things[2]!.key, `subs-${crypto.randomBytes(3).toString('hex')}`),
+      );
       const topics = [
         '#',
         '+',
@@ -256,7 +278,8 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
         }
         return found;
       };
-      while (subacks().size < topics.length + 1 && r.closedAt === null && Date.now() < deadline) await sleep(20);
+      while (subacks().size < topics.length + 1 && r.closedAt === null && Date.now() < deadline)
+        await sleep(20);
       assert.deepEqual([...r.received.subarray(0, 4)], [0x20, 0x02, 0x00, 0x00], 'CONNACK accepted');
       const got = subacks();
       for (let i = 0; i < topics.length; i++) assert.equal(got.get(i + 1), 128, topics[i]);
@@ -266,10 +289,17 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     });
 
     it('malformed filters are refused or close that connection', async () => {
-      for (const topic of [`channels/${channel}/messages/#/x`, `channels/${channel}/messages/a#`, `channels/${channel}/messages/a+`, '']) {
+      for (const topic of [
+        `channels/${channel}/messages/#/x`,
+        `channels/${channel}/messages/a#`,
+        `channels/${channel}/messages/a+`,
+        '',
+      ]) {
         const r = raw();
         await r.opened;
-        await r.write(connectPacket(things[2]!.id, things[2]!.key, `bad-${crypto.randomBytes(3).toString('hex')}`));
+        await r.write(
+          connectPacket(things[2]!.id, things[2]!.key, `bad-${crypto.randomBytes(3).toString('hex')}`),
+        );
         await r.write(subscribePacket(7, topic));
         const deadline = Date.now() + 3000;
         while (r.received.length < 9 && r.closedAt === null && Date.now() < deadline) await sleep(20);
@@ -284,9 +314,18 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     it('publishes to invalid topics reach nobody; the broker stays up', async () => {
       const r = raw();
       await r.opened;
-      await r.write(connectPacket(things[2]!.id, things[2]!.key, `raw-${crypto.randomBytes(3).toString('hex')}`));
+      await r.write(
+        connectPacket(things[2]!.id, things[2]!.key, `raw-${crypto.randomBytes(3).toString('hex')}`),
+      );
       await sleep(100);
-      for (const topic of ['$SYS/x', '$tethys/dropped', `channels/${channel}`, `channels/${channel}/messages/a*b`, `channels/${channel}/messages/x>`, 'x']) {
+      for (const topic of [
+        '$SYS/x',
+        '$tethys/dropped',
+        `channels/${channel}`,
+        `channels/${channel}/messages/a*b`,
+        `channels/${channel}/messages/x>`,
+        'x',
+      ]) {
         await r.write(publishPacket(topic, 'misplaced'));
       }
       // Wildcards in a PUBLISH topic are a protocol error: the broker may close the connection.
@@ -320,7 +359,8 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       const username = i % 2 === 0 ? things[0]!.id : crypto.randomUUID();
       await r.write(connectPacket(username, `wrong-${i}`, `flood-${i}`));
       const closed = await r.closedWithin(10_000);
-      const code = r.received[0] === 0x20 && r.received.length >= 4 ? String(r.received[3]) : closed ? 'closed' : 'open';
+      const code =
+        r.received[0] === 0x20 && r.received.length >= 4 ? String(r.received[3]) : closed ? 'closed' : 'open';
       codes.set(code, (codes.get(code) ?? 0) + 1);
       r.destroy();
     };
@@ -341,7 +381,10 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     await settle(pub, sub);
     const steady = sub.messages.filter((m) => m.topic.endsWith('/steady')).map((m) => m.payload.toString());
     assert.equal(steady.length, sent, `received ${steady.length} of ${sent} (flood took ${elapsed} ms)`);
-    assert.deepEqual(steady, Array.from({ length: sent }, (_, i) => `steady-${i}`));
+    assert.deepEqual(
+      steady,
+      Array.from({ length: sent }, (_, i) => `steady-${i}`),
+    );
     assert.equal(sub.closed, false);
     // No refused connection lingers in the broker.
     assert.equal(server.app.mqtt.connectedClients, baseline);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,7 @@ const CA_VALIDITY_MS = 20 * 365 * 24 * 3_600_000;
 const CRL_LIFETIME_MS = 24 * 3_600_000;
 const CRL_REBUILD_AFTER_MS = 3_600_000;
 /** Concurrent key generations: RSA 4096 takes a second or more of a libuv thread; leave threads for the rest. */
-const KEYGEN_CONCURRENCY = 2;
+const KEYGEN_CONCURRENCY = Math.max(1, os.availableParallelism() - 1);
 /** How long a process waits for another one that is writing the generated CA (first start of several workers). */
 const CA_WAIT_MS = 10_000;
 

@@ -66,7 +66,8 @@ export class NatsBus implements Bus {
   ) {}
 
   static async connect(url: string, events: EventHub, log: Logger): Promise<NatsBus> {
-    const nc = await connect({ servers: url, name: 'tethys', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    // noEcho: NATS does not send this connection's own publications back to it.
+    const nc = await connect({ servers: url, name: 'tethys', noEcho: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
     const bus = new NatsBus(nc, log);
     bus.subscribeMessages();
     bus.bridgeEvents(events);

@@ -1,13 +1,12 @@
 import net from 'node:net';
 import http from 'node:http';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { EventHub } from '../events.js';
 import type { ThingAccess } from '../things/access.js';
-import { MqttFrameGuard } from './frame-guard.js';
 import { type Message, nowNanos, topicOf } from './message.js';
 import type { MessagingService } from './service.js';
 import { parsePublishTopic, parseSubscribeTopic } from './topics.js';
@@ -58,6 +57,8 @@ export class MqttBroker {
   readonly aedes: Aedes;
   private sessions = new WeakMap<Client, Session>();
   private byThing = new Map<string, Set<Client>>();
+  /** Moves whenever sessions are closed for a revocation (see authenticate). */
+  private revocations = 0;
   private peers = new WeakMap<object, PeerCertificate>();
   private servers: (net.Server | http.Server)[] = [];
   private wss: WebSocketServer;
@@ -90,19 +91,17 @@ export class MqttBroker {
     return broker;
   }
 
-  /** Feeds a connection to the broker through the oversize-packet guard. */
+  /**
+   * Hands a connection to the broker as it is (no wrapper streams: a session costs
+   * less memory), with two adjustments: the packet parser refuses a packet announcing
+   * more than the payload limit before buffering it, and writes made in one tick go
+   * out in one system call (aedes writes a PUBLISH in several pieces).
+   */
   private handle(socket: Duplex, peer?: PeerCertificate, request?: http.IncomingMessage): void {
-    const guard = new MqttFrameGuard(this.options.maxPayload + 1024);
-    const stream = Duplex.from({ readable: socket.pipe(guard), writable: socket });
-    guard.on('error', (err) => {
-      this.options.logger.debug({ err: err.message }, 'MQTT connection closed');
-      socket.destroy();
-      stream.destroy();
-    });
-    socket.on('error', () => stream.destroy());
-    socket.on('close', () => stream.destroy());
-    if (peer) this.peers.set(stream, peer);
-    this.aedes.handle(stream, request);
+    if (peer) this.peers.set(socket, peer);
+    if (socket instanceof net.Socket) batchWrites(socket);
+    const client = this.aedes.handle(socket, request);
+    limitPacketSize(client, this.options.maxPayload + 1024);
   }
 
   private async listen(): Promise<void> {
@@ -116,7 +115,7 @@ export class MqttBroker {
         { cert: o.tls.cert, key: o.tls.key, ca: ca ? [ca] : undefined, requestCert: Boolean(ca), rejectUnauthorized: false },
         (socket) => {
           const cert = socket.getPeerCertificate();
-          const peer = cert && cert.serialNumber ? { serial: cert.serialNumber, authorized: socket.authorized } : undefined;
+          const peer = cert?.serialNumber ? { serial: cert.serialNumber, authorized: socket.authorized } : undefined;
           this.handle(socket, peer);
         },
       );
@@ -151,6 +150,27 @@ export class MqttBroker {
     return client ? this.sessions.get(client) : undefined;
   }
 
+  /**
+   * Remembers a session under its thing from the moment it is authenticated, not only
+   * once aedes reports it ready: a revocation in between must close it too.
+   */
+  private track(client: Client, session: Session): void {
+    this.sessions.set(client, session);
+    const set = this.byThing.get(session.thingId) ?? new Set();
+    set.add(client);
+    this.byThing.set(session.thingId, set);
+    // A connection that ends before aedes registers it gets no clientDisconnect.
+    (client.conn as Duplex).once('close', () => this.untrack(client));
+  }
+
+  private untrack(client: Client): void {
+    const s = this.sessions.get(client);
+    if (!s) return;
+    const set = this.byThing.get(s.thingId);
+    set?.delete(client);
+    if (set && set.size === 0) this.byThing.delete(s.thingId);
+  }
+
   private install(): void {
     const { access, messaging, events, certificates, logger } = this.options;
     const aedes = this.aedes;
@@ -163,17 +183,28 @@ export class MqttBroker {
         done(err as never, false);
       };
       (async () => {
+        // A revocation while the answer was read may predate it (the cache is already
+        // invalidated then, so asking again reads the new state); a few tries at most.
+        const settled = async <T>(read: () => Promise<T>): Promise<T> => {
+          let seen = this.revocations;
+          let answer = await read();
+          for (let i = 0; i < 3 && seen !== this.revocations; i++) {
+            seen = this.revocations;
+            answer = await read();
+          }
+          return answer;
+        };
         if (!key && peer && certificates) {
           // A client certificate from our CA: valid, not revoked, of an existing thing.
           if (!peer.authorized) return fail(5);
-          const thingId = await certificates.activeThing(peer.serial);
+          const thingId = await settled(() => certificates.activeThing(peer.serial));
           if (!thingId || (username && username !== thingId)) return fail(5);
-          this.sessions.set(client, { thingId, serial: peer.serial });
+          this.track(client, { thingId, serial: peer.serial });
           return done(null, true);
         }
-        const thingId = await access.identify(key);
+        const thingId = await settled(() => access.identify(key));
         if (!thingId || username !== thingId) return fail(4);
-        this.sessions.set(client, { thingId });
+        this.track(client, { thingId });
         done(null, true);
       })().catch((err) => {
         logger.error({ err }, 'MQTT authentication failed');
@@ -181,20 +212,7 @@ export class MqttBroker {
       });
     };
 
-    aedes.on('clientReady', (client) => {
-      const s = this.session(client);
-      if (!s) return;
-      const set = this.byThing.get(s.thingId) ?? new Set();
-      set.add(client);
-      this.byThing.set(s.thingId, set);
-    });
-    aedes.on('clientDisconnect', (client) => {
-      const s = this.session(client);
-      if (!s) return;
-      const set = this.byThing.get(s.thingId);
-      set?.delete(client);
-      if (set && set.size === 0) this.byThing.delete(s.thingId);
-    });
+    aedes.on('clientDisconnect', (client) => this.untrack(client));
 
     aedes.authorizePublish = (client, packet, done) => {
       const s = this.session(client);
@@ -270,6 +288,7 @@ export class MqttBroker {
     });
 
     const closeThing = (thingId: string, serial?: string) => {
+      this.revocations++;
       // Events may carry the id as the caller typed it (PATCH /things/{ID}/key); sessions hold it lower-cased.
       for (const client of this.byThing.get(thingId.toLowerCase()) ?? []) {
         if (serial && this.session(client)?.serial !== serial) continue;
@@ -300,6 +319,43 @@ export class MqttBroker {
       ),
     );
   }
+}
+
+/** Corks the socket at the first write of a tick and uncorks it on the next. */
+function batchWrites(socket: net.Socket): void {
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  socket.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as typeof socket.write;
+}
+
+/**
+ * mqtt-packet's parser reads the remaining length, then waits for that many bytes: a
+ * packet announcing hundreds of megabytes would be buffered whole. Refuse it as soon as
+ * its length is known; the parser error closes that connection (aedes), nothing else.
+ */
+function limitPacketSize(client: Client, max: number): void {
+  const parser = (client as unknown as { _parser?: { _parseLength(): boolean; _emitError(e: Error): void; packet: { length: number } } })._parser;
+  if (!parser || typeof parser._parseLength !== 'function') return;
+  const parseLength = parser._parseLength.bind(parser);
+  parser._parseLength = () => {
+    const ok = parseLength();
+    if (ok && parser.packet.length > max) {
+      parser._emitError(new Error(`MQTT packet of ${parser.packet.length} bytes is over the ${max}-byte limit`));
+      return false;
+    }
+    return ok;
+  };
 }
 
 function listenOn(server: net.Server, port: number, host: string): Promise<number> {

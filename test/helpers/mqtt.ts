@@ -66,7 +66,11 @@ export class TestClient {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(onMessage);
-        reject(new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.topic))}`));
+        reject(
+          new Error(
+            `no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.messages.map((m) => m.topic))}`,
+          ),
+        );
       }, timeoutMs);
       if (!check()) this.waiters.add(onMessage);
     });
@@ -103,8 +107,16 @@ export class TestClient {
 const base: IClientOptions = { reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4, clean: true };
 
 /** Connects as a thing (username = id, password = key); rejects when the CONNACK refuses. */
-export async function connectThing(url: string, thing: { id: string; key: string }, extra: IClientOptions = {}): Promise<TestClient> {
-  const client = await mqtt.connectAsync(url, { ...base, username: thing.id, password: thing.key, ...extra }, false);
+export async function connectThing(
+  url: string,
+  thing: { id: string; key: string },
+  extra: IClientOptions = {},
+): Promise<TestClient> {
+  const client = await mqtt.connectAsync(
+    url,
+    { ...base, username: thing.id, password: thing.key, ...extra },
+    false,
+  );
   return new TestClient(client);
 }
 

@@ -63,12 +63,15 @@ function killOnExit(child: ChildProcess): void {
 
 export async function startNats(): Promise<NatsServer> {
   const bin = natsServerBinary();
-  if (!bin) throw new Error('nats-server not found (install Debian package nats-server, or set TETHYS_NATS_SERVER)');
+  if (!bin)
+    throw new Error('nats-server not found (install Debian package nats-server, or set TETHYS_NATS_SERVER)');
   let lastError = '';
   // The free port may be taken between probing and binding: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     killOnExit(child);
     let stderr = '';
     child.stderr!.on('data', (d) => {
