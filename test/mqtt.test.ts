@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { connect, createChannel, createThing, createThings, type ThingView } from './helpers/entities.js';
-import { connackCode, connectThing, mqttUrl, settle, type TestClient } from './helpers/mqtt.js';
+import { connackCode, connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
 import { openssl, workdir } from './helpers/openssl.js';
 import {
   client,
@@ -571,11 +571,35 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       assert.equal(await connackCode(at, { username: things[0]!.id, password: things[0]!.key }), 'closed');
     });
 
-    // src/app.ts does not pass `certificates` to MqttBroker.start, so the TLS listener
-    // neither asks for nor trusts client certificates issued by the certs service.
-    it('logs in with a client certificate issued by the certs service (mTLS)', {
-      skip: 'MqttBroker.start gets no `certificates` in src/app.ts',
-    }, () => {});
+    it('logs in with a client certificate issued by the certs service (mTLS); revocation ends it', async () => {
+      const inject = injectClient(tlsServer);
+      const owner = (await userToken(inject)).token;
+      const things = await createThings(inject, owner, [{ name: 'device' }, { name: 'peer' }]);
+      const channel = await createChannel(inject, owner);
+      await connect(inject, owner, [channel.id], things.map((t) => t.id));
+      const issued = await inject('POST', '/certs', {
+        token: owner,
+        body: { thing_id: things[0]!.id, key_type: 'ec', key_bits: 256, valid: '24h' },
+      });
+      assert.equal(issued.status, 201, issued.text);
+      const at = `mqtts://127.0.0.1:${tlsServer.app.mqtt.ports.mqttTls}`;
+      const tlsOptions = { ca: cert, cert: issued.json.cert as string, key: issued.json.cert_key as string };
+
+      // No password: the certificate is the credential.
+      const device = new TestClient(await mqtt.connectAsync(at, { ...tlsOptions, username: things[0]!.id, reconnectPeriod: 0 }, false));
+      clients.push(device);
+      assert.equal(await device.subscribe(topic(channel.id, '#')), 0);
+      const peer = await open(things[1]!, at, { ca: cert });
+      await peer.publish(topic(channel.id, 'mtls'), 'over-mtls', 1);
+      await device.waitFor((m) => m.payload.toString() === 'over-mtls');
+
+      // Revoked: the live session ends at once and the certificate no longer logs in.
+      const revoked = await inject('DELETE', `/certs/${things[0]!.id}`, { token: owner });
+      assert.equal(revoked.status, 200, revoked.text);
+      await Promise.race([device.closedPromise, sleep(1500).then(() => assert.fail('session still open 1.5 s after revocation'))]);
+      const code = await connackCode(at, { ...tlsOptions, username: things[0]!.id });
+      assert.ok(code === 4 || code === 5, `CONNACK ${code}`);
+    });
   });
 });
 

@@ -291,7 +291,7 @@ export class MqttBroker {
       this.revocations++;
       // Events may carry the id as the caller typed it (PATCH /things/{ID}/key); sessions hold it lower-cased.
       for (const client of this.byThing.get(thingId.toLowerCase()) ?? []) {
-        if (serial && this.session(client)?.serial !== serial) continue;
+        if (serial && sameSerial(this.session(client)?.serial, serial) === false) continue;
         client.close();
       }
     };
@@ -319,6 +319,12 @@ export class MqttBroker {
       ),
     );
   }
+}
+
+/** Serials as hex digits only: TLS gives `0A1B…`, the certs service `0a:1b:…`. */
+function sameSerial(a: string | undefined, b: string): boolean {
+  const norm = (x: string) => x.replace(/[^0-9a-fA-F]/g, '').toLowerCase().replace(/^0+/, '');
+  return a !== undefined && norm(a) === norm(b);
 }
 
 /** Corks the socket at the first write of a tick and uncorks it on the next. */
