@@ -102,14 +102,9 @@ abstract class EntityRepository<T extends Thing | Channel> {
     const conditions = this.conditions(owner, q);
     const table = sql.raw(this.table);
     const filtered = Boolean(q.name) || Boolean(q.metadata && Object.keys(q.metadata).length);
-    let total: Promise<number>;
+    let total: Promise<number> | null = null;
     let offset = q.offset;
-    if (filtered) {
-      const where = sql.join(conditions, sql` AND `);
-      total = sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`
-        .execute(this.ex())
-        .then((r) => Number(r.rows[0]?.n ?? 0));
-    } else {
+    if (!filtered) {
       const stats = await this.ownerStats(owner);
       total = Promise.resolve(stats.total);
       if (q.offset >= ANCHOR_EVERY) {
@@ -126,7 +121,19 @@ abstract class EntityRepository<T extends Thing | Channel> {
     const page = sql<Row>`SELECT ${this.select('e')} FROM ${table} e
       JOIN (SELECT id FROM ${table} WHERE ${where} ORDER BY ${this.orderBy(q)} LIMIT ${q.limit} OFFSET ${offset}) p ON p.id = e.id
       ORDER BY ${this.orderBy(q, 'e')}`;
-    const [rows, count] = await Promise.all([page.execute(this.ex()), total]);
+    if (total) {
+      const [rows, count] = await Promise.all([page.execute(this.ex()), total]);
+      return { total: count, items: rows.rows.map((r) => this.toEntity(r)) };
+    }
+    // A filtered page that is not full tells its own exact total (a metadata filter
+    // usually matches a few rows): only a full page needs the COUNT.
+    const rows = await page.execute(this.ex());
+    const short = rows.rows.length < q.limit && (rows.rows.length > 0 || q.offset === 0);
+    const count = short
+      ? q.offset + rows.rows.length
+      : Number(
+          (await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`.execute(this.ex())).rows[0]?.n ?? 0,
+        );
     return { total: count, items: rows.rows.map((r) => this.toEntity(r)) };
   }
 
