@@ -3,5 +3,7 @@ import { VARIABLES } from '../src/config.js';
 
 console.log('| variable | default | meaning |\n|---|---|---|');
 for (const v of VARIABLES) {
-  console.log(`| \`${v.name}\` | ${v.default ? `\`${v.default}\`` : '—'} | ${v.description.replace(/\|/g, '\\|')} |`);
+  console.log(
+    `| \`${v.name}\` | ${v.default ? `\`${v.default}\`` : '—'} | ${v.description.replace(/\|/g, '\\|')} |`,
+  );
 }

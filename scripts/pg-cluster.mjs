@@ -16,7 +16,11 @@ export function findPgBin() {
     }
   } catch {}
   for (const dir of (process.env.PATH ?? '').split(':')) candidates.push(dir);
-  return candidates.find((dir) => fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl'))) ?? null;
+  return (
+    candidates.find(
+      (dir) => fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl')),
+    ) ?? null
+  );
 }
 
 async function freePort() {
@@ -46,9 +50,34 @@ export async function startCluster({ settings = [] } = {}) {
   if (isRoot) execFileSync('chown', ['-R', 'postgres', dir]);
   const data = path.join(dir, 'data');
   const port = await freePort();
-  asUser(isRoot, path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-  const opts = [`-p ${port}`, "-c listen_addresses='127.0.0.1'", `-k ${dir}`, '-c max_connections=300', ...settings].join(' ');
-  asUser(isRoot, path.join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', path.join(dir, 'log'), '-w', 'start']);
+  asUser(isRoot, path.join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
+  const opts = [
+    `-p ${port}`,
+    "-c listen_addresses='127.0.0.1'",
+    `-k ${dir}`,
+    '-c max_connections=300',
+    ...settings,
+  ].join(' ');
+  asUser(isRoot, path.join(bin, 'pg_ctl'), [
+    '-D',
+    data,
+    '-o',
+    opts,
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    'start',
+  ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop() {

@@ -1,10 +1,12 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
-import { authRoutes } from './auth/routes.js';
 import { KeysRepository } from './auth/repo.js';
+import { authRoutes } from './auth/routes.js';
 import { resolveAuthSecret } from './auth/secret.js';
 import { AuthService } from './auth/service.js';
 import { TokenCodec } from './auth/tokens.js';
@@ -15,19 +17,20 @@ import { BootstrapService } from './bootstrap/service.js';
 import { certsRoutes } from './certs/routes.js';
 import { type CertsService, createCertsService } from './certs/service.js';
 import type { Config } from './config.js';
-import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
-import { messagingRoutes } from './messaging/http-routes.js';
-import { MqttBroker } from './messaging/mqtt.js';
-import { MessagingService } from './messaging/service.js';
-import { type Layout, loadLayout } from './provision/layout.js';
-import { provisionRoutes } from './provision/routes.js';
-import { ProvisionService } from './provision/service.js';
+import { consoleRoutes } from './console/routes.js';
 import { openDatabase } from './db/database.js';
 import type { Db } from './db/schema.js';
 import { EventHub } from './events.js';
 import { answerWrongMethods, createHttpServer } from './http/server.js';
+import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
+import { messagingRoutes } from './messaging/http-routes.js';
+import { MqttBroker } from './messaging/mqtt.js';
+import { MessagingService } from './messaging/service.js';
 import { opsRoutes } from './ops/routes.js';
-import { consoleRoutes } from './console/routes.js';
+import { type Layout, loadLayout } from './provision/layout.js';
+import { provisionRoutes } from './provision/routes.js';
+import { ProvisionService } from './provision/service.js';
+import { persistentSecret } from './secrets.js';
 import { ThingAccess } from './things/access.js';
 import { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './things/repo.js';
 import { thingsRoutes } from './things/routes.js';
@@ -36,10 +39,7 @@ import { createMailer } from './users/mailer.js';
 import { UsersRepository } from './users/repo.js';
 import { usersRoutes } from './users/routes.js';
 import { UsersService } from './users/service.js';
-import { persistentSecret } from './secrets.js';
 import { TETHYS_VERSION } from './version.js';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 
 export interface Services {
   db: Db;
@@ -65,15 +65,22 @@ let defaultMetrics = false;
 
 /** Builds the server from the services; nothing else. */
 export async function buildApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
-  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password'] });
+  const logger =
+    options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password'] });
   if (!defaultMetrics) {
     client.collectDefaultMetrics();
     defaultMetrics = true;
   }
   // Everything that can refuse the configuration is read before anything is opened.
   const layout = loadLayout(config.provision);
-  const tlsFiles = config.tls.cert ? { cert: fs.readFileSync(config.tls.cert, 'utf8'), key: fs.readFileSync(config.tls.key, 'utf8') } : undefined;
-  const db = await openDatabase({ url: config.db.url, dataDir: config.dataDir, poolSize: config.db.poolSize });
+  const tlsFiles = config.tls.cert
+    ? { cert: fs.readFileSync(config.tls.cert, 'utf8'), key: fs.readFileSync(config.tls.key, 'utf8') }
+    : undefined;
+  const db = await openDatabase({
+    url: config.db.url,
+    dataDir: config.dataDir,
+    poolSize: config.db.poolSize,
+  });
   try {
     return await assemble(config, logger, db, layout, tlsFiles);
   } catch (err) {
@@ -106,14 +113,38 @@ async function assemble(
     config.things.singleUserEmail && config.things.singleUserToken
       ? { email: config.things.singleUserEmail, token: config.things.singleUserToken }
       : undefined;
-  const things = new ThingsService(db, auth, thingsRepo, new ChannelsRepository(db), connections, access, events, singleUser);
-  const certs = await createCertsService({ db, config: config.certs, dataDir: config.dataDir, things, events, logger });
+  const things = new ThingsService(
+    db,
+    auth,
+    thingsRepo,
+    new ChannelsRepository(db),
+    connections,
+    access,
+    events,
+    singleUser,
+  );
+  const certs = await createCertsService({
+    db,
+    config: config.certs,
+    dataDir: config.dataDir,
+    things,
+    events,
+    logger,
+  });
 
   const encryptKey =
     config.bootstrap.encryptKey ||
-    persistentSecret(config.dataDir, 'bootstrap-key', () => crypto.randomBytes(32).toString('hex'), (m) => logger.warn(m), 'MF_BOOTSTRAP_ENCRYPT_KEY');
+    persistentSecret(
+      config.dataDir,
+      'bootstrap-key',
+      () => crypto.randomBytes(32).toString('hex'),
+      (m) => logger.warn(m),
+      'MF_BOOTSTRAP_ENCRYPT_KEY',
+    );
   if (!/^([0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(encryptKey)) {
-    throw new Error('the bootstrap encryption key (MF_BOOTSTRAP_ENCRYPT_KEY or data/bootstrap-key) must be 32, 48 or 64 hex digits');
+    throw new Error(
+      'the bootstrap encryption key (MF_BOOTSTRAP_ENCRYPT_KEY or data/bootstrap-key) must be 32, 48 or 64 hex digits',
+    );
   }
   const bootstrap = new BootstrapService(
     db,
@@ -124,10 +155,15 @@ async function assemble(
     events,
   );
 
-  logger.info({ layout: layout.source, things: layout.things.length, channels: layout.channels.length }, 'provision layout loaded');
+  logger.info(
+    { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
+    'provision layout loaded',
+  );
   const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout);
 
-  const bus: Bus = config.messaging.natsUrl ? await NatsBus.connect(config.messaging.natsUrl, events, logger) : new InProcessBus();
+  const bus: Bus = config.messaging.natsUrl
+    ? await NatsBus.connect(config.messaging.natsUrl, events, logger)
+    : new InProcessBus();
   const messaging = new MessagingService(access, bus);
 
   if (await users.ensureAdmin(config.users.adminEmail, config.users.adminPassword)) {
@@ -141,7 +177,11 @@ async function assemble(
   });
   await http.register(swagger, {
     openapi: {
-      info: { title: 'Tethys', version: TETHYS_VERSION, description: 'IoT platform core speaking the Mainflux 0.12 HTTP API' },
+      info: {
+        title: 'Tethys',
+        version: TETHYS_VERSION,
+        description: 'IoT platform core speaking the Mainflux 0.12 HTTP API',
+      },
     },
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
@@ -174,7 +214,9 @@ async function assemble(
     certificates: { caPem: async () => certs.caPem, activeThing: (serial) => certs.activeThing(serial) },
     logger,
   });
-  http.server.on('upgrade', (req, socket, head) => mqtt.upgrade(req, socket as import('node:net').Socket, head));
+  http.server.on('upgrade', (req, socket, head) =>
+    mqtt.upgrade(req, socket as import('node:net').Socket, head),
+  );
   logger.info({ ports: mqtt.ports }, 'MQTT broker listening');
 
   return {

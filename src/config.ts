@@ -14,58 +14,306 @@ export interface VariableSpec {
 }
 
 export const VARIABLES: VariableSpec[] = [
-  { group: 'tethys', name: 'TETHYS_HTTP_PORT', default: '9000', description: 'HTTP port of the API (every service on one port)' },
-  { group: 'tethys', name: 'TETHYS_HTTP_HOST', default: '0.0.0.0', description: 'address the HTTP server binds to' },
-  { group: 'tethys', name: 'TETHYS_DATA_DIR', default: './data', description: 'folder for the SQLite file, the generated auth secret and other state' },
-  { group: 'tethys', name: 'TETHYS_DB_URL', default: '', description: 'postgres://user:pass@host:port/db selects PostgreSQL; empty means SQLite in the data folder' },
-  { group: 'tethys', name: 'TETHYS_DB_POOL_SIZE', default: '16', description: 'PostgreSQL connections kept open by this process' },
-  { group: 'tethys', name: 'TETHYS_LOG_LEVEL', default: 'info', description: 'one of trace, debug, info, warn, error, fatal, silent' },
-  { group: 'tethys', name: 'TETHYS_HTTP_BODY_LIMIT', default: '4194304', description: 'largest accepted request body in bytes (larger: 413)' },
-  { group: 'tethys', name: 'TETHYS_CACHE_SIZE', default: '200000', description: 'entries kept by each in-memory cache (thing keys, connections, API keys)' },
-  { group: 'tethys', name: 'TETHYS_ARGON2_MEMORY_KIB', default: '19456', description: 'argon2id memory cost for password hashes (OWASP minimum 19456)' },
-  { group: 'tethys', name: 'TETHYS_ARGON2_ITERATIONS', default: '2', description: 'argon2id time cost (OWASP minimum 2)' },
-  { group: 'tethys', name: 'TETHYS_TLS_CERT', default: '', description: 'server certificate (PEM file): enables MQTT over TLS and HTTPS on the HTTP port' },
+  {
+    group: 'tethys',
+    name: 'TETHYS_HTTP_PORT',
+    default: '9000',
+    description: 'HTTP port of the API (every service on one port)',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_HTTP_HOST',
+    default: '0.0.0.0',
+    description: 'address the HTTP server binds to',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_DATA_DIR',
+    default: './data',
+    description: 'folder for the SQLite file, the generated auth secret and other state',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_DB_URL',
+    default: '',
+    description:
+      'postgres://user:pass@host:port/db selects PostgreSQL; empty means SQLite in the data folder',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_DB_POOL_SIZE',
+    default: '16',
+    description: 'PostgreSQL connections kept open by this process',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_LOG_LEVEL',
+    default: 'info',
+    description: 'one of trace, debug, info, warn, error, fatal, silent',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_HTTP_BODY_LIMIT',
+    default: '4194304',
+    description: 'largest accepted request body in bytes (larger: 413)',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_CACHE_SIZE',
+    default: '200000',
+    description: 'entries kept by each in-memory cache (thing keys, connections, API keys)',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_ARGON2_MEMORY_KIB',
+    default: '19456',
+    description: 'argon2id memory cost for password hashes (OWASP minimum 19456)',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_ARGON2_ITERATIONS',
+    default: '2',
+    description: 'argon2id time cost (OWASP minimum 2)',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_TLS_CERT',
+    default: '',
+    description: 'server certificate (PEM file): enables MQTT over TLS and HTTPS on the HTTP port',
+  },
   { group: 'tethys', name: 'TETHYS_TLS_KEY', default: '', description: 'its private key (PEM file)' },
-  { group: 'messaging', name: 'TETHYS_MQTT_PORT', default: '1883', description: 'MQTT over TCP (0: a free port; empty or "off" is not accepted: every instance runs the broker)' },
-  { group: 'messaging', name: 'TETHYS_MQTT_TLS_PORT', default: '8883', description: 'MQTT over TLS, when TETHYS_TLS_CERT is set; client certificates issued by the certs service identify the thing' },
-  { group: 'messaging', name: 'TETHYS_MQTT_WS_PORT', default: '', description: 'MQTT over WebSocket on its own port (it is always on the HTTP port at /mqtt)' },
-  { group: 'messaging', name: 'TETHYS_MQTT_MAX_PAYLOAD', default: '1048576', description: 'largest MQTT packet or HTTP message body in bytes; larger MQTT packets close the connection, larger HTTP bodies get 413' },
-  { group: 'messaging', name: 'MF_NATS_URL', default: '', description: 'NATS server (nats://host:4222): messages and cache invalidations reach every instance; empty: in-process bus (one instance)' },
-  { group: 'auth', name: 'MF_AUTH_SECRET', default: '', description: 'HS256 secret for every token; empty: a random secret generated at first start and kept in the data folder (auth-secret)' },
-  { group: 'users', name: 'MF_USERS_ADMIN_EMAIL', default: '', description: 'admin account created at start if missing (sees every user in GET /users)' },
-  { group: 'users', name: 'MF_USERS_ADMIN_PASSWORD', default: '', description: 'its password; no default ships' },
-  { group: 'users', name: 'MF_USERS_PASS_REGEX', default: '^.{8,}$', description: 'every new password must match' },
-  { group: 'users', name: 'MF_TOKEN_RESET_ENDPOINT', default: '/reset-request', description: 'path in the reset link: Referer + this + ?token=…' },
-  { group: 'users', name: 'MF_EMAIL_HOST', default: '', description: 'SMTP host; empty: password reset by e-mail is off and answers 503' },
+  {
+    group: 'messaging',
+    name: 'TETHYS_MQTT_PORT',
+    default: '1883',
+    description:
+      'MQTT over TCP (0: a free port; empty or "off" is not accepted: every instance runs the broker)',
+  },
+  {
+    group: 'messaging',
+    name: 'TETHYS_MQTT_TLS_PORT',
+    default: '8883',
+    description:
+      'MQTT over TLS, when TETHYS_TLS_CERT is set; client certificates issued by the certs service identify the thing',
+  },
+  {
+    group: 'messaging',
+    name: 'TETHYS_MQTT_WS_PORT',
+    default: '',
+    description: 'MQTT over WebSocket on its own port (it is always on the HTTP port at /mqtt)',
+  },
+  {
+    group: 'messaging',
+    name: 'TETHYS_MQTT_MAX_PAYLOAD',
+    default: '1048576',
+    description:
+      'largest MQTT packet or HTTP message body in bytes; larger MQTT packets close the connection, larger HTTP bodies get 413',
+  },
+  {
+    group: 'messaging',
+    name: 'MF_NATS_URL',
+    default: '',
+    description:
+      'NATS server (nats://host:4222): messages and cache invalidations reach every instance; empty: in-process bus (one instance)',
+  },
+  {
+    group: 'auth',
+    name: 'MF_AUTH_SECRET',
+    default: '',
+    description:
+      'HS256 secret for every token; empty: a random secret generated at first start and kept in the data folder (auth-secret)',
+  },
+  {
+    group: 'users',
+    name: 'MF_USERS_ADMIN_EMAIL',
+    default: '',
+    description: 'admin account created at start if missing (sees every user in GET /users)',
+  },
+  {
+    group: 'users',
+    name: 'MF_USERS_ADMIN_PASSWORD',
+    default: '',
+    description: 'its password; no default ships',
+  },
+  {
+    group: 'users',
+    name: 'MF_USERS_PASS_REGEX',
+    default: '^.{8,}$',
+    description: 'every new password must match',
+  },
+  {
+    group: 'users',
+    name: 'MF_TOKEN_RESET_ENDPOINT',
+    default: '/reset-request',
+    description: 'path in the reset link: Referer + this + ?token=…',
+  },
+  {
+    group: 'users',
+    name: 'MF_EMAIL_HOST',
+    default: '',
+    description: 'SMTP host; empty: password reset by e-mail is off and answers 503',
+  },
   { group: 'users', name: 'MF_EMAIL_PORT', default: '25', description: 'SMTP port' },
-  { group: 'users', name: 'MF_EMAIL_USERNAME', default: '', description: 'SMTP user; empty: no SMTP authentication' },
+  {
+    group: 'users',
+    name: 'MF_EMAIL_USERNAME',
+    default: '',
+    description: 'SMTP user; empty: no SMTP authentication',
+  },
   { group: 'users', name: 'MF_EMAIL_PASSWORD', default: '', description: 'SMTP password (PLAIN/LOGIN)' },
-  { group: 'users', name: 'MF_EMAIL_SECRET', default: '', description: 'SMTP CRAM-MD5 secret; when set it is used instead of the password' },
-  { group: 'users', name: 'MF_EMAIL_FROM_ADDRESS', default: 'tethys@localhost', description: 'sender address' },
+  {
+    group: 'users',
+    name: 'MF_EMAIL_SECRET',
+    default: '',
+    description: 'SMTP CRAM-MD5 secret; when set it is used instead of the password',
+  },
+  {
+    group: 'users',
+    name: 'MF_EMAIL_FROM_ADDRESS',
+    default: 'tethys@localhost',
+    description: 'sender address',
+  },
   { group: 'users', name: 'MF_EMAIL_FROM_NAME', default: 'Tethys', description: 'sender name' },
-  { group: 'users', name: 'MF_EMAIL_TEMPLATE', default: '', description: 'file with the mail body; {{.Content}} (or {{content}}) is replaced by the reset link' },
-  { group: 'things', name: 'MF_THINGS_SINGLE_USER_EMAIL', default: '', description: 'single-user mode of the things routes: with the token below, only that token is accepted and it is this user' },
-  { group: 'things', name: 'MF_THINGS_SINGLE_USER_TOKEN', default: '', description: 'the only credential the things routes accept in single-user mode' },
-  { group: 'bootstrap', name: 'MF_BOOTSTRAP_ENCRYPT_KEY', default: '', description: 'hex AES key (32, 48 or 64 hex digits) for /things/bootstrap/secure; empty: a random key generated at first start and kept in the data folder (bootstrap-key)' },
-  { group: 'provision', name: 'MF_PROVISION_CONFIG_FILE', default: 'config.toml', description: 'provision layout file (TOML); the default file may be absent (built-in layout), a file that is named and missing or malformed stops the start' },
-  { group: 'provision', name: 'MF_PROVISION_USER', default: '', description: 'account /mapping uses when a request has no Authorization and no API key is configured' },
+  {
+    group: 'users',
+    name: 'MF_EMAIL_TEMPLATE',
+    default: '',
+    description: 'file with the mail body; {{.Content}} (or {{content}}) is replaced by the reset link',
+  },
+  {
+    group: 'things',
+    name: 'MF_THINGS_SINGLE_USER_EMAIL',
+    default: '',
+    description:
+      'single-user mode of the things routes: with the token below, only that token is accepted and it is this user',
+  },
+  {
+    group: 'things',
+    name: 'MF_THINGS_SINGLE_USER_TOKEN',
+    default: '',
+    description: 'the only credential the things routes accept in single-user mode',
+  },
+  {
+    group: 'bootstrap',
+    name: 'MF_BOOTSTRAP_ENCRYPT_KEY',
+    default: '',
+    description:
+      'hex AES key (32, 48 or 64 hex digits) for /things/bootstrap/secure; empty: a random key generated at first start and kept in the data folder (bootstrap-key)',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_CONFIG_FILE',
+    default: 'config.toml',
+    description:
+      'provision layout file (TOML); the default file may be absent (built-in layout), a file that is named and missing or malformed stops the start',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_USER',
+    default: '',
+    description: 'account /mapping uses when a request has no Authorization and no API key is configured',
+  },
   { group: 'provision', name: 'MF_PROVISION_PASS', default: '', description: 'its password' },
-  { group: 'provision', name: 'MF_PROVISION_API_KEY', default: '', description: 'token or API key /mapping uses when a request has no Authorization (before user and password)' },
-  { group: 'provision', name: 'MF_PROVISION_X509_PROVISIONING', default: 'false', description: 'issue a certificate for every thing /mapping creates' },
-  { group: 'provision', name: 'MF_PROVISION_BS_CONFIG_PROVISIONING', default: 'true', description: 'create a bootstrap config for layout things whose metadata has external_id' },
-  { group: 'provision', name: 'MF_PROVISION_BS_AUTO_WHITELIST', default: 'true', description: 'activate (whitelist) those configs: connects the thing to the channels' },
-  { group: 'provision', name: 'MF_PROVISION_BS_CONTENT', default: '', description: 'JSON object used as bootstrap content when the layout file has no [bootstrap.content]' },
-  { group: 'provision', name: 'MF_PROVISION_CERTS_RSA_BITS', default: '4096', description: 'key size of certificates /mapping issues (RSA)' },
-  { group: 'provision', name: 'MF_PROVISION_CERTS_HOURS_VALID', default: '2400h', description: 'validity of certificates /mapping issues (Go duration)' },
-  { group: 'certs', name: 'MF_CERTS_VAULT_HOST', default: '', description: 'Vault address (http://host:8200): issue and revoke through its PKI; empty: development mode (local CA)' },
-  { group: 'certs', name: 'MF_VAULT_PKI_INT_PATH', default: 'pki_int', description: 'Vault PKI mount (alias MF_CERTS_VAULT_PKI_PATH)' },
-  { group: 'certs', name: 'MF_VAULT_CA_ROLE_NAME', default: 'mainflux', description: 'Vault PKI role used to issue (alias MF_CERTS_VAULT_ROLE)' },
-  { group: 'certs', name: 'MF_VAULT_TOKEN', default: '', description: 'Vault token (alias MF_CERTS_VAULT_TOKEN)' },
-  { group: 'certs', name: 'MF_CERTS_SIGN_CA_PATH', default: '', description: 'development mode: CA certificate (PEM); empty: a CA generated at first start in the data folder (ca.crt)' },
-  { group: 'certs', name: 'MF_CERTS_SIGN_CA_KEY_PATH', default: '', description: 'development mode: the CA private key (PEM)' },
-  { group: 'certs', name: 'MF_CERTS_SIGN_HOURS_VALID', default: '2048h', description: 'validity when a request gives none (Go duration)' },
-  { group: 'certs', name: 'MF_CERTS_SIGN_RSA_BITS', default: '2048', description: 'RSA key size when a request gives none' },
-  { group: 'certs', name: 'MF_CERTS_CN_FROM_KEY', default: 'false', description: 'true: put the thing key in the certificate CN as 0.12.1 did (for nginx mTLS set-ups mapping CN to key); default: the thing id' },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_API_KEY',
+    default: '',
+    description:
+      'token or API key /mapping uses when a request has no Authorization (before user and password)',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_X509_PROVISIONING',
+    default: 'false',
+    description: 'issue a certificate for every thing /mapping creates',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_BS_CONFIG_PROVISIONING',
+    default: 'true',
+    description: 'create a bootstrap config for layout things whose metadata has external_id',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_BS_AUTO_WHITELIST',
+    default: 'true',
+    description: 'activate (whitelist) those configs: connects the thing to the channels',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_BS_CONTENT',
+    default: '',
+    description: 'JSON object used as bootstrap content when the layout file has no [bootstrap.content]',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_CERTS_RSA_BITS',
+    default: '4096',
+    description: 'key size of certificates /mapping issues (RSA)',
+  },
+  {
+    group: 'provision',
+    name: 'MF_PROVISION_CERTS_HOURS_VALID',
+    default: '2400h',
+    description: 'validity of certificates /mapping issues (Go duration)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_CERTS_VAULT_HOST',
+    default: '',
+    description:
+      'Vault address (http://host:8200): issue and revoke through its PKI; empty: development mode (local CA)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_VAULT_PKI_INT_PATH',
+    default: 'pki_int',
+    description: 'Vault PKI mount (alias MF_CERTS_VAULT_PKI_PATH)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_VAULT_CA_ROLE_NAME',
+    default: 'mainflux',
+    description: 'Vault PKI role used to issue (alias MF_CERTS_VAULT_ROLE)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_VAULT_TOKEN',
+    default: '',
+    description: 'Vault token (alias MF_CERTS_VAULT_TOKEN)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_CERTS_SIGN_CA_PATH',
+    default: '',
+    description:
+      'development mode: CA certificate (PEM); empty: a CA generated at first start in the data folder (ca.crt)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_CERTS_SIGN_CA_KEY_PATH',
+    default: '',
+    description: 'development mode: the CA private key (PEM)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_CERTS_SIGN_HOURS_VALID',
+    default: '2048h',
+    description: 'validity when a request gives none (Go duration)',
+  },
+  {
+    group: 'certs',
+    name: 'MF_CERTS_SIGN_RSA_BITS',
+    default: '2048',
+    description: 'RSA key size when a request gives none',
+  },
+  {
+    group: 'certs',
+    name: 'MF_CERTS_CN_FROM_KEY',
+    default: 'false',
+    description:
+      'true: put the thing key in the certificate CN as 0.12.1 did (for nginx mTLS set-ups mapping CN to key); default: the thing id',
+  },
 ];
 
 export interface Config {
@@ -94,7 +342,13 @@ export interface Config {
   };
   things: { singleUserEmail: string; singleUserToken: string };
   tls: { cert: string; key: string };
-  messaging: { mqttPort: number; mqttTlsPort: number; mqttWsPort: number | null; maxPayload: number; natsUrl: string };
+  messaging: {
+    mqttPort: number;
+    mqttTlsPort: number;
+    mqttWsPort: number | null;
+    maxPayload: number;
+    natsUrl: string;
+  };
   bootstrap: { encryptKey: string };
   provision: {
     configFile: string;
@@ -153,7 +407,8 @@ function boolean(env: Env, name: string): boolean {
 function duration(env: Env, name: string): number {
   const raw = value(env, name);
   const ms = parseGoDuration(raw);
-  if (ms === null || ms <= 0) throw new ConfigError(`${name}: "${raw}" is not a positive duration such as 2400h`);
+  if (ms === null || ms <= 0)
+    throw new ConfigError(`${name}: "${raw}" is not a positive duration such as 2400h`);
   return ms;
 }
 
@@ -180,7 +435,9 @@ export function loadConfig(env: Env = process.env): Config {
   const adminEmail = value(env, 'MF_USERS_ADMIN_EMAIL');
   const adminPassword = value(env, 'MF_USERS_ADMIN_PASSWORD');
   if (adminEmail && !adminPassword) {
-    throw new ConfigError('MF_USERS_ADMIN_EMAIL is set but MF_USERS_ADMIN_PASSWORD is empty: no default admin password ships');
+    throw new ConfigError(
+      'MF_USERS_ADMIN_EMAIL is set but MF_USERS_ADMIN_PASSWORD is empty: no default admin password ships',
+    );
   }
   return {
     http: {
@@ -257,7 +514,9 @@ function tls(env: Env): Config['tls'] {
 function encryptKey(env: Env): string {
   const key = value(env, 'MF_BOOTSTRAP_ENCRYPT_KEY');
   if (key && (!/^[0-9a-fA-F]+$/.test(key) || ![32, 48, 64].includes(key.length))) {
-    throw new ConfigError('MF_BOOTSTRAP_ENCRYPT_KEY: must be 32, 48 or 64 hex digits (an AES-128, -192 or -256 key)');
+    throw new ConfigError(
+      'MF_BOOTSTRAP_ENCRYPT_KEY: must be 32, 48 or 64 hex digits (an AES-128, -192 or -256 key)',
+    );
   }
   return key;
 }
@@ -266,10 +525,13 @@ function provision(env: Env): Config['provision'] {
   const autoWhitelist = boolean(env, 'MF_PROVISION_BS_AUTO_WHITELIST');
   const configProvisioning = boolean(env, 'MF_PROVISION_BS_CONFIG_PROVISIONING');
   if (autoWhitelist && !configProvisioning) {
-    throw new ConfigError("can't auto whitelist if auto config save is off (MF_PROVISION_BS_AUTO_WHITELIST=true needs MF_PROVISION_BS_CONFIG_PROVISIONING=true)");
+    throw new ConfigError(
+      "can't auto whitelist if auto config save is off (MF_PROVISION_BS_AUTO_WHITELIST=true needs MF_PROVISION_BS_CONFIG_PROVISIONING=true)",
+    );
   }
   const hoursValid = value(env, 'MF_PROVISION_CERTS_HOURS_VALID');
-  if (parseGoDuration(hoursValid) === null) throw new ConfigError(`MF_PROVISION_CERTS_HOURS_VALID: "${hoursValid}" is not a duration such as 2400h`);
+  if (parseGoDuration(hoursValid) === null)
+    throw new ConfigError(`MF_PROVISION_CERTS_HOURS_VALID: "${hoursValid}" is not a duration such as 2400h`);
   const content = value(env, 'MF_PROVISION_BS_CONTENT');
   if (content) {
     let parsed: unknown;
@@ -278,7 +540,8 @@ function provision(env: Env): Config['provision'] {
     } catch {
       throw new ConfigError('MF_PROVISION_BS_CONTENT: not valid JSON');
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('MF_PROVISION_BS_CONTENT: must be a JSON object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new ConfigError('MF_PROVISION_BS_CONTENT: must be a JSON object');
   }
   return {
     configFile: value(env, 'MF_PROVISION_CONFIG_FILE'),

@@ -37,7 +37,8 @@ export const Messages = {
 
 export const malformed = (message: string = Messages.malformed, cause?: unknown) =>
   new DomainError('malformed', message, { cause });
-export const invalidQuery = (message: string = Messages.invalidQuery) => new DomainError('invalid_query', message);
+export const invalidQuery = (message: string = Messages.invalidQuery) =>
+  new DomainError('invalid_query', message);
 export const unauthenticated = (message: string = Messages.credentials) =>
   new DomainError('unauthenticated', message);
 export const forbidden = (message: string) => new DomainError('forbidden', message);

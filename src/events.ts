@@ -32,7 +32,11 @@ export class EventHub {
   /** Set by the bus: carries events to the other instances. */
   forward?: (name: keyof DomainEvents, event: unknown) => Promise<void>;
 
-  on<E extends keyof DomainEvents>(name: E, listener: Listener<DomainEvents[E]>, options: ListenerOptions = {}): void {
+  on<E extends keyof DomainEvents>(
+    name: E,
+    listener: Listener<DomainEvents[E]>,
+    options: ListenerOptions = {},
+  ): void {
     const list = this.listeners.get(name) ?? [];
     list.push({ listener, everyInstance: options.everyInstance ?? false });
     this.listeners.set(name, list);

@@ -5,7 +5,13 @@ import path from 'node:path';
  * A secret kept in the data folder (mode 0600): read it when it is there, else
  * generate it once. Secure defaults without a well-known value (CONFIG.md §2, §5).
  */
-export function persistentSecret(dataDir: string, file: string, generate: () => string, log: (msg: string) => void, what: string): string {
+export function persistentSecret(
+  dataDir: string,
+  file: string,
+  generate: () => string,
+  log: (msg: string) => void,
+  what: string,
+): string {
   const full = path.join(dataDir, file);
   try {
     const existing = fs.readFileSync(full, 'utf8').trim();

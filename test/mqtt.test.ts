@@ -576,7 +576,12 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       const owner = (await userToken(inject)).token;
       const things = await createThings(inject, owner, [{ name: 'device' }, { name: 'peer' }]);
       const channel = await createChannel(inject, owner);
-      await connect(inject, owner, [channel.id], things.map((t) => t.id));
+      await connect(
+        inject,
+        owner,
+        [channel.id],
+        things.map((t) => t.id),
+      );
       const issued = await inject('POST', '/certs', {
         token: owner,
         body: { thing_id: things[0]!.id, key_type: 'ec', key_bits: 256, valid: '24h' },
@@ -586,7 +591,9 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       const tlsOptions = { ca: cert, cert: issued.json.cert as string, key: issued.json.cert_key as string };
 
       // No password: the certificate is the credential.
-      const device = new TestClient(await mqtt.connectAsync(at, { ...tlsOptions, username: things[0]!.id, reconnectPeriod: 0 }, false));
+      const device = new TestClient(
+        await mqtt.connectAsync(at, { ...tlsOptions, username: things[0]!.id, reconnectPeriod: 0 }, false),
+      );
       clients.push(device);
       assert.equal(await device.subscribe(topic(channel.id, '#')), 0);
       const peer = await open(things[1]!, at, { ca: cert });
@@ -596,7 +603,10 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       // Revoked: the live session ends at once and the certificate no longer logs in.
       const revoked = await inject('DELETE', `/certs/${things[0]!.id}`, { token: owner });
       assert.equal(revoked.status, 200, revoked.text);
-      await Promise.race([device.closedPromise, sleep(1500).then(() => assert.fail('session still open 1.5 s after revocation'))]);
+      await Promise.race([
+        device.closedPromise,
+        sleep(1500).then(() => assert.fail('session still open 1.5 s after revocation')),
+      ]);
       const code = await connackCode(at, { ...tlsOptions, username: things[0]!.id });
       assert.ok(code === 4 || code === 5, `CONNACK ${code}`);
     });

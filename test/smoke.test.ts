@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Request, type TestServer, client, dialect, startServer, userToken } from './helpers/server.js';
+import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
 
 describe(`smoke (${dialect})`, () => {
   let server: TestServer;

@@ -43,6 +43,10 @@ export class KeysRepository {
 
   async remove(issuerId: string, id: string): Promise<void> {
     if (hasNul(issuerId, id)) return;
-    await executor(this.db).deleteFrom('keys').where('id', '=', id).where('issuer_id', '=', issuerId).execute();
+    await executor(this.db)
+      .deleteFrom('keys')
+      .where('id', '=', id)
+      .where('issuer_id', '=', issuerId)
+      .execute();
   }
 }

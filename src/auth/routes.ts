@@ -14,12 +14,17 @@ export function authRoutes(app: FastifyInstance, service: AuthService): void {
       config: { ...keys, body: 'json' },
       schema: {
         tags,
-        summary: 'Issue a key: type 2 = API key (needs a login token), duration in seconds (0 = never expires)',
+        summary:
+          'Issue a key: type 2 = API key (needs a login token), duration in seconds (0 = never expires)',
         body: Type.Object({ type: Opt(Type.Integer()), duration: Opt(Type.Integer()) }),
       },
     },
     async (request, reply) => {
-      const issued = await service.issueKey(request.headers.authorization, request.body.type ?? 0, request.body.duration ?? 0);
+      const issued = await service.issueKey(
+        request.headers.authorization,
+        request.body.type ?? 0,
+        request.body.duration ?? 0,
+      );
       reply.code(201).send(
         omitEmpty({
           id: issued.id,

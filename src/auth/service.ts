@@ -119,7 +119,13 @@ export class AuthService {
         // nobody
       }
       const expiresAt = new Date(now.getTime() + LOGIN_TTL_MS);
-      const value = await this.codec.sign({ sub: user.email, issuerId: user.id, type: KeyType.login, issuedAt: now, expiresAt });
+      const value = await this.codec.sign({
+        sub: user.email,
+        issuerId: user.id,
+        type: KeyType.login,
+        issuedAt: now,
+        expiresAt,
+      });
       return { value, issuedAt: now, expiresAt };
     }
     if (type !== KeyType.api) throw malformed();

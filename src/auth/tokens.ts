@@ -1,4 +1,4 @@
-import { SignJWT, errors, jwtVerify } from 'jose';
+import { errors, jwtVerify, SignJWT } from 'jose';
 import { Lru } from '../lru.js';
 import type { KeyTypeValue } from './types.js';
 
@@ -28,10 +28,19 @@ export class TokenCodec {
 
   constructor(secret: string) {
     this.key = new TextEncoder().encode(secret);
-    this.cryptoKey = crypto.subtle.importKey('raw', this.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    this.cryptoKey = crypto.subtle.importKey('raw', this.key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]);
   }
 
-  async sign(claims: { sub: string; issuerId: string; type: KeyTypeValue; issuedAt: Date; expiresAt?: Date; id?: string }): Promise<string> {
+  async sign(claims: {
+    sub: string;
+    issuerId: string;
+    type: KeyTypeValue;
+    issuedAt: Date;
+    expiresAt?: Date;
+    id?: string;
+  }): Promise<string> {
     const jwt = new SignJWT({ issuer_id: claims.issuerId, type: claims.type })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -52,7 +61,10 @@ export class TokenCodec {
     try {
       // Only HS256 with our secret: `alg: none` and every other algorithm are refused.
       // The issuer must be Mainflux's, as its auth service requires.
-      const { payload } = await jwtVerify(token, await this.cryptoKey, { algorithms: ['HS256'], issuer: ISSUER });
+      const { payload } = await jwtVerify(token, await this.cryptoKey, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+      });
       const claims = toClaims(payload);
       if (!claims) return { ok: false };
       this.verified.set(token, claims);

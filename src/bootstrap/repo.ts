@@ -56,7 +56,9 @@ export class BootstrapRepository {
     await sql`DELETE FROM bootstrap_channels WHERE thing_id = ${thingId}`.execute(this.ex());
     if (channelIds.length === 0) return;
     const values = sql.join(channelIds.map((id, position) => sql`(${thingId}, ${id}, ${position})`));
-    await sql`INSERT INTO bootstrap_channels (thing_id, channel_id, position) VALUES ${values}`.execute(this.ex());
+    await sql`INSERT INTO bootstrap_channels (thing_id, channel_id, position) VALUES ${values}`.execute(
+      this.ex(),
+    );
   }
 
   private async channelsOf(thingIds: string[]): Promise<Map<string, ConfigChannel[]>> {
@@ -64,7 +66,9 @@ export class BootstrapRepository {
     if (thingIds.length === 0) return out;
     const rows = await sql<{ thing_id: string; id: string; name: string; metadata: unknown }>`
       SELECT bc.thing_id, c.id, c.name, c.metadata FROM bootstrap_channels bc JOIN channels c ON c.id = bc.channel_id
-      WHERE bc.thing_id IN (${sql.join(thingIds.map((id) => sql`${id}`))}) ORDER BY bc.thing_id, bc.position`.execute(this.ex());
+      WHERE bc.thing_id IN (${sql.join(thingIds.map((id) => sql`${id}`))}) ORDER BY bc.thing_id, bc.position`.execute(
+      this.ex(),
+    );
     for (const r of rows.rows) {
       const list = out.get(r.thing_id) ?? [];
       list.push({ id: r.id, name: r.name, metadata: this.db.parseJson(r.metadata) });
@@ -74,7 +78,10 @@ export class BootstrapRepository {
   }
 
   private async one(where: ReturnType<typeof sql>): Promise<BootstrapConfig | null> {
-    const rows = await sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${where}`.execute(this.ex());
+    const rows =
+      await sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${where}`.execute(
+        this.ex(),
+      );
     const row = rows.rows[0];
     if (!row) return null;
     const channels = await this.channelsOf([row.thing_id]);
@@ -89,7 +96,12 @@ export class BootstrapRepository {
     return this.one(sql`b.external_id = ${externalId}`);
   }
 
-  async list(owner: string, filter: ConfigFilter, offset: number, limit: number): Promise<{ total: number; configs: BootstrapConfig[] }> {
+  async list(
+    owner: string,
+    filter: ConfigFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; configs: BootstrapConfig[] }> {
     const where = [sql`b.owner = ${owner}`];
     if (filter.state !== undefined) where.push(sql`b.state = ${filter.state}`);
     if (filter.externalId) where.push(sql`b.external_id = ${filter.externalId}`);
@@ -100,18 +112,26 @@ export class BootstrapRepository {
     const [rows, count] = await Promise.all([
       sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}
         ORDER BY b.thing_id ASC LIMIT ${limit} OFFSET ${offset}`.execute(this.ex()),
-      sql<{ n: number | string }>`SELECT count(*) AS n FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}`.execute(this.ex()),
+      sql<{
+        n: number | string;
+      }>`SELECT count(*) AS n FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}`.execute(
+        this.ex(),
+      ),
     ]);
     return { total: Number(count.rows[0]?.n ?? 0), configs: rows.rows.map((r) => this.toConfig(r, [])) };
   }
 
   async update(owner: string, thingId: string, name: string, content: string): Promise<boolean> {
-    const r = await sql`UPDATE bootstrap_configs SET name = ${name}, content = ${content} WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
+    const r =
+      await sql`UPDATE bootstrap_configs SET name = ${name}, content = ${content} WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(
+        this.ex(),
+      );
     return Number(r.numAffectedRows ?? 0) > 0;
   }
 
   async updateCerts(owner: string, thingId: string, certs: Certs): Promise<boolean> {
-    const r = await sql`UPDATE bootstrap_configs SET client_cert = ${certs.clientCert}, client_key = ${certs.clientKey}, ca_cert = ${certs.caCert}
+    const r =
+      await sql`UPDATE bootstrap_configs SET client_cert = ${certs.clientCert}, client_key = ${certs.clientKey}, ca_cert = ${certs.caCert}
       WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
     return Number(r.numAffectedRows ?? 0) > 0;
   }
@@ -121,16 +141,22 @@ export class BootstrapRepository {
   }
 
   async setState(owner: string, thingId: string, state: number): Promise<void> {
-    await sql`UPDATE bootstrap_configs SET state = ${state} WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
+    await sql`UPDATE bootstrap_configs SET state = ${state} WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(
+      this.ex(),
+    );
   }
 
   async remove(owner: string, thingId: string): Promise<void> {
-    await sql`DELETE FROM bootstrap_configs WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(this.ex());
+    await sql`DELETE FROM bootstrap_configs WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(
+      this.ex(),
+    );
   }
 
   /** A thing disconnected from a channel its config lists: the config is no longer active. */
   async deactivateIfListed(thingId: string, channelId: string): Promise<void> {
     await sql`UPDATE bootstrap_configs SET state = 0 WHERE thing_id = ${thingId} AND state = 1
-      AND EXISTS (SELECT 1 FROM bootstrap_channels WHERE thing_id = ${thingId} AND channel_id = ${channelId})`.execute(this.ex());
+      AND EXISTS (SELECT 1 FROM bootstrap_channels WHERE thing_id = ${thingId} AND channel_id = ${channelId})`.execute(
+      this.ex(),
+    );
   }
 }

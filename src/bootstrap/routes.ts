@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { invalidQuery, malformed } from '../errors.js';
+import type { Query } from '../http/query.js';
 import { Opt, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
-import { type Query, single } from '../http/query.js';
 import type { BootstrapService } from './service.js';
 import type { BootstrapConfig } from './types.js';
 
@@ -65,7 +65,14 @@ const IdParam = Type.Object({ id: Type.String() });
 export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService): void {
   app.post<{ Body: NewConfigInput }>(
     '/things/configs',
-    { config: { ...bootstrap, body: 'json' }, schema: { tags, summary: 'Create a bootstrap config (and its thing unless thing_id is given)', body: NewConfigBody } },
+    {
+      config: { ...bootstrap, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Create a bootstrap config (and its thing unless thing_id is given)',
+        body: NewConfigBody,
+      },
+    },
     async (request, reply) => {
       const b = request.body as Record<string, any>;
       const id = await service.add(request.headers.authorization, {
@@ -92,15 +99,28 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
     '/things/configs/:id',
     {
       config: { ...bootstrap, body: 'json' },
-      schema: { tags, summary: 'Replace name and content', params: IdParam, body: Type.Object({ name: Opt(Type.String()), content: Opt(Type.String()) }) },
+      schema: {
+        tags,
+        summary: 'Replace name and content',
+        params: IdParam,
+        body: Type.Object({ name: Opt(Type.String()), content: Opt(Type.String()) }),
+      },
     },
     async (request, reply) => {
-      await service.update(request.headers.authorization, request.params.id, request.body.name ?? '', request.body.content ?? '');
+      await service.update(
+        request.headers.authorization,
+        request.params.id,
+        request.body.name ?? '',
+        request.body.content ?? '',
+      );
       empty(reply, 200);
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { client_cert?: string | null; client_key?: string | null; ca_cert?: string | null } }>(
+  app.patch<{
+    Params: { id: string };
+    Body: { client_cert?: string | null; client_key?: string | null; ca_cert?: string | null };
+  }>(
     '/things/configs/certs/:id',
     {
       config: { ...bootstrap, body: 'json' },
@@ -108,7 +128,11 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
         tags,
         summary: 'Replace the certificates a gateway receives',
         params: IdParam,
-        body: Type.Object({ client_cert: Opt(Type.String()), client_key: Opt(Type.String()), ca_cert: Opt(Type.String()) }),
+        body: Type.Object({
+          client_cert: Opt(Type.String()),
+          client_key: Opt(Type.String()),
+          ca_cert: Opt(Type.String()),
+        }),
       },
     },
     async (request, reply) => {
@@ -126,10 +150,19 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
     '/things/configs/connections/:id',
     {
       config: { ...bootstrap, body: 'json' },
-      schema: { tags, summary: "Replace the config's channels (an active config's connections follow)", params: IdParam, body: Type.Object({ channels: Opt(Type.Array(Type.String())) }) },
+      schema: {
+        tags,
+        summary: "Replace the config's channels (an active config's connections follow)",
+        params: IdParam,
+        body: Type.Object({ channels: Opt(Type.Array(Type.String())) }),
+      },
     },
     async (request, reply) => {
-      await service.updateConnections(request.headers.authorization, request.params.id, request.body.channels ?? []);
+      await service.updateConnections(
+        request.headers.authorization,
+        request.params.id,
+        request.body.channels ?? [],
+      );
       empty(reply, 200);
     },
   );
@@ -159,7 +192,8 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
       if (limit === 0) limit = 10;
       if (limit > 100) limit = 100;
       const stateText = first(q, 'state');
-      if (stateText !== undefined && stateText !== '' && stateText !== '0' && stateText !== '1') throw invalidQuery();
+      if (stateText !== undefined && stateText !== '' && stateText !== '0' && stateText !== '1')
+        throw invalidQuery();
       const page = await service.list(
         request.headers.authorization,
         {
@@ -178,7 +212,10 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
 
   app.delete<{ Params: { id: string } }>(
     '/things/configs/:id',
-    { config: bootstrap, schema: { tags, summary: 'Remove a config (the thing and its connections stay)', params: IdParam } },
+    {
+      config: bootstrap,
+      schema: { tags, summary: 'Remove a config (the thing and its connections stay)', params: IdParam },
+    },
     async (request, reply) => {
       await service.remove(request.headers.authorization, request.params.id);
       empty(reply, 204);
@@ -189,7 +226,12 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
     '/things/state/:id',
     {
       config: { ...bootstrap, body: 'json' },
-      schema: { tags, summary: 'Whitelist (1: connect to the config channels) or deactivate (0)', params: IdParam, body: Type.Object({ state: Opt(Type.Integer()) }) },
+      schema: {
+        tags,
+        summary: 'Whitelist (1: connect to the config channels) or deactivate (0)',
+        params: IdParam,
+        body: Type.Object({ state: Opt(Type.Integer()) }),
+      },
     },
     async (request, reply) => {
       await service.changeState(request.headers.authorization, request.params.id, request.body.state ?? 0);
@@ -200,17 +242,25 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
   const device = { tags: ['bootstrap (gateway)'], params: Type.Object({ externalId: Type.String() }) };
   app.get<{ Params: { externalId: string } }>(
     '/things/bootstrap/:externalId',
-    { config: bootstrap, schema: { ...device, summary: 'A gateway fetches its config; Authorization: <external key>' } },
+    {
+      config: bootstrap,
+      schema: { ...device, summary: 'A gateway fetches its config; Authorization: <external key>' },
+    },
     async (request) => service.fetch(request.params.externalId, request.headers.authorization),
   );
 
   app.get<{ Params: { externalId: string } }>(
     '/things/bootstrap/secure/:externalId',
-    { config: bootstrap, schema: { ...device, summary: 'The same, AES-CFB encrypted both ways (Authorization: hex(iv ‖ encrypted key))' } },
+    {
+      config: bootstrap,
+      schema: {
+        ...device,
+        summary: 'The same, AES-CFB encrypted both ways (Authorization: hex(iv ‖ encrypted key))',
+      },
+    },
     async (request, reply) => {
       const body = await service.secureFetch(request.params.externalId, request.headers.authorization);
       reply.type('application/json').send(body);
     },
   );
 }
-

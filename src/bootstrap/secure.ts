@@ -17,7 +17,10 @@ export class BootstrapCipher {
     const raw = Buffer.from(hex, 'hex');
     if (raw.length < 16) return { ok: false, reason: 'too-short' };
     const decipher = crypto.createDecipheriv(this.algorithm, this.key, raw.subarray(0, 16));
-    return { ok: true, value: Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString('utf8') };
+    return {
+      ok: true,
+      value: Buffer.concat([decipher.update(raw.subarray(16)), decipher.final()]).toString('utf8'),
+    };
   }
 
   encrypt(plain: Buffer): Buffer {

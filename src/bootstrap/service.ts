@@ -3,7 +3,7 @@ import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
 import { inTransaction, isUniqueViolation } from '../db/transactions.js';
-import { DomainError, conflict, malformed, notFound, unauthenticated } from '../errors.js';
+import { conflict, DomainError, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { Credential, ThingsService } from '../things/service.js';
 import { isUuid } from '../things/types.js';
@@ -50,7 +50,9 @@ export class BootstrapService {
     private cipher: BootstrapCipher,
     events: EventHub,
   ) {
-    events.on('connection.removed', ({ thingId, channelId }) => this.configs.deactivateIfListed(thingId, channelId));
+    events.on('connection.removed', ({ thingId, channelId }) =>
+      this.configs.deactivateIfListed(thingId, channelId),
+    );
   }
 
   private async identify(token: Credential): Promise<Identity> {
@@ -72,7 +74,8 @@ export class BootstrapService {
         try {
           thingId = (await this.things.viewThing(identity, input.thingId)).id;
         } catch (err) {
-          if (err instanceof DomainError && err.kind === 'not_found') throw notFound('failed to add bootstrap configuration');
+          if (err instanceof DomainError && err.kind === 'not_found')
+            throw notFound('failed to add bootstrap configuration');
           throw err;
         }
       } else {
@@ -103,7 +106,11 @@ export class BootstrapService {
     });
   }
 
-  private async owned(identity: Identity, id: string, message = 'non-existent entity'): Promise<BootstrapConfig> {
+  private async owned(
+    identity: Identity,
+    id: string,
+    message = 'non-existent entity',
+  ): Promise<BootstrapConfig> {
     const config = isUuid(id) ? await this.configs.byId(identity.email, id.toLowerCase()) : null;
     if (!config) throw notFound(message);
     return config;
@@ -115,7 +122,8 @@ export class BootstrapService {
 
   async update(token: Credential, id: string, name: string, content: string): Promise<void> {
     const identity = await this.identify(token);
-    if (!isUuid(id) || !(await this.configs.update(identity.email, id.toLowerCase(), name, content))) throw notFound();
+    if (!isUuid(id) || !(await this.configs.update(identity.email, id.toLowerCase(), name, content)))
+      throw notFound();
   }
 
   async updateCerts(token: Credential, id: string, certs: Certs): Promise<void> {
@@ -137,7 +145,11 @@ export class BootstrapService {
       const before = config.channels.map((c) => c.id);
       await this.configs.replaceChannels(config.thingId, channels);
       if (config.state === State.active) {
-        await this.things.disconnectAll(identity, before.filter((c) => !channels.includes(c)), config.thingId);
+        await this.things.disconnectAll(
+          identity,
+          before.filter((c) => !channels.includes(c)),
+          config.thingId,
+        );
         await this.things.ensureConnected(identity, channels, config.thingId);
       }
     });

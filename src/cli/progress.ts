@@ -93,7 +93,8 @@ export class Progress {
     const stats = ` ${String(Math.floor(ratio * 100)).padStart(3)}% ${count} ${Math.round(rate)}/s${eta}`;
     const columns = this.stream.columns || 80;
     // The bar keeps one width for the whole run: room is kept for the widest stats it will show.
-    const widest = ` 100% ${this.total}/${this.total}${this.unit ? ` ${this.unit}` : ''} 9999999/s eta 99h59m`.length;
+    const widest = ` 100% ${this.total}/${this.total}${this.unit ? ` ${this.unit}` : ''} 9999999/s eta 99h59m`
+      .length;
     const width = Math.max(10, Math.min(40, columns - widest - 2));
     const filled = Math.round(ratio * width);
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;

@@ -135,7 +135,9 @@ function nameSearch(dialect: Dialect): Migration {
   return {
     up: async (db) => {
       if (dialect !== 'postgres') return;
-      const available = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
+      const available = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'pg_trgm'`.execute(db);
       if (!available.rows[0]?.n) return;
       await exec(db, [
         'CREATE EXTENSION IF NOT EXISTS pg_trgm',
@@ -163,8 +165,11 @@ export async function migrate(db: Db): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? error}`, {
-      cause: error,
-    });
+    throw new Error(
+      `database migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? error}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -15,7 +15,8 @@ export function omitEmpty<T extends Record<string, unknown>>(obj: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined || v === null || v === '' || v === 0 || v === false) continue;
-    if (typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && Object.keys(v).length === 0) continue;
+    if (typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && Object.keys(v).length === 0)
+      continue;
     if (Array.isArray(v) && v.length === 0) continue;
     out[k] = v;
   }

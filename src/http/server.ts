@@ -1,13 +1,19 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import client from 'prom-client';
 import {
   DomainError,
-  Messages,
-  type UnauthenticatedStatus,
   invalidQuery,
+  Messages,
   malformed,
   statusOf,
+  type UnauthenticatedStatus,
   unsupportedContentType,
 } from '../errors.js';
 import { acceptableJson } from './json.js';
@@ -53,7 +59,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     ...(options.https ? { https: options.https } : {}),
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
+    },
     routerOptions: { maxParamLength: 5000 },
     // A path that is not valid percent-encoding gets the same JSON error body as any other 400.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
@@ -76,7 +84,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (mode === 'json' && !contentType.includes('application/json')) throw unsupportedContentType();
     if (mode === 'json-exact' && contentType !== 'application/json') throw unsupportedContentType();
     const raw = request.body as Buffer | undefined;
-    if (!raw || raw.length === 0) throw malformed(request.routeOptions.config.malformedMessage ?? Messages.malformed);
+    if (!raw || raw.length === 0)
+      throw malformed(request.routeOptions.config.malformedMessage ?? Messages.malformed);
     try {
       request.body = acceptableJson(JSON.parse(raw.toString('utf8')));
     } catch {
@@ -86,7 +95,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   // One histogram per process, shared by every server built in it (tests build many).
   const duration =
-    (client.register.getSingleMetric('tethys_http_request_duration_seconds') as client.Histogram | undefined) ??
+    (client.register.getSingleMetric('tethys_http_request_duration_seconds') as
+      | client.Histogram
+      | undefined) ??
     new client.Histogram({
       name: 'tethys_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',
@@ -111,7 +122,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 }
 
 /** Routes that exist for another method answer 405, as Mainflux's router does. */
-export function answerWrongMethods(app: FastifyInstance, routes: { method: string | string[]; url: string }[]): void {
+export function answerWrongMethods(
+  app: FastifyInstance,
+  routes: { method: string | string[]; url: string }[],
+): void {
   const byUrl = new Map<string, Set<string>>();
   for (const r of routes) {
     const set = byUrl.get(r.url) ?? new Set<string>();

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import { type NatsConnection, connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { DomainEvents, EventHub } from '../events.js';
-import { type Message, decodeMessage, encodeMessage, subjectOf } from './message.js';
+import { decodeMessage, encodeMessage, type Message, subjectOf } from './message.js';
 
 /**
  * What travels between Tethys instances: accepted messages (so a subscriber on any
@@ -67,7 +67,13 @@ export class NatsBus implements Bus {
 
   static async connect(url: string, events: EventHub, log: Logger): Promise<NatsBus> {
     // noEcho: NATS does not send this connection's own publications back to it.
-    const nc = await connect({ servers: url, name: 'tethys', noEcho: true, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    const nc = await connect({
+      servers: url,
+      name: 'tethys',
+      noEcho: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
     const bus = new NatsBus(nc, log);
     bus.subscribeMessages();
     bus.bridgeEvents(events);
@@ -83,7 +89,9 @@ export class NatsBus implements Bus {
 
   publish(message: Message): void {
     try {
-      this.nc.publish(subjectOf(message.channel, message.subtopic), encodeMessage(message), { headers: this.headers() });
+      this.nc.publish(subjectOf(message.channel, message.subtopic), encodeMessage(message), {
+        headers: this.headers(),
+      });
     } catch (err) {
       // nats.js throws, synchronously, on a closed connection and on a message over the server's max_payload.
       const tooLarge = /max_payload/i.test((err as Error).message ?? '');
@@ -111,7 +119,10 @@ export class NatsBus implements Bus {
         try {
           message = decodeMessage(Buffer.from(msg.data));
         } catch (e) {
-          this.log.warn({ subject: msg.subject, err: (e as Error).message }, 'undecodable message on the bus');
+          this.log.warn(
+            { subject: msg.subject, err: (e as Error).message },
+            'undecodable message on the bus',
+          );
           return;
         }
         for (const h of this.handlers) h(message);
@@ -132,8 +143,13 @@ export class NatsBus implements Bus {
       callback: (err, msg) => {
         if (err || msg.headers?.get(ORIGIN) === this.instanceId) return;
         try {
-          const { name, event } = JSON.parse(Buffer.from(msg.data).toString()) as { name: keyof DomainEvents; event: never };
-          events.applyRemote(name, event).catch((e) => this.log.error({ err: e }, 'applying a remote event failed'));
+          const { name, event } = JSON.parse(Buffer.from(msg.data).toString()) as {
+            name: keyof DomainEvents;
+            event: never;
+          };
+          events
+            .applyRemote(name, event)
+            .catch((e) => this.log.error({ err: e }, 'applying a remote event failed'));
         } catch {
           this.log.warn('undecodable event on the bus');
         }

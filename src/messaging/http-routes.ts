@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { malformed } from '../errors.js';
 import type { MessagingService } from './service.js';
 import { CHANNEL_ID, normalizeSubtopic } from './topics.js';
@@ -15,7 +15,10 @@ function thingKey(header: string | undefined): string {
 
 /** HTTP message adapter (API.md §7), at /http/channels/… as behind Mainflux's gateway and at /channels/…. */
 export function messagingRoutes(app: FastifyInstance, service: MessagingService, maxPayload: number): void {
-  const handler = async (request: FastifyRequest<{ Params: { chanId: string; '*'?: string } }>, reply: any) => {
+  const handler = async (
+    request: FastifyRequest<{ Params: { chanId: string; '*'?: string } }>,
+    reply: any,
+  ) => {
     const { chanId } = request.params;
     if (!CHANNEL_ID.test(chanId)) throw malformed('invalid channel id');
     const subtopic = normalizeSubtopic(request.params['*'] ?? '');
@@ -31,7 +34,15 @@ export function messagingRoutes(app: FastifyInstance, service: MessagingService,
     params: Type.Object({ chanId: Type.String(), '*': Type.Optional(Type.String()) }),
   };
   for (const prefix of ['/http', '']) {
-    app.post(`${prefix}/channels/:chanId/messages`, { config: adapter, bodyLimit: maxPayload, schema }, handler);
-    app.post(`${prefix}/channels/:chanId/messages/*`, { config: adapter, bodyLimit: maxPayload, schema }, handler);
+    app.post(
+      `${prefix}/channels/:chanId/messages`,
+      { config: adapter, bodyLimit: maxPayload, schema },
+      handler,
+    );
+    app.post(
+      `${prefix}/channels/:chanId/messages/*`,
+      { config: adapter, bodyLimit: maxPayload, schema },
+      handler,
+    );
   }
 }

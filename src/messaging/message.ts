@@ -46,7 +46,14 @@ export function encodeMessage(m: Message): Buffer {
 }
 
 export function decodeMessage(buf: Buffer): Message {
-  const m: Message = { channel: '', subtopic: '', publisher: '', protocol: '', payload: Buffer.alloc(0), created: 0n };
+  const m: Message = {
+    channel: '',
+    subtopic: '',
+    publisher: '',
+    protocol: '',
+    payload: Buffer.alloc(0),
+    created: 0n,
+  };
   let i = 0;
   const readVarint = (): bigint => {
     let result = 0n;
@@ -89,9 +96,11 @@ export function subjectOf(channel: string, subtopic: string): string {
 
 /** MQTT topic of a message: `channels/<id>/messages[/<subtopic with / for .>]`. */
 export function topicOf(channel: string, subtopic: string): string {
-  return subtopic ? `channels/${channel}/messages/${subtopic.replace(/\./g, '/')}` : `channels/${channel}/messages`;
+  return subtopic
+    ? `channels/${channel}/messages/${subtopic.replace(/\./g, '/')}`
+    : `channels/${channel}/messages`;
 }
 
 export function nowNanos(): bigint {
-  return BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 }

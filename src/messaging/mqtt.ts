@@ -1,10 +1,10 @@
-import net from 'node:net';
 import http from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from 'pino';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { EventHub } from '../events.js';
 import type { ThingAccess } from '../things/access.js';
 import { type Message, nowNanos, topicOf } from './message.js';
@@ -72,13 +72,18 @@ export class MqttBroker {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload + 16,
-      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+      handleProtocols: (protocols) =>
+        protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false,
     });
     this.install();
   }
 
   static async start(options: BrokerOptions): Promise<MqttBroker> {
-    const aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 30_000, concurrency: 1000 });
+    const aedes = await Aedes.createBroker({
+      heartbeatInterval: 60_000,
+      drainTimeout: 30_000,
+      concurrency: 1000,
+    });
     const broker = new MqttBroker(aedes, options);
     await broker.listen();
     const busLimit = options.messaging.busPayloadLimit();
@@ -112,10 +117,18 @@ export class MqttBroker {
     if (o.tls) {
       const ca = (await o.certificates?.caPem()) ?? undefined;
       const secure = tls.createServer(
-        { cert: o.tls.cert, key: o.tls.key, ca: ca ? [ca] : undefined, requestCert: Boolean(ca), rejectUnauthorized: false },
+        {
+          cert: o.tls.cert,
+          key: o.tls.key,
+          ca: ca ? [ca] : undefined,
+          requestCert: Boolean(ca),
+          rejectUnauthorized: false,
+        },
         (socket) => {
           const cert = socket.getPeerCertificate();
-          const peer = cert?.serialNumber ? { serial: cert.serialNumber, authorized: socket.authorized } : undefined;
+          const peer = cert?.serialNumber
+            ? { serial: cert.serialNumber, authorized: socket.authorized }
+            : undefined;
           this.handle(socket, peer);
         },
       );
@@ -225,44 +238,48 @@ export class MqttBroker {
         done(null);
       };
       if (!target) return drop('topic');
-      access.isConnected(target.channel, s.thingId).then(
-        (ok) => {
-          if (!ok) return drop('access');
-          const failure = messaging.accepted({
-            channel: target.channel,
-            subtopic: target.subtopic,
-            publisher: s.thingId,
-            protocol: 'mqtt',
-            payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-            created: nowNanos(),
-          });
-          if (failure?.tooLarge) {
-            // Over the limit every instance can carry: closed like any oversize packet.
-            messaging.refused('mqtt', 'too_large');
-            logger.debug({ thing: s.thingId, err: failure.message }, 'MQTT publish too large for the bus');
-            return done(failure);
-          }
-          if (failure) {
-            logger.warn({ err: failure.message }, 'MQTT publish dropped: the message bus refused it');
-            return drop('bus');
-          }
-          packet.topic = topicOf(target.channel, target.subtopic);
-          // Retained messages would outlive the connection that allowed them.
-          packet.retain = false;
-          done(null);
-        },
-        (err) => {
-          logger.error({ err }, 'MQTT publish: access check failed');
-          done(err);
-        },
-      ).catch((err) => logger.error({ err }, 'MQTT publish authorization failed'));
+      access
+        .isConnected(target.channel, s.thingId)
+        .then(
+          (ok) => {
+            if (!ok) return drop('access');
+            const failure = messaging.accepted({
+              channel: target.channel,
+              subtopic: target.subtopic,
+              publisher: s.thingId,
+              protocol: 'mqtt',
+              payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+              created: nowNanos(),
+            });
+            if (failure?.tooLarge) {
+              // Over the limit every instance can carry: closed like any oversize packet.
+              messaging.refused('mqtt', 'too_large');
+              logger.debug({ thing: s.thingId, err: failure.message }, 'MQTT publish too large for the bus');
+              return done(failure);
+            }
+            if (failure) {
+              logger.warn({ err: failure.message }, 'MQTT publish dropped: the message bus refused it');
+              return drop('bus');
+            }
+            packet.topic = topicOf(target.channel, target.subtopic);
+            // Retained messages would outlive the connection that allowed them.
+            packet.retain = false;
+            done(null);
+          },
+          (err) => {
+            logger.error({ err }, 'MQTT publish: access check failed');
+            done(err);
+          },
+        )
+        .catch((err) => logger.error({ err }, 'MQTT publish authorization failed'));
     };
 
     aedes.authorizeSubscribe = (client, sub, done) => {
       const s = this.session(client);
       const channel = parseSubscribeTopic(sub.topic);
       if (!s || !channel) return done(null, null as never);
-      access.isConnected(channel, s.thingId)
+      access
+        .isConnected(channel, s.thingId)
         .then(
           (ok) => done(null, ok ? sub : (null as never)),
           (err) => {
@@ -283,7 +300,14 @@ export class MqttBroker {
     };
 
     messaging.setLocalDelivery((m: Message) => {
-      const packet = { cmd: 'publish', topic: topicOf(m.channel, m.subtopic), payload: m.payload, qos: 0, retain: false, dup: false } as AedesPublishPacket;
+      const packet = {
+        cmd: 'publish',
+        topic: topicOf(m.channel, m.subtopic),
+        payload: m.payload,
+        qos: 0,
+        retain: false,
+        dup: false,
+      } as AedesPublishPacket;
       aedes.publish(packet, () => {});
     });
 
@@ -323,7 +347,11 @@ export class MqttBroker {
 
 /** Serials as hex digits only: TLS gives `0A1B…`, the certs service `0a:1b:…`. */
 function sameSerial(a: string | undefined, b: string): boolean {
-  const norm = (x: string) => x.replace(/[^0-9a-fA-F]/g, '').toLowerCase().replace(/^0+/, '');
+  const norm = (x: string) =>
+    x
+      .replace(/[^0-9a-fA-F]/g, '')
+      .toLowerCase()
+      .replace(/^0+/, '');
   return a !== undefined && norm(a) === norm(b);
 }
 
@@ -351,13 +379,19 @@ function batchWrites(socket: net.Socket): void {
  * its length is known; the parser error closes that connection (aedes), nothing else.
  */
 function limitPacketSize(client: Client, max: number): void {
-  const parser = (client as unknown as { _parser?: { _parseLength(): boolean; _emitError(e: Error): void; packet: { length: number } } })._parser;
+  const parser = (
+    client as unknown as {
+      _parser?: { _parseLength(): boolean; _emitError(e: Error): void; packet: { length: number } };
+    }
+  )._parser;
   if (!parser || typeof parser._parseLength !== 'function') return;
   const parseLength = parser._parseLength.bind(parser);
   parser._parseLength = () => {
     const ok = parseLength();
     if (ok && parser.packet.length > max) {
-      parser._emitError(new Error(`MQTT packet of ${parser.packet.length} bytes is over the ${max}-byte limit`));
+      parser._emitError(
+        new Error(`MQTT packet of ${parser.packet.length} bytes is over the ${max}-byte limit`),
+      );
       return false;
     }
     return ok;

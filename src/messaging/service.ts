@@ -39,18 +39,34 @@ export class MessagingService {
   }
 
   /** HTTP adapter: the thing is the one whose key is given. */
-  async publishWithKey(key: string, channelId: string, subtopic: string, payload: Buffer, protocol: string): Promise<void> {
-    const thingId = key && isUuid(channelId) ? await this.access.canAccessByKey(channelId.toLowerCase(), key) : null;
+  async publishWithKey(
+    key: string,
+    channelId: string,
+    subtopic: string,
+    payload: Buffer,
+    protocol: string,
+  ): Promise<void> {
+    const thingId =
+      key && isUuid(channelId) ? await this.access.canAccessByKey(channelId.toLowerCase(), key) : null;
     if (!thingId) {
       refused.inc({ protocol, reason: 'access' });
       throw forbidden(NOT_ALLOWED);
     }
-    const message: Message = { channel: channelId.toLowerCase(), subtopic, publisher: thingId, protocol, payload, created: nowNanos() };
+    const message: Message = {
+      channel: channelId.toLowerCase(),
+      subtopic,
+      publisher: thingId,
+      protocol,
+      payload,
+      created: nowNanos(),
+    };
     // The bus first: a message it cannot carry is refused, not delivered on this instance only.
     const failure = this.toBus(message);
     if (failure) {
       refused.inc({ protocol, reason: failure.tooLarge ? 'too_large' : 'bus' });
-      throw new DomainError(failure.tooLarge ? 'too_large' : 'not_configured', failure.message, { cause: failure });
+      throw new DomainError(failure.tooLarge ? 'too_large' : 'not_configured', failure.message, {
+        cause: failure,
+      });
     }
     published.inc({ protocol });
     this.deliverLocally(message);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { TomlError, parse } from 'smol-toml';
+import { parse, TomlError } from 'smol-toml';
 import type { Config } from '../config.js';
 import { parseGoDuration } from '../durations.js';
 
@@ -35,7 +35,8 @@ const BUILT_IN = {
 };
 
 type Table = Record<string, unknown>;
-const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+const isTable = (v: unknown): v is Table =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 /** The line of the n-th `[[section]]` header and, below it, of `key =`, for messages. */
 function lineOf(text: string, section: string, index: number, key?: string): number {
@@ -55,17 +56,29 @@ function lineOf(text: string, section: string, index: number, key?: string): num
   return 1;
 }
 
-function entities(text: string, file: string, doc: Table, section: 'things' | 'channels'): LayoutEntity[] | undefined {
+function entities(
+  text: string,
+  file: string,
+  doc: Table,
+  section: 'things' | 'channels',
+): LayoutEntity[] | undefined {
   const list = doc[section];
   if (list === undefined) return undefined;
-  if (!Array.isArray(list)) throw new LayoutError(`${file}: "${section}" must be an array of tables ([[${section}]])`);
+  if (!Array.isArray(list))
+    throw new LayoutError(`${file}: "${section}" must be an array of tables ([[${section}]])`);
   return list.map((entry, i) => {
     const at = (key?: string) => `${file} line ${lineOf(text, section, i, key)}`;
     if (!isTable(entry)) throw new LayoutError(`${at()}: [[${section}]] entry ${i + 1} must be a table`);
-    if (entry.name !== undefined && typeof entry.name !== 'string') throw new LayoutError(`${at('name')}: ${section}[${i}].name must be a string`);
-    if (typeof entry.name === 'string' && entry.name.length > 1024) throw new LayoutError(`${at('name')}: ${section}[${i}].name is longer than 1024 characters`);
-    if (entry.metadata !== undefined && !isTable(entry.metadata)) throw new LayoutError(`${at('metadata')}: ${section}[${i}].metadata must be a table`);
-    return { name: (entry.name as string) ?? '', metadata: toJson((entry.metadata as Table) ?? {}) as Record<string, unknown> };
+    if (entry.name !== undefined && typeof entry.name !== 'string')
+      throw new LayoutError(`${at('name')}: ${section}[${i}].name must be a string`);
+    if (typeof entry.name === 'string' && entry.name.length > 1024)
+      throw new LayoutError(`${at('name')}: ${section}[${i}].name is longer than 1024 characters`);
+    if (entry.metadata !== undefined && !isTable(entry.metadata))
+      throw new LayoutError(`${at('metadata')}: ${section}[${i}].metadata must be a table`);
+    return {
+      name: (entry.name as string) ?? '',
+      metadata: toJson((entry.metadata as Table) ?? {}) as Record<string, unknown>,
+    };
   });
 }
 
@@ -102,7 +115,9 @@ export function loadLayout(config: Config['provision']): Layout {
     text = fs.readFileSync(config.configFile, 'utf8');
   } catch (err) {
     if (config.configFileExplicit) {
-      throw new LayoutError(`MF_PROVISION_CONFIG_FILE: cannot read ${config.configFile}: ${(err as Error).message}`);
+      throw new LayoutError(
+        `MF_PROVISION_CONFIG_FILE: cannot read ${config.configFile}: ${(err as Error).message}`,
+      );
     }
   }
   const file = config.configFile;
@@ -112,7 +127,9 @@ export function loadLayout(config: Config['provision']): Layout {
       doc = parse(text) as Table;
     } catch (err) {
       if (err instanceof TomlError) {
-        throw new LayoutError(`${file} line ${err.line}, column ${err.column}: ${err.message.split('\n')[0]}`);
+        throw new LayoutError(
+          `${file} line ${err.line}, column ${err.column}: ${err.message.split('\n')[0]}`,
+        );
       }
       throw new LayoutError(`${file}: ${(err as Error).message}`);
     }
@@ -128,16 +145,27 @@ export function loadLayout(config: Config['provision']): Layout {
   const things = text === null ? BUILT_IN.things : (entities(text, file, doc, 'things') ?? []);
   const channels = text === null ? BUILT_IN.channels : (entities(text, file, doc, 'channels') ?? []);
   const fileContent = bootstrap?.content as Table | undefined;
-  const content = fileContent ? (toJson(fileContent) as Record<string, unknown>) : config.bsContent ? JSON.parse(config.bsContent) : null;
+  const content = fileContent
+    ? (toJson(fileContent) as Record<string, unknown>)
+    : config.bsContent
+      ? JSON.parse(config.bsContent)
+      : null;
 
-  const keyType = (str(file, certs, 'keytype') ?? str(file, certs, 'keyType') ?? str(file, certs, 'KeyType') ?? 'rsa').toLowerCase();
-  if (keyType !== 'rsa' && keyType !== 'ec') throw new LayoutError(`${file}: [certs] keytype must be "rsa" or "ec"`);
+  const keyType = (
+    str(file, certs, 'keytype') ??
+    str(file, certs, 'keyType') ??
+    str(file, certs, 'KeyType') ??
+    'rsa'
+  ).toLowerCase();
+  if (keyType !== 'rsa' && keyType !== 'ec')
+    throw new LayoutError(`${file}: [certs] keytype must be "rsa" or "ec"`);
   const keyBitsValue = certs?.key_bits;
   if (keyBitsValue !== undefined && (typeof keyBitsValue !== 'number' || !Number.isInteger(keyBitsValue))) {
     throw new LayoutError(`${file}: [certs] key_bits must be an integer`);
   }
   const valid = str(file, certs, 'days_valid') || config.certsHoursValid;
-  if (parseGoDuration(valid) === null) throw new LayoutError(`${file}: [certs] days_valid "${valid}" is not a duration such as 2400h`);
+  if (parseGoDuration(valid) === null)
+    throw new LayoutError(`${file}: [certs] days_valid "${valid}" is not a duration such as 2400h`);
 
   const layout: Layout = {
     things,

@@ -27,8 +27,13 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
       config: { ...provision, body: 'json-exact' },
       schema: {
         tags,
-        summary: "Provision a gateway: the layout's things and channels, bootstrap configs, connections and certificates, all or nothing",
-        body: Type.Object({ external_id: Opt(Type.String()), external_key: Opt(Type.String()), name: Opt(Type.String()) }),
+        summary:
+          "Provision a gateway: the layout's things and channels, bootstrap configs, connections and certificates, all or nothing",
+        body: Type.Object({
+          external_id: Opt(Type.String()),
+          external_key: Opt(Type.String()),
+          name: Opt(Type.String()),
+        }),
       },
     },
     async (request, reply) => {
@@ -42,7 +47,13 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
     },
   );
 
-  app.get('/mapping', { config: provision, schema: { tags, summary: 'The bootstrap content provisioned configs get' } }, async (request, reply) => {
-    reply.type('application/json').send(JSON.stringify(await service.content(request.headers.authorization)));
-  });
+  app.get(
+    '/mapping',
+    { config: provision, schema: { tags, summary: 'The bootstrap content provisioned configs get' } },
+    async (request, reply) => {
+      reply
+        .type('application/json')
+        .send(JSON.stringify(await service.content(request.headers.authorization)));
+    },
+  );
 }

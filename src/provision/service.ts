@@ -1,13 +1,13 @@
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { BootstrapService } from '../bootstrap/service.js';
+import type { PreparedKey } from '../certs/types.js';
 import type { Db } from '../db/schema.js';
 import { inTransaction } from '../db/transactions.js';
 import { DomainError, malformed, unauthenticated } from '../errors.js';
 import type { ThingsService } from '../things/service.js';
 import type { Channel, Thing } from '../things/types.js';
 import type { UsersService } from '../users/service.js';
-import type { PreparedKey } from '../certs/types.js';
 import type { Layout } from './layout.js';
 
 /** What provisioning needs of the certs domain. */
@@ -89,7 +89,11 @@ export class ProvisionService {
 
     const certs = layout.x509Provision ? this.certs : null;
     const keys = certs
-      ? await Promise.all(layout.things.map(() => certs.prepareKey({ keyType: layout.certs.keyType, keyBits: layout.certs.keyBits })))
+      ? await Promise.all(
+          layout.things.map(() =>
+            certs.prepareKey({ keyType: layout.certs.keyType, keyBits: layout.certs.keyBits }),
+          ),
+        )
       : [];
     const issuedSerials: string[] = [];
     try {
@@ -99,7 +103,10 @@ export class ProvisionService {
           identity,
           layout.things.map((t) => ({
             name: request.name || t.name,
-            metadata: 'external_id' in t.metadata ? { ...t.metadata, external_id: request.externalId } : { ...t.metadata },
+            metadata:
+              'external_id' in t.metadata
+                ? { ...t.metadata, external_id: request.externalId }
+                : { ...t.metadata },
           })),
         );
         await this.step('channels');
@@ -108,7 +115,14 @@ export class ProvisionService {
           layout.channels.map((c) => ({ name: c.name, metadata: c.metadata })),
         );
         const channelIds = channels.map((c) => c.id);
-        const result: MappingResult = { things, channels, clientCert: {}, clientKey: {}, caCert: '', whitelisted: {} };
+        const result: MappingResult = {
+          things,
+          channels,
+          clientCert: {},
+          clientKey: {},
+          caCert: '',
+          whitelisted: {},
+        };
         let gateway: Thing | undefined;
         for (const [index, thing] of things.entries()) {
           const hasConfig = layout.bootstrapProvision && 'external_id' in thing.metadata;
@@ -125,13 +139,21 @@ export class ProvisionService {
           }
           if (certs) {
             await this.step('certs');
-            const cert = await certs.issue(identity, { thingId: thing.id, valid: layout.certs.valid, key: keys[index]! });
+            const cert = await certs.issue(identity, {
+              thingId: thing.id,
+              valid: layout.certs.valid,
+              key: keys[index]!,
+            });
             if (certs.external) issuedSerials.push(cert.serial);
             result.clientCert[thing.id] = cert.cert;
             result.clientKey[thing.id] = cert.key;
             result.caCert = cert.caCert;
             if (hasConfig) {
-              await this.bootstrap.updateCerts(identity, thing.id, { clientCert: cert.cert, clientKey: cert.key, caCert: cert.caCert });
+              await this.bootstrap.updateCerts(identity, thing.id, {
+                clientCert: cert.cert,
+                clientKey: cert.key,
+                caCert: cert.caCert,
+              });
             }
           }
           // 0.12.1 whitelists every thing and so fails for a thing without a config;

@@ -28,28 +28,48 @@ export class ThingAccess {
   ) {
     this.idByKey = new Lru(cacheSize);
     this.channelsByThing = new Lru(cacheSize);
-    events.on('thing.removed', ({ id, key }) => {
-      this.generation++;
-      this.idByKey.delete(key);
-      this.channelsByThing.delete(id);
-    }, { everyInstance: true });
-    events.on('thing.key_changed', ({ oldKey }) => {
-      this.generation++;
-      this.idByKey.delete(oldKey);
-    }, { everyInstance: true });
+    events.on(
+      'thing.removed',
+      ({ id, key }) => {
+        this.generation++;
+        this.idByKey.delete(key);
+        this.channelsByThing.delete(id);
+      },
+      { everyInstance: true },
+    );
+    events.on(
+      'thing.key_changed',
+      ({ oldKey }) => {
+        this.generation++;
+        this.idByKey.delete(oldKey);
+      },
+      { everyInstance: true },
+    );
     // Rare and possibly connected to many things: forget all connection answers.
-    events.on('channel.removed', () => {
-      this.generation++;
-      this.channelsByThing.clear();
-    }, { everyInstance: true });
-    events.on('connection.added', ({ channelId, thingId }) => {
-      this.generation++;
-      this.channelsByThing.get(thingId)?.set(channelId, true);
-    }, { everyInstance: true });
-    events.on('connection.removed', ({ channelId, thingId }) => {
-      this.generation++;
-      this.channelsByThing.get(thingId)?.set(channelId, false);
-    }, { everyInstance: true });
+    events.on(
+      'channel.removed',
+      () => {
+        this.generation++;
+        this.channelsByThing.clear();
+      },
+      { everyInstance: true },
+    );
+    events.on(
+      'connection.added',
+      ({ channelId, thingId }) => {
+        this.generation++;
+        this.channelsByThing.get(thingId)?.set(channelId, true);
+      },
+      { everyInstance: true },
+    );
+    events.on(
+      'connection.removed',
+      ({ channelId, thingId }) => {
+        this.generation++;
+        this.channelsByThing.get(thingId)?.set(channelId, false);
+      },
+      { everyInstance: true },
+    );
   }
 
   /** The id of the thing with this key, or null. */

@@ -1,7 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { executor, inTransaction } from '../db/transactions.js';
-import { type Anchor, ANCHOR_EVERY, PageAnchors } from './page-anchors.js';
+import { ANCHOR_EVERY, type Anchor, PageAnchors } from './page-anchors.js';
 import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
 
 type Table = 'things' | 'channels';
@@ -30,16 +30,26 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 
   private metaTable() {
-    return this.table === 'things' ? { name: 'thing_meta', id: 'thing_id' } : { name: 'channel_meta', id: 'channel_id' };
+    return this.table === 'things'
+      ? { name: 'thing_meta', id: 'thing_id' }
+      : { name: 'channel_meta', id: 'channel_id' };
   }
 
   /** The WHERE conditions of a list query, owner first. */
-  protected conditions(owner: string, q: Pick<PageQuery, 'name' | 'metadata'>, alias = ''): RawBuilder<unknown>[] {
+  protected conditions(
+    owner: string,
+    q: Pick<PageQuery, 'name' | 'metadata'>,
+    alias = '',
+  ): RawBuilder<unknown>[] {
     const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
     const where: RawBuilder<unknown>[] = [sql`${col('owner')} = ${owner}`];
     if (q.name) {
       const pattern = `%${q.name}%`;
-      where.push(this.db.dialect === 'postgres' ? sql`${col('name')} ILIKE ${pattern}` : sql`${col('name')} LIKE ${pattern}`);
+      where.push(
+        this.db.dialect === 'postgres'
+          ? sql`${col('name')} ILIKE ${pattern}`
+          : sql`${col('name')} LIKE ${pattern}`,
+      );
     }
     if (q.metadata && Object.keys(q.metadata).length > 0) {
       const json = JSON.stringify(q.metadata);
@@ -52,7 +62,11 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return where;
   }
 
-  private sqliteMetadata(owner: string, filter: Metadata, col: (c: string) => RawBuilder<unknown>): RawBuilder<unknown>[] {
+  private sqliteMetadata(
+    owner: string,
+    filter: Metadata,
+    col: (c: string) => RawBuilder<unknown>,
+  ): RawBuilder<unknown>[] {
     const meta = this.metaTable();
     const out: RawBuilder<unknown>[] = [];
     let needsFullCheck = false;
@@ -69,14 +83,17 @@ abstract class EntityRepository<T extends Thing | Channel> {
       }
       out.push(sql`${col('id')} IN (${match})`);
     }
-    if (needsFullCheck) out.push(sql`tethys_json_contains(${col('metadata')}, ${JSON.stringify(filter)}) = 1`);
+    if (needsFullCheck)
+      out.push(sql`tethys_json_contains(${col('metadata')}, ${JSON.stringify(filter)}) = 1`);
     return out;
   }
 
   protected orderBy(q: Pick<PageQuery, 'order' | 'dir'>, alias = ''): RawBuilder<unknown> {
     const dir = sql.raw(q.dir === 'asc' ? 'ASC' : 'DESC');
     const p = alias ? `${alias}.` : '';
-    return q.order === 'name' ? sql`${sql.raw(`${p}name`)} ${dir}, ${sql.raw(`${p}id`)} ${dir}` : sql`${sql.raw(`${p}id`)} ${dir}`;
+    return q.order === 'name'
+      ? sql`${sql.raw(`${p}name`)} ${dir}, ${sql.raw(`${p}id`)} ${dir}`
+      : sql`${sql.raw(`${p}id`)} ${dir}`;
   }
 
   protected select(alias: string): RawBuilder<unknown> {
@@ -132,7 +149,11 @@ abstract class EntityRepository<T extends Thing | Channel> {
     const count = short
       ? q.offset + rows.rows.length
       : Number(
-          (await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`.execute(this.ex())).rows[0]?.n ?? 0,
+          (
+            await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`.execute(
+              this.ex(),
+            )
+          ).rows[0]?.n ?? 0,
         );
     return { total: count, items: rows.rows.map((r) => this.toEntity(r)) };
   }
@@ -140,7 +161,9 @@ abstract class EntityRepository<T extends Thing | Channel> {
   /** Rows from the anchor on, in the listing's order (the anchor row included). */
   private fromAnchor(anchor: Anchor, q: PageQuery): RawBuilder<unknown> {
     const op = sql.raw(q.dir === 'asc' ? '>=' : '<=');
-    return q.order === 'name' ? sql`(name, id) ${op} (${anchor.name}, ${anchor.id})` : sql`id ${op} ${anchor.id}`;
+    return q.order === 'name'
+      ? sql`(name, id) ${op} (${anchor.name}, ${anchor.id})`
+      : sql`id ${op} ${anchor.id}`;
   }
 
   /** The sort key of rows 0, ANCHOR_EVERY, 2·ANCHOR_EVERY, … in one index-only pass. */
@@ -153,7 +176,10 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 
   async byId(owner: string, id: string): Promise<T | null> {
-    const rows = await sql<Row>`SELECT ${this.select('e')} FROM ${sql.raw(this.table)} e WHERE e.id = ${id} AND e.owner = ${owner}`.execute(this.ex());
+    const rows =
+      await sql<Row>`SELECT ${this.select('e')} FROM ${sql.raw(this.table)} e WHERE e.id = ${id} AND e.owner = ${owner}`.execute(
+        this.ex(),
+      );
     return rows.rows[0] ? this.toEntity(rows.rows[0]) : null;
   }
 
@@ -180,7 +206,10 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 
   async remove(owner: string, id: string): Promise<T | null> {
-    const rows = await sql<Row>`DELETE FROM ${sql.raw(this.table)} WHERE id = ${id} AND owner = ${owner} RETURNING ${sql.raw(this.columns.join(', '))}`.execute(this.ex());
+    const rows =
+      await sql<Row>`DELETE FROM ${sql.raw(this.table)} WHERE id = ${id} AND owner = ${owner} RETURNING ${sql.raw(this.columns.join(', '))}`.execute(
+        this.ex(),
+      );
     return rows.rows[0] ? this.toEntity(rows.rows[0]) : null;
   }
 
@@ -200,7 +229,9 @@ abstract class EntityRepository<T extends Thing | Channel> {
     const table = sql.raw(this.table);
     const other = sql.raw(otherColumn);
     const self = sql.raw(otherColumn === 'thing_id' ? 'channel_id' : 'thing_id');
-    const connectedCount = sql<{ n: number | string }>`SELECT count(*) AS n FROM connections WHERE ${other} = ${otherId} AND owner = ${owner}`
+    const connectedCount = sql<{
+      n: number | string;
+    }>`SELECT count(*) AS n FROM connections WHERE ${other} = ${otherId} AND owner = ${owner}`
       .execute(ex)
       .then((r) => Number(r.rows[0]?.n ?? 0));
     if (connected) {
@@ -236,19 +267,36 @@ export class ThingsRepository extends EntityRepository<Thing> {
   protected columns = ['id', 'owner', 'name', 'key', 'metadata'];
 
   protected toEntity(row: Row): Thing {
-    return { id: row.id, owner: row.owner, name: row.name, key: row.key ?? '', metadata: this.db.parseJson(row.metadata) };
+    return {
+      id: row.id,
+      owner: row.owner,
+      name: row.name,
+      key: row.key ?? '',
+      metadata: this.db.parseJson(row.metadata),
+    };
   }
 
   async insert(things: Thing[]): Promise<void> {
     await this.insertRows(
-      things.map((t) => ({ id: t.id, owner: t.owner, name: t.name, key: t.key, metadata: this.db.json(t.metadata) })),
+      things.map((t) => ({
+        id: t.id,
+        owner: t.owner,
+        name: t.name,
+        key: t.key,
+        metadata: this.db.json(t.metadata),
+      })),
     );
   }
 
   async updateKey(owner: string, id: string, key: string): Promise<string | null> {
     const current = await this.byId(owner, id);
     if (!current) return null;
-    await this.ex().updateTable('things').set({ key }).where('id', '=', id).where('owner', '=', owner).execute();
+    await this.ex()
+      .updateTable('things')
+      .set({ key })
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .execute();
     return current.key;
   }
 
@@ -263,7 +311,12 @@ export class ThingsRepository extends EntityRepository<Thing> {
   }
 
   /** The owner's things connected (or, with `connected` false, not connected) to a channel. */
-  async listByChannel(owner: string, channelId: string, q: PageQuery, connected: boolean): Promise<Page<Thing>> {
+  async listByChannel(
+    owner: string,
+    channelId: string,
+    q: PageQuery,
+    connected: boolean,
+  ): Promise<Page<Thing>> {
     return this.listByConnection(owner, q, connected, 'channel_id', channelId);
   }
 }
@@ -277,10 +330,17 @@ export class ChannelsRepository extends EntityRepository<Channel> {
   }
 
   async insert(channels: Channel[]): Promise<void> {
-    await this.insertRows(channels.map((c) => ({ id: c.id, owner: c.owner, name: c.name, metadata: this.db.json(c.metadata) })));
+    await this.insertRows(
+      channels.map((c) => ({ id: c.id, owner: c.owner, name: c.name, metadata: this.db.json(c.metadata) })),
+    );
   }
 
-  async listByThing(owner: string, thingId: string, q: PageQuery, connected: boolean): Promise<Page<Channel>> {
+  async listByThing(
+    owner: string,
+    thingId: string,
+    q: PageQuery,
+    connected: boolean,
+  ): Promise<Page<Channel>> {
     return this.listByConnection(owner, q, connected, 'thing_id', thingId);
   }
 }

@@ -1,16 +1,33 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { malformed, notFound, unauthenticated } from '../errors.js';
-import { type Query, bool, jsonObject, single, uint } from '../http/query.js';
-import { Metadata, Opt, Str, omitEmpty } from '../http/schemas.js';
+import { bool, jsonObject, type Query, single, uint } from '../http/query.js';
+import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { ThingsService } from './service.js';
-import { type Channel, type Direction, MAX_LIMIT, MAX_NAME, type Order, type PageQuery, type Thing, isUuid } from './types.js';
+import {
+  type Channel,
+  type Direction,
+  isUuid,
+  MAX_LIMIT,
+  MAX_NAME,
+  type Order,
+  type PageQuery,
+  type Thing,
+} from './types.js';
 
 const things = { unauthenticated: 401 as const };
 
-export const thingView = (t: Thing) => ({ id: t.id, ...omitEmpty({ name: t.name }), key: t.key, ...omitEmpty({ metadata: t.metadata }) });
-export const channelView = (c: Channel) => ({ id: c.id, ...omitEmpty({ name: c.name, metadata: c.metadata }) });
+export const thingView = (t: Thing) => ({
+  id: t.id,
+  ...omitEmpty({ name: t.name }),
+  key: t.key,
+  ...omitEmpty({ metadata: t.metadata }),
+});
+export const channelView = (c: Channel) => ({
+  id: c.id,
+  ...omitEmpty({ name: c.name, metadata: c.metadata }),
+});
 
 function order(value: string | undefined): Order | '' {
   if (value === undefined || value === '') return '';
@@ -50,7 +67,10 @@ function pageQuery(input: ListInput, connectionList: boolean) {
     // Mainflux sorts newest-looking first: the default direction is descending.
     dir: d === 'asc' ? 'asc' : 'desc',
   };
-  return { query, echo: { offset: input.offset, limit, order: connectionList ? '' : o, direction: connectionList ? '' : d } };
+  return {
+    query,
+    echo: { offset: input.offset, limit, order: connectionList ? '' : o, direction: connectionList ? '' : d },
+  };
 }
 
 function fromQueryString(q: Query, connectionList: boolean) {
@@ -97,7 +117,11 @@ const ChannelBody = Type.Object({ name: Opt(Type.String()), metadata: Opt(Metada
 const IdParam = Type.Object({ id: Type.String() });
 
 type ThingInput = { name?: string | null; key?: string | null; metadata?: Record<string, unknown> | null };
-const clean = (t: ThingInput) => ({ name: t.name ?? undefined, key: t.key ?? undefined, metadata: t.metadata ?? undefined });
+const clean = (t: ThingInput) => ({
+  name: t.name ?? undefined,
+  key: t.key ?? undefined,
+  metadata: t.metadata ?? undefined,
+});
 
 export function thingsRoutes(app: FastifyInstance, service: ThingsService): void {
   const tags = ['things'];
@@ -127,15 +151,28 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
     },
   );
 
-  app.get<{ Params: { id: string } }>('/things/:id', { config: things, schema: { tags, summary: 'View a thing', params: IdParam } }, async (request) =>
-    thingView(await service.viewThing(request.headers.authorization, request.params.id)),
+  app.get<{ Params: { id: string } }>(
+    '/things/:id',
+    { config: things, schema: { tags, summary: 'View a thing', params: IdParam } },
+    async (request) => thingView(await service.viewThing(request.headers.authorization, request.params.id)),
   );
 
-  app.put<{ Params: { id: string }; Body: { name?: string | null; metadata?: Record<string, unknown> | null } }>(
+  app.put<{
+    Params: { id: string };
+    Body: { name?: string | null; metadata?: Record<string, unknown> | null };
+  }>(
     '/things/:id',
-    { config: { ...things, body: 'json' }, schema: { tags, summary: 'Replace name and metadata', params: IdParam, body: ThingBody } },
+    {
+      config: { ...things, body: 'json' },
+      schema: { tags, summary: 'Replace name and metadata', params: IdParam, body: ThingBody },
+    },
     async (request, reply) => {
-      await service.updateThing(request.headers.authorization, request.params.id, request.body.name ?? undefined, request.body.metadata ?? undefined);
+      await service.updateThing(
+        request.headers.authorization,
+        request.params.id,
+        request.body.name ?? undefined,
+        request.body.metadata ?? undefined,
+      );
       empty(reply, 200);
     },
   );
@@ -144,7 +181,12 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
     '/things/:id/key',
     {
       config: { ...things, body: 'json' },
-      schema: { tags, summary: "Change a thing's key", params: IdParam, body: Type.Object({ key: Opt(Type.String()) }) },
+      schema: {
+        tags,
+        summary: "Change a thing's key",
+        params: IdParam,
+        body: Type.Object({ key: Opt(Type.String()) }),
+      },
     },
     async (request, reply) => {
       await service.updateKey(request.headers.authorization, request.params.id, request.body.key ?? '');
@@ -161,11 +203,15 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
     },
   );
 
-  app.get('/things', { config: things, schema: { tags, summary: 'List things', querystring: ListQuery } }, async (request) => {
-    const { query, echo } = fromQueryString(request.query as Query, false);
-    const page = await service.listThings(request.headers.authorization, query);
-    return { total: page.total, ...echo, things: page.items.map(thingView) };
-  });
+  app.get(
+    '/things',
+    { config: things, schema: { tags, summary: 'List things', querystring: ListQuery } },
+    async (request) => {
+      const { query, echo } = fromQueryString(request.query as Query, false);
+      const page = await service.listThings(request.headers.authorization, query);
+      return { total: page.total, ...echo, things: page.items.map(thingView) };
+    },
+  );
 
   app.post<{ Body: ListInput & { offset?: number; limit?: number } }>(
     '/things/search',
@@ -205,11 +251,24 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
 
   app.get<{ Params: { id: string } }>(
     '/things/:id/channels',
-    { config: things, schema: { tags, summary: "A thing's channels (or, with disconnected=true, the others)", params: IdParam, querystring: ConnectionQuery } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: "A thing's channels (or, with disconnected=true, the others)",
+        params: IdParam,
+        querystring: ConnectionQuery,
+      },
+    },
     async (request) => {
       const q = request.query as Query;
       const { query, echo } = fromQueryString(q, true);
-      const page = await service.channelsOfThing(request.headers.authorization, request.params.id, query, wantsConnected(q));
+      const page = await service.channelsOfThing(
+        request.headers.authorization,
+        request.params.id,
+        query,
+        wantsConnected(q),
+      );
       return { total: page.total, ...echo, channels: page.items.map(channelView) };
     },
   );
@@ -240,22 +299,36 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.post<{ Body: ChannelInput[] }>(
     '/channels/bulk',
-    { config: { ...things, body: 'json' }, schema: { tags, summary: 'Create many channels, all or nothing', body: Type.Array(ChannelBody) } },
+    {
+      config: { ...things, body: 'json' },
+      schema: { tags, summary: 'Create many channels, all or nothing', body: Type.Array(ChannelBody) },
+    },
     async (request, reply) => {
       const created = await service.createChannels(request.headers.authorization, request.body.map(clean));
       reply.code(201).send({ channels: created.map(channelView) });
     },
   );
 
-  app.get<{ Params: { id: string } }>('/channels/:id', { config: things, schema: { tags, summary: 'View a channel', params: IdParam } }, async (request) =>
-    channelView(await service.viewChannel(request.headers.authorization, request.params.id)),
+  app.get<{ Params: { id: string } }>(
+    '/channels/:id',
+    { config: things, schema: { tags, summary: 'View a channel', params: IdParam } },
+    async (request) =>
+      channelView(await service.viewChannel(request.headers.authorization, request.params.id)),
   );
 
   app.put<{ Params: { id: string }; Body: ChannelInput }>(
     '/channels/:id',
-    { config: { ...things, body: 'json' }, schema: { tags, summary: 'Replace name and metadata', params: IdParam, body: ChannelBody } },
+    {
+      config: { ...things, body: 'json' },
+      schema: { tags, summary: 'Replace name and metadata', params: IdParam, body: ChannelBody },
+    },
     async (request, reply) => {
-      await service.updateChannel(request.headers.authorization, request.params.id, request.body.name ?? undefined, request.body.metadata ?? undefined);
+      await service.updateChannel(
+        request.headers.authorization,
+        request.params.id,
+        request.body.name ?? undefined,
+        request.body.metadata ?? undefined,
+      );
       empty(reply, 200);
     },
   );
@@ -269,19 +342,36 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
     },
   );
 
-  app.get('/channels', { config: things, schema: { tags, summary: 'List channels', querystring: ListQuery } }, async (request) => {
-    const { query, echo } = fromQueryString(request.query as Query, false);
-    const page = await service.listChannels(request.headers.authorization, query);
-    return { total: page.total, ...echo, channels: page.items.map(channelView) };
-  });
+  app.get(
+    '/channels',
+    { config: things, schema: { tags, summary: 'List channels', querystring: ListQuery } },
+    async (request) => {
+      const { query, echo } = fromQueryString(request.query as Query, false);
+      const page = await service.listChannels(request.headers.authorization, query);
+      return { total: page.total, ...echo, channels: page.items.map(channelView) };
+    },
+  );
 
   app.get<{ Params: { id: string } }>(
     '/channels/:id/things',
-    { config: things, schema: { tags, summary: "A channel's things (or, with disconnected=true, the others)", params: IdParam, querystring: ConnectionQuery } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: "A channel's things (or, with disconnected=true, the others)",
+        params: IdParam,
+        querystring: ConnectionQuery,
+      },
+    },
     async (request) => {
       const q = request.query as Query;
       const { query, echo } = fromQueryString(q, true);
-      const page = await service.thingsOfChannel(request.headers.authorization, request.params.id, query, wantsConnected(q));
+      const page = await service.thingsOfChannel(
+        request.headers.authorization,
+        request.params.id,
+        query,
+        wantsConnected(q),
+      );
       return { total: page.total, ...echo, things: page.items.map(thingView) };
     },
   );
@@ -296,11 +386,18 @@ function connectionsRoutes(app: FastifyInstance, service: ThingsService): void {
       schema: {
         tags,
         summary: 'Connect every listed channel with every listed thing, all or nothing',
-        body: Type.Object({ channel_ids: Opt(Type.Array(Type.String())), thing_ids: Opt(Type.Array(Type.String())) }),
+        body: Type.Object({
+          channel_ids: Opt(Type.Array(Type.String())),
+          thing_ids: Opt(Type.Array(Type.String())),
+        }),
       },
     },
     async (request, reply) => {
-      await service.connect(request.headers.authorization, request.body.channel_ids ?? [], request.body.thing_ids ?? []);
+      await service.connect(
+        request.headers.authorization,
+        request.body.channel_ids ?? [],
+        request.body.thing_ids ?? [],
+      );
       empty(reply, 200);
     },
   );
@@ -311,7 +408,10 @@ function connectionsRoutes(app: FastifyInstance, service: ThingsService): void {
     { config: things, schema: { tags, summary: 'Connect one thing to one channel', params: Pair } },
     async (request, reply) => {
       await service.connect(request.headers.authorization, [request.params.chanId], [request.params.thingId]);
-      reply.header('Warning-Deprecated', 'This endpoint will be depreciated in v1.0.0. It will be replaced with the bulk endpoint found at /connect.');
+      reply.header(
+        'Warning-Deprecated',
+        'This endpoint will be depreciated in v1.0.0. It will be replaced with the bulk endpoint found at /connect.',
+      );
       empty(reply, 200);
     },
   );
@@ -346,11 +446,16 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.post<{ Params: { chanId: string }; Body: { token?: string | null } }>(
     '/identify/channels/:chanId/access-by-key',
-    { config: { ...things, body: 'json' }, schema: { tags, summary: 'May the thing with this key use the channel?', body: Token } },
+    {
+      config: { ...things, body: 'json' },
+      schema: { tags, summary: 'May the thing with this key use the channel?', body: Token },
+    },
     async (request) => {
       const key = request.body.token ?? '';
       if (!key) throw unauthenticated();
-      const id = isUuid(request.params.chanId) ? await access.canAccessByKey(request.params.chanId.toLowerCase(), key) : null;
+      const id = isUuid(request.params.chanId)
+        ? await access.canAccessByKey(request.params.chanId.toLowerCase(), key)
+        : null;
       if (!id) throw notFound();
       return { id };
     },
@@ -360,13 +465,20 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
     '/identify/channels/:chanId/access-by-id',
     {
       config: { ...things, body: 'json' },
-      schema: { tags, summary: 'May this thing use the channel?', body: Type.Object({ thing_id: Opt(Type.String()) }) },
+      schema: {
+        tags,
+        summary: 'May this thing use the channel?',
+        body: Type.Object({ thing_id: Opt(Type.String()) }),
+      },
     },
     async (request, reply) => {
       const thingId = request.body.thing_id ?? '';
       if (!thingId) throw unauthenticated();
       const { chanId } = request.params;
-      const ok = isUuid(chanId) && isUuid(thingId) && (await access.isConnected(chanId.toLowerCase(), thingId.toLowerCase()));
+      const ok =
+        isUuid(chanId) &&
+        isUuid(thingId) &&
+        (await access.isConnected(chanId.toLowerCase(), thingId.toLowerCase()));
       if (!ok) throw notFound();
       empty(reply, 200);
     },

@@ -7,7 +7,16 @@ import { conflict, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { ThingAccess } from './access.js';
 import type { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './repo.js';
-import { type Channel, MAX_KEY, MAX_NAME, type Metadata, type Page, type PageQuery, type Thing, isUuid } from './types.js';
+import {
+  type Channel,
+  isUuid,
+  MAX_KEY,
+  MAX_NAME,
+  type Metadata,
+  type Page,
+  type PageQuery,
+  type Thing,
+} from './types.js';
 
 /** Keeps one /connect within one SQL statement's parameter limits (SQLite: 32766). */
 const MAX_CONNECT_IDS = 10_000;
@@ -103,10 +112,16 @@ export class ThingsService {
     return this.things.list(email, q);
   }
 
-  async updateThing(token: Credential, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
+  async updateThing(
+    token: Credential,
+    id: string,
+    name: string | undefined,
+    metadata: Metadata | undefined,
+  ): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(id)) throw malformed();
-    if (!(await this.things.update(email, id.toLowerCase(), this.checkName(name), metadata ?? {}))) throw notFound();
+    if (!(await this.things.update(email, id.toLowerCase(), this.checkName(name), metadata ?? {})))
+      throw notFound();
   }
 
   async updateKey(token: Credential, id: string, key: string): Promise<void> {
@@ -157,12 +172,21 @@ export class ThingsService {
     return this.channels.list(email, q);
   }
 
-  async updateChannel(token: Credential, id: string, name: string | undefined, metadata: Metadata | undefined): Promise<void> {
+  async updateChannel(
+    token: Credential,
+    id: string,
+    name: string | undefined,
+    metadata: Metadata | undefined,
+  ): Promise<void> {
     const { email } = await this.identify(token);
     if (!isUuid(id)) throw malformed();
     const cleanName = this.checkName(name);
     if (!(await this.channels.update(email, id.toLowerCase(), cleanName, metadata ?? {}))) throw notFound();
-    await this.events.emit('channel.updated', { id: id.toLowerCase(), name: cleanName, metadata: metadata ?? {} });
+    await this.events.emit('channel.updated', {
+      id: id.toLowerCase(),
+      name: cleanName,
+      metadata: metadata ?? {},
+    });
   }
 
   async removeChannel(token: Credential, id: string): Promise<void> {
@@ -181,8 +205,13 @@ export class ThingsService {
     if (![...channelIds, ...thingIds].every(isUuid)) throw malformed('add connection failed');
     const channels = [...new Set(channelIds.map((id) => id.toLowerCase()))];
     const things = [...new Set(thingIds.map((id) => id.toLowerCase()))];
-    if (channels.length + things.length > MAX_CONNECT_IDS || channels.length * things.length > MAX_CONNECT_PAIRS) {
-      throw malformed(`too many connections in one request: at most ${MAX_CONNECT_IDS} ids and ${MAX_CONNECT_PAIRS} pairs`);
+    if (
+      channels.length + things.length > MAX_CONNECT_IDS ||
+      channels.length * things.length > MAX_CONNECT_PAIRS
+    ) {
+      throw malformed(
+        `too many connections in one request: at most ${MAX_CONNECT_IDS} ids and ${MAX_CONNECT_PAIRS} pairs`,
+      );
     }
     let connected: boolean;
     try {
@@ -201,7 +230,14 @@ export class ThingsService {
     const { email } = await this.identify(token);
     const ids = [...new Set(channelIds)];
     if (!ids.every(isUuid)) return false;
-    return (await this.channels.ownedIds(email, ids.map((id) => id.toLowerCase()))).size === ids.length;
+    return (
+      (
+        await this.channels.ownedIds(
+          email,
+          ids.map((id) => id.toLowerCase()),
+        )
+      ).size === ids.length
+    );
   }
 
   /**
@@ -211,7 +247,10 @@ export class ThingsService {
   async ensureConnected(token: Credential, channelIds: string[], thingId: string): Promise<void> {
     const { email } = await this.identify(token);
     const channels = [...new Set(channelIds)];
-    if (!(await this.ownsChannels(token, channels)) || (await this.things.ownedIds(email, [thingId])).size !== 1) {
+    if (
+      !(await this.ownsChannels(token, channels)) ||
+      (await this.things.ownedIds(email, [thingId])).size !== 1
+    ) {
       throw notFound();
     }
     const added = await this.connections.connectMissing(email, channels, thingId);
@@ -236,13 +275,23 @@ export class ThingsService {
     await this.events.emit('connection.removed', pair);
   }
 
-  async channelsOfThing(token: Credential, thingId: string, q: PageQuery, connected: boolean): Promise<Page<Channel>> {
+  async channelsOfThing(
+    token: Credential,
+    thingId: string,
+    q: PageQuery,
+    connected: boolean,
+  ): Promise<Page<Channel>> {
     const { email } = await this.identify(token);
     if (!isUuid(thingId)) throw notFound();
     return this.channels.listByThing(email, thingId.toLowerCase(), q, connected);
   }
 
-  async thingsOfChannel(token: Credential, channelId: string, q: PageQuery, connected: boolean): Promise<Page<Thing>> {
+  async thingsOfChannel(
+    token: Credential,
+    channelId: string,
+    q: PageQuery,
+    connected: boolean,
+  ): Promise<Page<Thing>> {
     const { email } = await this.identify(token);
     if (!isUuid(channelId)) throw notFound();
     return this.things.listByChannel(email, channelId.toLowerCase(), q, connected);

@@ -8,7 +8,8 @@ export function isValidEmail(email: string): boolean {
   const parts = email.split('@');
   if (parts.length !== 2) return false;
   const [local, host] = parts as [string, string];
-  if (!LOCAL.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..')) return false;
+  if (!LOCAL.test(local) || local.startsWith('.') || local.endsWith('.') || local.includes('..'))
+    return false;
   const labels = host.split('.');
   if (labels.length < 2 || labels.some((l) => l.length === 0)) return false;
   const last = labels[labels.length - 1]!;

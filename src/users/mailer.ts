@@ -33,7 +33,8 @@ export function createMailer(email: Config['email']): Mailer {
     socketTimeout: 10_000,
     tls: { rejectUnauthorized: false },
   } as Parameters<typeof nodemailer.createTransport>[0]);
-  const template = email.template && fs.existsSync(email.template) ? fs.readFileSync(email.template, 'utf8') : '';
+  const template =
+    email.template && fs.existsSync(email.template) ? fs.readFileSync(email.template, 'utf8') : '';
   return {
     configured: true,
     async sendReset(to, link) {

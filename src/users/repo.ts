@@ -51,7 +51,11 @@ export class UsersRepository {
 
   async byEmail(email: string): Promise<UserWithHash | null> {
     if (hasNul(email)) return null;
-    const row = await executor(this.db).selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    const row = await executor(this.db)
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', email)
+      .executeTakeFirst();
     return row ? { ...this.toUser(row), password: row.password } : null;
   }
 
@@ -66,7 +70,11 @@ export class UsersRepository {
   }
 
   async updateMetadata(email: string, metadata: Record<string, unknown>): Promise<void> {
-    await executor(this.db).updateTable('users').set({ metadata: this.db.json(metadata) }).where('email', '=', email).execute();
+    await executor(this.db)
+      .updateTable('users')
+      .set({ metadata: this.db.json(metadata) })
+      .where('email', '=', email)
+      .execute();
   }
 
   async updatePassword(email: string, hash: string): Promise<void> {
@@ -92,7 +100,12 @@ export class UsersRepository {
           : q.where(sql<boolean>`tethys_json_contains(metadata, ${json}) = 1`);
     }
     const [rows, count] = await Promise.all([
-      q.select(['id', 'email', 'metadata']).orderBy('email', 'asc').limit(filter.limit).offset(filter.offset).execute(),
+      q
+        .select(['id', 'email', 'metadata'])
+        .orderBy('email', 'asc')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute(),
       q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
     ]);
     return { total: Number(count?.n ?? 0), users: rows.map((r) => this.toUser(r)) };

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { jsonObject, type Query, single, uint } from '../http/query.js';
+import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
-import { type Query, jsonObject, single, uint } from '../http/query.js';
-import { Metadata, Opt, Str, omitEmpty } from '../http/schemas.js';
 import type { UsersService } from './service.js';
 import type { User } from './types.js';
 
@@ -48,8 +48,10 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
     },
   );
 
-  app.get('/users/profile', { config: users, schema: { tags, summary: "The caller's profile" } }, async (request) =>
-    userView(await service.profile(request.headers.authorization)),
+  app.get(
+    '/users/profile',
+    { config: users, schema: { tags, summary: "The caller's profile" } },
+    async (request) => userView(await service.profile(request.headers.authorization)),
   );
 
   app.get<{ Params: { userId: string } }>(
@@ -90,7 +92,11 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
     '/users',
     {
       config: { ...users, body: 'json-any' },
-      schema: { tags, summary: "Replace the caller's metadata", body: Type.Object({ metadata: Opt(Metadata) }) },
+      schema: {
+        tags,
+        summary: "Replace the caller's metadata",
+        body: Type.Object({ metadata: Opt(Metadata) }),
+      },
     },
     async (request, reply) => {
       await service.update(request.headers.authorization, request.body.metadata ?? undefined);
@@ -109,7 +115,11 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
       },
     },
     async (request, reply) => {
-      await service.changePassword(request.headers.authorization, request.body.old_password ?? '', request.body.password ?? '');
+      await service.changePassword(
+        request.headers.authorization,
+        request.body.old_password ?? '',
+        request.body.password ?? '',
+      );
       reply.code(201).send({});
     },
   );
@@ -137,7 +147,11 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
       schema: {
         tags,
         summary: 'Set a new password with the token from the reset mail',
-        body: Type.Object({ token: Opt(Type.String()), password: Opt(Type.String()), confirm_password: Opt(Type.String()) }),
+        body: Type.Object({
+          token: Opt(Type.String()),
+          password: Opt(Type.String()),
+          confirm_password: Opt(Type.String()),
+        }),
       },
     },
     async (request, reply) => {

@@ -1,11 +1,18 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { Limiter } from '../limiter.js';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { AuthService } from '../auth/service.js';
 import { KeyType } from '../auth/types.js';
 import { isUniqueViolation } from '../db/transactions.js';
-import { DomainError, conflict, malformed, notConfigured, unauthenticated, upstreamFailed } from '../errors.js';
+import {
+  conflict,
+  DomainError,
+  malformed,
+  notConfigured,
+  unauthenticated,
+  upstreamFailed,
+} from '../errors.js';
+import { Limiter } from '../limiter.js';
 import { isValidEmail } from './email.js';
 import type { Mailer } from './mailer.js';
 import type { UsersRepository } from './repo.js';
@@ -51,7 +58,11 @@ export class UsersService {
     if (!this.settings.passRegex.test(password)) throw malformed(WEAK_PASSWORD);
   }
 
-  async register(input: { email: string; password: string; metadata?: Record<string, unknown> }): Promise<string> {
+  async register(input: {
+    email: string;
+    password: string;
+    metadata?: Record<string, unknown>;
+  }): Promise<string> {
     if (!isValidEmail(input.email) || !input.password) throw malformed();
     this.checkPassword(input.password);
     const id = crypto.randomUUID();
@@ -152,7 +163,9 @@ export class UsersService {
   async requestReset(email: string, referer: string): Promise<void> {
     if (!email || !referer) throw malformed();
     if (!this.mailer.configured) {
-      throw notConfigured('password reset by e-mail is not available: no SMTP server is configured (MF_EMAIL_HOST)');
+      throw notConfigured(
+        'password reset by e-mail is not available: no SMTP server is configured (MF_EMAIL_HOST)',
+      );
     }
     // An address that cannot be valid cannot belong to a user (and is not looked up).
     const user = isValidEmail(email) ? await this.users.byEmail(email) : null;

@@ -45,7 +45,10 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-test-'));
-  const database = env.TETHYS_DB_URL === undefined ? await createTestDatabase() : { url: env.TETHYS_DB_URL, drop: async () => {} };
+  const database =
+    env.TETHYS_DB_URL === undefined
+      ? await createTestDatabase()
+      : { url: env.TETHYS_DB_URL, drop: async () => {} };
   const fullEnv: Record<string, string> = {
     TETHYS_DATA_DIR: dataDir,
     TETHYS_DB_URL: database.url,
@@ -99,7 +102,8 @@ export function client(base: string) {
     let body: string | Buffer | undefined;
     if (options.raw !== undefined) body = options.raw;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
-    if (body !== undefined && options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
+    if (body !== undefined && options.contentType !== null)
+      headers['content-type'] = options.contentType ?? 'application/json';
     const res = await fetch(base + url, { method, headers, body: body as BodyInit | undefined });
     const text = await res.text();
     let json: any;
@@ -115,7 +119,11 @@ export function client(base: string) {
 export type Request = ReturnType<typeof client>;
 
 /** Registers a user and logs in; returns the login token. */
-export async function userToken(request: Request, email = `u${crypto.randomBytes(5).toString('hex')}@example.com`, password = 'secret-password'): Promise<{ email: string; password: string; token: string }> {
+export async function userToken(
+  request: Request,
+  email = `u${crypto.randomBytes(5).toString('hex')}@example.com`,
+  password = 'secret-password',
+): Promise<{ email: string; password: string; token: string }> {
   const created = await request('POST', '/users', { body: { email, password } });
   if (created.status !== 201) throw new Error(`register ${email}: ${created.status} ${created.text}`);
   const login = await request('POST', '/tokens', { body: { email, password } });
