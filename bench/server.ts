@@ -182,7 +182,13 @@ export async function startServer(options: {
     TETHYS_LOG_LEVEL: 'warn',
     ...options.extraEnv,
   };
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) go to the server's node.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.set(child, dataDir);
   const lastLines: string[] = [];
   let log: ServerLogSummary = { warnings: 0, errors: 0, samples: [] };

@@ -583,7 +583,7 @@ describe(`provision (${dialect})`, () => {
   });
 
   describe('all or nothing', () => {
-    const steps: ProvisionStep[] = ['things', 'channels', 'config', 'whitelist', 'gateway'];
+    const steps: ProvisionStep[] = ['channels', 'things', 'config', 'whitelist'];
 
     it('runs the steps in order', async () => {
       const seen: ProvisionStep[] = [];
@@ -890,8 +890,8 @@ describe(`provision (${dialect})`, () => {
         const again = await mapping(req, user.token, { external_id: `x509-${uid()}`, external_key: 'k' });
         other.app.services.provision.beforeStep = undefined;
         assert.equal(again.status, 201, again.text);
-        assert.deepEqual(seen, ['things', 'channels', 'config', 'certs', 'whitelist', 'certs', 'gateway']);
-        for (const step of ['certs', 'whitelist', 'gateway'] as const) {
+        assert.deepEqual(seen, ['channels', 'things', 'certs', 'certs', 'config', 'whitelist']);
+        for (const step of ['certs', 'config', 'whitelist'] as const) {
           const failing = await userToken(req);
           other.app.services.provision.beforeStep = (s) => {
             if (s === step) throw new Error('injected');
@@ -931,7 +931,7 @@ describe(`provision (${dialect})`, () => {
         const user = await userToken(req);
         const issuedSerials = () => vault.calls.filter((c) => c.path.endsWith('/issue/mainflux')).length;
         other.app.services.provision.beforeStep = (s) => {
-          if (s === 'gateway') throw new Error('injected');
+          if (s === 'config') throw new Error('injected');
         };
         let failed: Reply;
         try {

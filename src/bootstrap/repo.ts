@@ -49,11 +49,15 @@ export class BootstrapRepository {
     await sql`INSERT INTO bootstrap_configs (thing_id, owner, external_id, external_key, name, content, client_cert, client_key, ca_cert, state)
       VALUES (${config.thingId}, ${config.owner}, ${config.externalId}, ${config.externalKey}, ${config.name}, ${config.content},
         ${config.clientCert}, ${config.clientKey}, ${config.caCert}, ${config.state})`.execute(this.ex());
-    await this.setChannels(config.thingId, channelIds);
+    await this.insertChannels(config.thingId, channelIds);
   }
 
   private async setChannels(thingId: string, channelIds: string[]): Promise<void> {
     await sql`DELETE FROM bootstrap_channels WHERE thing_id = ${thingId}`.execute(this.ex());
+    await this.insertChannels(thingId, channelIds);
+  }
+
+  private async insertChannels(thingId: string, channelIds: string[]): Promise<void> {
     if (channelIds.length === 0) return;
     const values = sql.join(channelIds.map((id, position) => sql`(${thingId}, ${id}, ${position})`));
     await sql`INSERT INTO bootstrap_channels (thing_id, channel_id, position) VALUES ${values}`.execute(
@@ -61,31 +65,27 @@ export class BootstrapRepository {
     );
   }
 
-  private async channelsOf(thingIds: string[]): Promise<Map<string, ConfigChannel[]>> {
-    const out = new Map<string, ConfigChannel[]>();
-    if (thingIds.length === 0) return out;
-    const rows = await sql<{ thing_id: string; id: string; name: string; metadata: unknown }>`
-      SELECT bc.thing_id, c.id, c.name, c.metadata FROM bootstrap_channels bc JOIN channels c ON c.id = bc.channel_id
-      WHERE bc.thing_id IN (${sql.join(thingIds.map((id) => sql`${id}`))}) ORDER BY bc.thing_id, bc.position`.execute(
-      this.ex(),
-    );
-    for (const r of rows.rows) {
-      const list = out.get(r.thing_id) ?? [];
-      list.push({ id: r.id, name: r.name, metadata: this.db.parseJson(r.metadata) });
-      out.set(r.thing_id, list);
-    }
-    return out;
-  }
-
+  /**
+   * One config with its channels in one round trip: a row per channel (the config's
+   * columns repeated; a config has a handful of channels), or one row with no channel.
+   */
   private async one(where: ReturnType<typeof sql>): Promise<BootstrapConfig | null> {
-    const rows =
-      await sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${where}`.execute(
-        this.ex(),
-      );
-    const row = rows.rows[0];
-    if (!row) return null;
-    const channels = await this.channelsOf([row.thing_id]);
-    return this.toConfig(row, channels.get(row.thing_id) ?? []);
+    const rows = await sql<
+      ConfigRow & { ch_id: string | null; ch_name: string | null; ch_metadata: unknown }
+    >`
+      SELECT ${COLUMNS}, c.id AS ch_id, c.name AS ch_name, c.metadata AS ch_metadata
+      FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id
+      LEFT JOIN bootstrap_channels bc ON bc.thing_id = b.thing_id
+      LEFT JOIN channels c ON c.id = bc.channel_id
+      WHERE ${where} ORDER BY bc.position`.execute(this.ex());
+    const first = rows.rows[0];
+    if (!first) return null;
+    const channels: ConfigChannel[] = [];
+    for (const r of rows.rows) {
+      if (r.ch_id !== null)
+        channels.push({ id: r.ch_id, name: r.ch_name ?? '', metadata: this.db.parseJson(r.ch_metadata) });
+    }
+    return this.toConfig(first, channels);
   }
 
   byId(owner: string, thingId: string): Promise<BootstrapConfig | null> {

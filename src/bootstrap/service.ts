@@ -106,6 +106,49 @@ export class BootstrapService {
     });
   }
 
+  /**
+   * A config for a thing and channels the caller created in the current transaction
+   * (provisioning): nothing to re-check, the certificates and the state are written with
+   * the config, and an active config's connections are inserted without looking for
+   * existing ones. The same conflict answer as `add` for a taken external id.
+   */
+  async addProvisioned(
+    identity: Identity,
+    input: {
+      thingId: string;
+      externalId: string;
+      externalKey: string;
+      channels: string[];
+      content: string;
+      certs?: Certs;
+      active: boolean;
+    },
+  ): Promise<void> {
+    await inTransaction(this.db, async () => {
+      try {
+        await this.configs.save(
+          {
+            thingId: input.thingId,
+            owner: identity.email,
+            externalId: input.externalId,
+            externalKey: input.externalKey,
+            name: '',
+            content: input.content,
+            clientCert: input.certs?.clientCert ?? '',
+            clientKey: input.certs?.clientKey ?? '',
+            caCert: input.certs?.caCert ?? '',
+            state: input.active ? State.active : State.inactive,
+          },
+          input.channels,
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('failed to add bootstrap configuration');
+        throw err;
+      }
+      if (input.active) await this.things.connectCreated(identity, input.channels, input.thingId);
+    });
+  }
+
   private async owned(
     identity: Identity,
     id: string,

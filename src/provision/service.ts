@@ -1,6 +1,8 @@
+import crypto from 'node:crypto';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { BootstrapService } from '../bootstrap/service.js';
+import type { Certs } from '../bootstrap/types.js';
 import type { PreparedKey } from '../certs/types.js';
 import type { Db } from '../db/schema.js';
 import { inTransaction } from '../db/transactions.js';
@@ -38,7 +40,7 @@ export interface MappingResult {
   whitelisted: Record<string, boolean>;
 }
 
-export type ProvisionStep = 'things' | 'channels' | 'config' | 'certs' | 'whitelist' | 'gateway';
+export type ProvisionStep = 'channels' | 'things' | 'certs' | 'config' | 'whitelist';
 
 /**
  * One request turns into a gateway's things, channels, bootstrap configs, connections
@@ -87,34 +89,62 @@ export class ProvisionService {
     if (layout.things.length === 0) throw malformed('things list in configuration empty');
     if (layout.channels.length === 0) throw malformed('channels list in configuration is empty');
 
-    const certs = layout.x509Provision ? this.certs : null;
-    const keys = certs
+    const issuer = layout.x509Provision ? this.certs : null;
+    const keys = issuer
       ? await Promise.all(
           layout.things.map(() =>
-            certs.prepareKey({ keyType: layout.certs.keyType, keyBits: layout.certs.keyBits }),
+            issuer.prepareKey({ keyType: layout.certs.keyType, keyBits: layout.certs.keyBits }),
           ),
         )
       : [];
     const issuedSerials: string[] = [];
+    const content = JSON.stringify(sortKeys(layout.content));
     try {
       return await inTransaction(this.db, async () => {
-        await this.step('things');
-        const things = await this.things.createThings(
-          identity,
-          layout.things.map((t) => ({
-            name: request.name || t.name,
-            metadata:
-              'external_id' in t.metadata
-                ? { ...t.metadata, external_id: request.externalId }
-                : { ...t.metadata },
-          })),
-        );
+        // Channels first, so the gateway thing is created with its final metadata (the
+        // ids of its channels and its own, chosen here) instead of being updated later:
+        // every statement saved is a round trip the transaction holds its locks across.
         await this.step('channels');
         const channels = await this.things.createChannels(
           identity,
           layout.channels.map((c) => ({ name: c.name, metadata: c.metadata })),
         );
         const channelIds = channels.map((c) => c.id);
+        const typed = (type: string) => channels.find((c) => c.metadata.type === type)?.id ?? '';
+        const ids = layout.things.map(() => crypto.randomUUID());
+        const withConfig = layout.things.map((t) => layout.bootstrapProvision && 'external_id' in t.metadata);
+        // 0.12.1 writes the gateway's metadata to the last thing with a config.
+        const gatewayIndex = withConfig.lastIndexOf(true);
+        const metadataOf = (index: number) => {
+          const t = layout.things[index]!;
+          return 'external_id' in t.metadata
+            ? { ...t.metadata, external_id: request.externalId }
+            : { ...t.metadata };
+        };
+        await this.step('things');
+        const created = await this.things.createThings(
+          identity,
+          layout.things.map((t, index) => ({
+            name: request.name || t.name,
+            metadata:
+              index === gatewayIndex
+                ? {
+                    ...metadataOf(index),
+                    type: 'gateway',
+                    external_id: request.externalId,
+                    external_key: request.externalKey,
+                    cfg_id: ids[index],
+                    ctrl_channel_id: typed('control'),
+                    data_channel_id: typed('data'),
+                    export_channel_id: typed('export'),
+                  }
+                : metadataOf(index),
+          })),
+          ids,
+        );
+        // The answer shows the things as the layout made them, before the gateway's
+        // metadata, as 0.12.1's does.
+        const things = created.map((t, index) => ({ ...t, metadata: metadataOf(index) }));
         const result: MappingResult = {
           things,
           channels,
@@ -123,60 +153,39 @@ export class ProvisionService {
           caCert: '',
           whitelisted: {},
         };
-        let gateway: Thing | undefined;
+        // Certificates for every thing, then the configs (which carry the gateway's).
+        const certsOf: (Certs | undefined)[] = [];
         for (const [index, thing] of things.entries()) {
-          const hasConfig = layout.bootstrapProvision && 'external_id' in thing.metadata;
-          if (hasConfig) {
-            await this.step('config');
-            await this.bootstrap.add(identity, {
-              thingId: thing.id,
-              externalId: request.externalId,
-              externalKey: request.externalKey,
-              channels: channelIds,
-              content: JSON.stringify(sortKeys(layout.content)),
-            });
-            gateway = thing;
-          }
-          if (certs) {
-            await this.step('certs');
-            const cert = await certs.issue(identity, {
-              thingId: thing.id,
-              valid: layout.certs.valid,
-              key: keys[index]!,
-            });
-            if (certs.external) issuedSerials.push(cert.serial);
-            result.clientCert[thing.id] = cert.cert;
-            result.clientKey[thing.id] = cert.key;
-            result.caCert = cert.caCert;
-            if (hasConfig) {
-              await this.bootstrap.updateCerts(identity, thing.id, {
-                clientCert: cert.cert,
-                clientKey: cert.key,
-                caCert: cert.caCert,
-              });
-            }
-          }
+          if (!issuer) break;
+          await this.step('certs');
+          const cert = await issuer.issue(identity, {
+            thingId: thing.id,
+            valid: layout.certs.valid,
+            key: keys[index]!,
+          });
+          if (issuer.external) issuedSerials.push(cert.serial);
+          result.clientCert[thing.id] = cert.cert;
+          result.clientKey[thing.id] = cert.key;
+          result.caCert = cert.caCert;
+          certsOf[index] = { clientCert: cert.cert, clientKey: cert.key, caCert: cert.caCert };
+        }
+        for (const [index, thing] of things.entries()) {
+          if (!withConfig[index]) continue;
+          await this.step('config');
           // 0.12.1 whitelists every thing and so fails for a thing without a config;
           // only a thing with a config can be whitelisted.
-          if (hasConfig && layout.autoWhitelist) {
-            await this.step('whitelist');
-            await this.bootstrap.changeState(identity, thing.id, 1);
-            result.whitelisted[thing.id] = true;
-          }
-        }
-        if (gateway) {
-          await this.step('gateway');
-          const typed = (type: string) => channels.find((c) => c.metadata.type === type)?.id ?? '';
-          await this.things.updateThing(identity, gateway.id, gateway.name, {
-            ...gateway.metadata,
-            type: 'gateway',
-            external_id: request.externalId,
-            external_key: request.externalKey,
-            cfg_id: gateway.id,
-            ctrl_channel_id: typed('control'),
-            data_channel_id: typed('data'),
-            export_channel_id: typed('export'),
+          const active = layout.autoWhitelist;
+          if (active) await this.step('whitelist');
+          await this.bootstrap.addProvisioned(identity, {
+            thingId: thing.id,
+            externalId: request.externalId,
+            externalKey: request.externalKey,
+            channels: channelIds,
+            content,
+            certs: certsOf[index],
+            active,
           });
+          if (active) result.whitelisted[thing.id] = true;
         }
         return result;
       });

@@ -385,6 +385,14 @@ export class ConnectionsRepository {
     return missing;
   }
 
+  async insertPairs(owner: string, channelIds: string[], thingId: string): Promise<void> {
+    if (channelIds.length === 0) return;
+    await executor(this.db)
+      .insertInto('connections')
+      .values(channelIds.map((channelId) => ({ channel_id: channelId, thing_id: thingId, owner })))
+      .execute();
+  }
+
   async disconnect(owner: string, channelId: string, thingId: string): Promise<boolean> {
     const result = await executor(this.db)
       .deleteFrom('connections')

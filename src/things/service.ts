@@ -78,13 +78,14 @@ export class ThingsService {
     return n;
   }
 
-  async createThings(token: Credential, input: NewThing[]): Promise<Thing[]> {
+  /** `ids`: chosen by an internal caller (provisioning) that needs them up front. */
+  async createThings(token: Credential, input: NewThing[], ids?: string[]): Promise<Thing[]> {
     const { email } = await this.identify(token);
     if (input.length === 0) throw malformed();
-    const things = input.map((t) => {
+    const things = input.map((t, index) => {
       if ((t.key ?? '').length > MAX_KEY) throw malformed();
       return {
-        id: crypto.randomUUID(),
+        id: ids?.[index] ?? crypto.randomUUID(),
         owner: email,
         name: this.checkName(t.name),
         key: t.key || crypto.randomUUID(),
@@ -255,6 +256,16 @@ export class ThingsService {
     }
     const added = await this.connections.connectMissing(email, channels, thingId);
     for (const channelId of added) await this.events.emit('connection.added', { channelId, thingId });
+  }
+
+  /**
+   * Connects a thing to channels that were all created in the caller's current
+   * transaction (provisioning): nothing to check and no existing pair to look for.
+   */
+  async connectCreated(token: Credential, channelIds: string[], thingId: string): Promise<void> {
+    const { email } = await this.identify(token);
+    await this.connections.insertPairs(email, channelIds, thingId);
+    for (const channelId of channelIds) await this.events.emit('connection.added', { channelId, thingId });
   }
 
   /** Disconnects a thing from channels, ignoring pairs that are not connected. */
