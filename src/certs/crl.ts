@@ -42,7 +42,7 @@ const SIGNATURE_OIDS = {
   },
 } as const;
 
-function signatureAlgorithm(signer: CrlSigner): Buffer {
+export function signatureAlgorithm(signer: CrlSigner): Buffer {
   const id = oid(SIGNATURE_OIDS[signer.keyType][signer.hash]);
   // RSA signature algorithms carry an explicit NULL parameter; ECDSA ones carry none.
   return signer.keyType === 'rsa' ? sequence(id, NULL) : sequence(id);

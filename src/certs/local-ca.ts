@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError } from '../config.js';
+import { buildCertificate, pem } from './certificate.js';
 import { buildCrl, type CrlSigner, type RevokedEntry } from './crl.js';
 import type { CsrRequest, KeyRequest, Pki, PkiCert } from './pki.js';
 import { formatSerial, type KeyInfo, type KeyType, keyInfo, randomSerial, spkiDer, x509 } from './x509.js';
@@ -296,32 +297,29 @@ export class LocalCa implements Pki {
   ): Promise<PkiCert> {
     const now = Date.now();
     // Never past the CA's own end: such a certificate could not be verified then anyway.
-    const notAfter = new Date(Math.min(now + validMs, this.ca.cert.notAfter.getTime()));
-    const usage =
-      x509.KeyUsageFlags.digitalSignature | (keyType === 'rsa' ? x509.KeyUsageFlags.keyEncipherment : 0);
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerial(),
-      subject: new x509.Name([{ O: ['Mainflux'] }, { OU: ['mainflux'] }, { CN: [commonName] }]),
-      issuer: this.ca.cert.subjectName,
+    // DER times carry whole seconds.
+    const notAfter = new Date(
+      Math.floor(Math.min(now + validMs, this.ca.cert.notAfter.getTime()) / 1000) * 1000,
+    );
+    const serial = randomSerial();
+    const der = await buildCertificate(this.signer(), {
+      serialHex: serial,
+      subject: [
+        ['O', 'Mainflux'],
+        ['OU', 'mainflux'],
+        ['CN', commonName],
+      ],
       notBefore: new Date(now - BACKDATE_MS),
       notAfter,
-      publicKey: spki,
-      signingKey: this.ca.signingKey,
-      signingAlgorithm: { name: this.ca.info.algorithm.name, hash: this.ca.info.hash } as EcdsaParams,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(usage, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-        new x509.AuthorityKeyIdentifierExtension(this.ca.keyId.toString('hex')),
-        await x509.SubjectKeyIdentifierExtension.create(spki),
-      ],
+      spki: Buffer.from(spki),
+      keyEncipherment: keyType === 'rsa',
     });
     return {
-      certificate: cert.toString('pem'),
+      certificate: pem(der),
       issuingCa: this.ca.pem,
       caChain: [this.ca.pem],
-      serial: formatSerial(cert.serialNumber),
-      expiresAt: cert.notAfter,
+      serial: formatSerial(serial),
+      expiresAt: notAfter,
       keyType,
     };
   }
