@@ -14,6 +14,8 @@ export interface DomainEvents {
   'connection.removed': { channelId: string; thingId: string };
   'key.revoked': { id: string; issuerId: string };
   'cert.revoked': { thingId: string; serial: string };
+  /** A bootstrap config's content, certificates or channel list changed, or it was removed. */
+  'bootstrap.changed': { thingId: string };
 }
 
 export interface ListenerOptions {

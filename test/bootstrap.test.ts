@@ -291,6 +291,8 @@ describe(`bootstrap (${dialect})`, () => {
 
     it('PUT replaces name and content (absent ⇒ cleared); 404 for another user', async () => {
       const g = await gateway(alice, { name: 'before', content: 'old' });
+      // Fetched (and so cached) before the change: the next fetch still sees it.
+      assert.equal((await gatewayFetch(g.externalId, g.externalKey)).json.content, 'old');
       assertEmpty(
         await request('PUT', `/things/configs/${g.id}`, {
           token: alice,
@@ -324,6 +326,7 @@ describe(`bootstrap (${dialect})`, () => {
     it('PATCH certs: never shown by view or list, served to the gateway', async () => {
       const g = await gateway(alice);
       const certs = { client_cert: 'CERT PEM', client_key: 'KEY PEM', ca_cert: 'CA PEM' };
+      assert.equal('client_cert' in (await gatewayFetch(g.externalId, g.externalKey)).json, false);
       assertEmpty(
         await request('PATCH', `/things/configs/certs/${g.id}`, { token: alice, body: certs }),
         200,
@@ -359,6 +362,10 @@ describe(`bootstrap (${dialect})`, () => {
       const [c1, c2, c3] = g.channels;
       assertEmpty(await setState(alice, g.id, 1), 200);
       assert.deepEqual(await channelsOf(alice, g.thing.id), sorted([c1!.id, c2!.id]));
+      assert.deepEqual(ids((await gatewayFetch(g.externalId, g.externalKey)).json.mainflux_channels), [
+        c1!.id,
+        c2!.id,
+      ]);
 
       assertEmpty(
         await request('PUT', `/things/configs/connections/${g.id}`, {
@@ -493,6 +500,7 @@ describe(`bootstrap (${dialect})`, () => {
       const g = await gateway(alice);
       assertEmpty(await setState(alice, g.id, 1), 200);
       assertEmpty(await request('DELETE', `/things/configs/${g.id}`, { token: bob }), 204);
+      assert.equal((await gatewayFetch(g.externalId, g.externalKey)).status, 200);
       assert.equal((await view(alice, g.id)).state, 1, "another user's delete is a no-op");
 
       const reply = await request('DELETE', `/things/configs/${g.id}`, { token: alice });
@@ -613,6 +621,7 @@ describe(`bootstrap (${dialect})`, () => {
     it('deleting a channel drops it from the config list; the state stays', async () => {
       const g = await gateway(alice);
       assertEmpty(await setState(alice, g.id, 1), 200);
+      assert.equal((await gatewayFetch(g.externalId, g.externalKey)).json.mainflux_channels.length, 2);
       assertEmpty(await request('DELETE', `/channels/${g.channels[0]!.id}`, { token: alice }), 204);
       const config = await view(alice, g.id);
       assert.deepEqual(ids(config.mainflux_channels), [g.channels[1]!.id]);
@@ -627,6 +636,7 @@ describe(`bootstrap (${dialect})`, () => {
 
     it('deleting the thing deletes its config', async () => {
       const g = await gateway(alice);
+      assert.equal((await gatewayFetch(g.externalId, g.externalKey)).status, 200);
       assertEmpty(await request('DELETE', `/things/${g.thing.id}`, { token: alice }), 204);
       assertError(await request('GET', `/things/configs/${g.id}`, { token: alice }), 404);
       assertError(
@@ -641,6 +651,7 @@ describe(`bootstrap (${dialect})`, () => {
 
     it('a new thing key, a renamed channel and new channel metadata are what the gateway fetches next', async () => {
       const g = await gateway(alice);
+      assert.equal((await gatewayFetch(g.externalId, g.externalKey)).json.mainflux_key, g.thing.key);
       assertEmpty(
         await request('PATCH', `/things/${g.thing.id}/key`, {
           token: alice,

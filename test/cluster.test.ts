@@ -193,6 +193,48 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     );
   });
 
+  it("a bootstrap config changed on A is what B's gateway fetch serves within 1 s (B's cache follows)", async () => {
+    const channel = (await createChannel(reqA, token, { name: 'gw-channel' })).id;
+    const externalId = `cluster-gw-${crypto.randomUUID()}`;
+    const added = await reqA('POST', '/things/configs', {
+      token,
+      body: { external_id: externalId, external_key: 'ek', channels: [channel], content: 'v1' },
+    });
+    assert.equal(added.status, 201, added.text);
+    const configId = added.headers.get('location')!.split('/').pop()!;
+    const fetchOnB = () =>
+      reqB('GET', `/things/bootstrap/${externalId}`, { headers: { authorization: 'ek' } });
+    assert.equal((await fetchOnB()).json.content, 'v1', 'fetched, and so cached, on B');
+    const changes: [string, () => Promise<unknown>, (json: any) => boolean][] = [
+      [
+        'content',
+        () => reqA('PUT', `/things/configs/${configId}`, { token, body: { name: 'n', content: 'v2' } }),
+        (json) => json.content === 'v2',
+      ],
+      [
+        'channel name',
+        () => reqA('PUT', `/channels/${channel}`, { token, body: { name: 'renamed-on-a' } }),
+        (json) => json.mainflux_channels?.[0]?.name === 'renamed-on-a',
+      ],
+      [
+        'thing key',
+        () => reqA('PATCH', `/things/${configId}/key`, { token, body: { key: 'key-set-on-a' } }),
+        (json) => json.mainflux_key === 'key-set-on-a',
+      ],
+    ];
+    for (const [what, change, seen] of changes) {
+      assert.equal(seen((await fetchOnB()).json), false, `${what}: not changed yet`);
+      const started = Date.now();
+      await change();
+      let ok = false;
+      while (!ok && Date.now() - started < 1000) {
+        ok = seen((await fetchOnB()).json);
+        if (!ok) await sleep(20);
+      }
+      assert.ok(ok, `${what} changed on A is served by B within 1 s`);
+    }
+  });
+
   it('HTTP on A reaches MQTT subscribers on B (and on A)', async () => {
     const { channel, things } = await group(3);
     const onB = await open(b, things[1]!);

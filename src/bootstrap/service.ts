@@ -7,6 +7,7 @@ import { conflict, DomainError, malformed, notFound, unauthenticated } from '../
 import type { EventHub } from '../events.js';
 import type { Credential, ThingsService } from '../things/service.js';
 import { isUuid } from '../things/types.js';
+import { ConfigCache } from './cache.js';
 import type { BootstrapRepository } from './repo.js';
 import type { BootstrapCipher } from './secure.js';
 import { type BootstrapConfig, type Certs, type ConfigFilter, State } from './types.js';
@@ -42,14 +43,17 @@ const SECURE_FAILED = 'failed to get bootstrap configuration for given encrypted
  * in the same transaction as the state change.
  */
 export class BootstrapService {
+  private cache: ConfigCache;
+
   constructor(
     private db: Db,
     private auth: AuthService,
     private things: ThingsService,
     private configs: BootstrapRepository,
     private cipher: BootstrapCipher,
-    events: EventHub,
+    private events: EventHub,
   ) {
+    this.cache = new ConfigCache(configs, events);
     events.on('connection.removed', ({ thingId, channelId }) =>
       this.configs.deactivateIfListed(thingId, channelId),
     );
@@ -167,6 +171,11 @@ export class BootstrapService {
     const identity = await this.identify(token);
     if (!isUuid(id) || !(await this.configs.update(identity.email, id.toLowerCase(), name, content)))
       throw notFound();
+    await this.changed(id);
+  }
+
+  private changed(thingId: string): Promise<void> {
+    return this.events.emit('bootstrap.changed', { thingId: thingId.toLowerCase() });
   }
 
   async updateCerts(token: Credential, id: string, certs: Certs): Promise<void> {
@@ -174,6 +183,7 @@ export class BootstrapService {
     if (!isUuid(id) || !(await this.configs.updateCerts(identity.email, id.toLowerCase(), certs))) {
       throw notFound('failed to update cert');
     }
+    await this.changed(id);
   }
 
   /** The config lists exactly `channels`; an active config's connections follow. */
@@ -187,6 +197,7 @@ export class BootstrapService {
       }
       const before = config.channels.map((c) => c.id);
       await this.configs.replaceChannels(config.thingId, channels);
+      await this.changed(config.thingId);
       if (config.state === State.active) {
         await this.things.disconnectAll(
           identity,
@@ -205,7 +216,10 @@ export class BootstrapService {
 
   async remove(token: Credential, id: string): Promise<void> {
     const identity = await this.identify(token);
-    if (isUuid(id)) await this.configs.remove(identity.email, id.toLowerCase());
+    if (isUuid(id)) {
+      await this.configs.remove(identity.email, id.toLowerCase());
+      await this.changed(id);
+    }
   }
 
   /** 1 whitelists: connects the thing to every listed channel (all or none); 0 disconnects. */
@@ -226,7 +240,7 @@ export class BootstrapService {
   async fetch(externalId: string, header: string | undefined): Promise<DeviceConfig> {
     const key = externalKeyOf(header);
     if (!key) throw unauthenticated();
-    const config = externalId.includes('\u0000') ? null : await this.configs.byExternalId(externalId);
+    const config = externalId.includes('\u0000') ? null : await this.cache.byExternalId(externalId);
     if (!config) throw notFound(READ_FAILED);
     if (!safeEqual(config.externalKey, key)) throw notFound(KEY_MISMATCH);
     return deviceConfig(config);
@@ -236,7 +250,7 @@ export class BootstrapService {
   async secureFetch(externalId: string, header: string | undefined): Promise<Buffer> {
     const hex = externalKeyOf(header);
     if (!hex) throw unauthenticated();
-    const config = externalId.includes('\u0000') ? null : await this.configs.byExternalId(externalId);
+    const config = externalId.includes('\u0000') ? null : await this.cache.byExternalId(externalId);
     if (!config) throw notFound(READ_FAILED);
     const key = this.cipher.decryptHeader(hex);
     if (!key.ok) throw key.reason === 'too-short' ? malformed(SECURE_FAILED) : notFound(SECURE_FAILED);
