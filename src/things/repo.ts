@@ -354,6 +354,15 @@ export class ConnectionsRepository {
    * A pair that already exists fails the statement with a unique violation.
    */
   async connectAll(owner: string, channelIds: string[], thingIds: string[]): Promise<boolean> {
+    if (channelIds.length === 1 && thingIds.length === 1) {
+      // One pair (PUT connect): the join alone says whether both exist and are owned.
+      const one = await sql`INSERT INTO connections (channel_id, thing_id, owner)
+        SELECT c.id, t.id, c.owner FROM channels c, things t
+        WHERE c.id = ${channelIds[0]} AND c.owner = ${owner} AND t.id = ${thingIds[0]} AND t.owner = ${owner}`.execute(
+        executor(this.db),
+      );
+      return Number(one.numAffectedRows ?? 0) > 0;
+    }
     const ids = (list: string[]) => sql.join(list.map((id) => sql`${id}`));
     const result = await sql`INSERT INTO connections (channel_id, thing_id, owner)
       SELECT c.id, t.id, ${owner} FROM channels c CROSS JOIN things t
