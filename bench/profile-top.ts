@@ -23,10 +23,13 @@ const rows = Number(process.argv[3] ?? 40);
 const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
-profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+profile.samples.forEach((id, i) => {
+  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
-const short = (url: string) => url.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/.*?\/(dist|src)\//, '$1/');
+const short = (url: string) =>
+  url.replace(/^.*node_modules\//, '~/').replace(/^file:\/\/.*?\/(dist|src)\//, '$1/');
 const fnTotals = new Map<string, number>();
 const fileTotals = new Map<string, number>();
 for (const [id, us] of self) {

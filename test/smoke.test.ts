@@ -21,4 +21,43 @@ describe(`smoke (${dialect})`, () => {
     assert.equal(list.json.total, 1);
     assert.equal(list.json.things[0].name, 'weio');
   });
+
+  it('GET /metrics: request durations per route template, method and status, in Prometheus text', async () => {
+    const count = async () => {
+      const text = (await request('GET', '/metrics')).text;
+      const line = text
+        .split('\n')
+        .find((l) =>
+          l.startsWith(
+            'tethys_http_request_duration_seconds_count{method="GET",route="/version",status="200"}',
+          ),
+        );
+      return { text, n: line ? Number(line.split(' ').pop()) : 0 };
+    };
+    const before = (await count()).n;
+    for (let i = 0; i < 3; i++) assert.equal((await request('GET', '/version')).status, 200);
+    const { text, n } = await count();
+    assert.equal(n, before + 3);
+    assert.match(text, /# TYPE tethys_http_request_duration_seconds histogram/);
+    const buckets = text
+      .split('\n')
+      .filter((l) =>
+        l.startsWith(
+          'tethys_http_request_duration_seconds_bucket{method="GET",route="/version",status="200"',
+        ),
+      );
+    assert.equal(buckets.length, 11, 'ten bounds and +Inf');
+    const values = buckets.map((l) => Number(l.split(' ').pop()));
+    assert.deepEqual(
+      [...values].sort((a, b) => a - b),
+      values,
+      'cumulative',
+    );
+    assert.equal(values.at(-1), n);
+    assert.ok(buckets.at(-1)!.includes('le="+Inf"'));
+    assert.match(
+      text,
+      /tethys_http_request_duration_seconds_sum\{method="GET",route="\/version",status="200"\} [0-9.e-]+/,
+    );
+  });
 });
