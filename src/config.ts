@@ -60,7 +60,7 @@ export const VARIABLES: VariableSpec[] = [
   {
     group: 'tethys',
     name: 'TETHYS_CACHE_SIZE',
-    default: '200000',
+    default: '50000',
     description: 'entries kept by each in-memory cache (thing keys, connections, API keys)',
   },
   {

@@ -105,7 +105,12 @@ export class MqttBroker {
    */
   private handle(socket: Duplex, peer?: PeerCertificate, request?: http.IncomingMessage): void {
     if (peer) this.peers.set(socket, peer);
-    if (socket instanceof net.Socket) batchWrites(socket);
+    if (socket instanceof net.Socket) {
+      // Writes are already gathered per tick (batchWrites); Nagle's algorithm would hold
+      // a small PUBLISH back until the previous one is acknowledged: tens of ms of latency.
+      socket.setNoDelay(true);
+      batchWrites(socket);
+    }
     const client = this.aedes.handle(socket, request);
     limitPacketSize(client, this.options.maxPayload + 1024);
     shareQos0Deliveries(this.aedes, client);
@@ -357,7 +362,12 @@ function sameSerial(a: string | undefined, b: string): boolean {
   return a !== undefined && norm(a) === norm(b);
 }
 
-/** Corks the socket at the first write of a tick and uncorks it on the next. */
+/**
+ * Corks the socket at its first write and uncorks it once the event loop has handled
+ * the input it had (setImmediate: after the poll phase). Under load the messages of
+ * every publisher read in one loop iteration leave in one system call per subscriber;
+ * when idle, the delay is that of one loop iteration.
+ */
 function batchWrites(socket: net.Socket): void {
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   let corked = false;
@@ -369,7 +379,7 @@ function batchWrites(socket: net.Socket): void {
     if (!corked) {
       corked = true;
       socket.cork();
-      process.nextTick(uncork);
+      setImmediate(uncork);
     }
     return write(...args);
   }) as typeof socket.write;
