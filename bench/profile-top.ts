@@ -22,8 +22,25 @@ if (!file) {
 const rows = Number(process.argv[3] ?? 40);
 const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+// Only the seconds in which the server was mostly busy (the load), unless BUSY=0.
+const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+const perSecond = new Map<number, { busy: number; all: number }>();
+let clock = 0;
+const secondOf = profile.samples.map((id, i) => {
+  clock += profile.timeDeltas[i] ?? 0;
+  const sec = Math.floor(clock / 1e6);
+  const s = perSecond.get(sec) ?? { busy: 0, all: 0 };
+  s.all++;
+  if (!idleIds.has(id)) s.busy++;
+  perSecond.set(sec, s);
+  return sec;
+});
+const busySeconds = new Set(
+  [...perSecond].filter(([, s]) => process.env.BUSY === '0' || s.busy / s.all > 0.5).map(([sec]) => sec),
+);
 const self = new Map<number, number>();
 profile.samples.forEach((id, i) => {
+  if (!busySeconds.has(secondOf[i]!)) return;
   self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
