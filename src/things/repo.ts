@@ -253,7 +253,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
     const insert = async () => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows.slice(i, i + INSERT_CHUNK);
-        if (this.db.dialect === 'postgres' && chunk.length > 1) await this.insertUnnest(chunk);
+        if (this.db.dialect === 'postgres') await this.insertUnnest(chunk);
         else
           await this.ex()
             .insertInto(this.table)
@@ -265,17 +265,26 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 
   /**
-   * PostgreSQL: many rows as one array a column (`unnest`), so a bulk of any size is
-   * one statement text with five parameters, planned once per connection, instead of
-   * five parameters a row for the query builder to assemble and the server to bind.
+   * PostgreSQL: rows as one array a column (`unnest`), so an insert of any size is one
+   * statement text with five parameters, planned once per connection, instead of five
+   * parameters a row for the query builder to assemble and the server to bind. The same
+   * statement adds the rows to the owner's counters (the sharded `entity_counts` rows
+   * that make totals exact without COUNT; see migration 0005).
    */
   private async insertUnnest(rows: Record<string, unknown>[]): Promise<void> {
     const columns = Object.keys(rows[0]!);
     const arrays = columns.map(
       (c) => sql`${rows.map((r) => r[c])}::${sql.raw(c === 'metadata' ? 'jsonb[]' : 'text[]')}`,
     );
-    await sql`INSERT INTO ${sql.raw(this.table)} (${sql.raw(columns.join(', '))})
-      SELECT * FROM unnest(${sql.join(arrays)})`.execute(this.ex());
+    await sql`WITH inserted AS (
+        INSERT INTO ${sql.raw(this.table)} (${sql.raw(columns.join(', '))})
+        SELECT * FROM unnest(${sql.join(arrays)}) RETURNING owner)
+      INSERT INTO entity_counts (owner, kind, shard, n, writes)
+        SELECT owner, ${this.table}, pg_backend_pid() % 64, count(*), count(*) FROM inserted GROUP BY owner
+      ON CONFLICT (owner, kind, shard)
+        DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes`.execute(
+      this.ex(),
+    );
   }
 }
 
