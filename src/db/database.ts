@@ -36,7 +36,9 @@ function openSqlite(dataDir: string): Db {
   native.pragma('synchronous = NORMAL');
   native.pragma('foreign_keys = ON');
   native.pragma('busy_timeout = 5000');
-  native.pragma('cache_size = -65536');
+  // SQLite's own page cache (KiB; the OS caches the file as well): bounded, and part of
+  // the server's RSS, which stays under 300 MB with 1M things and 10,000 MQTT sessions.
+  native.pragma('cache_size = -32768');
   native.pragma('temp_store = MEMORY');
   native.function('tethys_json_contains', { deterministic: true }, (stored, filter) =>
     jsonContains(parseJson(stored), JSON.parse(String(filter))) ? 1 : 0,
