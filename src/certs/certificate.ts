@@ -4,6 +4,7 @@ import {
   bitString,
   certificateSubject,
   explicit,
+  extension,
   integerFromNumber,
   octetString,
   oid,
@@ -34,7 +35,6 @@ export interface ThingCertificate {
 
 const ATTRIBUTE_OIDS = { CN: '2.5.4.3', O: '2.5.4.10', OU: '2.5.4.11' } as const;
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
-const BOOLEAN_TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
 function name(rdns: ThingCertificate['subject']): Buffer {
   // One attribute per RDN; PrintableString when the value allows it (as certificates
@@ -52,10 +52,6 @@ function name(rdns: ThingCertificate['subject']): Buffer {
       ),
     ),
   );
-}
-
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
-  return sequence(oid(id), ...(critical ? [BOOLEAN_TRUE] : []), octetString(value));
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's bits. */
@@ -88,20 +84,14 @@ export async function buildCertificate(signer: CrlSigner, cert: ThingCertificate
     explicit(
       3,
       sequence(
-        extension('2.5.29.19', true, sequence()), // basicConstraints: CA:FALSE
-        extension('2.5.29.15', true, keyUsage),
-        extension('2.5.29.37', false, sequence(oid('1.3.6.1.5.5.7.3.2'))), // clientAuth
-        extension('2.5.29.35', false, sequence(tlv(0x80, signer.keyId))),
-        extension('2.5.29.14', false, octetString(keyIdentifier(cert.spki))),
+        extension('2.5.29.19', sequence(), true), // basicConstraints: CA:FALSE
+        extension('2.5.29.15', keyUsage, true),
+        extension('2.5.29.37', sequence(oid('1.3.6.1.5.5.7.3.2'))), // clientAuth
+        extension('2.5.29.35', sequence(tlv(0x80, signer.keyId))),
+        extension('2.5.29.14', octetString(keyIdentifier(cert.spki))),
       ),
     ),
   );
   const signature = await signer.sign(tbs);
   return sequence(tbs, algorithm, bitString(signature));
-}
-
-/** PEM as certificates were written before (64-character lines, no final newline). */
-export function pem(der: Buffer, label = 'CERTIFICATE'): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----`;
 }

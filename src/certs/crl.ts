@@ -2,10 +2,11 @@ import {
   bitString,
   certificateSubject,
   explicit,
+  extension,
   integerFromNumber,
   NULL,
-  octetString,
   oid,
+  pem,
   sequence,
   time,
   tlv,
@@ -48,10 +49,6 @@ export function signatureAlgorithm(signer: CrlSigner): Buffer {
   return signer.keyType === 'rsa' ? sequence(id, NULL) : sequence(id);
 }
 
-function extension(id: string, value: Buffer): Buffer {
-  return sequence(oid(id), octetString(value));
-}
-
 /** A v2 X.509 CRL (RFC 5280 §5) in DER: AuthorityKeyIdentifier and CRLNumber extensions. */
 export async function buildCrl(
   signer: CrlSigner,
@@ -87,12 +84,7 @@ function evenHex(serial: string): string {
 }
 
 export function crlToPem(der: Buffer): string {
-  const b64 =
-    der
-      .toString('base64')
-      .match(/.{1,64}/g)
-      ?.join('\n') ?? '';
-  return `-----BEGIN X509 CRL-----\n${b64}\n-----END X509 CRL-----\n`;
+  return `${pem(der, 'X509 CRL')}\n`;
 }
 
 /** The DER of the first CRL in a PEM text (`X509 CRL`, as Vault and openssl write it, or `CRL`), or null. */

@@ -63,6 +63,19 @@ export function time(date: Date): Buffer {
 
 export const NULL = Buffer.from([0x05, 0x00]);
 
+const BOOLEAN_TRUE = Buffer.from([0x01, 0x01, 0xff]);
+
+/** An X.509 Extension: its OID, the critical flag when set, the DER value wrapped in an OCTET STRING. */
+export function extension(id: string, value: Buffer, critical = false): Buffer {
+  return sequence(oid(id), ...(critical ? [BOOLEAN_TRUE] : []), octetString(value));
+}
+
+/** PEM armour: base64 in 64-character lines between BEGIN and END lines (no final newline). */
+export function pem(der: Buffer, label: string): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----`;
+}
+
 export interface Tlv {
   tag: number;
   /** Offset of the tag byte. */

@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigError } from '../config.js';
-import { buildCertificate, pem } from './certificate.js';
+import { buildCertificate } from './certificate.js';
 import { buildCrl, type CrlSigner, type RevokedEntry } from './crl.js';
+import { pem } from './der.js';
 import type { CsrRequest, KeyRequest, Pki, PkiCert } from './pki.js';
 import { formatSerial, type KeyInfo, type KeyType, keyInfo, randomSerial, spkiDer, x509 } from './x509.js';
 
@@ -315,7 +316,7 @@ export class LocalCa implements Pki {
       keyEncipherment: keyType === 'rsa',
     });
     return {
-      certificate: pem(der),
+      certificate: pem(der, 'CERTIFICATE'),
       issuingCa: this.ca.pem,
       caChain: [this.ca.pem],
       serial: formatSerial(serial),
