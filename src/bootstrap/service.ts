@@ -86,26 +86,7 @@ export class BootstrapService {
         // A thing of its own, created in the same transaction: no orphan if saving fails.
         thingId = (await this.things.createThings(identity, [{}]))[0]!.id;
       }
-      try {
-        await this.configs.save(
-          {
-            thingId,
-            owner: identity.email,
-            externalId: input.externalId,
-            externalKey: input.externalKey,
-            name: input.name ?? '',
-            content: input.content ?? '',
-            clientCert: input.certs?.clientCert ?? '',
-            clientKey: input.certs?.clientKey ?? '',
-            caCert: input.certs?.caCert ?? '',
-            state: State.inactive,
-          },
-          channels,
-        );
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('failed to add bootstrap configuration');
-        throw err;
-      }
+      await this.save(identity, { ...input, thingId, state: State.inactive }, channels);
       return thingId;
     });
   }
@@ -129,28 +110,44 @@ export class BootstrapService {
     },
   ): Promise<void> {
     await inTransaction(this.db, async () => {
-      try {
-        await this.configs.save(
-          {
-            thingId: input.thingId,
-            owner: identity.email,
-            externalId: input.externalId,
-            externalKey: input.externalKey,
-            name: '',
-            content: input.content,
-            clientCert: input.certs?.clientCert ?? '',
-            clientKey: input.certs?.clientKey ?? '',
-            caCert: input.certs?.caCert ?? '',
-            state: input.active ? State.active : State.inactive,
-          },
-          input.channels,
-        );
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('failed to add bootstrap configuration');
-        throw err;
-      }
+      await this.save(
+        identity,
+        { ...input, state: input.active ? State.active : State.inactive },
+        input.channels,
+      );
       if (input.active) await this.things.connectCreated(identity, input.channels, input.thingId);
     });
+  }
+
+  /** Inserts a config and its channel list; a taken external id or thing answers 409. */
+  private async save(
+    identity: Identity,
+    input: Pick<NewConfig, 'externalId' | 'externalKey' | 'name' | 'content' | 'certs'> & {
+      thingId: string;
+      state: number;
+    },
+    channels: string[],
+  ): Promise<void> {
+    try {
+      await this.configs.save(
+        {
+          thingId: input.thingId,
+          owner: identity.email,
+          externalId: input.externalId,
+          externalKey: input.externalKey,
+          name: input.name ?? '',
+          content: input.content ?? '',
+          clientCert: input.certs?.clientCert ?? '',
+          clientKey: input.certs?.clientKey ?? '',
+          caCert: input.certs?.caCert ?? '',
+          state: input.state,
+        },
+        channels,
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('failed to add bootstrap configuration');
+      throw err;
+    }
   }
 
   private async owned(

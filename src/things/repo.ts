@@ -411,12 +411,7 @@ export class ConnectionsRepository {
       .execute();
     const have = new Set(existing.map((r) => r.channel_id));
     const missing = channelIds.filter((c) => !have.has(c));
-    if (missing.length > 0) {
-      await executor(this.db)
-        .insertInto('connections')
-        .values(missing.map((channelId) => ({ channel_id: channelId, thing_id: thingId, owner })))
-        .execute();
-    }
+    await this.insertPairs(owner, missing, thingId);
     return missing;
   }
 
