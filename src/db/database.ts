@@ -84,20 +84,15 @@ export class StatementNames {
   }
 }
 
-type PgQuery = (text: string, values: readonly unknown[]) => Promise<pg.QueryResult>;
-
 function namingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
   return {
     async connect() {
       const client = await pool.connect();
-      const plain = client.query.bind(client) as unknown as PgQuery;
       return {
         query(text: unknown, values?: readonly unknown[]) {
-          if (typeof text === 'string' && values && values.length > 0) {
-            const name = names.nameOf(text);
-            if (name) return client.query({ name, text, values: [...values] });
-          }
-          return typeof text === 'string' ? plain(text, values ?? []) : client.query(text as never);
+          if (typeof text !== 'string') return client.query(text as never); // a cursor
+          const name = values && values.length > 0 ? names.nameOf(text) : undefined;
+          return client.query({ name, text, values: values ? [...values] : [] });
         },
         release: (destroy?: boolean) => client.release(destroy),
       } as unknown as PostgresPoolClient;
