@@ -289,6 +289,33 @@ describe(`identify and access checks (${dialect})`, () => {
    * from before the change, but must not leave that answer in the cache. Over HTTP the
    * window is too narrow to hit on purpose, so the store here answers when told to.
    */
+  describe('key lookups asked together', () => {
+    it('share statements, and each caller gets its own answer (or the error)', async () => {
+      const calls: string[][] = [];
+      let fail = false;
+      const things = {
+        idsByKeys: async (keys: string[]) => {
+          calls.push(keys);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          if (fail) throw new Error('database down');
+          return new Map(keys.filter((k) => k.startsWith('k')).map((k) => [k, `id-${k}`]));
+        },
+      };
+      const access = new ThingAccess(things as never, {} as never, new EventHub(), 1000);
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      const answers = await Promise.all([...keys, 'k3', 'unknown'].map((k) => access.identify(k)));
+      assert.deepEqual(answers, [...keys.map((k) => `id-${k}`), 'id-k3', null]);
+      assert.ok(calls.length <= 3, `${calls.length} statements for 41 keys`);
+      assert.equal(calls.flat().length, 41, 'each key read once');
+      fail = true;
+      const failed = await Promise.allSettled(['x1', 'x2'].map((k) => access.identify(k)));
+      assert.deepEqual(
+        failed.map((r) => r.status === 'rejected' && (r.reason as Error).message),
+        ['database down', 'database down'],
+      );
+    });
+  });
+
   describe('a check racing a change leaves no stale answer behind', () => {
     function setup() {
       const events = new EventHub();
@@ -299,17 +326,24 @@ describe(`identify and access checks (${dialect})`, () => {
           const answer = value();
           gates.push(() => resolve(answer));
         });
-      const things = { idByKey: () => gated(() => state.idOfKey) };
+      // Keys are looked up in batches (ThingAccess gathers the misses of one moment).
+      const things = {
+        idsByKeys: (keys: string[]) =>
+          gated(() => new Map(state.idOfKey ? keys.map((k) => [k, state.idOfKey as string]) : [])),
+      };
       const connections = { isConnected: () => gated(() => state.connected) };
       const access = new ThingAccess(things as never, connections as never, events, 100);
       const openGates = () => {
         for (const open of gates.splice(0)) open();
       };
-      const answerNow = <T>(p: Promise<T>) => {
+      /** Lets a batched lookup reach the repository (it goes out a microtask later). */
+      const started = () => new Promise((resolve) => setImmediate(resolve));
+      const answerNow = async <T>(p: Promise<T>) => {
+        await started();
         openGates();
         return p;
       };
-      return { events, state, access, openGates, answerNow };
+      return { events, state, access, openGates, answerNow, started };
     }
 
     for (const change of ['connection.removed', 'channel.removed', 'thing.removed'] as const) {
@@ -340,8 +374,9 @@ describe(`identify and access checks (${dialect})`, () => {
 
     for (const change of ['thing.key_changed', 'thing.removed'] as const) {
       it(`key answer read before a ${change} event`, async () => {
-        const { events, state, access, openGates, answerNow } = setup();
+        const { events, state, access, openGates, answerNow, started } = setup();
         const inFlight = access.identify('old-key');
+        await started();
         state.idOfKey = null;
         if (change === 'thing.key_changed') await events.emit(change, { id: 'thing-1', oldKey: 'old-key' });
         else await events.emit(change, { id: 'thing-1', key: 'old-key', owner: 'o' });

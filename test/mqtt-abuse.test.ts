@@ -199,6 +199,43 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       assert.ok(await r.closedWithin(3000));
     });
 
+    it('CONNECT, SUBSCRIBE and PINGREQ in one write are all answered, CONNACK first', async () => {
+      const r = raw();
+      await r.opened;
+      const t = things[2]!;
+      await r.write(
+        Buffer.concat([
+          connectPacket(t.id, t.key, `burst-${crypto.randomBytes(3).toString('hex')}`),
+          subscribePacket(7, `channels/${channel}/messages`),
+          Buffer.from([0xc0, 0x00]),
+        ]),
+      );
+      await sleep(300);
+      const bytes = [...r.received];
+      assert.deepEqual(bytes.slice(0, 4), [0x20, 0x02, 0x00, 0x00], 'CONNACK 0 first');
+      // MQTT orders only PUBACKs; the SUBACK waits for the access check, PINGRESP does not.
+      const rest = Buffer.from(bytes.slice(4)).toString('hex');
+      const suback = '9003000700';
+      const pingresp = 'd000';
+      assert.ok(
+        rest === suback + pingresp || rest === pingresp + suback,
+        `SUBACK granting QoS 0 and PINGRESP, got ${rest}`,
+      );
+      assert.equal(await r.closedWithin(100), false);
+      r.destroy();
+    });
+
+    it('a refused CONNECT with a SUBSCRIBE behind it: CONNACK 4, closed, no SUBACK', async () => {
+      const r = raw();
+      await r.opened;
+      const t = things[2]!;
+      await r.write(
+        Buffer.concat([connectPacket(t.id, 'wrong-key'), subscribePacket(8, `channels/${channel}/messages`)]),
+      );
+      assert.ok(await r.closedWithin(3000));
+      assert.deepEqual([...r.received], [0x20, 0x02, 0x00, 0x04]);
+    });
+
     it('the broker is still up', async () => {
       await stillDelivers();
       await httpAnswers();

@@ -92,6 +92,53 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
         assert.ok(code === 4 || code === 5, `username ${JSON.stringify(username)}: CONNACK ${code}`);
       }
     });
+
+    it('a second session with the same client id takes over the first', async () => {
+      const { channel, things } = await group(1);
+      const clientId = unique('same');
+      const first = await open(things[0]!, url, { clientId });
+      const second = await open(things[0]!, url, { clientId });
+      assert.equal(await first.closedWithin(2000), true, 'the first session is closed');
+      assert.equal(await second.subscribe(topic(channel)), 0);
+      assert.equal(second.closed, false);
+    });
+
+    it('a persistent session keeps QoS 1 messages while away; a clean session of its id drops them', async () => {
+      const { channel, things } = await group(2);
+      const [reader, writer] = [things[0]!, things[1]!];
+      const clientId = unique('persistent');
+      const persistent = { clientId, clean: false };
+      const pub = await open(writer);
+
+      const away = await open(reader, url, persistent);
+      assert.equal(await away.subscribe(topic(channel), 1), 1);
+      await away.end();
+      await pub.publish(topic(channel), 'while-away-1', 1);
+      const back = await open(reader, url, persistent);
+      await back.waitFor((m) => m.payload.toString() === 'while-away-1');
+      await back.end();
+
+      // Queued again, then a clean session of the same id: queue and subscription go.
+      await pub.publish(topic(channel), 'while-away-2', 1);
+      const clean = await open(reader, url, { clientId, clean: true });
+      await settle(clean);
+      assert.deepEqual(clean.messages, []);
+      await clean.end();
+      const again = await open(reader, url, persistent);
+      await pub.publish(topic(channel), 'after-clean', 1);
+      await settle(again, pub);
+      assert.deepEqual(
+        again.messages.map((m) => m.payload.toString()),
+        [],
+        'neither the dropped message nor one for the dropped subscription',
+      );
+      // The id is a persistent session again: it keeps what it subscribes to from now on.
+      assert.equal(await again.subscribe(topic(channel), 1), 1);
+      await again.end();
+      await pub.publish(topic(channel), 'while-away-3', 1);
+      const last = await open(reader, url, persistent);
+      await last.waitFor((m) => m.payload.toString() === 'while-away-3');
+    });
   });
 
   describe('SUBSCRIBE', () => {

@@ -3,11 +3,17 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
-import mqttPacket from 'mqtt-packet';
 import type { Logger } from 'pino';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { EventHub } from '../events.js';
 import type { ThingAccess } from '../things/access.js';
+import {
+  batchWrites,
+  CleanConnects,
+  limitPacketSize,
+  quietSessionNotices,
+  shareQos0Deliveries,
+} from './aedes-tuning.js';
 import { type Message, nowNanos, topicOf } from './message.js';
 import type { MessagingService } from './service.js';
 import { parsePublishTopic, parseSubscribeTopic } from './topics.js';
@@ -63,6 +69,7 @@ export class MqttBroker {
   private peers = new WeakMap<object, PeerCertificate>();
   private servers: (net.Server | http.Server)[] = [];
   private wss: WebSocketServer;
+  private cleanConnects: CleanConnects;
   readonly ports: { mqtt?: number; mqttTls?: number; mqttWs?: number } = {};
 
   private constructor(
@@ -70,6 +77,7 @@ export class MqttBroker {
     private options: BrokerOptions,
   ) {
     this.aedes = aedes;
+    this.cleanConnects = new CleanConnects(aedes);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload + 16,
@@ -85,6 +93,7 @@ export class MqttBroker {
       drainTimeout: 30_000,
       concurrency: 1000,
     });
+    quietSessionNotices(aedes);
     const broker = new MqttBroker(aedes, options);
     await broker.listen();
     const busLimit = options.messaging.busPayloadLimit();
@@ -109,11 +118,12 @@ export class MqttBroker {
       // Writes are already gathered per tick (batchWrites); Nagle's algorithm would hold
       // a small PUBLISH back until the previous one is acknowledged: tens of ms of latency.
       socket.setNoDelay(true);
-      batchWrites(socket);
     }
     const client = this.aedes.handle(socket, request);
+    if (socket instanceof net.Socket) batchWrites(socket, client);
     limitPacketSize(client, this.options.maxPayload + 1024);
     shareQos0Deliveries(this.aedes, client);
+    this.cleanConnects.install(client);
   }
 
   private async listen(): Promise<void> {
@@ -360,111 +370,6 @@ function sameSerial(a: string | undefined, b: string): boolean {
       .toLowerCase()
       .replace(/^0+/, '');
   return a !== undefined && norm(a) === norm(b);
-}
-
-/**
- * Corks the socket at its first write and uncorks it once the event loop has handled
- * the input it had (setImmediate: after the poll phase). Under load the messages of
- * every publisher read in one loop iteration leave in one system call per subscriber;
- * when idle, the delay is that of one loop iteration.
- */
-function batchWrites(socket: net.Socket): void {
-  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
-  };
-  socket.write = ((...args: unknown[]) => {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      setImmediate(uncork);
-    }
-    return write(...args);
-  }) as typeof socket.write;
-}
-
-/** A QoS 0 PUBLISH as bytes, made once per message and written to every subscriber. */
-const encodedPublishes = new WeakMap<object, Buffer>();
-
-interface AedesClientInternals {
-  id: string;
-  connecting: boolean;
-  connected: boolean;
-  errored?: boolean;
-  duplicates: Record<string, number>;
-  conn: Duplex;
-  deliver0: (packet: AedesPublishPacket & { nl?: boolean; clientId?: string }, cb: () => void) => void;
-  waitForDrain(cb: () => void): void;
-  _onError(err: Error | null): void;
-}
-
-/**
- * aedes delivers a QoS 0 message by copying it for each subscriber and serialising the
- * copy in five stream writes; with 10 subscribers that is most of the broker's time.
- * The bytes are the same for every subscriber (aedes 1.2 speaks MQTT 3.1/3.1.1 only,
- * and QoS 0 carries no packet id), so they are made once and written as one buffer.
- * Everything else is as aedes' own deliverQoS0: no-local, the broker-level duplicate
- * check, authorizeForward, only to connected clients, waiting for drain when the
- * socket's buffer is full (the flow control every publisher feels).
- */
-function shareQos0Deliveries(broker: Aedes, aedesClient: Client): void {
-  const client = aedesClient as unknown as AedesClientInternals;
-  if (typeof client.deliver0 !== 'function') return;
-  client.deliver0 = (packet, cb) => {
-    if (packet.clientId === client.id && packet.nl) return setImmediate(cb);
-    const id = packet.brokerId;
-    if (id) {
-      if ((client.duplicates[id] ?? 0) >= packet.brokerCounter) return setImmediate(cb);
-      client.duplicates[id] = packet.brokerCounter;
-    }
-    const forward = broker.authorizeForward(aedesClient, packet);
-    if (!forward) return setImmediate(cb);
-    let bytes = encodedPublishes.get(forward);
-    if (!bytes) {
-      bytes = mqttPacket.generate({
-        cmd: 'publish',
-        topic: forward.topic,
-        payload: forward.payload ?? Buffer.alloc(0),
-        qos: 0,
-        retain: forward.retain || false,
-        dup: false,
-      });
-      encodedPublishes.set(forward, bytes);
-    }
-    if (!client.connecting && !client.connected) {
-      client._onError(new Error('connection closed'));
-      return setImmediate(cb);
-    }
-    if (!client.conn.write(bytes) && !client.errored) return client.waitForDrain(cb);
-    setImmediate(cb);
-  };
-}
-
-/**
- * mqtt-packet's parser reads the remaining length, then waits for that many bytes: a
- * packet announcing hundreds of megabytes would be buffered whole. Refuse it as soon as
- * its length is known; the parser error closes that connection (aedes), nothing else.
- */
-function limitPacketSize(client: Client, max: number): void {
-  const parser = (
-    client as unknown as {
-      _parser?: { _parseLength(): boolean; _emitError(e: Error): void; packet: { length: number } };
-    }
-  )._parser;
-  if (!parser || typeof parser._parseLength !== 'function') return;
-  const parseLength = parser._parseLength.bind(parser);
-  parser._parseLength = () => {
-    const ok = parseLength();
-    if (ok && parser.packet.length > max) {
-      parser._emitError(
-        new Error(`MQTT packet of ${parser.packet.length} bytes is over the ${max}-byte limit`),
-      );
-      return false;
-    }
-    return ok;
-  };
 }
 
 function listenOn(server: net.Server, port: number, host: string): Promise<number> {

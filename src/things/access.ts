@@ -1,3 +1,4 @@
+import { Batcher } from '../batcher.js';
 import type { EventHub } from '../events.js';
 import { Lru } from '../lru.js';
 import type { ConnectionsRepository, ThingsRepository } from './repo.js';
@@ -19,14 +20,17 @@ export class ThingAccess {
    * it, so it is returned but not remembered: the next check reads again.
    */
   private generation = 0;
+  /** Cache misses of keys asked at about the same time share one statement. */
+  private keys: Batcher<string, string>;
 
   constructor(
-    private things: ThingsRepository,
+    things: ThingsRepository,
     private connections: ConnectionsRepository,
     events: EventHub,
     cacheSize: number,
   ) {
     this.idByKey = new Lru(cacheSize);
+    this.keys = new Batcher((keys) => things.idsByKeys(keys));
     this.channelsByThing = new Lru(cacheSize);
     events.on(
       'thing.removed',
@@ -79,7 +83,7 @@ export class ThingAccess {
     const cached = this.idByKey.get(key);
     if (cached) return cached;
     const generation = this.generation;
-    const id = await this.things.idByKey(key);
+    const id = await this.keys.load(key);
     if (id && generation === this.generation) this.idByKey.set(key, id);
     return id;
   }

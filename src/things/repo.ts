@@ -326,9 +326,19 @@ export class ThingsRepository extends EntityRepository<Thing> {
     return current.key;
   }
 
-  async idByKey(key: string): Promise<string | null> {
-    const row = await this.ex().selectFrom('things').select('id').where('key', '=', key).executeTakeFirst();
-    return row?.id ?? null;
+  /** Thing ids by key, for the keys that exist (one statement for all of them). */
+  async idsByKeys(keys: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (keys.length === 0) return found;
+    const q = this.ex().selectFrom('things').select(['id', 'key']);
+    const rows = await (keys.length === 1
+      ? q.where('key', '=', keys[0]!)
+      : this.db.dialect === 'postgres'
+        ? q.where('key', '=', sql<string>`ANY(${keys}::text[])`)
+        : q.where('key', 'in', keys)
+    ).execute();
+    for (const r of rows) found.set(r.key, r.id);
+    return found;
   }
 
   async exists(id: string): Promise<boolean> {

@@ -1,0 +1,68 @@
+/**
+ * Gathers lookups made close together into one database statement. A burst of cache
+ * misses (50 MQTT clients connecting at once, each with a key not seen before) becomes
+ * a few `WHERE key = ANY(…)` statements instead of one round trip each: the database
+ * plans, executes and answers once per batch, and the server writes one request.
+ *
+ * No lookup waits for a timer: the first key goes out at the end of the current
+ * microtask queue, keys arriving while `maxInFlight` batches are out wait for one to
+ * come back and leave together. The same key asked twice shares one answer.
+ */
+export class Batcher<K, V> {
+  private waiting = new Map<K, { resolve: (v: V | null) => void; reject: (e: unknown) => void }[]>();
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    /** Answers for the keys found; keys missing from the map answer null. */
+    private fetch: (keys: K[]) => Promise<Map<K, V>>,
+    private maxInFlight = 2,
+    private maxBatch = 256,
+  ) {}
+
+  load(key: K): Promise<V | null> {
+    return new Promise((resolve, reject) => {
+      const callers = this.waiting.get(key);
+      if (callers) callers.push({ resolve, reject });
+      else this.waiting.set(key, [{ resolve, reject }]);
+      if (!this.scheduled && this.inFlight < this.maxInFlight) {
+        this.scheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    while (this.waiting.size > 0 && this.inFlight < this.maxInFlight) {
+      const batch = new Map<K, { resolve: (v: V | null) => void; reject: (e: unknown) => void }[]>();
+      for (const [key, callers] of this.waiting) {
+        batch.set(key, callers);
+        this.waiting.delete(key);
+        if (batch.size >= this.maxBatch) break;
+      }
+      this.inFlight++;
+      this.fetch([...batch.keys()]).then(
+        (found) => {
+          this.settle();
+          for (const [key, callers] of batch) {
+            const value = found.get(key) ?? null;
+            for (const c of callers) c.resolve(value);
+          }
+        },
+        (err) => {
+          this.settle();
+          for (const callers of batch.values()) for (const c of callers) c.reject(err);
+        },
+      );
+    }
+  }
+
+  private settle(): void {
+    this.inFlight--;
+    if (this.waiting.size > 0 && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+}
