@@ -189,7 +189,7 @@ async function assemble(
   http.addHook('onRoute', (r) => {
     routes.push({ method: r.method, url: r.url });
   });
-  messagingRoutes(http, messaging, config.messaging.maxPayload);
+  messagingRoutes(http, messaging, config.messaging.maxPayload, logger);
   bootstrapRoutes(http, bootstrap);
   provisionRoutes(http, provision);
   usersRoutes(http, users);

@@ -245,6 +245,64 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
     assert.equal(sub.messages.filter((m) => m.topic.endsWith('/big') || m.topic.endsWith('/huge')).length, 0);
   });
 
+  describe('the fast lane and the routes answer alike', () => {
+    /**
+     * One request over a raw socket: the status line, the headers in order (Date left
+     * out) and the body. With `chunked`, the body goes without Content-Length, which
+     * the lane leaves to the fastify routes.
+     */
+    async function rawPost(path: string, key: string, body: string, chunked: boolean): Promise<string> {
+      const { port } = new URL(server.url);
+      const framing = chunked
+        ? `transfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`
+        : `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const socket = (await import('node:net')).connect(Number(port), '127.0.0.1');
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: ${key}\r\nconnection: close\r\n${framing}`,
+      );
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks)
+        .toString('latin1')
+        .split('\r\n')
+        .filter((line) => !line.startsWith('Date: '))
+        .join('\n');
+    }
+
+    const cases = [
+      ['202', () => `/http/channels/${channel}/messages/lane`, () => thing.key],
+      ['202 with a query', () => `/channels/${channel}/messages?x=1`, () => thing.key],
+      ['403 for an unknown key', () => `/http/channels/${channel}/messages`, () => 'nobody'],
+      ['400 for a bad subtopic', () => `/http/channels/${channel}/messages/a*b`, () => thing.key],
+      ['400 for a bad channel id', () => '/http/channels/bad!id/messages', () => thing.key],
+    ] as const;
+    for (const [label, path, key] of cases) {
+      it(label, async () => {
+        const lane = await rawPost(path(), key(), 'same', false);
+        const routed = await rawPost(path(), key(), 'same', true);
+        assert.match(lane, new RegExp(`^HTTP/1.1 ${label.slice(0, 3)} `));
+        assert.equal(lane, routed);
+      });
+    }
+
+    it('counts lane requests under the route labels', async () => {
+      const count = async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        const line = text
+          .split('\n')
+          .find((l) =>
+            l.startsWith(
+              'tethys_http_request_duration_seconds_count{method="POST",route="/http/channels/:chanId/messages/*",status="202"}',
+            ),
+          );
+        return Number(line?.split(' ').pop() ?? 0);
+      };
+      const before = await count();
+      assertAccepted(await post(`/http/channels/${channel}/messages/counted`, thing.key, 'x'));
+      assert.equal(await count(), before + 1);
+    });
+  });
+
   it('other methods on the message path are not 5xx', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
       const res = await fetch(`${server.url}/http/channels/${channel}/messages`, {

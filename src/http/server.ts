@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -52,13 +54,51 @@ export interface HttpServerOptions {
   https?: { cert: Buffer; key: Buffer };
 }
 
+/**
+ * A lane answers requests before fastify routes them; it returns true when it took the
+ * request. It must answer exactly as the fastify route for the same request would
+ * (status, headers, body, metrics) and leave every request it is unsure of to fastify.
+ */
+export type Lane = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
+const lanesOf = new WeakMap<FastifyInstance, { lanes: Lane[]; closing: boolean }>();
+
+/** Adds a lane in front of this server's routes (see Lane). */
+export function addLane(app: FastifyInstance, lane: Lane): void {
+  const state = lanesOf.get(app);
+  if (!state) throw new Error('addLane: not a server from createHttpServer');
+  state.lanes.push(lane);
+}
+
+/** The headers every answer carries (set by the onRequest hook for fastify's answers). */
+export const CORS_HEADER_LIST = Object.entries(CORS_HEADERS);
+
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const state = { lanes: [] as Lane[], closing: false };
   const app = Fastify({
+    // Fastify's own server, with lanes in front (fastify sets these four on the server it makes).
+    serverFactory: (handler, factoryOptions) => {
+      const opts = factoryOptions as {
+        keepAliveTimeout?: number;
+        requestTimeout?: number;
+        connectionTimeout?: number;
+        maxRequestsPerSocket?: number;
+      };
+      const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
+        if (!state.closing) for (const lane of state.lanes) if (lane(req, res)) return;
+        handler(req, res);
+      };
+      const server = options.https ? https.createServer(options.https, route) : http.createServer(route);
+      server.keepAliveTimeout = opts.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = opts.requestTimeout ?? 0;
+      server.setTimeout(opts.connectionTimeout ?? 0);
+      if (opts.maxRequestsPerSocket) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
+      return server;
+    },
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
-    ...(options.https ? { https: options.https } : {}),
     ajv: {
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
     },
@@ -71,6 +111,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // each family of endpoints gets Mainflux's Content-Type rule, not fastify's.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  lanesOf.set(app, state);
+  // While closing, fastify answers 503 (return503OnClosing): lanes step aside.
+  app.addHook('preClose', (done) => {
+    state.closing = true;
+    done();
+  });
 
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(CORS_HEADERS);
@@ -143,8 +190,15 @@ export function answerWrongMethods(
   }
 }
 
-export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const unauth = request.routeOptions?.config?.unauthenticated ?? 403;
+/**
+ * The one error mapping: status and message of the JSON error body for anything a
+ * request handler throws, or null for a fault of ours (answered 500, logged).
+ */
+export function errorAnswer(
+  error: unknown,
+  unauthenticated: UnauthenticatedStatus,
+  malformedMessage: string = Messages.malformed,
+): { status: number; message: string } | null {
   let err = error;
   const fe = error as FastifyError & { validationContext?: string };
   if (fe?.validation) {
@@ -152,13 +206,10 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
       fe.validationContext === 'querystring' || fe.validationContext === 'params'
         ? invalidQuery()
         : malformed(
-            `${request.routeOptions.config.malformedMessage ?? Messages.malformed}: ${fe.validationContext ?? 'body'}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
+            `${malformedMessage}: ${fe.validationContext ?? 'body'}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
           );
   }
-  if (err instanceof DomainError) {
-    reply.code(statusOf(err, unauth)).type('application/json').send({ error: err.message });
-    return;
-  }
+  if (err instanceof DomainError) return { status: statusOf(err, unauthenticated), message: err.message };
   const status = fe?.statusCode;
   if (status && status >= 400 && status < 500) {
     const message =
@@ -167,7 +218,16 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
         : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? Messages.contentType
           : fe.message;
-    reply.code(status).type('application/json').send({ error: message });
+    return { status, message };
+  }
+  return null;
+}
+
+export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const config = request.routeOptions?.config;
+  const answer = errorAnswer(error, config?.unauthenticated ?? 403, config?.malformedMessage);
+  if (answer) {
+    reply.code(answer.status).type('application/json').send({ error: answer.message });
     return;
   }
   request.log.error({ err: error, url: request.url, method: request.method }, 'request failed');
