@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
+import { connect, type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { DomainEvents, EventHub } from '../events.js';
 import { decodeMessage, encodeMessage, type Message, subjectOf } from './message.js';
@@ -59,11 +59,21 @@ const EVENTS_SUBJECT = 'tethys.events';
 export class NatsBus implements Bus {
   readonly instanceId = crypto.randomUUID();
   private handlers: ((m: Message) => void)[] = [];
+  /** The origin header of every message of this instance, and its encoded size. */
+  private origin: MsgHdrs;
+  private originBytes: number;
+  /** Messages accepted in this loop iteration, published together (see publish). */
+  private pending: { subject: string; data: Uint8Array }[] = [];
+  private flushScheduled = false;
 
   private constructor(
     private nc: NatsConnection,
     private log: Logger,
-  ) {}
+  ) {
+    this.origin = this.headers();
+    // NATS/1.0 header block as nats.js encodes it for HPUB.
+    this.originBytes = Buffer.byteLength(`NATS/1.0\r\n${ORIGIN}: ${this.instanceId}\r\n\r\n`);
+  }
 
   static async connect(url: string, events: EventHub, log: Logger): Promise<NatsBus> {
     // noEcho: NATS does not send this connection's own publications back to it.
@@ -81,24 +91,47 @@ export class NatsBus implements Bus {
     return bus;
   }
 
-  private headers() {
+  private headers(): MsgHdrs {
     const h = natsHeaders();
     h.set(ORIGIN, this.instanceId);
     return h;
   }
 
+  /**
+   * Checks now what nats.js would refuse (a closed connection, a message over the
+   * server's max_payload), so the caller can refuse the message; hands it to nats.js
+   * once the loop has read its input. nats.js writes what it is given in one turn of
+   * the microtask queue as one socket write: per message that was a system call, per
+   * loop iteration it is one for all the messages read in it.
+   */
   publish(message: Message): void {
-    try {
-      this.nc.publish(subjectOf(message.channel, message.subtopic), encodeMessage(message), {
-        headers: this.headers(),
-      });
-    } catch (err) {
-      // nats.js throws, synchronously, on a closed connection and on a message over the server's max_payload.
-      const tooLarge = /max_payload/i.test((err as Error).message ?? '');
-      const message_ = tooLarge
-        ? `a ${message.payload.length}-byte message is over the message bus limit (nats-server max_payload ${this.nc.info?.max_payload})`
-        : 'message bus unavailable';
-      throw new BusError(message_, tooLarge, { cause: err });
+    const data = encodeMessage(message);
+    const max = this.nc.info?.max_payload;
+    if (max !== undefined && data.length + this.originBytes > max) {
+      throw new BusError(
+        `a ${message.payload.length}-byte message is over the message bus limit (nats-server max_payload ${max})`,
+        true,
+      );
+    }
+    if (this.nc.isClosed()) throw new BusError('message bus unavailable', false);
+    this.pending.push({ subject: subjectOf(message.channel, message.subtopic), data });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    for (const m of batch) {
+      try {
+        this.nc.publish(m.subject, m.data, { headers: this.origin });
+      } catch (err) {
+        // Closed in the same loop iteration: too late to refuse the message.
+        this.log.error({ err, subject: m.subject }, 'message not handed to the bus');
+      }
     }
   }
 
@@ -158,6 +191,7 @@ export class NatsBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.flush();
     await this.nc.drain().catch(() => {});
   }
 }
