@@ -31,8 +31,11 @@ const str = (s: string | Buffer) => {
 const packet = (first: number, body: Buffer) =>
   Buffer.concat([Buffer.from([first]), remainingLength(body.length), body]);
 
-function connectPacket(username: string, password: string, clientId = ''): Buffer {
-  const head = Buffer.concat([str('MQTT'), Buffer.from([4, 0x80 | 0x40 | 0x02, 0, 60])]);
+function connectPacket(username: string, password: string, clientId = '', keepalive = 60): Buffer {
+  const head = Buffer.concat([
+    str('MQTT'),
+    Buffer.from([4, 0x80 | 0x40 | 0x02, keepalive >> 8, keepalive & 0xff]),
+  ]);
   return packet(0x10, Buffer.concat([head, str(clientId), str(username), str(password)]));
 }
 
@@ -223,6 +226,23 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       );
       assert.equal(await r.closedWithin(100), false);
       r.destroy();
+    });
+
+    it('a client silent past 1.5 × its keep-alive is disconnected; one that pings is not', async () => {
+      const t = things[2]!;
+      const silent = raw();
+      const pinging = raw();
+      await Promise.all([silent.opened, pinging.opened]);
+      await silent.write(connectPacket(t.id, t.key, `silent-${crypto.randomBytes(3).toString('hex')}`, 1));
+      await pinging.write(connectPacket(t.id, t.key, `pinging-${crypto.randomBytes(3).toString('hex')}`, 1));
+      const timer = setInterval(() => void pinging.write(Buffer.from([0xc0, 0x00])), 500);
+      try {
+        assert.ok(await silent.closedWithin(3000), 'the silent client is closed');
+        assert.equal(await pinging.closedWithin(500), false, 'the pinging client stays');
+      } finally {
+        clearInterval(timer);
+        pinging.destroy();
+      }
     });
 
     it('a refused CONNECT with a SUBSCRIBE behind it: CONNACK 4, closed, no SUBACK', async () => {

@@ -10,7 +10,9 @@ import type { ThingAccess } from '../things/access.js';
 import {
   batchWrites,
   CleanConnects,
+  closeOnSocketClose,
   limitPacketSize,
+  plainBufferList,
   quietSessionNotices,
   shareQos0Deliveries,
 } from './aedes-tuning.js';
@@ -124,6 +126,8 @@ export class MqttBroker {
     limitPacketSize(client, this.options.maxPayload + 1024);
     shareQos0Deliveries(this.aedes, client);
     this.cleanConnects.install(client);
+    closeOnSocketClose(client);
+    plainBufferList(client);
   }
 
   private async listen(): Promise<void> {
