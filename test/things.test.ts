@@ -839,3 +839,39 @@ describe(`things (${dialect})`, () => {
     await verify();
   });
 });
+
+describe(`PostgreSQL plans (${dialect})`, { skip: dialect !== 'postgres' }, () => {
+  it('filtered listings are planned for their values every time; other statements are prepared once', async () => {
+    // One pooled connection: every statement of the server is prepared (or not) on it.
+    const server = await startServer({ TETHYS_DB_POOL_SIZE: '1' });
+    try {
+      const request = client(server.url);
+      const { token } = await userToken(request);
+      await createThings(request, token, [{ name: 'abc', metadata: { serial: 's1' } }, { name: 'abd' }]);
+      // More than five executions: where PostgreSQL would switch a prepared statement to a generic plan.
+      for (let i = 0; i < 7; i++) {
+        const filtered = await request('GET', `/things?metadata=${q({ serial: 's1' })}`, { token });
+        assert.equal(filtered.json.things.length, 1);
+        assert.equal((await request('GET', '/things?name=ab', { token })).status, 200);
+        assert.equal((await request('GET', '/things?limit=1', { token })).status, 200);
+      }
+      const { sql } = await import('kysely');
+      const prepared = (
+        await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements`.execute(
+          server.app.services.db.kysely,
+        )
+      ).rows.map((r) => r.statement);
+      assert.ok(
+        prepared.some((s) => s.includes('entity_counts')),
+        'the unfiltered listing is prepared',
+      );
+      assert.deepEqual(
+        prepared.filter((s) => s.includes('@>') || /ILIKE/i.test(s)),
+        [],
+        'no filtered listing is prepared',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

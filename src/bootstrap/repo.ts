@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
 import type { BootstrapConfig, Certs, ConfigChannel, ConfigFilter } from './types.js';
@@ -107,7 +108,8 @@ export class BootstrapRepository {
     if (filter.externalId) where.push(sql`b.external_id = ${filter.externalId}`);
     if (filter.thingId) where.push(sql`b.thing_id = ${filter.thingId}`);
     if (filter.thingKey) where.push(sql`t.key = ${filter.thingKey}`);
-    if (filter.name) where.push(sql`lower(b.name) LIKE ${`%${filter.name.toLowerCase()}%`}`);
+    if (filter.name)
+      where.push(sql`${sql.raw(PLAN_EACH_TIME)} lower(b.name) LIKE ${`%${filter.name.toLowerCase()}%`}`);
     const cond = sql.join(where, sql` AND `);
     const [rows, count] = await Promise.all([
       sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}

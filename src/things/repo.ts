@@ -1,4 +1,5 @@
 import { type RawBuilder, sql } from 'kysely';
+import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
 import { executor, inTransaction } from '../db/transactions.js';
 import { ANCHOR_EVERY, type Anchor, PageAnchors } from './page-anchors.js';
@@ -43,18 +44,19 @@ abstract class EntityRepository<T extends Thing | Channel> {
   ): RawBuilder<unknown>[] {
     const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
     const where: RawBuilder<unknown>[] = [sql`${col('owner')} = ${owner}`];
+    // Filters: the plan depends on how many rows the value matches (PLAN_EACH_TIME).
     if (q.name) {
       const pattern = `%${q.name}%`;
       where.push(
         this.db.dialect === 'postgres'
-          ? sql`${col('name')} ILIKE ${pattern}`
+          ? sql`${sql.raw(PLAN_EACH_TIME)} ${col('name')} ILIKE ${pattern}`
           : sql`${col('name')} LIKE ${pattern}`,
       );
     }
     if (q.metadata && Object.keys(q.metadata).length > 0) {
       const json = JSON.stringify(q.metadata);
       if (this.db.dialect === 'postgres') {
-        where.push(sql`${col('metadata')} @> ${json}::jsonb`);
+        where.push(sql`${sql.raw(PLAN_EACH_TIME)} ${col('metadata')} @> ${json}::jsonb`);
       } else {
         where.push(...this.sqliteMetadata(owner, q.metadata, col));
       }

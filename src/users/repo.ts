@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
 import type { User, UserFilter, UserWithHash } from './types.js';
@@ -89,14 +90,14 @@ export class UsersRepository {
       const pattern = `%${filter.email}%`;
       q =
         this.db.dialect === 'postgres'
-          ? q.where(sql<boolean>`email LIKE ${pattern}`)
+          ? q.where(sql<boolean>`${sql.raw(PLAN_EACH_TIME)} email LIKE ${pattern}`)
           : q.where(sql<boolean>`email GLOB ${likeToGlob(pattern)}`);
     }
     if (filter.metadata) {
       const json = JSON.stringify(filter.metadata);
       q =
         this.db.dialect === 'postgres'
-          ? q.where(sql<boolean>`metadata @> ${json}::jsonb`)
+          ? q.where(sql<boolean>`${sql.raw(PLAN_EACH_TIME)} metadata @> ${json}::jsonb`)
           : q.where(sql<boolean>`tethys_json_contains(metadata, ${json}) = 1`);
     }
     const [rows, count] = await Promise.all([
