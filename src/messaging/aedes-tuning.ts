@@ -39,6 +39,7 @@ interface AedesClientInternals {
   resume(): void;
   close(done?: () => void): void;
   emit(event: string, ...args: unknown[]): boolean;
+  once(event: string, listener: () => void): unknown;
 }
 
 /** The parts of the aedes broker these adjustments use. */
@@ -140,7 +141,7 @@ export class CleanConnects {
     const mark = id ? this.queued.get(id) : undefined;
     if (mark === undefined) return true;
     // aedes drops the queue; forget the id unless a persistent CONNECT came since.
-    aedesClient(client).once('connected', () => {
+    client.once('connected', () => {
       if (this.queued.get(id) === mark) this.queued.delete(id);
     });
     return false;
@@ -213,10 +214,6 @@ export class CleanConnects {
 function keepaliveTimeout(broker: AedesBrokerInternals, client: AedesClientInternals): void {
   broker.emit('keepaliveTimeout', client);
   client.emit('error', new Error('keep alive timeout'));
-}
-
-function aedesClient(client: AedesClientInternals): EventEmitter {
-  return client as unknown as EventEmitter;
 }
 
 /** CONNACK (MQTT 3.1/3.1.1): session not present, the return code. */

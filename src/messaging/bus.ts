@@ -59,7 +59,7 @@ const EVENTS_SUBJECT = 'tethys.events';
 export class NatsBus implements Bus {
   readonly instanceId = crypto.randomUUID();
   private handlers: ((m: Message) => void)[] = [];
-  /** The origin header of every message of this instance, and its encoded size. */
+  /** The origin header of every message and event of this instance, and its encoded size. */
   private origin: MsgHdrs;
   private originBytes: number;
   /** Messages accepted in this loop iteration, published together (see publish). */
@@ -70,7 +70,8 @@ export class NatsBus implements Bus {
     private nc: NatsConnection,
     private log: Logger,
   ) {
-    this.origin = this.headers();
+    this.origin = natsHeaders();
+    this.origin.set(ORIGIN, this.instanceId);
     // NATS/1.0 header block as nats.js encodes it for HPUB.
     this.originBytes = Buffer.byteLength(`NATS/1.0\r\n${ORIGIN}: ${this.instanceId}\r\n\r\n`);
   }
@@ -89,12 +90,6 @@ export class NatsBus implements Bus {
     bus.bridgeEvents(events);
     log.info({ url }, 'message bus: NATS');
     return bus;
-  }
-
-  private headers(): MsgHdrs {
-    const h = natsHeaders();
-    h.set(ORIGIN, this.instanceId);
-    return h;
   }
 
   /**
@@ -167,7 +162,7 @@ export class NatsBus implements Bus {
     events.forward = async (name, event) => {
       // The change is committed: failing the request now would not undo it.
       try {
-        this.nc.publish(EVENTS_SUBJECT, JSON.stringify({ name, event }), { headers: this.headers() });
+        this.nc.publish(EVENTS_SUBJECT, JSON.stringify({ name, event }), { headers: this.origin });
       } catch (err) {
         this.log.error({ err, event: name }, 'could not tell the other instances of a change');
       }

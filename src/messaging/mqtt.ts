@@ -110,9 +110,9 @@ export class MqttBroker {
 
   /**
    * Hands a connection to the broker as it is (no wrapper streams: a session costs
-   * less memory), with two adjustments: the packet parser refuses a packet announcing
-   * more than the payload limit before buffering it, and writes made in one tick go
-   * out in one system call (aedes writes a PUBLISH in several pieces).
+   * less memory), with the adjustments of aedes-tuning.ts: writes gathered per loop
+   * iteration, the packet-size limit, QoS 0 deliveries serialised once, the clean-session
+   * CONNECT path, one close listener instead of a stream watcher, a plain buffer list.
    */
   private handle(socket: Duplex, peer?: PeerCertificate, request?: http.IncomingMessage): void {
     if (peer) this.peers.set(socket, peer);
