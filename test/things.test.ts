@@ -518,6 +518,21 @@ describe(`things (${dialect})`, () => {
         ['delta'],
       );
       assert.equal((await page(request, carol, `/things?metadata=${q({ a: 1 })}&limit=1`)).total, 3);
+      // Pages of one row through a metadata filter, in name order both ways, and past the end.
+      for (const dir of ['asc', 'desc']) {
+        const seen: string[] = [];
+        for (let offset = 0; offset <= 3; offset++) {
+          const p = await page(
+            request,
+            carol,
+            `/things?metadata=${q({ a: 1 })}&order=name&dir=${dir}&offset=${offset}&limit=1`,
+          );
+          assert.equal(p.total, 3, `${dir} offset ${offset}`);
+          seen.push(...p.things.map((t) => t.name));
+        }
+        const expected = ['charlie', 'delta', 'echo'];
+        assert.deepEqual(seen, dir === 'asc' ? expected : expected.reverse());
+      }
     });
 
     it('refuses metadata that is not a JSON object with 400', async () => {

@@ -41,6 +41,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
     owner: string,
     q: Pick<PageQuery, 'name' | 'metadata'>,
     alias = '',
+    withMetadata = true,
   ): RawBuilder<unknown>[] {
     const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
     const where: RawBuilder<unknown>[] = [sql`${col('owner')} = ${owner}`];
@@ -53,7 +54,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
           : sql`${col('name')} LIKE ${pattern}`,
       );
     }
-    if (q.metadata && Object.keys(q.metadata).length > 0) {
+    if (withMetadata && q.metadata && Object.keys(q.metadata).length > 0) {
       const json = JSON.stringify(q.metadata);
       if (this.db.dialect === 'postgres') {
         where.push(sql`${sql.raw(PLAN_EACH_TIME)} ${col('metadata')} @> ${json}::jsonb`);
@@ -117,10 +118,23 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return (await this.ownerStats(owner)).total;
   }
 
+  /**
+   * PostgreSQL, a listing filtered by metadata: the rows the filter contains, found
+   * through the GIN index before anything else (a CTE the planner cannot fold into the
+   * owner's ordered index walk, which it prefers when it cannot see how few rows match),
+   * then the rest of the conditions, order and page on those rows only.
+   */
+  private containing(json: string, columns: string): RawBuilder<unknown> {
+    return sql`WITH m AS MATERIALIZED (SELECT ${sql.raw(columns)} FROM ${sql.raw(this.table)}
+      WHERE ${sql.raw(PLAN_EACH_TIME)} metadata @> ${json}::jsonb) `;
+  }
+
   async list(owner: string, q: PageQuery): Promise<Page<T>> {
+    const hasMetadata = Boolean(q.metadata && Object.keys(q.metadata).length);
+    if (hasMetadata && this.db.dialect === 'postgres') return this.listContaining(owner, q);
     const conditions = this.conditions(owner, q);
     const table = sql.raw(this.table);
-    const filtered = Boolean(q.name) || Boolean(q.metadata && Object.keys(q.metadata).length);
+    const filtered = Boolean(q.name) || hasMetadata;
     let total: Promise<number> | null = null;
     let offset = q.offset;
     if (!filtered) {
@@ -144,20 +158,34 @@ abstract class EntityRepository<T extends Thing | Channel> {
       const [rows, count] = await Promise.all([page.execute(this.ex()), total]);
       return { total: count, items: rows.rows.map((r) => this.toEntity(r)) };
     }
-    // A filtered page that is not full tells its own exact total (a metadata filter
-    // usually matches a few rows): only a full page needs the COUNT.
+    return this.filteredPage(q, page, sql`SELECT count(*) AS n FROM ${table} WHERE ${where}`);
+  }
+
+  /** PostgreSQL, a metadata filter (and maybe a name filter): see `containing`. */
+  private async listContaining(owner: string, q: PageQuery): Promise<Page<T>> {
+    const where = sql.join(this.conditions(owner, q, '', false), sql` AND `);
+    const json = JSON.stringify(q.metadata);
+    const page = sql<Row>`${this.containing(json, this.columns.join(', '))}SELECT ${sql.raw(this.columns.join(', '))} FROM m
+      WHERE ${where} ORDER BY ${this.orderBy(q)} LIMIT ${q.limit} OFFSET ${q.offset}`;
+    const count = sql`${this.containing(json, 'owner, name')}SELECT count(*) AS n FROM m WHERE ${where}`;
+    return this.filteredPage(q, page, count);
+  }
+
+  /**
+   * A filtered page that is not full tells its own exact total (a metadata filter
+   * usually matches a few rows): only a full page needs the COUNT.
+   */
+  private async filteredPage(
+    q: PageQuery,
+    page: RawBuilder<Row>,
+    count: RawBuilder<unknown>,
+  ): Promise<Page<T>> {
     const rows = await page.execute(this.ex());
     const short = rows.rows.length < q.limit && (rows.rows.length > 0 || q.offset === 0);
-    const count = short
+    const total = short
       ? q.offset + rows.rows.length
-      : Number(
-          (
-            await sql<{ n: number | string }>`SELECT count(*) AS n FROM ${table} WHERE ${where}`.execute(
-              this.ex(),
-            )
-          ).rows[0]?.n ?? 0,
-        );
-    return { total: count, items: rows.rows.map((r) => this.toEntity(r)) };
+      : Number(((await count.execute(this.ex())).rows[0] as { n?: number | string } | undefined)?.n ?? 0);
+    return { total, items: rows.rows.map((r) => this.toEntity(r)) };
   }
 
   /** Rows from the anchor on, in the listing's order (the anchor row included). */
