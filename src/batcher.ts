@@ -66,3 +66,77 @@ export class Batcher<K, V> {
     }
   }
 }
+
+/**
+ * Gathers writes made close together into one statement, so the database commits once
+ * for all of them: under load, single creates and connects that arrive while others are
+ * in the database leave together. A request alone goes at once, as before.
+ *
+ * Each request's items stay whole (all of them or none). When the shared statement
+ * fails (one request's duplicate, say), every request's items run again on their own,
+ * so each gets the answer it would have had alone.
+ */
+export class WriteGroups<T, R> {
+  private waiting: { items: T[]; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    /** Writes the items in one statement; its result goes to every request in it. */
+    private write: (items: T[]) => Promise<R>,
+    private maxInFlight = 2,
+    private maxItems = 1000,
+  ) {}
+
+  submit(items: T[]): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ items, resolve, reject });
+      if (!this.scheduled && this.inFlight < this.maxInFlight) {
+        this.scheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) {
+      const group: typeof this.waiting = [];
+      let count = 0;
+      while (this.waiting.length > 0) {
+        const next = this.waiting[0]!;
+        if (group.length > 0 && count + next.items.length > this.maxItems) break;
+        group.push(next);
+        count += next.items.length;
+        this.waiting.shift();
+      }
+      this.inFlight++;
+      this.run(group).finally(() => {
+        this.inFlight--;
+        if (this.waiting.length > 0 && !this.scheduled) {
+          this.scheduled = true;
+          queueMicrotask(() => this.flush());
+        }
+      });
+    }
+  }
+
+  private async run(group: typeof this.waiting): Promise<void> {
+    const alone = async (r: (typeof group)[number]) => {
+      try {
+        r.resolve(await this.write(r.items));
+      } catch (err) {
+        r.reject(err);
+      }
+    };
+    if (group.length === 1) return alone(group[0]!);
+    let result: R;
+    try {
+      result = await this.write(group.flatMap((r) => r.items));
+    } catch {
+      for (const r of group) await alone(r);
+      return;
+    }
+    for (const r of group) r.resolve(result);
+  }
+}

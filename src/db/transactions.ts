@@ -21,6 +21,11 @@ export function executor(db: Db): Executor {
   return current.getStore()?.trx ?? db.kysely;
 }
 
+/** True inside inTransaction's work. */
+export function inUnitOfWork(): boolean {
+  return current.getStore() !== undefined;
+}
+
 export async function inTransaction<T>(db: Db, work: () => Promise<T>): Promise<T> {
   if (current.getStore()) return work();
   const afterCommit: (() => Promise<void>)[] = [];

@@ -1,7 +1,8 @@
 import { type RawBuilder, sql } from 'kysely';
+import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
-import { executor, inTransaction } from '../db/transactions.js';
+import { executor, inTransaction, inUnitOfWork } from '../db/transactions.js';
 import { ANCHOR_EVERY, type Anchor, PageAnchors } from './page-anchors.js';
 import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
 
@@ -278,8 +279,22 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return { total: all - conn, items: rows.rows.map((r) => this.toEntity(r)) };
   }
 
-  /** All rows or none: one statement when they fit in one, else one transaction. */
-  protected async insertRows(rows: Record<string, unknown>[]): Promise<void> {
+  /** Inserts made outside a transaction at about the same time leave in one statement. */
+  private inserts = new WriteGroups<Record<string, unknown>, void>(
+    (rows) => this.insertNow(rows),
+    2,
+    INSERT_CHUNK,
+  );
+
+  /**
+   * All rows or none: one statement when they fit in one (shared with other requests'
+   * rows when no transaction is open), else one transaction.
+   */
+  protected insertRows(rows: Record<string, unknown>[]): Promise<void> {
+    return !inUnitOfWork() && rows.length <= INSERT_CHUNK ? this.inserts.submit(rows) : this.insertNow(rows);
+  }
+
+  private async insertNow(rows: Record<string, unknown>[]): Promise<void> {
     const insert = async () => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows.slice(i, i + INSERT_CHUNK);
@@ -411,8 +426,39 @@ export class ChannelsRepository extends EntityRepository<Channel> {
   }
 }
 
+interface Pair {
+  channelId: string;
+  thingId: string;
+  owner: string;
+}
+
 export class ConnectionsRepository {
+  /** Single-pair connects made outside a transaction at about the same time share a statement. */
+  private pairs = new WriteGroups<Pair, Set<string>>((pairs) => this.insertOwnedPairs(pairs), 2, 1000);
+
   constructor(private db: Db) {}
+
+  /**
+   * Inserts the pairs whose channel and thing both exist and belong to the pair's owner;
+   * returns those it inserted as `channel thing`. A pair already connected fails the
+   * statement with a unique violation.
+   */
+  private async insertOwnedPairs(pairs: Pair[]): Promise<Set<string>> {
+    const list =
+      this.db.dialect === 'postgres'
+        ? sql`SELECT * FROM unnest(${pairs.map((p) => p.channelId)}::text[], ${pairs.map((p) => p.thingId)}::text[], ${pairs.map((p) => p.owner)}::text[])`
+        : sql`VALUES ${sql.join(pairs.map((p) => sql`(${p.channelId}, ${p.thingId}, ${p.owner})`))}`;
+    const rows = await sql<{
+      channel_id: string;
+      thing_id: string;
+    }>`WITH p (channel_id, thing_id, owner) AS (${list})
+      INSERT INTO connections (channel_id, thing_id, owner)
+      SELECT c.id, t.id, c.owner FROM p
+        JOIN channels c ON c.id = p.channel_id AND c.owner = p.owner
+        JOIN things t ON t.id = p.thing_id AND t.owner = p.owner
+      RETURNING channel_id, thing_id`.execute(executor(this.db));
+    return new Set(rows.rows.map((r) => `${r.channel_id} ${r.thing_id}`));
+  }
 
   /**
    * Connects every channel with every thing in one statement, which inserts either all
@@ -422,12 +468,9 @@ export class ConnectionsRepository {
   async connectAll(owner: string, channelIds: string[], thingIds: string[]): Promise<boolean> {
     if (channelIds.length === 1 && thingIds.length === 1) {
       // One pair (PUT connect): the join alone says whether both exist and are owned.
-      const one = await sql`INSERT INTO connections (channel_id, thing_id, owner)
-        SELECT c.id, t.id, c.owner FROM channels c, things t
-        WHERE c.id = ${channelIds[0]} AND c.owner = ${owner} AND t.id = ${thingIds[0]} AND t.owner = ${owner}`.execute(
-        executor(this.db),
-      );
-      return Number(one.numAffectedRows ?? 0) > 0;
+      const pair = { channelId: channelIds[0]!, thingId: thingIds[0]!, owner };
+      const added = await (inUnitOfWork() ? this.insertOwnedPairs([pair]) : this.pairs.submit([pair]));
+      return added.has(`${pair.channelId} ${pair.thingId}`);
     }
     const ids = (list: string[]) => sql.join(list.map((id) => sql`${id}`));
     const result = await sql`INSERT INTO connections (channel_id, thing_id, owner)
