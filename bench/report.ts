@@ -66,6 +66,35 @@ const ROW_ORDER = [
   'mqtt-sessions',
 ];
 
+/** The machine's CPU time so far (/proc/stat, in ticks): all of it and what the hypervisor took. */
+export function cpuTicks(): { total: number; steal: number } | null {
+  try {
+    const fields = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is inside user)
+    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A note when the hypervisor took a noticeable share of the CPU during a load: on a
+ * shared virtual machine the same code measures slower then.
+ */
+export function stealNote(from: ReturnType<typeof cpuTicks>, to: ReturnType<typeof cpuTicks>): string | null {
+  if (!from || !to || to.total <= from.total) return null;
+  const share = (100 * (to.steal - from.steal)) / (to.total - from.total);
+  return share >= 3
+    ? `the hypervisor took ${share.toFixed(0)}% of the machine's CPU time during the load (steal), which the figures do not have`
+    : null;
+}
+
 export function machineInfo(): { cpus: number; model: string; ramGiB: string; node: string; os: string } {
   let model = os.cpus()[0]?.model ?? 'unknown';
   try {

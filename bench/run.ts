@@ -14,12 +14,14 @@ import { formatDuration, formatInt, formatMiB, formatMs } from './format.js';
 import { startInstance } from './instances.js';
 import { runLoad, stopCurrentLoad } from './load.js';
 import {
+  cpuTicks,
   type DatabaseRun,
   problems,
   type RunInfo,
   renderMarkdown,
   renderText,
   type ScenarioRun,
+  stealNote,
   titleOf,
 } from './report.js';
 import { coreScenarios } from './scenarios/core.js';
@@ -59,6 +61,7 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, config: BenchC
   ctx.server.takeLog();
   ctx.server.rss.takeWindow();
   const started = performance.now();
+  let cpuFrom = cpuTicks();
   try {
     if (scenario.run) {
       run.load = await scenario.run(ctx, config.duration);
@@ -68,10 +71,13 @@ async function runScenario(ctx: BenchContext, scenario: Scenario, config: BenchC
       // Warm the JIT and the caches with the same load; its figures are dropped.
       if (config.warmup > 0) await runLoad({ ...spec, duration: config.warmup });
       ctx.server.rss.takeWindow();
+      cpuFrom = cpuTicks();
       run.load = await runLoad({ ...spec, duration: config.duration });
     } else {
       throw new Error('the scenario has neither prepare nor run');
     }
+    const steal = stealNote(cpuFrom, cpuTicks());
+    if (steal) run.notes.push(steal);
     run.notes.push(...(scenario.afterLoad?.(ctx) ?? []));
   } catch (err) {
     run.error = (err as Error).message;
@@ -184,7 +190,15 @@ async function benchDatabase(
       for (const scenario of list) {
         if (!serverAlive(server!))
           throw new Error(`the server (pid ${server!.pid}) is gone:\n${server!.tail()}`);
-        result.runs.push(await runScenario(ctx, scenario, config));
+        const run = await runScenario(ctx, scenario, config);
+        result.runs.push(run);
+        if (scenario.insertsThings && run.load) {
+          const settled = await database!.settle(ctx.seeded);
+          if (settled) {
+            log(`  ${kind}: ${settled}`);
+            run.notes.push(`afterwards, before the next scenario: ${settled}`);
+          }
+        }
       }
     };
     await measure(stage('checkpoint'));

@@ -14,6 +14,7 @@ const randomInt = (n: number) => Math.floor(Math.random() * n);
 /** 1. POST /things, one thing a request; the server generates the key. */
 export const createThing: Scenario = {
   id: 'create',
+  insertsThings: true,
   title: 'POST /things (single create)',
   stage: 'full',
   connections: 32,
@@ -35,6 +36,7 @@ export const createThing: Scenario = {
 /** 2. POST /things/bulk with 100 things a request. */
 export const createThingsBulk: Scenario = {
   id: 'bulk',
+  insertsThings: true,
   title: 'POST /things/bulk (100 things a request)',
   stage: 'full',
   connections: 8,

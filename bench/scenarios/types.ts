@@ -52,6 +52,12 @@ export interface Scenario {
   prepare?(ctx: BenchContext): Promise<ScenarioLoad>;
   /** Any other kind of load (MQTT, ...): runs it for `duration` seconds itself. */
   run?(ctx: BenchContext, duration: number): Promise<LoadResult>;
+  /**
+   * Inserts enough things that PostgreSQL's autovacuum will work on the table after it:
+   * the harness waits for that before the next scenario, as after seeding, so the next
+   * figure is not this one's clean-up.
+   */
+  insertsThings?: boolean;
   /** Notes the report should carry after the load (e.g. a fixture ran out). */
   afterLoad?(ctx: BenchContext): string[];
 }
