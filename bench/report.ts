@@ -91,7 +91,7 @@ export function stealNote(from: ReturnType<typeof cpuTicks>, to: ReturnType<type
   if (!from || !to || to.total <= from.total) return null;
   const share = (100 * (to.steal - from.steal)) / (to.total - from.total);
   return share >= 3
-    ? `the hypervisor took ${share.toFixed(0)}% of the machine's CPU time during the load (steal), which the figures do not have`
+    ? `CPU steal: the hypervisor took ${share.toFixed(0)}% of the machine's CPU time during this load`
     : null;
 }
 

@@ -13,6 +13,13 @@ type Row = { id: string; owner: string; name: string; metadata: unknown; key?: s
 const INSERT_CHUNK = 5000;
 
 /**
+ * Inserts of fewer rows than this share statements with other requests' (WriteGroups);
+ * larger ones already spread the cost of a statement and its commit over their rows, and
+ * run side by side on their own connections instead of queueing behind a group.
+ */
+const GROUP_BELOW = 100;
+
+/**
  * SQL shared by things and channels: paging, the name and metadata filters, exact
  * totals. Pages are a deferred join (the index finds the page's ids, then only those
  * rows are read), unfiltered totals come from the trigger-kept counters.
@@ -291,7 +298,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
    * rows when no transaction is open), else one transaction.
    */
   protected insertRows(rows: Record<string, unknown>[]): Promise<void> {
-    return !inUnitOfWork() && rows.length <= INSERT_CHUNK ? this.inserts.submit(rows) : this.insertNow(rows);
+    return !inUnitOfWork() && rows.length < GROUP_BELOW ? this.inserts.submit(rows) : this.insertNow(rows);
   }
 
   private async insertNow(rows: Record<string, unknown>[]): Promise<void> {
