@@ -302,8 +302,32 @@ export function quietSessionNotices(broker: Aedes): void {
   };
 }
 
-/** A QoS 0 PUBLISH as bytes, made once per message and written to every subscriber. */
-const encodedPublishes = new WeakMap<object, Buffer>();
+/**
+ * A QoS 0 PUBLISH as bytes, made once per message and written to every subscriber.
+ * Keyed by the payload buffer: aedes hands each subscriber its own copy of the packet
+ * (`new Packet(…)` in its subscription handler), but every copy carries the same
+ * payload object; the topic and retain flag are checked too.
+ */
+const encodedPublishes = new WeakMap<object, { topic: string; retain: boolean; bytes: Buffer }>();
+
+export function encodedPublish(packet: { topic: string; payload?: unknown; retain?: boolean }): Buffer {
+  const payload = (packet.payload ?? EMPTY) as Buffer;
+  const retain = packet.retain || false;
+  const known = encodedPublishes.get(payload);
+  if (known && known.topic === packet.topic && known.retain === retain) return known.bytes;
+  const bytes = mqttPacket.generate({
+    cmd: 'publish',
+    topic: packet.topic,
+    payload,
+    qos: 0,
+    retain,
+    dup: false,
+  });
+  if (typeof payload === 'object') encodedPublishes.set(payload, { topic: packet.topic, retain, bytes });
+  return bytes;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * aedes delivers a QoS 0 message by copying it for each subscriber and serialising the
@@ -326,18 +350,7 @@ export function shareQos0Deliveries(broker: Aedes, aedesClient: Client): void {
     }
     const forward = broker.authorizeForward(aedesClient, packet);
     if (!forward) return setImmediate(cb);
-    let bytes = encodedPublishes.get(forward);
-    if (!bytes) {
-      bytes = mqttPacket.generate({
-        cmd: 'publish',
-        topic: forward.topic,
-        payload: forward.payload ?? Buffer.alloc(0),
-        qos: 0,
-        retain: forward.retain || false,
-        dup: false,
-      });
-      encodedPublishes.set(forward, bytes);
-    }
+    const bytes = encodedPublish(forward);
     if (!client.connecting && !client.connected) {
       client._onError(new Error('connection closed'));
       return setImmediate(cb);

@@ -311,11 +311,18 @@ export class MqttBroker {
         .catch((err) => logger.error({ err }, 'MQTT subscribe authorization failed'));
     };
 
-    // Last line of defence between a change and the session being closed.
+    // Last line of defence between a change and the session being closed. Called for
+    // every subscriber of a message with the same topic: its channel is parsed once.
+    let lastTopic = '';
+    let lastChannel: string | null = null;
     aedes.authorizeForward = (client, packet) => {
       const s = this.session(client);
       if (!s) return null as never;
-      const channel = parseSubscribeTopic(packet.topic);
+      if (packet.topic !== lastTopic) {
+        lastTopic = packet.topic;
+        lastChannel = parseSubscribeTopic(packet.topic);
+      }
+      const channel = lastChannel;
       if (channel && access.peek(channel, s.thingId) === false) return null as never;
       return packet;
     };
