@@ -49,7 +49,6 @@ abstract class EntityRepository<T extends Thing | Channel> {
     owner: string,
     q: Pick<PageQuery, 'name' | 'metadata'>,
     alias = '',
-    withMetadata = true,
   ): RawBuilder<unknown>[] {
     const col = (c: string) => sql.raw(alias ? `${alias}.${c}` : c);
     const where: RawBuilder<unknown>[] = [sql`${col('owner')} = ${owner}`];
@@ -62,13 +61,9 @@ abstract class EntityRepository<T extends Thing | Channel> {
           : sql`${col('name')} LIKE ${pattern}`,
       );
     }
-    if (withMetadata && q.metadata && Object.keys(q.metadata).length > 0) {
-      const json = JSON.stringify(q.metadata);
-      if (this.db.dialect === 'postgres') {
-        where.push(sql`${sql.raw(PLAN_EACH_TIME)} ${col('metadata')} @> ${json}::jsonb`);
-      } else {
-        where.push(...this.sqliteMetadata(owner, q.metadata, col));
-      }
+    // PostgreSQL reads a metadata filter's rows first (see `containing`).
+    if (this.db.dialect !== 'postgres' && q.metadata && Object.keys(q.metadata).length > 0) {
+      where.push(...this.sqliteMetadata(owner, q.metadata, col));
     }
     return where;
   }
@@ -171,7 +166,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
 
   /** PostgreSQL, a metadata filter (and maybe a name filter): see `containing`. */
   private async listContaining(owner: string, q: PageQuery): Promise<Page<T>> {
-    const where = sql.join(this.conditions(owner, q, '', false), sql` AND `);
+    const where = sql.join(this.conditions(owner, q), sql` AND `);
     const json = JSON.stringify(q.metadata);
     const page = sql<Row>`${this.containing(json, this.columns.join(', '))}SELECT ${sql.raw(this.columns.join(', '))} FROM m
       WHERE ${where} ORDER BY ${this.orderBy(q)} LIMIT ${q.limit} OFFSET ${q.offset}`;
