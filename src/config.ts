@@ -66,14 +66,15 @@ export const VARIABLES: VariableSpec[] = [
   {
     group: 'tethys',
     name: 'TETHYS_ARGON2_MEMORY_KIB',
-    default: '19456',
-    description: 'argon2id memory cost for password hashes (OWASP minimum 19456)',
+    default: '7168',
+    description:
+      "argon2id memory cost for password hashes; OWASP's minimum is one of the equal pairs 47104×1, 19456×2, 12288×3, 9216×4, 7168×5 (KiB × iterations)",
   },
   {
     group: 'tethys',
     name: 'TETHYS_ARGON2_ITERATIONS',
-    default: '2',
-    description: 'argon2id time cost (OWASP minimum 2)',
+    default: '5',
+    description: 'argon2id time cost (iterations); see TETHYS_ARGON2_MEMORY_KIB for the pairs OWASP gives as its minimum',
   },
   {
     group: 'tethys',

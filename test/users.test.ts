@@ -695,6 +695,26 @@ describe(`users configuration (${dialect})`, () => {
     );
   });
 
+  it("stores passwords as argon2id at one of OWASP's minimum pairs (7 MiB × 5) unless told otherwise", async () => {
+    // The empty string counts as unset: the defaults, not the test suite's cheaper cost.
+    const server = await startServer({ TETHYS_ARGON2_MEMORY_KIB: '', TETHYS_ARGON2_ITERATIONS: '' });
+    try {
+      const request = client(server.url);
+      const email = unique();
+      assert.equal((await register(request, email, 'default-cost-password')).status, 201);
+      const row = await server.app.services.db.kysely
+        .selectFrom('users')
+        .select('password')
+        .where('email', '=', email)
+        .executeTakeFirstOrThrow();
+      assert.match(row.password, /^\$argon2id\$v=19\$m=7168,t=5,p=1\$/);
+      assert.equal((await login(request, email, 'default-cost-password')).status, 201);
+      assertError(await login(request, email, 'wrong-password'), 403);
+    } finally {
+      await server.close();
+    }
+  });
+
   /**
    * One server with every other users option changed (starting a server per option
    * would make this file slow on PostgreSQL): a custom password regex, a 1 KiB body
