@@ -74,7 +74,8 @@ export const VARIABLES: VariableSpec[] = [
     group: 'tethys',
     name: 'TETHYS_ARGON2_ITERATIONS',
     default: '5',
-    description: 'argon2id time cost (iterations); see TETHYS_ARGON2_MEMORY_KIB for the pairs OWASP gives as its minimum',
+    description:
+      'argon2id time cost (iterations); see TETHYS_ARGON2_MEMORY_KIB for the pairs OWASP gives as its minimum',
   },
   {
     group: 'tethys',
