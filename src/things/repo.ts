@@ -373,17 +373,25 @@ export class ThingsRepository extends EntityRepository<Thing> {
     return current.key;
   }
 
-  /** Thing ids by key, for the keys that exist (one statement for all of them). */
+  /**
+   * Thing ids by key, for the keys that exist: one prepared statement for any number of
+   * keys (an array on PostgreSQL, a JSON list on SQLite). The cache misses of MQTT
+   * CONNECTs and messages arrive here; straight to the driver, outside a transaction.
+   */
   async idsByKeys(keys: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     if (keys.length === 0) return found;
-    const q = this.ex().selectFrom('things').select(['id', 'key']);
-    const rows = await (keys.length === 1
-      ? q.where('key', '=', keys[0]!)
+    const rows = inUnitOfWork()
+      ? await this.ex().selectFrom('things').select(['id', 'key']).where('key', 'in', keys).execute()
       : this.db.dialect === 'postgres'
-        ? q.where('key', '=', sql<string>`ANY(${keys}::text[])`)
-        : q.where('key', 'in', keys)
-    ).execute();
+        ? await this.db.read<{ id: string; key: string }>(
+            'SELECT id, key FROM things WHERE key = ANY($1::text[])',
+            [keys],
+          )
+        : await this.db.read<{ id: string; key: string }>(
+            'SELECT id, key FROM things WHERE key IN (SELECT value FROM json_each(?))',
+            [JSON.stringify(keys)],
+          );
     for (const r of rows) found.set(r.key, r.id);
     return found;
   }
