@@ -398,38 +398,44 @@ export function limitPacketSize(client: Client, max: number): void {
 }
 
 interface ListParser {
-  _list: { length: number; constructor: { BufferList?: new () => ListParser['_list'] } };
+  packet: unknown;
+  error: unknown;
+  _list: { length: number; constructor: { BufferList?: new () => unknown } };
+  _stateCounter: number;
   _resetState(): void;
 }
 
-let resetStatePatched = false;
-
-/** bl's plain BufferList where mqtt-packet made a BufferListStream, or null. */
-function plainList(parser: ListParser): ListParser['_list'] | null {
-  const List = parser._list?.constructor?.BufferList;
-  return typeof List === 'function' ? new List() : null;
-}
+let plainListsInstalled = false;
 
 /**
  * mqtt-packet buffers a connection's input in a BufferListStream: a duplex stream with
  * its own readable and writable state, of which the parser uses only the buffer-list
  * methods (append, consume, slice, readUInt*). bl's plain BufferList has the same
- * methods without the stream: a tenth of a session's heap less.
+ * methods without the stream: a tenth of a session's heap less, and one stream fewer to
+ * build and collect for every connection. The parser makes its list in `_resetState`
+ * (from its constructor, and after a parse error); once per process, before the first
+ * client, that method makes the same state with a plain list. Checked on a parser made
+ * here: if mqtt-packet's state is not what this expects, it is left alone.
  */
-export function plainBufferList(client: Client): void {
-  const parser = (client as unknown as { _parser?: ListParser })._parser;
-  if (!parser || typeof parser._resetState !== 'function') return;
-  const list = plainList(parser);
-  if (!list) return;
-  if (parser._list.length === 0) parser._list = list;
-  if (!resetStatePatched) {
-    resetStatePatched = true;
-    const proto = Object.getPrototypeOf(parser) as ListParser;
-    const reset = proto._resetState;
-    proto._resetState = function (this: ListParser) {
-      reset.call(this);
-      const plain = plainList(this);
-      if (plain) this._list = plain;
-    };
-  }
+export function plainBufferLists(): void {
+  if (plainListsInstalled) return;
+  plainListsInstalled = true;
+  const probe = mqttPacket.parser() as unknown as ListParser;
+  const proto = Object.getPrototypeOf(probe) as ListParser;
+  const List = probe._list?.constructor?.BufferList;
+  const Packet = (probe.packet as { constructor?: new () => unknown } | undefined)?.constructor;
+  const expected =
+    typeof proto._resetState === 'function' &&
+    typeof List === 'function' &&
+    typeof Packet === 'function' &&
+    probe.error === null &&
+    probe._stateCounter === 0 &&
+    probe._list.length === 0;
+  if (!expected) return;
+  proto._resetState = function (this: ListParser) {
+    this.packet = new Packet();
+    this.error = null;
+    this._list = new List() as ListParser['_list'];
+    this._stateCounter = 0;
+  };
 }

@@ -12,7 +12,7 @@ import {
   CleanConnects,
   closeOnSocketClose,
   limitPacketSize,
-  plainBufferList,
+  plainBufferLists,
   quietSessionNotices,
   shareQos0Deliveries,
 } from './aedes-tuning.js';
@@ -96,6 +96,7 @@ export class MqttBroker {
       concurrency: 1000,
     });
     quietSessionNotices(aedes);
+    plainBufferLists();
     const broker = new MqttBroker(aedes, options);
     await broker.listen();
     const busLimit = options.messaging.busPayloadLimit();
@@ -112,7 +113,8 @@ export class MqttBroker {
    * Hands a connection to the broker as it is (no wrapper streams: a session costs
    * less memory), with the adjustments of aedes-tuning.ts: writes gathered per loop
    * iteration, the packet-size limit, QoS 0 deliveries serialised once, the clean-session
-   * CONNECT path, one close listener instead of a stream watcher, a plain buffer list.
+   * CONNECT path, one close listener instead of a stream watcher (and a plain buffer list in every
+   * parser: plainBufferLists at start).
    */
   private handle(socket: Duplex, peer?: PeerCertificate, request?: http.IncomingMessage): void {
     if (peer) this.peers.set(socket, peer);
@@ -127,7 +129,6 @@ export class MqttBroker {
     shareQos0Deliveries(this.aedes, client);
     this.cleanConnects.install(client);
     closeOnSocketClose(client);
-    plainBufferList(client);
   }
 
   private async listen(): Promise<void> {
