@@ -488,7 +488,7 @@ export const mqttLatency: ExtendedScenario = {
 
 const CONNECT_IN_FLIGHT = 50;
 /** Fresh things are created for this many connects a second over warm-up and measurement. */
-const CONNECT_RATE_CEILING = 3000;
+const CONNECT_RATE_CEILING = 5000;
 const CONNECT_MAX_THINGS = 60_000;
 
 export const mqttConnect: ExtendedScenario = {
