@@ -175,6 +175,7 @@ async function benchDatabase(
       kept,
       accessChannel: accessChannel!,
       accessThings: [],
+      settle: () => database!.settle(ctx.seeded),
     };
 
     await seedStep(config.checkpoint);

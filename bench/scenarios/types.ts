@@ -22,6 +22,12 @@ export interface BenchContext {
   /** A channel every thing in `accessThings` is connected to. */
   accessChannel: string;
   accessThings: CreatedThing[];
+  /**
+   * Waits until autovacuum has caught up with the inserts so far (PostgreSQL; at once on
+   * SQLite), as after seeding: for scenarios that create their own things before they
+   * measure. Says what it waited for, or '' when there is nothing to say.
+   */
+  settle(): Promise<string>;
 }
 
 /** A goal for PostgreSQL: throughput at least, and p99 under a bound when given. */
