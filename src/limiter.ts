@@ -1,6 +1,7 @@
 /**
- * At most `limit` tasks at once; the rest wait in order. Bounds memory-hungry work
- * (an argon2id hash holds its memory cost, 7 MiB by default, while it runs) to what the cores can do anyway.
+ * At most `limit` tasks at once; the rest wait in order. Bounds memory-hungry work (an
+ * argon2id hash holds its memory cost, 7 MiB by default, while it runs) to what the
+ * cores can do anyway.
  */
 export class Limiter {
   private running = 0;

@@ -113,8 +113,8 @@ export class MqttBroker {
    * Hands a connection to the broker as it is (no wrapper streams: a session costs
    * less memory), with the adjustments of aedes-tuning.ts: writes gathered per loop
    * iteration, the packet-size limit, QoS 0 deliveries serialised once, the clean-session
-   * CONNECT path, one close listener instead of a stream watcher (and a plain buffer list in every
-   * parser: plainBufferLists at start).
+   * CONNECT path, one close listener instead of a stream watcher. (Every MQTT parser
+   * gets a plain buffer list: plainBufferLists, once at start.)
    */
   private handle(socket: Duplex, peer?: PeerCertificate, request?: http.IncomingMessage): void {
     if (peer) this.peers.set(socket, peer);
