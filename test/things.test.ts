@@ -59,6 +59,33 @@ describe(`things (${dialect})`, () => {
       assert.match(view.json.key, UUID_V4, 'a key not given is a random UUID');
     });
 
+    it('gives ids in UUID v4 form that begin with the creation time, so that ids sort as they were made', async () => {
+      const token = await fresh();
+      const made: { id: string; before: number; after: number }[] = [];
+      for (const name of ['first', 'second', 'third']) {
+        const before = Date.now();
+        const thing = await createThing(request, token, { name });
+        made.push({ id: thing.id, before, after: Date.now() });
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      const [channel] = await createChannels(request, token, [{ name: 'c' }]);
+      made.push({ id: channel!.id, before: made[2]!.after, after: Date.now() });
+      for (const { id, before, after } of made) {
+        assert.match(id, UUID_V4);
+        const clock = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+        assert.ok(clock >= before && clock <= after, `${id}: ${clock} not within ${before}..${after}`);
+      }
+      const listed = await page(request, token, '/things?order=id&dir=asc');
+      assert.deepEqual(ids(listed.things), ids(made.slice(0, 3)));
+      // The rest of an id is random: a bulk made within one millisecond has no twins.
+      const bulk = await createThings(
+        request,
+        token,
+        Array.from({ length: 100 }, () => ({})),
+      );
+      assert.equal(new Set(ids(bulk).map((id) => id.slice(14))).size, 100);
+    });
+
     it('stores metadata and a caller-chosen key verbatim; an id in the body is ignored', async () => {
       const key = `  my key ✓ ${crypto.randomUUID()}  `;
       const id = crypto.randomUUID();

@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import { DomainError, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
+import { newEntityId } from '../ids.js';
 import { Lru } from '../lru.js';
 import type { KeysRepository } from './repo.js';
 import type { Claims, TokenCodec } from './tokens.js';
@@ -135,7 +135,7 @@ export class AuthService {
     // Date can hold) is a bad duration, not a server error.
     if (expiresAt && !(expiresAt.getTime() >= 0 && expiresAt.getTime() <= MAX_EXPIRY_MS)) throw malformed();
     const key: ApiKey = {
-      id: crypto.randomUUID(),
+      id: newEntityId(),
       type: KeyType.api,
       issuerId: identity.userId,
       subject: identity.email,

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { BootstrapService } from '../bootstrap/service.js';
@@ -7,6 +6,7 @@ import type { PreparedKey } from '../certs/types.js';
 import type { Db } from '../db/schema.js';
 import { inTransaction } from '../db/transactions.js';
 import { DomainError, malformed, unauthenticated } from '../errors.js';
+import { newEntityId } from '../ids.js';
 import type { ThingsService } from '../things/service.js';
 import type { Channel, Thing } from '../things/types.js';
 import type { UsersService } from '../users/service.js';
@@ -111,7 +111,7 @@ export class ProvisionService {
         );
         const channelIds = channels.map((c) => c.id);
         const typed = (type: string) => channels.find((c) => c.metadata.type === type)?.id ?? '';
-        const ids = layout.things.map(() => crypto.randomUUID());
+        const ids = layout.things.map(() => newEntityId());
         const withConfig = layout.things.map((t) => layout.bootstrapProvision && 'external_id' in t.metadata);
         // 0.12.1 writes the gateway's metadata to the last thing with a config.
         const gatewayIndex = withConfig.lastIndexOf(true);

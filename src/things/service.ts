@@ -5,6 +5,7 @@ import type { Db } from '../db/schema.js';
 import { inTransaction, isUniqueViolation } from '../db/transactions.js';
 import { conflict, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
+import { newEntityId } from '../ids.js';
 import type { ThingAccess } from './access.js';
 import type { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './repo.js';
 import {
@@ -85,7 +86,7 @@ export class ThingsService {
     const things = input.map((t, index) => {
       if ((t.key ?? '').length > MAX_KEY) throw malformed();
       return {
-        id: ids?.[index] ?? crypto.randomUUID(),
+        id: ids?.[index] ?? newEntityId(),
         owner: email,
         name: this.checkName(t.name),
         key: t.key || crypto.randomUUID(),
@@ -152,7 +153,7 @@ export class ThingsService {
     const { email } = await this.identify(token);
     if (input.length === 0) throw malformed();
     const channels = input.map((c) => ({
-      id: crypto.randomUUID(),
+      id: newEntityId(),
       owner: email,
       name: this.checkName(c.name),
       metadata: c.metadata ?? {},

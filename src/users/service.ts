@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import os from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { AuthService } from '../auth/service.js';
@@ -12,6 +11,7 @@ import {
   unauthenticated,
   upstreamFailed,
 } from '../errors.js';
+import { newEntityId } from '../ids.js';
 import { Limiter } from '../limiter.js';
 import { isValidEmail } from './email.js';
 import type { Mailer } from './mailer.js';
@@ -65,7 +65,7 @@ export class UsersService {
   }): Promise<string> {
     if (!isValidEmail(input.email) || !input.password) throw malformed();
     this.checkPassword(input.password);
-    const id = crypto.randomUUID();
+    const id = newEntityId();
     const password = await this.hashPassword(input.password);
     try {
       await this.users.save({ id, email: input.email, password, metadata: input.metadata ?? {} });
