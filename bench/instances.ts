@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { type Account, type Api, ApiError, type CreatedThing } from './api.js';
 import { loadBenchConfig } from './config.js';
+import { formatInt } from './format.js';
 import { type LoadResult, type LoadSpec, runLoad } from './load.js';
 import { type BenchServer, freePort, type ServerLogSummary, startServer } from './server.js';
 
@@ -202,13 +203,18 @@ export async function measuredHttp<T = undefined>(
     await sleep(Math.min(5000, Number.isFinite(warm.max) ? warm.max : 0));
   }
   server.rss.takeWindow();
-  await serverMetrics(server.url);
+  const before = await serverMetrics(server.url);
   const meter = cpuMeter(processes);
   const side = during?.();
   const load = await runLoad(spec);
   const alongside = await side?.stop();
   const cpu = meter.stop();
-  return { load, cpu: `${cpu}; ${loopDelayText(await serverMetrics(server.url))}`, alongside };
+  const after = await serverMetrics(server.url);
+  return {
+    load,
+    cpu: `${cpu}; ${loopDelayText(after)}; ${gcText(before, after, load.seconds)}`,
+    alongside,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -260,4 +266,26 @@ export function loopDelayText(metrics: Map<string, number> | null, label = 'serv
     return Number.isFinite(v) ? `${v.toFixed(v < 10 ? 1 : 0)} ms` : '—';
   };
   return `${label} event-loop delay p99 ${ms('nodejs_eventloop_lag_p99_seconds')}, max ${ms('nodejs_eventloop_lag_max_seconds')}`;
+}
+
+/**
+ * The server's garbage collection between two GET /metrics snapshots `seconds` apart
+ * (prom-client's cumulative `nodejs_gc_duration_seconds`): the pause time a second, and
+ * how many full (mark-compact) collections there were, which grow with the old
+ * generation's churn (an LRU cache at its bound, say).
+ */
+export function gcText(
+  before: Map<string, number> | null,
+  after: Map<string, number> | null,
+  seconds: number,
+  label = 'server',
+): string {
+  if (!before || !after || !(seconds > 0)) return `${label} GC unknown (GET /metrics did not answer)`;
+  const kinds = ['major', 'minor', 'incremental', 'weakcb'];
+  const pause = kinds.reduce(
+    (sum, kind) => sum + metricDelta(before, after, `nodejs_gc_duration_seconds_sum{kind="${kind}"}`),
+    0,
+  );
+  const full = metricDelta(before, after, 'nodejs_gc_duration_seconds_count{kind="major"}');
+  return `${label} GC ${((pause * 1000) / seconds).toFixed(0)} ms a second, ${formatInt(full)} full collection${full === 1 ? '' : 's'} in ${seconds.toFixed(0)} s`;
 }

@@ -77,7 +77,8 @@ describe(`things (${dialect})`, () => {
       }
       const listed = await page(request, token, '/things?order=id&dir=asc');
       assert.deepEqual(ids(listed.things), ids(made.slice(0, 3)));
-      // The rest of an id is random: a bulk made within one millisecond has no twins.
+      // The rest of an id is random: the things of one bulk, mostly made in the same
+      // millisecond, differ there too.
       const bulk = await createThings(
         request,
         token,

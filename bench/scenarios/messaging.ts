@@ -5,6 +5,7 @@ import {
   connectedThings,
   cpuMeter,
   createThings,
+  gcText,
   instanceInfo,
   logFindings,
   loopDelayText,
@@ -357,7 +358,7 @@ export const mqttThroughput: ExtendedScenario = {
             metricsAfter
               ? `the server's counters over the measurement: ${formatInt(counted)} MQTT messages accepted after the access check, ${formatInt(refused)} refused (the harness counted ${formatInt(phase.accepted + phase.unconfirmed)} written)`
               : 'GET /metrics did not answer',
-            `${cpu}; ${loopDelayText(metricsAfter)}`,
+            `${cpu}; ${loopDelayText(metricsAfter)}; ${gcText(metricsBefore, metricsAfter, phase.seconds)}`,
           ],
         },
       });
@@ -549,10 +550,11 @@ export const mqttConnect: ExtendedScenario = {
       await Promise.all(closing);
       ctx.server.rss.takeWindow();
       const used = next;
-      await serverMetrics(ctx.server.url);
+      const metricsBefore = await serverMetrics(ctx.server.url);
       const meter = cpuMeter({ server: ctx.server.pid });
       const m = await phase(duration);
-      const cpu = `${meter.stop()}; ${loopDelayText(await serverMetrics(ctx.server.url))}`;
+      const metricsAfter = await serverMetrics(ctx.server.url);
+      const cpu = `${meter.stop()}; ${loopDelayText(metricsAfter)}; ${gcText(metricsBefore, metricsAfter, m.seconds)}`;
       await Promise.all(closing);
       const lat = latencySummary(m.samples);
       const notes = [
