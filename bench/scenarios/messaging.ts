@@ -553,8 +553,9 @@ export const mqttConnect: ExtendedScenario = {
       const metricsBefore = await serverMetrics(ctx.server.url);
       const meter = cpuMeter({ server: ctx.server.pid });
       const m = await phase(duration);
+      const serverCpu = meter.stop();
       const metricsAfter = await serverMetrics(ctx.server.url);
-      const cpu = `${meter.stop()}; ${loopDelayText(metricsAfter)}; ${gcText(metricsBefore, metricsAfter, m.seconds)}`;
+      const cpu = `${serverCpu}; ${loopDelayText(metricsAfter)}; ${gcText(metricsBefore, metricsAfter, m.seconds)}`;
       await Promise.all(closing);
       const lat = latencySummary(m.samples);
       const notes = [
