@@ -15,8 +15,8 @@ import crypto from 'node:crypto';
  * keep ids unguessable; what an id tells is when it was made. Thing keys, which are
  * secrets, stay fully random.
  */
-export function newEntityId(now: number = Date.now()): string {
+export function newEntityId(): string {
   const random = crypto.randomUUID(); // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
-  const clock = now.toString(16).padStart(12, '0');
+  const clock = Date.now().toString(16).padStart(12, '0');
   return `${clock.slice(0, 8)}-${clock.slice(8, 12)}${random.slice(13)}`;
 }
