@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { type Account, type Api, ApiError, type CreatedThing } from './api.js';
 import { loadBenchConfig } from './config.js';
 import { formatInt } from './format.js';
@@ -288,4 +289,35 @@ export function gcText(
   );
   const full = metricDelta(before, after, 'nodejs_gc_duration_seconds_count{kind="major"}');
   return `${label} GC ${((pause * 1000) / seconds).toFixed(0)} ms a second, ${formatInt(full)} full collection${full === 1 ? '' : 's'} in ${seconds.toFixed(0)} s`;
+}
+
+/**
+ * The harness' own event loop and garbage collection while a load it generates runs:
+ * where a scenario measures latency in the harness (MQTT clients), a delay here is in
+ * its figures too.
+ */
+export function harnessLoopMeter() {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  let gcMs = 0;
+  let full = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const started = performance.now();
+  return {
+    /** "harness event-loop delay p99 3.1 ms, max 12 ms; harness GC 9 ms a second, 1 full collection". */
+    stop(): string {
+      delay.disable();
+      gc.disconnect();
+      const seconds = Math.max((performance.now() - started) / 1000, 0.001);
+      const ms = (ns: number) => `${(ns / 1e6).toFixed(ns < 1e7 ? 1 : 0)} ms`;
+      return `harness event-loop delay p99 ${ms(delay.percentile(99))}, max ${ms(delay.max)}; harness GC ${(gcMs / seconds).toFixed(0)} ms a second, ${formatInt(full)} full collection${full === 1 ? '' : 's'}`;
+    },
+  };
 }

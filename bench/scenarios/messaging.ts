@@ -6,6 +6,7 @@ import {
   cpuMeter,
   createThings,
   gcText,
+  harnessLoopMeter,
   instanceInfo,
   logFindings,
   loopDelayText,
@@ -552,10 +553,12 @@ export const mqttConnect: ExtendedScenario = {
       const used = next;
       const metricsBefore = await serverMetrics(ctx.server.url);
       const meter = cpuMeter({ server: ctx.server.pid });
+      const harness = harnessLoopMeter();
       const m = await phase(duration);
       const serverCpu = meter.stop();
+      const harnessLoop = harness.stop();
       const metricsAfter = await serverMetrics(ctx.server.url);
-      const cpu = `${serverCpu}; ${loopDelayText(metricsAfter)}; ${gcText(metricsBefore, metricsAfter, m.seconds)}`;
+      const cpu = `${serverCpu}; ${loopDelayText(metricsAfter)}; ${gcText(metricsBefore, metricsAfter, m.seconds)}; ${harnessLoop}`;
       await Promise.all(closing);
       const lat = latencySummary(m.samples);
       const notes = [
