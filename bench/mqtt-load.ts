@@ -110,10 +110,13 @@ export class MqttConnection {
       socket.once('close', () => {
         this.isClosed = true;
         clearInterval(this.pinger);
-        const err = new MqttError('connection closed');
-        this.connack?.reject(err);
-        for (const w of this.waiters.values()) w.reject(err);
-        this.waiters.clear();
+        // Only when someone waits: an Error's stack costs more than the rest of a close.
+        if (this.connack || this.waiters.size > 0) {
+          const err = new MqttError('connection closed');
+          this.connack?.reject(err);
+          for (const w of this.waiters.values()) w.reject(err);
+          this.waiters.clear();
+        }
         resolve();
       });
     });
