@@ -37,7 +37,7 @@ export const VARIABLES: VariableSpec[] = [
     name: 'TETHYS_DB_URL',
     default: '',
     description:
-      'postgres://user:pass@host:port/db selects PostgreSQL; empty means SQLite in the data folder',
+      'postgres://user:pass@host:port/db (a Unix socket: postgres://user@localhost/db?host=/socket/folder) selects PostgreSQL; empty means SQLite in the data folder',
   },
   {
     group: 'tethys',
