@@ -8,15 +8,20 @@ import { TETHYS_VERSION } from './version.js';
 // V8 lets the heap grow to up to 4× what the last full collection kept alive before
 // collecting again; after a burst of load that slack stays resident. Growing by 30%
 // keeps the server's RSS close to its live data (10,000 MQTT sessions after the whole
-// benchmark: 236 MiB instead of 321 MiB) at no measurable cost in throughput. A flag
-// given on the command line or in NODE_OPTIONS wins.
-const V8_FLAGS = '--heap-growing-percent=30';
-if (
-  ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) =>
-    a.includes('heap-growing-percent'),
-  )
-) {
-  v8.setFlagsFromString(V8_FLAGS);
+// benchmark: 236 MiB instead of 321 MiB) at no measurable cost in throughput.
+// V8 also allocates objects straight into the old generation once most objects from an
+// allocation site have survived young-generation collections. Turning that off halved
+// the garbage collection of the MQTT CONNECT load (full collections in 10 s: 4 and 4
+// against 8 and 12; GC 20-23 against 45-51 ms a second; p99 42-43 against 50-68 ms)
+// and changed nothing measurable in the HTTP publish and MQTT throughput loads beside it.
+// A flag given on the command line or in NODE_OPTIONS wins.
+const V8_FLAGS = [
+  { flag: '--heap-growing-percent=30', name: 'heap-growing-percent' },
+  { flag: '--no-allocation-site-pretenuring', name: 'allocation-site-pretenuring' },
+];
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+for (const { flag, name } of V8_FLAGS) {
+  if (!given.some((a) => a.includes(name))) v8.setFlagsFromString(flag);
 }
 
 const program = new Command();
