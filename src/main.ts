@@ -13,7 +13,9 @@ import { TETHYS_VERSION } from './version.js';
 // allocation site have survived young-generation collections. Turning that off halved
 // the garbage collection of the MQTT CONNECT load (full collections in 10 s: 4 and 4
 // against 8 and 12; GC 20-23 against 45-51 ms a second; p99 42-43 against 50-68 ms)
-// and changed nothing measurable in the HTTP publish and MQTT throughput loads beside it.
+// (two alternating pairs of runs). The loads measured beside it (bootstrap, HTTP
+// publish, MQTT throughput) were 12-19% lower in one pair and within 5% in the other;
+// the full benchmark after it was within the earlier runs' ranges.
 // A flag given on the command line or in NODE_OPTIONS wins.
 const V8_FLAGS = [
   { flag: '--heap-growing-percent=30', name: 'heap-growing-percent' },
