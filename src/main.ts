@@ -10,10 +10,10 @@ import { TETHYS_VERSION } from './version.js';
 // keeps the server's RSS close to its live data (10,000 MQTT sessions after the whole
 // benchmark: 236 MiB instead of 321 MiB) at no measurable cost in throughput.
 // V8 also allocates objects straight into the old generation once most objects from an
-// allocation site have survived young-generation collections. Turning that off halved
-// the garbage collection of the MQTT CONNECT load (full collections in 10 s: 4 and 4
-// against 8 and 12; GC 20-23 against 45-51 ms a second; p99 42-43 against 50-68 ms)
-// (two alternating pairs of runs). The loads measured beside it (bootstrap, HTTP
+// allocation site have survived young-generation collections. In two alternating pairs
+// of runs, turning that off halved the garbage collection of the MQTT CONNECT load (full
+// collections in 10 s: 4 and 4 against 8 and 12; GC 20-23 against 45-51 ms a second;
+// p99 42-43 against 50-68 ms). The loads measured beside it (bootstrap, HTTP
 // publish, MQTT throughput) were 12-19% lower in one pair and within 5% in the other;
 // the full benchmark after it was within the earlier runs' ranges.
 // A flag given on the command line or in NODE_OPTIONS wins.
