@@ -224,6 +224,21 @@ describe(`bootstrap (${dialect})`, () => {
       assert.equal((await gatewayFetch(externalId, 'k')).json.mainflux_id, thing.id);
     });
 
+    it('takes an external id of any length, unique as a short one (PostgreSQL: no 500 from a B-tree limit)', async () => {
+      const user = await fresh();
+      const externalId = crypto.randomBytes(2250).toString('base64url'); // 3,000 random characters
+      const first = await addConfig(user, { external_id: externalId, external_key: 'k' });
+      assertError(
+        await request('POST', '/things/configs', {
+          token: await fresh(),
+          body: { external_id: externalId, external_key: 'x' },
+        }),
+        409,
+        'failed to add bootstrap configuration',
+      );
+      assert.equal((await gatewayFetch(externalId, 'k')).json.mainflux_id, first);
+    });
+
     it('validates: 415, 400 bad JSON and missing external id/key, 403 credentials, 400 foreign channel, 404 foreign thing', async () => {
       const user = await fresh();
       const [mine] = await createChannels(request, user, [{}]);

@@ -71,7 +71,7 @@ describe(`channels (${dialect})`, () => {
       assert.deepEqual(Object.keys(view.json), ['id']);
     });
 
-    it('refuses a name over 1024 characters, bad JSON and bad metadata with 400', async () => {
+    it('refuses a name over 1024 bytes, bad JSON and bad metadata with 400', async () => {
       const carol = await fresh();
       assert.equal(
         (await request('POST', '/channels', { token: carol, body: { name: 'n'.repeat(1024) } })).status,
@@ -79,6 +79,15 @@ describe(`channels (${dialect})`, () => {
       );
       assertError(
         await request('POST', '/channels', { token: carol, body: { name: 'n'.repeat(1025) } }),
+        400,
+      );
+      // Bytes of UTF-8, as 0.12.1 counts: 341 CJK characters are 1,023 bytes, 342 are 1,026.
+      assert.equal(
+        (await request('POST', '/channels', { token: carol, body: { name: '界'.repeat(341) } })).status,
+        201,
+      );
+      assertError(
+        await request('POST', '/channels', { token: carol, body: { name: '界'.repeat(342) } }),
         400,
       );
       assertError(await request('POST', '/channels', { token: carol, body: { metadata: 'x' } }), 400);
@@ -90,7 +99,7 @@ describe(`channels (${dialect})`, () => {
         415,
       );
       assertError(await request('POST', '/channels', { body: { name: 'x' } }), 401);
-      assert.equal(await total(carol), 1);
+      assert.equal(await total(carol), 2);
     });
   });
 

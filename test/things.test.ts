@@ -134,7 +134,7 @@ describe(`things (${dialect})`, () => {
       assert.equal(await total(carol), 0);
     });
 
-    it('limits name to 1024 and key to 4096 characters', async () => {
+    it('limits name to 1024 and key to 4096 bytes', async () => {
       const carol = await fresh();
       assert.equal(
         (
@@ -147,6 +147,44 @@ describe(`things (${dialect})`, () => {
       );
       assertError(await request('POST', '/things', { token: carol, body: { name: 'n'.repeat(1025) } }), 400);
       assertError(await request('POST', '/things', { token: carol, body: { key: 'x'.repeat(4097) } }), 400);
+      assert.equal(await total(carol), 1);
+    });
+
+    it('measures name and key in bytes of UTF-8, as 0.12.1 does, and stores any key up to 4096 bytes', async () => {
+      const carol = await fresh();
+      // A random key does not compress: PostgreSQL's B-tree refused over 2,704 bytes (a 500).
+      const randomKey = crypto.randomBytes(3072).toString('base64');
+      assert.equal(randomKey.length, 4096);
+      const created = await request('POST', '/things', {
+        token: carol,
+        body: { name: '界'.repeat(341), key: randomKey },
+      });
+      assert.equal(created.status, 201);
+      const thing = await request('GET', created.headers.get('location')!, { token: carol });
+      assert.equal(thing.json.key, randomKey);
+      assert.equal(thing.json.name, '界'.repeat(341));
+      assertError(
+        await request('POST', '/things', { token: await fresh(), body: { key: randomKey } }),
+        409,
+        'entity already exists',
+      );
+      // 342 CJK characters are 1,026 bytes; 2,049 'é' are 4,098; 257 emoji are 1,028.
+      assertError(await request('POST', '/things', { token: carol, body: { name: '界'.repeat(342) } }), 400);
+      assertError(await request('POST', '/things', { token: carol, body: { key: 'é'.repeat(2049) } }), 400);
+      assertError(
+        await request('PUT', created.headers.get('location')!, {
+          token: carol,
+          body: { name: '😀'.repeat(257) },
+        }),
+        400,
+      );
+      const otherKey = crypto.randomBytes(3072).toString('base64');
+      const id = created.headers.get('location')!.split('/').pop()!;
+      assertEmpty(
+        await request('PATCH', `/things/${id}/key`, { token: carol, body: { key: otherKey } }),
+        200,
+      );
+      assert.equal((await request('GET', `/things/${id}`, { token: carol })).json.key, otherKey);
       assert.equal(await total(carol), 1);
     });
 

@@ -168,6 +168,29 @@ function insertsCountThemselves(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * PostgreSQL: thing keys and bootstrap external ids are unique through a hash index
+ * (an exclusion constraint: no two rows with equal values) instead of a B-tree. A
+ * B-tree entry holds the whole value and PostgreSQL refuses one over 2,704 bytes, so a
+ * caller-chosen key of 4,096 random characters (which the contract accepts) or a long
+ * external id failed the insert; a hash index entry is 4 bytes whatever the value, and
+ * it serves the lookups by key (equality only) as well. A duplicate is now error 23P01,
+ * which `isUniqueViolation` reads as the 23505 it replaces.
+ */
+function uniqueByHash(dialect: Dialect): Migration {
+  return {
+    up: async (db) => {
+      if (dialect !== 'postgres') return;
+      await exec(db, [
+        'ALTER TABLE things DROP CONSTRAINT things_key_key',
+        'ALTER TABLE things ADD CONSTRAINT things_key_unique EXCLUDE USING hash (key WITH =)',
+        'ALTER TABLE bootstrap_configs DROP CONSTRAINT bootstrap_configs_external_id_key',
+        'ALTER TABLE bootstrap_configs ADD CONSTRAINT bootstrap_configs_external_id_unique EXCLUDE USING hash (external_id WITH =)',
+      ]);
+    },
+  };
+}
+
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_core': core(dialect),
@@ -175,6 +198,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0003_certs': certsMigration(dialect),
     '0004_bootstrap': bootstrapMigration(dialect),
     '0005_inserts_count_themselves': insertsCountThemselves(dialect),
+    '0006_unique_by_hash': uniqueByHash(dialect),
   };
 }
 

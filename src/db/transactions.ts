@@ -46,6 +46,7 @@ export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string };
   return (
     e?.code === '23505' ||
+    e?.code === '23P01' || // an exclusion constraint: the hash-indexed unique columns (migration 0006)
     e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
     e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );

@@ -6,6 +6,7 @@ import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { ThingsService } from './service.js';
 import {
+  byteLength,
   type Channel,
   type Direction,
   isUuid,
@@ -55,7 +56,7 @@ function pageQuery(input: ListInput, connectionList: boolean) {
   if (connectionList && input.limit === 0) throw malformed();
   const limit = input.limit === 0 ? 10 : input.limit;
   if (limit > MAX_LIMIT) throw malformed();
-  if ((input.name ?? '').length > MAX_NAME) throw malformed();
+  if (byteLength(input.name ?? '') > MAX_NAME) throw malformed();
   const o = order(input.order);
   const d = direction(input.dir);
   const query: PageQuery = {

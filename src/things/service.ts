@@ -9,6 +9,7 @@ import { newEntityId } from '../ids.js';
 import type { ThingAccess } from './access.js';
 import type { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './repo.js';
 import {
+  byteLength,
   type Channel,
   isUuid,
   MAX_KEY,
@@ -75,7 +76,7 @@ export class ThingsService {
 
   private checkName(name: string | undefined): string {
     const n = name ?? '';
-    if (n.length > MAX_NAME) throw malformed();
+    if (byteLength(n) > MAX_NAME) throw malformed();
     return n;
   }
 
@@ -84,7 +85,7 @@ export class ThingsService {
     const { email } = await this.identify(token);
     if (input.length === 0) throw malformed();
     const things = input.map((t, index) => {
-      if ((t.key ?? '').length > MAX_KEY) throw malformed();
+      if (byteLength(t.key ?? '') > MAX_KEY) throw malformed();
       return {
         id: ids?.[index] ?? newEntityId(),
         owner: email,
@@ -129,7 +130,7 @@ export class ThingsService {
   async updateKey(token: Credential, id: string, key: string): Promise<void> {
     const { email } = await this.identify(token);
     if (!key) throw malformed();
-    if (key.length > MAX_KEY) throw malformed('update entity failed');
+    if (byteLength(key) > MAX_KEY) throw malformed('update entity failed');
     if (!isUuid(id)) throw notFound();
     let oldKey: string | null;
     try {
