@@ -390,6 +390,12 @@ describe(`things (${dialect})`, () => {
         }),
         404,
       );
+      // A non-UUID id: PostgreSQL's uuid column refused it in 0.12.1 (malformed, 400).
+      assertError(
+        await request('PATCH', '/things/not-a-uuid/key', { token: alice, body: { key: 'nobody' } }),
+        400,
+        'malformed entity specification',
+      );
       assert.equal((await request('GET', `/things/${t.id}`, { token: alice })).json.key, t.key);
       assert.equal((await request('GET', `/things/${foreign.id}`, { token: bob })).json.key, foreign.key);
       assert.deepEqual((await request('POST', '/identify', { body: { token: foreign.key } })).json, {

@@ -38,6 +38,12 @@ export function bool(query: Query, name: string, fallback: boolean): boolean {
   throw invalidQuery();
 }
 
+/** A boolean parameter 0.12.1 does not read: false only when it says false, else ignored. */
+export function saysFalse(query: Query, name: string): boolean {
+  const value = query[name];
+  return typeof value === 'string' && FALSE.has(value);
+}
+
 export function jsonObject(query: Query, name: string): Record<string, unknown> | undefined {
   const value = single(query, name);
   if (value === undefined || value === '') return undefined;

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { malformed, notFound, unauthenticated } from '../errors.js';
-import { bool, jsonObject, type Query, single, uint } from '../http/query.js';
+import { bool, jsonObject, type Query, saysFalse, single, uint } from '../http/query.js';
 import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { ThingsService } from './service.js';
@@ -88,11 +88,12 @@ function fromQueryString(q: Query, connectionList: boolean) {
   );
 }
 
-/** `disconnected=true` (0.12.1) or `connected=false` (the seed document) list the complement. */
+/**
+ * `disconnected=true` (0.12.1) or `connected=false` (the seed document) list the
+ * complement. 0.12.1 ignores `connected`, so any other value of it is ignored too.
+ */
 function wantsConnected(q: Query): boolean {
-  const disconnected = bool(q, 'disconnected', false);
-  const connected = bool(q, 'connected', true);
-  return !disconnected && connected;
+  return !bool(q, 'disconnected', false) && !saysFalse(q, 'connected');
 }
 
 const ListQuery = Type.Object({

@@ -131,7 +131,7 @@ export class ThingsService {
     const { email } = await this.identify(token);
     if (!key) throw malformed();
     if (byteLength(key) > MAX_KEY) throw malformed('update entity failed');
-    if (!isUuid(id)) throw notFound();
+    if (!isUuid(id)) throw malformed(); // as 0.12.1, whose uuid column refused it
     let oldKey: string | null;
     try {
       oldKey = await inTransaction(this.db, () => this.things.updateKey(email, id.toLowerCase(), key));
