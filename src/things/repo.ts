@@ -1,6 +1,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
+import { GinPendingFlush } from '../db/gin-pending.js';
 import type { Db } from '../db/schema.js';
 import { executor, inTransaction, inUnitOfWork } from '../db/transactions.js';
 import { ANCHOR_EVERY, type Anchor, PageAnchors } from './page-anchors.js';
@@ -229,6 +230,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 
   async update(owner: string, id: string, name: string, metadata: Metadata): Promise<boolean> {
+    this.ginPending().written();
     const result = await this.ex()
       .updateTable(this.table)
       .set({ name, metadata: this.db.json(metadata) })
@@ -293,7 +295,16 @@ abstract class EntityRepository<T extends Thing | Channel> {
    * rows when no transaction is open), else one transaction.
    */
   protected insertRows(rows: Record<string, unknown>[]): Promise<void> {
+    this.ginPending().written();
     return !inUnitOfWork() && rows.length < GROUP_BELOW ? this.inserts.submit(rows) : this.insertNow(rows);
+  }
+
+  private pendingFlush: GinPendingFlush | null = null;
+
+  /** The merge of the metadata and name indexes' pending entries (see GinPendingFlush). */
+  private ginPending(): GinPendingFlush {
+    this.pendingFlush ??= new GinPendingFlush(this.db, [`${this.table}_metadata`, `${this.table}_name_trgm`]);
+    return this.pendingFlush;
   }
 
   private async insertNow(rows: Record<string, unknown>[]): Promise<void> {
