@@ -21,6 +21,9 @@ import { consoleRoutes } from './console/routes.js';
 import { openDatabase } from './db/database.js';
 import type { Db } from './db/schema.js';
 import { EventHub } from './events.js';
+import { GroupsRepository } from './groups/repo.js';
+import { groupsRoutes } from './groups/routes.js';
+import { GroupsService } from './groups/service.js';
 import { answerWrongMethods, createHttpServer } from './http/server.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
@@ -47,6 +50,7 @@ export interface Services {
   auth: AuthService;
   users: UsersService;
   things: ThingsService;
+  groups: GroupsService;
   certs: CertsService;
   bootstrap: BootstrapService;
   provision: ProvisionService;
@@ -123,6 +127,7 @@ async function assemble(
     events,
     singleUser,
   );
+  const groups = new GroupsService(db, auth, new GroupsRepository(db), events, config.users.adminEmail);
   const certs = await createCertsService({
     db,
     config: config.certs,
@@ -194,6 +199,7 @@ async function assemble(
   provisionRoutes(http, provision);
   usersRoutes(http, users);
   authRoutes(http, auth);
+  groupsRoutes(http, groups, auth);
   thingsRoutes(http, things);
   certsRoutes(http, certs);
   opsRoutes(http, db, TETHYS_VERSION);
@@ -223,7 +229,7 @@ async function assemble(
     http,
     mqtt,
     logger,
-    services: { db, events, auth, users, things, certs, bootstrap, provision, messaging },
+    services: { db, events, auth, users, things, groups, certs, bootstrap, provision, messaging },
     async close() {
       await mqtt.close();
       await http.close();

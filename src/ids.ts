@@ -20,3 +20,33 @@ export function newEntityId(): string {
   const clock = Date.now().toString(16).padStart(12, '0');
   return `${clock.slice(0, 8)}-${clock.slice(8, 12)}${random.slice(13)}`;
 }
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * A ULID (26 characters of Crockford's base32): 48 bits of the clock in milliseconds,
+ * then 80 random bits. Mainflux's auth service names groups this way (MODEL.md §1).
+ */
+export function newUlid(now = Date.now()): string {
+  let out = '';
+  let time = now;
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[time % 32] + out;
+    time = Math.floor(time / 32);
+  }
+  const random = crypto.randomBytes(10);
+  let bits = 0;
+  let value = 0;
+  for (const byte of random) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += CROCKFORD[(value >> bits) & 31];
+    }
+    value &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { bootstrapMigration } from '../bootstrap/migration.js';
 import { certsMigration } from '../certs/migration.js';
+import { groupsMigration } from '../groups/migration.js';
 import type { Db, Dialect } from './schema.js';
 
 /**
@@ -199,6 +200,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0004_bootstrap': bootstrapMigration(dialect),
     '0005_inserts_count_themselves': insertsCountThemselves(dialect),
     '0006_unique_by_hash': uniqueByHash(dialect),
+    '0007_groups': groupsMigration(dialect),
   };
 }
 

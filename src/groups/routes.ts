@@ -1,0 +1,286 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AuthService } from '../auth/service.js';
+import { malformed } from '../errors.js';
+import { bool, jsonObject, type Query, single, uint } from '../http/query.js';
+import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
+import { empty } from '../http/server.js';
+import { MAX_LIMIT } from '../things/types.js';
+import { userView } from '../users/routes.js';
+import type { GroupsService } from './service.js';
+import { type GroupNode, MAX_LEVEL } from './types.js';
+
+/** The auth service's family: bad credentials are 403 (API.md §0.5, family B). */
+const groups = { unauthenticated: 403 as const };
+const decode = { ...groups, body: 'json' as const, malformedMessage: 'failed to decode request body' };
+const tags = ['groups'];
+
+const GroupBody = Type.Object({
+  name: Opt(Type.String()),
+  description: Opt(Type.String()),
+  parent_id: Opt(Type.String()),
+  metadata: Opt(Metadata),
+});
+const MembersBody = Type.Object({ type: Opt(Type.String()), members: Opt(Type.Array(Type.String())) });
+const TreeQuery = Type.Object({
+  level: Str('1..5, default 1'),
+  tree: Str('true: nest children'),
+  metadata: Str('JSON object the group metadata must contain'),
+});
+const PageQuery = Type.Object({
+  offset: Str('default 0'),
+  limit: Str('default 10, 1..100'),
+  type: Str('member type'),
+  metadata: Str('JSON object to contain'),
+});
+
+export function groupView(g: GroupNode): Record<string, unknown> {
+  return {
+    id: g.id,
+    name: g.name,
+    owner_id: g.ownerId,
+    ...omitEmpty({ parent_id: g.parentId, description: g.description, metadata: g.metadata }),
+    level: g.level,
+    path: g.path,
+    ...(g.children ? { children: g.children.map(groupView) } : {}),
+    created_at: g.createdAt,
+    updated_at: g.updatedAt,
+  };
+}
+
+/** `level` 1..5 (default 1); anything else is malformed, as 0.12.1 refuses it. */
+function level(q: Query): number {
+  const raw = single(q, 'level');
+  if (raw === undefined) return 1;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LEVEL) throw malformed();
+  return Number(raw);
+}
+
+function paging(q: Query, fallbackLimit = 10): { offset: number; limit: number } {
+  const offset = uint(q, 'offset', 0);
+  const limit = uint(q, 'limit', fallbackLimit);
+  if (limit < 1 || limit > MAX_LIMIT) throw malformed();
+  return { offset, limit };
+}
+
+function treeQuery(q: Query) {
+  return { level: level(q), tree: bool(q, 'tree', false), metadata: jsonObject(q, 'metadata') };
+}
+
+/**
+ * Groups (API.md §2.2) and the two member listings other services answered in 0.12.1:
+ * things in a group (§3.5, at /groups/things/{id} as behind its gateway) and users in a
+ * group (§1.10, /groups/users/{id}).
+ */
+export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth: AuthService): void {
+  app.post<{
+    Body: { name?: string; description?: string; parent_id?: string; metadata?: Record<string, unknown> };
+  }>(
+    '/groups',
+    {
+      config: decode,
+      schema: { tags, summary: 'Create a group (under parent_id if given)', body: GroupBody },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const group = await service.create(request.headers.authorization, {
+        name: b.name ?? '',
+        description: b.description ?? '',
+        metadata: b.metadata ?? {},
+        parentId: b.parent_id ?? '',
+      });
+      reply.header('Location', `/groups/${group.id}`);
+      empty(reply, 201);
+    },
+  );
+
+  app.get(
+    '/groups',
+    { config: groups, schema: { tags, summary: "The caller's groups", querystring: TreeQuery } },
+    async (request) => {
+      const q = treeQuery(request.query as Query);
+      const page = await service.list(request.headers.authorization, q.level, q.tree, q.metadata);
+      return { total: page.total, level: q.level, name: '', groups: page.groups.map(groupView) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/groups/:id',
+    { config: groups, schema: { tags, summary: 'View a group' } },
+    async (request) => groupView(await service.view(request.headers.authorization, request.params.id)),
+  );
+
+  app.put<{
+    Params: { id: string };
+    Body: { name?: string; description?: string; metadata?: Record<string, unknown> };
+  }>(
+    '/groups/:id',
+    { config: decode, schema: { tags, summary: 'Replace name, description and metadata', body: GroupBody } },
+    async (request, reply) => {
+      const b = request.body;
+      await service.update(request.headers.authorization, request.params.id, {
+        name: b.name ?? '',
+        description: b.description ?? '',
+        metadata: b.metadata ?? {},
+      });
+      empty(reply, 200);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/groups/:id',
+    {
+      config: groups,
+      schema: { tags, summary: 'Remove a group and its subtree (409 while it has members)' },
+    },
+    async (request, reply) => {
+      await service.remove(request.headers.authorization, request.params.id);
+      empty(reply, 204);
+    },
+  );
+
+  for (const [path, summary] of [
+    ['children', 'The group and its descendants down to `level`'],
+    ['parents', 'The group and its ancestors up to `level`'],
+  ] as const) {
+    app.get<{ Params: { id: string } }>(
+      `/groups/:id/${path}`,
+      { config: groups, schema: { tags, summary, querystring: TreeQuery } },
+      async (request) => {
+        const q = treeQuery(request.query as Query);
+        const header = request.headers.authorization;
+        const page =
+          path === 'children'
+            ? await service.children(header, request.params.id, q.level, q.tree, q.metadata)
+            : await service.parents(header, request.params.id, q.level, q.tree, q.metadata);
+        return { total: page.total, level: q.level, name: '', groups: page.groups.map(groupView) };
+      },
+    );
+  }
+
+  app.post<{ Params: { id: string }; Body: { type?: string; members?: string[] } }>(
+    '/groups/:id/members',
+    {
+      config: { ...groups, body: 'json-any' },
+      schema: { tags, summary: 'Assign members (all or none)', body: MembersBody },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      await service.assign(request.headers.authorization, request.params.id, b.type ?? '', b.members ?? []);
+      empty(reply, 200);
+    },
+  );
+
+  app.delete<{ Params: { id: string }; Body: { members?: string[] } }>(
+    '/groups/:id/members',
+    {
+      config: { ...groups, body: 'json-any' },
+      schema: { tags, summary: 'Unassign members', body: MembersBody },
+    },
+    async (request, reply) => {
+      await service.unassign(request.headers.authorization, request.params.id, request.body.members ?? []);
+      empty(reply, 204);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/groups/:id/members',
+    { config: groups, schema: { tags, summary: "A group's members", querystring: PageQuery } },
+    async (request) => {
+      const q = request.query as Query;
+      const { offset, limit } = paging(q);
+      const type = single(q, 'type') || undefined;
+      const page = await service.members(
+        request.headers.authorization,
+        request.params.id,
+        type,
+        offset,
+        limit,
+      );
+      return {
+        total: page.total,
+        offset,
+        limit,
+        level: 0,
+        name: '',
+        // Capitalised, as 0.12.1 emits them.
+        Members: page.items.map((m) => ({ ID: m.id, Type: m.type })),
+      };
+    },
+  );
+
+  app.get<{ Params: { memberId: string } }>(
+    '/members/:memberId/groups',
+    {
+      config: groups,
+      schema: { tags, summary: "The caller's groups a member is in", querystring: PageQuery },
+    },
+    async (request) => {
+      const q = request.query as Query;
+      const { offset, limit } = paging(q);
+      const page = await service.memberships(
+        request.headers.authorization,
+        request.params.memberId,
+        jsonObject(q, 'metadata'),
+        offset,
+        limit,
+      );
+      return { total: page.total, offset, limit, level: 0, name: '', groups: page.items.map(groupView) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/groups/things/:id',
+    {
+      config: { unauthenticated: 401 },
+      schema: { tags: ['things'], summary: "The caller's things in a group", querystring: PageQuery },
+    },
+    async (request) => {
+      const header = request.headers.authorization;
+      if (!header) throw malformed();
+      const identity = await auth.identify(header);
+      const q = request.query as Query;
+      const { offset, limit } = paging(q);
+      const page = await service.things(
+        identity,
+        request.params.id,
+        jsonObject(q, 'metadata'),
+        offset,
+        limit,
+      );
+      return {
+        total: page.total,
+        offset: page.offset,
+        limit: page.limit,
+        order: '',
+        direction: '',
+        things: page.rows.map((t) => ({
+          id: t.id,
+          ...omitEmpty({ name: t.name }),
+          key: t.key,
+          ...omitEmpty({ metadata: t.metadata }),
+        })),
+      };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/groups/users/:id',
+    {
+      config: groups,
+      schema: {
+        tags: ['users'],
+        summary: 'The accounts in a group (others only for the admin)',
+        querystring: PageQuery,
+      },
+    },
+    async (request) => {
+      const q = request.query as Query;
+      const offset = uint(q, 'offset', 0);
+      const limit = uint(q, 'limit', 10);
+      if (limit > MAX_LIMIT) throw malformed();
+      const page = await service.users(request.headers.authorization, request.params.id, offset, limit);
+      return { total: page.total, offset, limit, users: page.rows.map(userView) };
+    },
+  );
+}

@@ -1,0 +1,276 @@
+import type { AuthService } from '../auth/service.js';
+import { type Identity, KeyType } from '../auth/types.js';
+import type { Db } from '../db/schema.js';
+import { inTransaction, isUniqueViolation } from '../db/transactions.js';
+import { conflict, malformed, notFound, unauthenticated } from '../errors.js';
+import type { EventHub } from '../events.js';
+import { newUlid, ULID } from '../ids.js';
+import { byteLength } from '../things/types.js';
+import type { GroupsRepository } from './repo.js';
+import {
+  type Group,
+  type GroupNode,
+  MAX_DESCRIPTION,
+  MAX_GROUP_NAME,
+  MAX_LEVEL,
+  MAX_MEMBER_ID,
+  MAX_MEMBERS_A_REQUEST,
+  MEMBER_TYPE_THINGS,
+  type Member,
+  type Paged,
+} from './types.js';
+
+export const GroupMessages = {
+  unauthorized: 'unauthorized access',
+  notFound: 'entity not found',
+  exists: 'group already exists',
+  notEmpty: 'group is not empty',
+  assigned: 'member is already assigned',
+  maxLevel: 'maximum level of groups exceeded',
+} as const;
+
+export interface GroupInput {
+  name: string;
+  description?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Groups (API.md §2.2): a tree of at most five levels per user, with members of any
+ * type. Unlike 0.12.1, where any user could read and change any group, a group is its
+ * creator's: another user's group answers as a missing one.
+ */
+export class GroupsService {
+  constructor(
+    private db: Db,
+    private auth: AuthService,
+    private groups: GroupsRepository,
+    events: EventHub,
+    private adminEmail: string,
+  ) {
+    // A deleted thing leaves every group it was in.
+    events.on('thing.removed', (e) => this.groups.forget(e.id, MEMBER_TYPE_THINGS));
+  }
+
+  /** A login token or an API key; anything else is `unauthorized access` (403 here). */
+  async identify(header: string | undefined): Promise<Identity> {
+    const identity = await this.auth.identify(header, GroupMessages.unauthorized);
+    if (identity.type === KeyType.recovery || !identity.userId)
+      throw unauthenticated(GroupMessages.unauthorized);
+    return identity;
+  }
+
+  private check(input: GroupInput): Required<GroupInput> {
+    const name = input.name ?? '';
+    const description = input.description ?? '';
+    if (name.length === 0 || byteLength(name) > MAX_GROUP_NAME) throw malformed();
+    if (byteLength(description) > MAX_DESCRIPTION) throw malformed();
+    return { name, description, metadata: input.metadata ?? {} };
+  }
+
+  /** The caller's group, or `entity not found` (also for a malformed id). */
+  private async owned(identity: Identity, id: string): Promise<Group> {
+    const group = ULID.test(id) ? await this.groups.byId(identity.userId, id) : null;
+    if (!group) throw notFound(GroupMessages.notFound);
+    return group;
+  }
+
+  async create(header: string | undefined, input: GroupInput & { parentId?: string }): Promise<Group> {
+    const identity = await this.identify(header);
+    const { name, description, metadata } = this.check(input);
+    return inTransaction(this.db, async () => {
+      const parent = input.parentId ? await this.owned(identity, input.parentId) : null;
+      if (parent && parent.level >= MAX_LEVEL) throw malformed(GroupMessages.maxLevel);
+      // Top-level names may repeat, as in 0.12.1 (its unique key has a NULL parent).
+      if (parent && (await this.groups.siblingNamed(identity.userId, parent.id, name))) {
+        throw conflict(GroupMessages.exists);
+      }
+      const now = new Date().toISOString();
+      const id = newUlid();
+      const group: Group = {
+        id,
+        ownerId: identity.userId,
+        parentId: parent?.id ?? null,
+        name,
+        description,
+        metadata,
+        path: parent ? `${parent.path}.${id}` : id,
+        level: parent ? parent.level + 1 : 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await this.groups.insert(group);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(GroupMessages.exists);
+        throw err;
+      }
+      return group;
+    });
+  }
+
+  async view(header: string | undefined, id: string): Promise<Group> {
+    return this.owned(await this.identify(header), id);
+  }
+
+  async update(header: string | undefined, id: string, input: GroupInput): Promise<void> {
+    const identity = await this.identify(header);
+    const { name, description, metadata } = this.check(input);
+    await inTransaction(this.db, async () => {
+      const group = await this.owned(identity, id);
+      if (group.parentId && (await this.groups.siblingNamed(identity.userId, group.parentId, name, id))) {
+        throw conflict(GroupMessages.exists);
+      }
+      try {
+        await this.groups.update({
+          id,
+          ownerId: identity.userId,
+          name,
+          description,
+          metadata,
+          updatedAt: new Date().toISOString(),
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(GroupMessages.exists);
+        throw err;
+      }
+    });
+  }
+
+  /** Removes the group and its subtree; refused while it or a descendant has members. */
+  async remove(header: string | undefined, id: string): Promise<void> {
+    const identity = await this.identify(header);
+    await inTransaction(this.db, async () => {
+      const group = await this.owned(identity, id);
+      if (await this.groups.subtreeHasMembers(group)) throw conflict(GroupMessages.notEmpty);
+      await this.groups.remove(group);
+    });
+  }
+
+  /** GET /groups: every group of the caller down to `level`, flat or as a tree. */
+  async list(
+    header: string | undefined,
+    level: number,
+    tree: boolean,
+    metadata?: Record<string, unknown>,
+  ): Promise<{ total: number; groups: GroupNode[] }> {
+    const identity = await this.identify(header);
+    const groups = await this.groups.list(identity.userId, level, metadata);
+    return { total: groups.length, groups: tree ? nest(groups) : groups };
+  }
+
+  async children(
+    header: string | undefined,
+    id: string,
+    level: number,
+    tree: boolean,
+    metadata?: Record<string, unknown>,
+  ): Promise<{ total: number; groups: GroupNode[] }> {
+    const group = await this.owned(await this.identify(header), id);
+    const groups = await this.groups.subtree(group, level, metadata);
+    return { total: groups.length, groups: tree ? nest(groups) : groups };
+  }
+
+  async parents(
+    header: string | undefined,
+    id: string,
+    level: number,
+    tree: boolean,
+    metadata?: Record<string, unknown>,
+  ): Promise<{ total: number; groups: GroupNode[] }> {
+    const group = await this.owned(await this.identify(header), id);
+    const groups = await this.groups.ancestors(group, level, metadata);
+    return { total: groups.length, groups: tree ? nest(groups) : groups };
+  }
+
+  /** Adds members, all or none: one already in the group refuses the request. */
+  async assign(header: string | undefined, id: string, type: string, memberIds: string[]): Promise<void> {
+    const identity = await this.identify(header);
+    if (!type || memberIds.length === 0 || memberIds.length > MAX_MEMBERS_A_REQUEST) throw malformed();
+    if (byteLength(type) > MAX_MEMBER_ID) throw malformed();
+    for (const m of memberIds) if (!m || byteLength(m) > MAX_MEMBER_ID) throw malformed();
+    await inTransaction(this.db, async () => {
+      const group = await this.owned(identity, id);
+      try {
+        await this.groups.assign(group.id, type, memberIds);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(GroupMessages.assigned);
+        throw err;
+      }
+    });
+  }
+
+  async unassign(header: string | undefined, id: string, memberIds: string[]): Promise<void> {
+    const identity = await this.identify(header);
+    if (memberIds.length === 0 || memberIds.length > MAX_MEMBERS_A_REQUEST) throw malformed();
+    const group = await this.owned(identity, id);
+    const valid = memberIds.filter((m) => m && byteLength(m) <= MAX_MEMBER_ID);
+    if (valid.length > 0) await this.groups.unassign(group.id, valid);
+  }
+
+  async members(
+    header: string | undefined,
+    id: string,
+    type: string | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<Paged<Member>> {
+    const group = await this.owned(await this.identify(header), id);
+    const { total, items } = await this.groups.members(group.id, type, offset, limit);
+    return { total, offset, limit, items };
+  }
+
+  async memberships(
+    header: string | undefined,
+    memberId: string,
+    metadata: Record<string, unknown> | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<Paged<Group>> {
+    const identity = await this.identify(header);
+    const { total, items } = await this.groups.groupsOf(identity.userId, memberId, metadata, offset, limit);
+    return { total, offset, limit, items };
+  }
+
+  /**
+   * GET /groups/things/{id} (API.md §3.5): the caller's things in the caller's group;
+   * a missing group is an empty page with limit 0, as in 0.12.1.
+   */
+  async things(
+    identity: Identity,
+    id: string,
+    metadata: Record<string, unknown> | undefined,
+    offset: number,
+    limit: number,
+  ) {
+    const group = ULID.test(id) ? await this.groups.byId(identity.userId, id) : null;
+    if (!group) return { total: 0, offset: 0, limit: 0, rows: [] };
+    const { total, rows } = await this.groups.things(group.id, identity.email, metadata, offset, limit);
+    return { total, offset, limit, rows };
+  }
+
+  /**
+   * GET /groups/users/{id} (API.md §1.10): the accounts in the caller's group. As with
+   * GET /users, only the admin sees other accounts; everyone else sees at most themselves.
+   */
+  async users(header: string | undefined, id: string, offset: number, limit: number) {
+    const identity = await this.auth.identify(header);
+    const group = identity.userId && ULID.test(id) ? await this.groups.byId(identity.userId, id) : null;
+    if (!group) return { total: 0, offset, limit, rows: [] };
+    const admin = this.adminEmail !== '' && identity.email === this.adminEmail;
+    const { total, rows } = await this.groups.users(group.id, admin ? null : identity.userId, offset, limit);
+    return { total, offset, limit, rows };
+  }
+}
+
+/** Groups whose parent is among them go into its `children`; the others stay on top. */
+function nest(groups: Group[]): GroupNode[] {
+  const byId = new Map<string, GroupNode>(groups.map((g) => [g.id, { ...g }]));
+  const top: GroupNode[] = [];
+  for (const g of byId.values()) {
+    const parent = g.parentId ? byId.get(g.parentId) : undefined;
+    if (parent) (parent.children ??= []).push(g);
+    else top.push(g);
+  }
+  return top;
+}
