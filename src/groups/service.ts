@@ -269,8 +269,9 @@ function nest(groups: Group[]): GroupNode[] {
   const top: GroupNode[] = [];
   for (const g of byId.values()) {
     const parent = g.parentId ? byId.get(g.parentId) : undefined;
-    if (parent) (parent.children ??= []).push(g);
-    else top.push(g);
+    if (!parent) top.push(g);
+    else if (parent.children) parent.children.push(g);
+    else parent.children = [g];
   }
   return top;
 }
