@@ -462,6 +462,63 @@ describe(`cli (${dialect})`, () => {
     const badDuration = await tethys(['keys', 'create', '--duration', '1.5']);
     assert.equal(badDuration.code, 2);
   });
+
+  it('groups create, children, assign, members, things, unassign, delete', async () => {
+    const tok = await freshUser();
+    const as = (args: string[]) => tethys(args, { TETHYS_TOKEN: tok });
+    const root = await as(['groups', 'create', '{"name":"site","metadata":{"city":"Oslo"}}']);
+    assert.equal(root.code, 0, root.stderr);
+    assert.match(root.json.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+    assert.deepEqual(
+      [root.json.level, root.json.path, root.json.metadata],
+      [1, root.json.id, { city: 'Oslo' }],
+    );
+    const floor = await as(['groups', 'create', '{"name":"floor-1"}', '--parent', root.json.id]);
+    assert.equal(floor.code, 0, floor.stderr);
+    assert.equal(floor.json.path, `${root.json.id}.${floor.json.id}`);
+
+    const tree = await as(['groups', 'list', '--level', '2', '--tree']);
+    assert.equal(tree.code, 0, tree.stderr);
+    assert.deepEqual(
+      tree.json.groups.map((g: { name: string; children?: { name: string }[] }) => [
+        g.name,
+        g.children?.map((c) => c.name),
+      ]),
+      [['site', ['floor-1']]],
+    );
+    const children = await as(['groups', 'children', root.json.id, '--level', '1']);
+    assert.deepEqual(
+      children.json.groups.map((g: { name: string }) => g.name),
+      ['site', 'floor-1'],
+    );
+
+    const thing = (await request('POST', '/things/bulk', { token: tok, body: [{ name: 'sensor' }] })).json
+      .things[0];
+    const assigned = await as(['groups', 'assign', floor.json.id, 'things', thing.id]);
+    assert.equal(assigned.code, 0, assigned.stderr);
+    const members = await as(['groups', 'members', floor.json.id, '--type', 'things']);
+    assert.deepEqual(members.json.Members, [{ ID: thing.id, Type: 'things' }]);
+    const inGroup = await as(['groups', 'things', floor.json.id]);
+    assert.deepEqual(
+      inGroup.json.things.map((t: { name: string }) => t.name),
+      ['sensor'],
+    );
+    const membership = await as(['groups', 'membership', thing.id]);
+    assert.deepEqual(
+      membership.json.groups.map((g: { id: string }) => g.id),
+      [floor.json.id],
+    );
+
+    const refused = await as(['groups', 'delete', root.json.id]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: 409 .*group is not empty/);
+    assert.equal((await as(['groups', 'unassign', floor.json.id, thing.id])).code, 0);
+    assert.equal((await as(['groups', 'delete', root.json.id])).code, 0);
+    const gone = await as(['groups', 'get', floor.json.id]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /^error: 404 /);
+    assert.equal((await as(['groups', 'list', '--level', '0'])).code, 2, 'a level below 1 is a usage error');
+  });
 });
 
 describe('csv reader', () => {

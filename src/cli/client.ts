@@ -108,8 +108,8 @@ export class ApiClient {
     return this.request('PUT', path, { body });
   }
 
-  delete(path: string): Promise<Reply> {
-    return this.request('DELETE', path);
+  delete(path: string, body?: unknown): Promise<Reply> {
+    return this.request('DELETE', path, { body });
   }
 
   /** POST a create request and return the new id from `Location` (`/things/<id>`). */

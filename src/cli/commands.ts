@@ -26,6 +26,7 @@ export function registerClientCommands(program: Command): void {
   entityCommands(program, 'things');
   entityCommands(program, 'channels');
   keysCommands(program);
+  groupsCommands(program);
   program
     .command('connect')
     .description('connect every listed channel with every listed thing (POST /connect, all or nothing)')
@@ -284,6 +285,132 @@ Example CSV:
         });
         process.stderr.write(`${describeFailure(kind, outcome.failure, outcome.created, file).join('\n')}\n`);
         throw new ReportedFailure(EXIT_FAILED);
+      }),
+    );
+}
+
+function groupsCommands(program: Command): void {
+  const groups = program.command('groups').description('groups: trees of up to five levels with members');
+  const levelOption = () =>
+    new Option('--level <n>', 'levels to include, 1..5 (server default 1)').argParser(positiveIntArg);
+  const pageOptions = (command: Command) =>
+    command
+      .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
+      .addOption(
+        new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(uintArg),
+      );
+
+  leaf(groups, 'create', 'create a group (POST /groups); prints it as stored')
+    .addArgument(
+      jsonArgument('<json>', 'the group, e.g. \'{"name":"site-a","description":"…","metadata":{}}\''),
+    )
+    .option('--parent <groupId>', 'create it under this group')
+    .action(
+      handler<[Record<string, unknown>]>(true, async (api, [body], o) => {
+        const id = await api.create('/groups', o.parent ? { ...body, parent_id: o.parent } : body);
+        printJson((await api.get(`/groups/${seg(id)}`)).body);
+      }),
+    );
+
+  leaf(groups, 'get', 'show a group (GET /groups/{id})')
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        printJson((await api.get(`/groups/${seg(id)}`)).body);
+      }),
+    );
+
+  leaf(groups, 'list', 'list your groups down to --level (GET /groups)')
+    .addOption(levelOption())
+    .option('--tree', 'nest children inside their parents')
+    .addOption(new Option('--metadata <json>', 'metadata contains this JSON object').argParser(jsonObjectArg))
+    .action(
+      handler<[]>(true, async (api, _args, o) => {
+        const query = {
+          level: o.level,
+          tree: o.tree ? true : undefined,
+          metadata: o.metadata ? JSON.stringify(o.metadata) : undefined,
+        };
+        printJson((await api.get('/groups', query)).body);
+      }),
+    );
+
+  for (const [name, description] of [
+    ['children', 'a group and its descendants down to --level (GET /groups/{id}/children)'],
+    ['parents', 'a group and its ancestors up to --level (GET /groups/{id}/parents)'],
+  ] as const) {
+    leaf(groups, name, description)
+      .argument('<id>')
+      .addOption(levelOption())
+      .option('--tree', 'nest children inside their parents')
+      .action(
+        handler<[string]>(true, async (api, [id], o) => {
+          const query = { level: o.level, tree: o.tree ? true : undefined };
+          printJson((await api.get(`/groups/${seg(id)}/${name}`, query)).body);
+        }),
+      );
+  }
+
+  leaf(groups, 'update', "replace a group's name, description and metadata (PUT /groups/{id}); prints it")
+    .argument('<id>')
+    .addArgument(jsonArgument('<json>', 'e.g. \'{"name":"site-b","description":"","metadata":{}}\''))
+    .action(
+      handler<[string, Record<string, unknown>]>(true, async (api, [id, body]) => {
+        await api.put(`/groups/${seg(id)}`, body);
+        printJson((await api.get(`/groups/${seg(id)}`)).body);
+      }),
+    );
+
+  leaf(groups, 'delete', 'delete a group and its subtree (DELETE /groups/{id}; refused while it has members)')
+    .argument('<id>')
+    .action(
+      handler<[string]>(true, async (api, [id]) => {
+        await api.delete(`/groups/${seg(id)}`);
+      }),
+    );
+
+  leaf(groups, 'assign', 'add members of one type to a group (POST /groups/{id}/members, all or nothing)')
+    .argument('<groupId>')
+    .argument('<type>', 'member type, e.g. things or users')
+    .addArgument(new Argument('<memberIds>', 'member ids, comma-separated').argParser(idListArg))
+    .action(
+      handler<[string, string, string[]]>(true, async (api, [id, type, members]) => {
+        await api.post(`/groups/${seg(id)}/members`, { type, members });
+      }),
+    );
+
+  leaf(groups, 'unassign', 'remove members from a group (DELETE /groups/{id}/members)')
+    .argument('<groupId>')
+    .addArgument(new Argument('<memberIds>', 'member ids, comma-separated').argParser(idListArg))
+    .action(
+      handler<[string, string[]]>(true, async (api, [id, members]) => {
+        await api.delete(`/groups/${seg(id)}/members`, { members });
+      }),
+    );
+
+  pageOptions(leaf(groups, 'members', "list a group's members (GET /groups/{id}/members)"))
+    .argument('<groupId>')
+    .option('--type <type>', 'only members of this type')
+    .action(
+      handler<[string]>(true, async (api, [id], o) => {
+        const query = { offset: o.offset, limit: o.limit, type: o.type };
+        printJson((await api.get(`/groups/${seg(id)}/members`, query)).body);
+      }),
+    );
+
+  pageOptions(leaf(groups, 'membership', 'list your groups a member is in (GET /members/{id}/groups)'))
+    .argument('<memberId>')
+    .action(
+      handler<[string]>(true, async (api, [id], o) => {
+        printJson((await api.get(`/members/${seg(id)}/groups`, { offset: o.offset, limit: o.limit })).body);
+      }),
+    );
+
+  pageOptions(leaf(groups, 'things', 'list your things in a group (GET /groups/things/{id})'))
+    .argument('<groupId>')
+    .action(
+      handler<[string]>(true, async (api, [id], o) => {
+        printJson((await api.get(`/groups/things/${seg(id)}`, { offset: o.offset, limit: o.limit })).body);
       }),
     );
 }
