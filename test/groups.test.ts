@@ -691,6 +691,10 @@ describe(`groups (${dialect})`, () => {
       assert.deepEqual(groupIds(await list(bob.token)), [gb]);
       const unknown = await page(request, alice.token, `/members/nobody-${tag()}/groups`);
       assert.deepEqual(unknown, { total: 0, offset: 0, limit: 10, level: 0, name: '', groups: [] });
+      // A member id no database can hold (U+0000) or longer than any stored one: nothing, not a 500.
+      for (const odd of ['a%00b', 'm'.repeat(300)]) {
+        assert.equal((await page(request, alice.token, `/members/${odd}/groups`)).total, 0, odd);
+      }
       assertError(await request('GET', `/members/${member}/groups?limit=0`, { token: alice.token }), 400);
       assertError(await request('GET', `/members/${member}/groups`), 403, UNAUTHORIZED);
     });

@@ -228,6 +228,9 @@ export class GroupsService {
     limit: number,
   ): Promise<Paged<Group>> {
     const identity = await this.identify(header);
+    // No stored member id has a NUL (JSON bodies refuse it) or is that long: nothing to find.
+    if (memberId.includes('\u0000') || byteLength(memberId) > MAX_MEMBER_ID)
+      return { total: 0, offset, limit, items: [] };
     const { total, items } = await this.groups.groupsOf(identity.userId, memberId, metadata, offset, limit);
     return { total, offset, limit, items };
   }
