@@ -10,7 +10,7 @@ const FLUSH_AFTER_MS = 1000;
  * runs, which after a burst of inserts can be minutes away); every search reads the
  * whole list. Measured at 1M things: a metadata filter cost PostgreSQL 0.3 ms with an
  * empty list and 1.6–2.2 ms with 2–3 MB pending after a bulk import, a third of the
- * requests a second. Keeping the list off (`fastupdate=off`) made bulk creates about a
+ * requests a second. Keeping the list off (`fastupdate=off`) made bulk creates a fifth to a
  * third slower, so inserts keep the list and this merges it (`gin_clean_pending_list`)
  * a second after writes, at most once a second: a filter after an import is as fast as
  * before it, and during a long import the list stays far below its limit.
