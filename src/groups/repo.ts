@@ -42,12 +42,14 @@ export class GroupsRepository {
     };
   }
 
-  private contains(metadata: Record<string, unknown> | undefined): RawBuilder<unknown> {
+  /** `alias.metadata` contains `metadata` (TRUE without a filter). */
+  private contains(metadata: Record<string, unknown> | undefined, alias = 'g'): RawBuilder<unknown> {
     if (!metadata || Object.keys(metadata).length === 0) return sql`TRUE`;
     const json = JSON.stringify(metadata);
+    const column = sql.raw(`${alias}.metadata`);
     return this.db.dialect === 'postgres'
-      ? sql`g.metadata @> ${json}::jsonb`
-      : sql`tethys_json_contains(g.metadata, ${json}) = 1`;
+      ? sql`${column} @> ${json}::jsonb`
+      : sql`tethys_json_contains(${column}, ${json}) = 1`;
   }
 
   /** A member table's assignment order (see the migration). */
@@ -210,13 +212,7 @@ export class GroupsRepository {
     total: number;
     rows: { id: string; name: string; key: string; metadata: Record<string, unknown> }[];
   }> {
-    const filter =
-      !metadata || Object.keys(metadata).length === 0
-        ? sql`TRUE`
-        : this.db.dialect === 'postgres'
-          ? sql`t.metadata @> ${JSON.stringify(metadata)}::jsonb`
-          : sql`tethys_json_contains(t.metadata, ${JSON.stringify(metadata)}) = 1`;
-    const where = sql`m.group_id = ${groupId} AND m.type = 'things' AND t.owner = ${owner} AND ${filter}`;
+    const where = sql`m.group_id = ${groupId} AND m.type = 'things' AND t.owner = ${owner} AND ${this.contains(metadata, 't')}`;
     const [rows, count] = await Promise.all([
       sql<{ id: string; name: string; key: string; metadata: unknown }>`SELECT t.id, t.name, t.key, t.metadata
         FROM group_members m JOIN things t ON t.id = m.member_id

@@ -148,11 +148,14 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
       { config: groups, schema: { tags, summary, querystring: TreeQuery } },
       async (request) => {
         const q = treeQuery(request.query as Query);
-        const header = request.headers.authorization;
-        const page =
-          path === 'children'
-            ? await service.children(header, request.params.id, q.level, q.tree, q.metadata)
-            : await service.parents(header, request.params.id, q.level, q.tree, q.metadata);
+        const page = await service.related(
+          request.headers.authorization,
+          request.params.id,
+          path,
+          q.level,
+          q.tree,
+          q.metadata,
+        );
         return { total: page.total, level: q.level, name: '', groups: page.groups.map(groupView) };
       },
     );

@@ -68,9 +68,14 @@ export class GroupsService {
     return { name, description, metadata: input.metadata ?? {} };
   }
 
-  /** The caller's group, or `entity not found` (also for a malformed id). */
+  /** The user's group, or null (also for a malformed id). */
+  private find(userId: string, id: string): Promise<Group | null> {
+    return userId && ULID.test(id) ? this.groups.byId(userId, id) : Promise.resolve(null);
+  }
+
+  /** The caller's group, or `entity not found`. */
   private async owned(identity: Identity, id: string): Promise<Group> {
-    const group = ULID.test(id) ? await this.groups.byId(identity.userId, id) : null;
+    const group = await this.find(identity.userId, id);
     if (!group) throw notFound(GroupMessages.notFound);
     return group;
   }
@@ -159,27 +164,20 @@ export class GroupsService {
     return { total: groups.length, groups: tree ? nest(groups) : groups };
   }
 
-  async children(
+  /** The group and its descendants (`children`) or ancestors (`parents`) within `level`. */
+  async related(
     header: string | undefined,
     id: string,
+    direction: 'children' | 'parents',
     level: number,
     tree: boolean,
     metadata?: Record<string, unknown>,
   ): Promise<{ total: number; groups: GroupNode[] }> {
     const group = await this.owned(await this.identify(header), id);
-    const groups = await this.groups.subtree(group, level, metadata);
-    return { total: groups.length, groups: tree ? nest(groups) : groups };
-  }
-
-  async parents(
-    header: string | undefined,
-    id: string,
-    level: number,
-    tree: boolean,
-    metadata?: Record<string, unknown>,
-  ): Promise<{ total: number; groups: GroupNode[] }> {
-    const group = await this.owned(await this.identify(header), id);
-    const groups = await this.groups.ancestors(group, level, metadata);
+    const groups =
+      direction === 'children'
+        ? await this.groups.subtree(group, level, metadata)
+        : await this.groups.ancestors(group, level, metadata);
     return { total: groups.length, groups: tree ? nest(groups) : groups };
   }
 
@@ -246,7 +244,7 @@ export class GroupsService {
     offset: number,
     limit: number,
   ) {
-    const group = ULID.test(id) ? await this.groups.byId(identity.userId, id) : null;
+    const group = await this.find(identity.userId, id);
     if (!group) return { total: 0, offset: 0, limit: 0, rows: [] };
     const { total, rows } = await this.groups.things(group.id, identity.email, metadata, offset, limit);
     return { total, offset, limit, rows };
@@ -258,7 +256,7 @@ export class GroupsService {
    */
   async users(header: string | undefined, id: string, offset: number, limit: number) {
     const identity = await this.auth.identify(header);
-    const group = identity.userId && ULID.test(id) ? await this.groups.byId(identity.userId, id) : null;
+    const group = await this.find(identity.userId, id);
     if (!group) return { total: 0, offset, limit, rows: [] };
     const admin = this.adminEmail !== '' && identity.email === this.adminEmail;
     const { total, rows } = await this.groups.users(group.id, admin ? null : identity.userId, offset, limit);
