@@ -46,10 +46,21 @@ export class BootstrapRepository {
     };
   }
 
+  /**
+   * A config whose thing or external id is taken fails with a unique violation. On
+   * PostgreSQL the row is left out (ON CONFLICT DO NOTHING) and the statement then fails
+   * (`tethys_duplicate`, migration 0008): two plain inserts of one external id into its
+   * exclusion constraint at once would deadlock instead.
+   */
   async save(config: Omit<BootstrapConfig, 'channels' | 'thingKey'>, channelIds: string[]): Promise<void> {
-    await sql`INSERT INTO bootstrap_configs (thing_id, owner, external_id, external_key, name, content, client_cert, client_key, ca_cert, state)
+    const insert = sql`INSERT INTO bootstrap_configs (thing_id, owner, external_id, external_key, name, content, client_cert, client_key, ca_cert, state)
       VALUES (${config.thingId}, ${config.owner}, ${config.externalId}, ${config.externalKey}, ${config.name}, ${config.content},
-        ${config.clientCert}, ${config.clientKey}, ${config.caCert}, ${config.state})`.execute(this.ex());
+        ${config.clientCert}, ${config.clientKey}, ${config.caCert}, ${config.state})`;
+    await (this.db.dialect === 'postgres'
+      ? sql`WITH inserted AS (${insert} ON CONFLICT DO NOTHING RETURNING 1)
+          SELECT tethys_duplicate('bootstrap config') WHERE NOT EXISTS (SELECT 1 FROM inserted)`
+      : insert
+    ).execute(this.ex());
     await this.insertChannels(config.thingId, channelIds);
   }
 
@@ -70,7 +81,7 @@ export class BootstrapRepository {
    * One config with its channels in one round trip: a row per channel (the config's
    * columns repeated; a config has a handful of channels), or one row with no channel.
    */
-  private async one(where: ReturnType<typeof sql>): Promise<BootstrapConfig | null> {
+  private async one(where: ReturnType<typeof sql>, lock = false): Promise<BootstrapConfig | null> {
     const rows = await sql<
       ConfigRow & { ch_id: string | null; ch_name: string | null; ch_metadata: unknown }
     >`
@@ -78,7 +89,9 @@ export class BootstrapRepository {
       FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id
       LEFT JOIN bootstrap_channels bc ON bc.thing_id = b.thing_id
       LEFT JOIN channels c ON c.id = bc.channel_id
-      WHERE ${where} ORDER BY bc.position`.execute(this.ex());
+      WHERE ${where} ORDER BY bc.position ${sql.raw(lock && this.db.dialect === 'postgres' ? 'FOR UPDATE OF b' : '')}`.execute(
+      this.ex(),
+    );
     const first = rows.rows[0];
     if (!first) return null;
     const channels: ConfigChannel[] = [];
@@ -89,8 +102,13 @@ export class BootstrapRepository {
     return this.toConfig(first, channels);
   }
 
-  byId(owner: string, thingId: string): Promise<BootstrapConfig | null> {
-    return this.one(sql`b.thing_id = ${thingId} AND b.owner = ${owner}`);
+  /**
+   * `lock` (in a transaction): the config row stays locked to commit, so changes to one
+   * config's state and channels are made one after the other, each on what the one
+   * before left (SQLite makes every write transaction wait its turn anyway).
+   */
+  byId(owner: string, thingId: string, lock = false): Promise<BootstrapConfig | null> {
+    return this.one(sql`b.thing_id = ${thingId} AND b.owner = ${owner}`, lock);
   }
 
   byExternalId(externalId: string): Promise<BootstrapConfig | null> {

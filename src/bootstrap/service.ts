@@ -154,8 +154,9 @@ export class BootstrapService {
     identity: Identity,
     id: string,
     message = 'non-existent entity',
+    lock = false,
   ): Promise<BootstrapConfig> {
-    const config = isUuid(id) ? await this.configs.byId(identity.email, id.toLowerCase()) : null;
+    const config = isUuid(id) ? await this.configs.byId(identity.email, id.toLowerCase(), lock) : null;
     if (!config) throw notFound(message);
     return config;
   }
@@ -187,7 +188,7 @@ export class BootstrapService {
   async updateConnections(token: Credential, id: string, channelIds: string[]): Promise<void> {
     const identity = await this.identify(token);
     await inTransaction(this.db, async () => {
-      const config = await this.owned(identity, id, 'failed to update connections');
+      const config = await this.owned(identity, id, 'failed to update connections', true);
       const channels = [...new Set(channelIds.map((c) => c.toLowerCase()))];
       if (channels.length > 0 && !(await this.things.ownsChannels(identity, channels))) {
         throw malformed('failed to update connections');
@@ -224,7 +225,12 @@ export class BootstrapService {
     if (state !== State.inactive && state !== State.active) throw malformed();
     const identity = await this.identify(token);
     await inTransaction(this.db, async () => {
-      const config = await this.owned(identity, id, 'failed to change state of bootstrap configuration');
+      const config = await this.owned(
+        identity,
+        id,
+        'failed to change state of bootstrap configuration',
+        true,
+      );
       if (config.state === state) return;
       const channels = config.channels.map((c) => c.id);
       if (state === State.active) await this.things.ensureConnected(identity, channels, config.thingId);

@@ -192,6 +192,25 @@ function uniqueByHash(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * PostgreSQL: `tethys_duplicate(what)` raises a unique violation (23505). Inserts into the
+ * exclusion-constrained tables (migration 0006) use ON CONFLICT DO NOTHING, because two
+ * concurrent plain inserts of one value into an exclusion constraint each wait for the
+ * other and deadlock (a second later, 40P01), where speculative insertion does not; the
+ * statement then calls this when a row was left out, so it fails whole as before.
+ */
+function duplicateError(dialect: Dialect): Migration {
+  return {
+    up: async (db) => {
+      if (dialect !== 'postgres') return;
+      await exec(db, [
+        `CREATE FUNCTION tethys_duplicate(what text) RETURNS integer LANGUAGE plpgsql AS $$
+         BEGIN RAISE unique_violation USING MESSAGE = what || ' already exists'; END $$`,
+      ]);
+    },
+  };
+}
+
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_core': core(dialect),
@@ -201,6 +220,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0005_inserts_count_themselves': insertsCountThemselves(dialect),
     '0006_unique_by_hash': uniqueByHash(dialect),
     '0007_groups': groupsMigration(dialect),
+    '0008_duplicate_error': duplicateError(dialect),
   };
 }
 

@@ -132,9 +132,13 @@ export class GroupsRepository {
     );
   }
 
-  /** Adds members in one statement: a member already in the group fails it (unique violation). */
+  /**
+   * Adds members in one statement: a member already in the group fails it (unique
+   * violation). In sorted order, so two requests adding the same members meet at the
+   * first one instead of deadlocking (each waiting for a row the other holds).
+   */
   async assign(groupId: string, type: string, memberIds: string[]): Promise<void> {
-    const rows = memberIds.map((id) => sql`(${groupId}, ${id}, ${type})`);
+    const rows = [...memberIds].sort().map((id) => sql`(${groupId}, ${id}, ${type})`);
     for (let i = 0; i < rows.length; i += 1000) {
       await sql`INSERT INTO group_members (group_id, member_id, type) VALUES ${sql.join(rows.slice(i, i + 1000))}`.execute(
         this.ex(),

@@ -307,7 +307,15 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return this.pendingFlush;
   }
 
-  private async insertNow(rows: Record<string, unknown>[]): Promise<void> {
+  private async insertNow(given: Record<string, unknown>[]): Promise<void> {
+    // Rows in one order everywhere (by key, the unique value a client chooses), so two
+    // writes that share keys meet at the first shared one instead of each holding one
+    // the other waits for: a deadlock on PostgreSQL.
+    const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) => {
+      const [x, y] = [String(a.key), String(b.key)];
+      return x < y ? -1 : x > y ? 1 : 0;
+    };
+    const rows = 'key' in given[0]! ? [...given].sort(byKey) : given;
     const insert = async () => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows.slice(i, i + INSERT_CHUNK);
@@ -327,7 +335,10 @@ abstract class EntityRepository<T extends Thing | Channel> {
    * statement text with five parameters, planned once per connection, instead of five
    * parameters a row for the query builder to assemble and the server to bind. The same
    * statement adds the rows to the owner's counters (the sharded `entity_counts` rows
-   * that make totals exact without COUNT; see migration 0005).
+   * that make totals exact without COUNT; see migration 0005). A row whose key or id is
+   * taken is left out (ON CONFLICT DO NOTHING: concurrent inserts of one key into the
+   * exclusion constraint would otherwise deadlock) and then fails the whole statement
+   * with a unique violation (`tethys_duplicate`, migration 0008).
    */
   private async insertUnnest(rows: Record<string, unknown>[]): Promise<void> {
     const columns = Object.keys(rows[0]!);
@@ -336,15 +347,18 @@ abstract class EntityRepository<T extends Thing | Channel> {
     );
     await sql`WITH inserted AS (
         INSERT INTO ${sql.raw(this.table)} (${sql.raw(columns.join(', '))})
-        SELECT * FROM unnest(${sql.join(arrays)}) RETURNING owner)
-      INSERT INTO entity_counts (owner, kind, shard, n, writes)
+        SELECT * FROM unnest(${sql.join(arrays)}) ON CONFLICT DO NOTHING RETURNING owner),
+      counted AS (INSERT INTO entity_counts (owner, kind, shard, n, writes)
         SELECT owner, ${this.table}, pg_backend_pid() % 64, count(*), count(*) FROM inserted GROUP BY owner
       ON CONFLICT (owner, kind, shard)
-        DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes`.execute(
-      this.ex(),
-    );
+        DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes)
+      SELECT tethys_duplicate(${this.table}) FROM (SELECT count(*) AS n FROM inserted) i
+        WHERE i.n < ${rows.length}`.execute(this.ex());
   }
 }
+
+/** The advisory lock class of changes to a thing key (`updateKey`). */
+const KEY_LOCKS = 0x7e7 << 16;
 
 export class ThingsRepository extends EntityRepository<Thing> {
   protected table = 'things' as const;
@@ -372,7 +386,15 @@ export class ThingsRepository extends EntityRepository<Thing> {
     );
   }
 
+  /**
+   * Run in a transaction. On PostgreSQL, changes to one new key wait for each other
+   * (an advisory lock on the key's hash, held to commit): two updates of one value into
+   * the exclusion constraint at once would each wait for the other and deadlock, where
+   * one after the other the second sees the first's row and fails with a violation.
+   */
   async updateKey(owner: string, id: string, key: string): Promise<string | null> {
+    if (this.db.dialect === 'postgres')
+      await sql`SELECT pg_advisory_xact_lock(${KEY_LOCKS}, hashtext(${key}))`.execute(this.ex());
     const current = await this.byId(owner, id);
     if (!current) return null;
     await this.ex()
@@ -462,7 +484,8 @@ export class ConnectionsRepository {
   /**
    * Inserts the pairs whose channel and thing both exist and belong to the pair's owner;
    * returns those it inserted as `channel thing`. A pair already connected fails the
-   * statement with a unique violation.
+   * statement with a unique violation. Pairs go in key order (as in `connectAll`), so
+   * two statements sharing pairs meet at the first shared one instead of deadlocking.
    */
   private async insertOwnedPairs(pairs: Pair[]): Promise<Set<string>> {
     const list =
@@ -477,6 +500,7 @@ export class ConnectionsRepository {
       SELECT c.id, t.id, c.owner FROM p
         JOIN channels c ON c.id = p.channel_id AND c.owner = p.owner
         JOIN things t ON t.id = p.thing_id AND t.owner = p.owner
+      ORDER BY c.id, t.id
       RETURNING channel_id, thing_id`.execute(executor(this.db));
     return new Set(rows.rows.map((r) => `${r.channel_id} ${r.thing_id}`));
   }
@@ -498,25 +522,27 @@ export class ConnectionsRepository {
       SELECT c.id, t.id, ${owner} FROM channels c CROSS JOIN things t
       WHERE c.id IN (${ids(channelIds)}) AND c.owner = ${owner} AND t.id IN (${ids(thingIds)}) AND t.owner = ${owner}
         AND (SELECT count(*) FROM channels WHERE id IN (${ids(channelIds)}) AND owner = ${owner}) = ${channelIds.length}
-        AND (SELECT count(*) FROM things WHERE id IN (${ids(thingIds)}) AND owner = ${owner}) = ${thingIds.length}`.execute(
-      executor(this.db),
-    );
+        AND (SELECT count(*) FROM things WHERE id IN (${ids(thingIds)}) AND owner = ${owner}) = ${thingIds.length}
+      ORDER BY c.id, t.id`.execute(executor(this.db));
     return Number(result.numAffectedRows ?? 0) > 0;
   }
 
-  /** Connects the pairs that are not connected yet; returns the pairs it added. */
+  /**
+   * Connects the pairs that are not connected yet; returns the channels it added. A pair
+   * connected meanwhile by another request is left as it is (ON CONFLICT DO NOTHING),
+   * in channel order like the other inserts of pairs.
+   */
   async connectMissing(owner: string, channelIds: string[], thingId: string): Promise<string[]> {
     if (channelIds.length === 0) return [];
-    const existing = await executor(this.db)
-      .selectFrom('connections')
-      .select('channel_id')
-      .where('thing_id', '=', thingId)
-      .where('channel_id', 'in', channelIds)
+    const rows = await executor(this.db)
+      .insertInto('connections')
+      .values(
+        [...channelIds].sort().map((channelId) => ({ channel_id: channelId, thing_id: thingId, owner })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .returning('channel_id')
       .execute();
-    const have = new Set(existing.map((r) => r.channel_id));
-    const missing = channelIds.filter((c) => !have.has(c));
-    await this.insertPairs(owner, missing, thingId);
-    return missing;
+    return rows.map((r) => r.channel_id);
   }
 
   async insertPairs(owner: string, channelIds: string[], thingId: string): Promise<void> {

@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createChannels, createThings, ids, listAll, page, sorted } from './helpers/entities.js';
+import {
+  client,
+  dialect,
+  type Reply,
+  type Request,
+  startServer,
+  type TestServer,
+  userToken,
+} from './helpers/server.js';
+
+/**
+ * Clients racing for the same unique value: the same external id, thing key, connection
+ * or group member asked for by several requests at once, in whatever order each request
+ * lists them. One request wins, every other gets a 409, and none a 5xx (on PostgreSQL,
+ * concurrent inserts of one value into an exclusion constraint, or of overlapping rows
+ * in opposite orders, deadlock unless the writes are made so they cannot).
+ */
+describe(`concurrent requests for the same unique value (${dialect})`, () => {
+  let server: TestServer;
+  let request: Request;
+
+  before(async () => {
+    server = await startServer();
+    request = client(server.url);
+  });
+  after(() => server.close());
+
+  const uid = () => crypto.randomBytes(6).toString('hex');
+  const statuses = (replies: Reply[]) => sorted(replies.map((r) => String(r.status)));
+  const oneWins = (replies: Reply[], winner: number) => {
+    const expected = sorted([String(winner), ...replies.slice(1).map(() => '409')]);
+    assert.deepEqual(statuses(replies), expected, replies.map((r) => `${r.status} ${r.text}`).join('\n'));
+  };
+  const ROUNDS = 4;
+  const RACERS = 6;
+
+  it('POST /mapping with one external id: one 201, the others 409, one gateway stored', async () => {
+    const { token } = await userToken(request);
+    for (let round = 0; round < ROUNDS; round++) {
+      const externalId = `race-${uid()}`;
+      const replies = await Promise.all(
+        Array.from({ length: RACERS }, () =>
+          request('POST', '/mapping', { token, body: { external_id: externalId, external_key: 'k' } }),
+        ),
+      );
+      oneWins(replies, 201);
+    }
+    assert.equal((await page(request, token, '/things/configs?limit=1')).total, ROUNDS);
+    assert.equal((await page(request, token, '/things?limit=1')).total, ROUNDS);
+  });
+
+  it('POST /things with one key: one 201, the others 409', async () => {
+    const { token } = await userToken(request);
+    for (let round = 0; round < ROUNDS; round++) {
+      const key = `key-${uid()}`;
+      const replies = await Promise.all(
+        Array.from({ length: RACERS }, (_, i) =>
+          request('POST', '/things', { token, body: { name: `t${i}`, key } }),
+        ),
+      );
+      oneWins(replies, 201);
+    }
+    assert.equal((await page(request, token, '/things?limit=1')).total, ROUNDS);
+  });
+
+  it('bulk creates sharing keys in different orders: one 201, the others 409, nothing half-made', async () => {
+    const { token } = await userToken(request);
+    const winners: string[][] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const keys = Array.from({ length: 400 }, (_, i) => `bulk-${uid()}-${i}`);
+      // The same keys forwards, backwards and rotated, each with a key of its own.
+      const orders = [
+        keys,
+        [...keys].reverse(),
+        [...keys.slice(6), ...keys.slice(0, 6)],
+        [...keys.slice(3), ...keys.slice(0, 3)].reverse(),
+      ];
+      const bodies = orders.map((order, b) =>
+        [...order, `own-${uid()}-${b}`].map((key) => ({ name: 'b', key })),
+      );
+      const replies = await Promise.all(
+        bodies.map((body) => request('POST', '/things/bulk', { token, body })),
+      );
+      oneWins(replies, 201);
+      const won = replies.findIndex((r) => r.status === 201);
+      winners.push(bodies[won]!.map((t) => t.key));
+    }
+    const stored = await listAll(request, token, '/things', 'things');
+    assert.deepEqual(sorted(stored.map((t) => t.key)), sorted(winners.flat()));
+  });
+
+  it('PATCH /things/{id}/key to one new key on several things: one 200, the others 409', async () => {
+    const { token } = await userToken(request);
+    for (let round = 0; round < ROUNDS; round++) {
+      const things = await createThings(
+        request,
+        token,
+        Array.from({ length: RACERS }, (_, i) => ({ name: `p${i}` })),
+      );
+      const key = `patched-${uid()}`;
+      const replies = await Promise.all(
+        things.map((t) => request('PATCH', `/things/${t.id}/key`, { token, body: { key } })),
+      );
+      oneWins(replies, 200);
+      const stored = await Promise.all(things.map((t) => request('GET', `/things/${t.id}`, { token })));
+      assert.equal(stored.filter((r) => r.json.key === key).length, 1);
+    }
+  });
+
+  it('POST /connect of the same pairs listed in different orders: one 200, the others 409', async () => {
+    const { token } = await userToken(request);
+    for (let round = 0; round < ROUNDS; round++) {
+      const things = ids(
+        await createThings(
+          request,
+          token,
+          Array.from({ length: 40 }, (_, i) => ({ name: `t${i}` })),
+        ),
+      );
+      const channels = ids(
+        await createChannels(
+          request,
+          token,
+          Array.from({ length: 10 }, (_, i) => ({ name: `c${i}` })),
+        ),
+      );
+      const bodies = [
+        { channel_ids: channels, thing_ids: things },
+        { channel_ids: [...channels].reverse(), thing_ids: [...things].reverse() },
+        { channel_ids: channels, thing_ids: [...things].reverse() },
+        { channel_ids: [...channels].reverse(), thing_ids: things },
+      ];
+      const replies = await Promise.all(bodies.map((body) => request('POST', '/connect', { token, body })));
+      oneWins(replies, 200);
+      for (const c of channels) {
+        const connected = await listAll(request, token, `/channels/${c}/things`, 'things');
+        assert.deepEqual(sorted(ids(connected)), sorted(things));
+      }
+    }
+  });
+
+  it('PUT connect of one pair and of crossing pairs at once: each pair connected once', async () => {
+    const { token } = await userToken(request);
+    const things = ids(
+      await createThings(
+        request,
+        token,
+        Array.from({ length: 3 }, (_, i) => ({ name: `t${i}` })),
+      ),
+    );
+    const channels = ids(await createChannels(request, token, [{ name: 'c0' }, { name: 'c1' }]));
+    const pairs = channels.flatMap((c) => things.map((t) => [c, t] as const));
+    // Every pair asked for three times, the bursts in opposite orders.
+    const burst = [...pairs, ...[...pairs].reverse(), ...pairs];
+    const replies = await Promise.all(
+      burst.map(([c, t]) => request('PUT', `/channels/${c}/things/${t}`, { token })),
+    );
+    for (const [c, t] of pairs) {
+      const mine = replies.filter((_, i) => burst[i]![0] === c && burst[i]![1] === t);
+      assert.deepEqual(
+        statuses(mine),
+        ['200', '409', '409'],
+        mine.map((r) => `${r.status} ${r.text}`).join('\n'),
+      );
+    }
+    for (const c of channels) {
+      const connected = await listAll(request, token, `/channels/${c}/things`, 'things');
+      assert.deepEqual(sorted(ids(connected)), sorted(things));
+    }
+  });
+
+  it('assigning the same members to a group in different orders: one 200, the others 409', async () => {
+    const { token } = await userToken(request);
+    for (let round = 0; round < ROUNDS; round++) {
+      const created = await request('POST', '/groups', { token, body: { name: `g-${uid()}` } });
+      assert.equal(created.status, 201, created.text);
+      const group = created.headers.get('location')!.split('/').pop()!;
+      const members = Array.from({ length: 400 }, (_, i) => `member-${uid()}-${i}`);
+      const orders = [members, [...members].reverse(), [...members.slice(200), ...members.slice(0, 200)]];
+      const replies = await Promise.all(
+        orders.map((order) =>
+          request('POST', `/groups/${group}/members`, { token, body: { type: 'things', members: order } }),
+        ),
+      );
+      oneWins(replies, 200);
+      const listed = await request('GET', `/groups/${group}/members?limit=1`, { token });
+      assert.equal(listed.json.total, members.length, listed.text);
+    }
+  });
+  it('bootstrap configs: one external id or thing at once, whitelisting and channel lists raced', async () => {
+    const { token } = await userToken(request);
+    const channels = ids(
+      await createChannels(
+        request,
+        token,
+        Array.from({ length: 30 }, (_, i) => ({ name: `c${i}` })),
+      ),
+    );
+    const externalId = `ext-${uid()}`;
+    const adds = await Promise.all(
+      Array.from({ length: RACERS }, () =>
+        request('POST', '/things/configs', {
+          token,
+          body: { external_id: externalId, external_key: 'k', channels },
+        }),
+      ),
+    );
+    oneWins(adds, 201);
+    const id = adds
+      .find((r) => r.status === 201)!
+      .headers.get('location')!
+      .split('/')
+      .pop()!;
+    // The same thing, other external ids: its config exists, so 409.
+    const sameThing = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        request('POST', '/things/configs', {
+          token,
+          body: { thing_id: id, external_id: `other-${uid()}`, external_key: 'k' },
+        }),
+      ),
+    );
+    assert.deepEqual(statuses(sameThing), ['409', '409', '409']);
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const on = await Promise.all(
+        Array.from({ length: RACERS }, () =>
+          request('PUT', `/things/state/${id}`, { token, body: { state: 1 } }),
+        ),
+      );
+      assert.deepEqual(statuses(on), Array(RACERS).fill('200'), on.map((r) => r.text).join('\n'));
+      const connected = await listAll(request, token, `/things/${id}/channels`, 'channels');
+      assert.deepEqual(sorted(ids(connected)), sorted(channels));
+      const lists = [channels, [...channels].reverse(), [...channels.slice(15), ...channels.slice(0, 15)]];
+      const updates = await Promise.all(
+        lists.map((list) =>
+          request('PUT', `/things/configs/connections/${id}`, { token, body: { channels: list } }),
+        ),
+      );
+      assert.deepEqual(statuses(updates), ['200', '200', '200'], updates.map((r) => r.text).join('\n'));
+      const off = await Promise.all(
+        Array.from({ length: RACERS }, () =>
+          request('PUT', `/things/state/${id}`, { token, body: { state: 0 } }),
+        ),
+      );
+      assert.deepEqual(statuses(off), Array(RACERS).fill('200'), off.map((r) => r.text).join('\n'));
+      assert.deepEqual(await listAll(request, token, `/things/${id}/channels`, 'channels'), []);
+    }
+  });
+});
