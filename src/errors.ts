@@ -33,6 +33,7 @@ export const Messages = {
   notFound: 'non-existent entity',
   conflict: 'entity already exists',
   contentType: 'unsupported content type',
+  concurrentChange: 'entity changed by a concurrent request; try again',
 } as const;
 
 export const malformed = (message: string = Messages.malformed, cause?: unknown) =>

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { createChannels, createThings, ids, listAll, page, sorted } from './helpers/entities.js';
 import {
   client,
@@ -249,6 +250,98 @@ describe(`concurrent requests for the same unique value (${dialect})`, () => {
       );
       assert.deepEqual(statuses(off), Array(RACERS).fill('200'), off.map((r) => r.text).join('\n'));
       assert.deepEqual(await listAll(request, token, `/things/${id}/channels`, 'channels'), []);
+    }
+  });
+  it('deleting a thing or a channel while its config is whitelisted or changed: no 5xx, nothing left over', async () => {
+    const { token } = await userToken(request);
+    for (let round = 0; round < ROUNDS; round++) {
+      const channels = ids(
+        await createChannels(
+          request,
+          token,
+          Array.from({ length: 20 }, (_, i) => ({ name: `c${i}` })),
+        ),
+      );
+      const added = await request('POST', '/things/configs', {
+        token,
+        body: { external_id: `del-${uid()}`, external_key: 'k', channels },
+      });
+      assert.equal(added.status, 201, added.text);
+      const id = added.headers.get('location')!.split('/').pop()!;
+      const doomed = channels[round % channels.length]!;
+      const replies = await Promise.all([
+        request('PUT', `/things/state/${id}`, { token, body: { state: 1 } }),
+        request('PUT', `/things/configs/connections/${id}`, {
+          token,
+          body: { channels: [...channels].reverse() },
+        }),
+        request('PUT', `/things/state/${id}`, { token, body: { state: 1 } }),
+        request('DELETE', `/channels/${doomed}`, { token }),
+        request('PUT', `/channels/${channels[1]}/things/${id}`, { token }),
+        request('DELETE', `/things/${id}`, { token }),
+        request('PUT', `/things/state/${id}`, { token, body: { state: 0 } }),
+      ]);
+      // Each as if it came before or after the deletes: done, missing, or (a config read
+      // before a channel went) a conflict to retry; the deletes always succeed.
+      const allowed = [
+        [200, 404, 409],
+        [200, 400, 404, 409],
+        [200, 404, 409],
+        [204],
+        [200, 404, 409],
+        [204],
+        [200, 404, 409],
+      ];
+      for (const [i, r] of replies.entries()) {
+        assert.ok(allowed[i]!.includes(r.status), `request ${i}: ${r.status} ${r.text}`);
+      }
+      assert.equal((await request('GET', `/things/${id}`, { token })).status, 404);
+      assert.equal((await request('GET', `/things/configs/${id}`, { token })).status, 404);
+      assert.equal((await request('GET', `/channels/${doomed}`, { token })).status, 404);
+      for (const c of channels.filter((c) => c !== doomed)) {
+        assert.deepEqual(
+          await listAll(request, token, `/channels/${c}/things`, 'things'),
+          [],
+          `channel ${c}`,
+        );
+      }
+    }
+  });
+  it('a write whose channel another transaction deletes under it: 409 to retry, nothing written', {
+    skip: dialect !== 'postgres' && 'PostgreSQL only: SQLite runs one write transaction at a time',
+  }, async () => {
+    const { token } = await userToken(request);
+    const things = ids(await createThings(request, token, [{ name: 't1' }, { name: 't2' }]));
+    const [channel] = await createChannels(request, token, [{ name: 'c' }]);
+    const db = new pg.Client({ connectionString: server.dbUrl });
+    await db.connect();
+    try {
+      // Another transaction deletes the channel and holds on before committing.
+      await db.query('BEGIN');
+      await db.query('DELETE FROM channels WHERE id = $1', [channel!.id]);
+      const reply = request('POST', '/connect', {
+        token,
+        body: { channel_ids: [channel!.id], thing_ids: things },
+      });
+      // The connect still sees the channel, inserts, and waits for the deleter's lock.
+      for (let i = 0; ; i++) {
+        const waiting = await db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        if (waiting.rowCount) break;
+        assert.ok(i < 200, 'the connect never waited for the delete');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await db.query('COMMIT');
+      const answer = await reply;
+      assert.equal(answer.status, 409, answer.text);
+      assert.deepEqual(answer.json, { error: 'entity changed by a concurrent request; try again' });
+      const left = await db.query('SELECT count(*)::int AS n FROM connections WHERE thing_id = ANY($1)', [
+        things,
+      ]);
+      assert.equal(left.rows[0].n, 0);
+    } finally {
+      await db.end();
     }
   });
 });

@@ -48,7 +48,8 @@ export class BootstrapRepository {
 
   /**
    * A config whose thing or external id is taken fails with a unique violation. On
-   * PostgreSQL the row is left out (ON CONFLICT DO NOTHING) and the statement then fails
+   * PostgreSQL a config whose external id is taken is left out (ON CONFLICT DO NOTHING)
+   * and the statement then fails
    * (`tethys_duplicate`, migration 0008): two plain inserts of one external id into its
    * exclusion constraint at once would deadlock instead.
    */
@@ -57,7 +58,7 @@ export class BootstrapRepository {
       VALUES (${config.thingId}, ${config.owner}, ${config.externalId}, ${config.externalKey}, ${config.name}, ${config.content},
         ${config.clientCert}, ${config.clientKey}, ${config.caCert}, ${config.state})`;
     await (this.db.dialect === 'postgres'
-      ? sql`WITH inserted AS (${insert} ON CONFLICT DO NOTHING RETURNING 1)
+      ? sql`WITH inserted AS (${insert} ON CONFLICT ON CONSTRAINT bootstrap_configs_external_id_unique DO NOTHING RETURNING 1)
           SELECT tethys_duplicate('bootstrap config') WHERE NOT EXISTS (SELECT 1 FROM inserted)`
       : insert
     ).execute(this.ex());
@@ -89,7 +90,7 @@ export class BootstrapRepository {
       FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id
       LEFT JOIN bootstrap_channels bc ON bc.thing_id = b.thing_id
       LEFT JOIN channels c ON c.id = bc.channel_id
-      WHERE ${where} ORDER BY bc.position ${sql.raw(lock && this.db.dialect === 'postgres' ? 'FOR UPDATE OF b' : '')}`.execute(
+      WHERE ${where} ORDER BY bc.position ${sql.raw(lock && this.db.dialect === 'postgres' ? 'FOR NO KEY UPDATE OF t' : '')}`.execute(
       this.ex(),
     );
     const first = rows.rows[0];
@@ -103,9 +104,11 @@ export class BootstrapRepository {
   }
 
   /**
-   * `lock` (in a transaction): the config row stays locked to commit, so changes to one
-   * config's state and channels are made one after the other, each on what the one
-   * before left (SQLite makes every write transaction wait its turn anyway).
+   * `lock` (in a transaction): the config's thing row stays locked to commit, so changes
+   * to one config's state and channels are made one after the other, each on what the
+   * one before left. The thing's row, not the config's: deleting the thing locks it
+   * first and the config after, so locking the two in the other order here deadlocked.
+   * (SQLite makes every write transaction wait its turn anyway.)
    */
   byId(owner: string, thingId: string, lock = false): Promise<BootstrapConfig | null> {
     return this.one(sql`b.thing_id = ${thingId} AND b.owner = ${owner}`, lock);

@@ -51,3 +51,15 @@ export function isUniqueViolation(err: unknown): boolean {
     e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
 }
+
+/**
+ * A write that lost to a concurrent request on PostgreSQL: a deadlock (40P01) or a
+ * serialization failure (40001) between requests, or a row referenced by this write
+ * removed by another meanwhile (23503: an id checked a moment before, then deleted).
+ * The error mapping answers it 409 (retrying sees the new state); everything that can
+ * be ordered or locked so that it cannot happen is (see the repositories).
+ */
+export function isConcurrentChange(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === '40P01' || code === '40001' || code === '23503';
+}

@@ -8,6 +8,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { isConcurrentChange } from '../db/transactions.js';
 import {
   DomainError,
   invalidQuery,
@@ -210,6 +211,7 @@ export function errorAnswer(
           );
   }
   if (err instanceof DomainError) return { status: statusOf(err, unauthenticated), message: err.message };
+  if (isConcurrentChange(err)) return { status: 409, message: Messages.concurrentChange };
   const status = fe?.statusCode;
   if (status && status >= 400 && status < 500) {
     const message =

@@ -335,8 +335,8 @@ abstract class EntityRepository<T extends Thing | Channel> {
    * statement text with five parameters, planned once per connection, instead of five
    * parameters a row for the query builder to assemble and the server to bind. The same
    * statement adds the rows to the owner's counters (the sharded `entity_counts` rows
-   * that make totals exact without COUNT; see migration 0005). A row whose key or id is
-   * taken is left out (ON CONFLICT DO NOTHING: concurrent inserts of one key into the
+   * that make totals exact without COUNT; see migration 0005). A thing whose key is
+   * taken is left out (ON CONFLICT DO NOTHING: concurrent inserts of one key into its
    * exclusion constraint would otherwise deadlock) and then fails the whole statement
    * with a unique violation (`tethys_duplicate`, migration 0008).
    */
@@ -345,9 +345,12 @@ abstract class EntityRepository<T extends Thing | Channel> {
     const arrays = columns.map(
       (c) => sql`${rows.map((r) => r[c])}::${sql.raw(c === 'metadata' ? 'jsonb[]' : 'text[]')}`,
     );
+    const onKeyTaken = sql.raw(
+      this.table === 'things' ? 'ON CONFLICT ON CONSTRAINT things_key_unique DO NOTHING' : '',
+    );
     await sql`WITH inserted AS (
         INSERT INTO ${sql.raw(this.table)} (${sql.raw(columns.join(', '))})
-        SELECT * FROM unnest(${sql.join(arrays)}) ON CONFLICT DO NOTHING RETURNING owner),
+        SELECT * FROM unnest(${sql.join(arrays)}) ${onKeyTaken} RETURNING owner),
       counted AS (INSERT INTO entity_counts (owner, kind, shard, n, writes)
         SELECT owner, ${this.table}, pg_backend_pid() % 64, count(*), count(*) FROM inserted GROUP BY owner
       ON CONFLICT (owner, kind, shard)
@@ -486,6 +489,9 @@ export class ConnectionsRepository {
    * returns those it inserted as `channel thing`. A pair already connected fails the
    * statement with a unique violation. Pairs go in key order (as in `connectAll`), so
    * two statements sharing pairs meet at the first shared one instead of deadlocking.
+   * The channel and thing rows are locked as they are read (PostgreSQL): one deleted
+   * meanwhile is then left out (its pair answers as missing) instead of failing the
+   * foreign key check.
    */
   private async insertOwnedPairs(pairs: Pair[]): Promise<Set<string>> {
     const list =
@@ -500,7 +506,7 @@ export class ConnectionsRepository {
       SELECT c.id, t.id, c.owner FROM p
         JOIN channels c ON c.id = p.channel_id AND c.owner = p.owner
         JOIN things t ON t.id = p.thing_id AND t.owner = p.owner
-      ORDER BY c.id, t.id
+      ORDER BY c.id, t.id ${sql.raw(this.db.dialect === 'postgres' ? 'FOR KEY SHARE OF c, t' : '')}
       RETURNING channel_id, thing_id`.execute(executor(this.db));
     return new Set(rows.rows.map((r) => `${r.channel_id} ${r.thing_id}`));
   }
