@@ -112,6 +112,26 @@ describe(`concurrent requests for the same unique value (${dialect})`, () => {
     }
   });
 
+  it('things swapping keys at once: each a 409, no key changed', async () => {
+    const { token } = await userToken(request);
+    for (let round = 0; round < ROUNDS; round++) {
+      const things = await createThings(
+        request,
+        token,
+        Array.from({ length: 3 }, (_, i) => ({ name: `s${i}` })),
+      );
+      // A takes B's key, B takes C's, C takes A's.
+      const replies = await Promise.all(
+        things.map((t, i) =>
+          request('PATCH', `/things/${t.id}/key`, { token, body: { key: things[(i + 1) % 3]!.key } }),
+        ),
+      );
+      assert.deepEqual(statuses(replies), ['409', '409', '409'], replies.map((r) => r.text).join('\n'));
+      for (const t of things)
+        assert.equal((await request('GET', `/things/${t.id}`, { token })).json.key, t.key);
+    }
+  });
+
   it('POST /connect of the same pairs listed in different orders: one 200, the others 409', async () => {
     const { token } = await userToken(request);
     for (let round = 0; round < ROUNDS; round++) {
@@ -307,41 +327,122 @@ describe(`concurrent requests for the same unique value (${dialect})`, () => {
       }
     }
   });
-  it('a write whose channel another transaction deletes under it: 409 to retry, nothing written', {
-    skip: dialect !== 'postgres' && 'PostgreSQL only: SQLite runs one write transaction at a time',
-  }, async () => {
+});
+
+/**
+ * PostgreSQL: another transaction (a client of the test's own) holds a lock while a
+ * request waits for it, then commits; what the request answers and leaves shows that
+ * it read, checked and wrote after that commit, in the order the locks say.
+ */
+describe(`a request waiting on another transaction's change (${dialect})`, {
+  skip: dialect !== 'postgres' && 'PostgreSQL only: SQLite runs one write transaction at a time',
+}, () => {
+  let server: TestServer;
+  let request: Request;
+  let db: pg.Client;
+  /** Outside `db`'s transactions, where pg_stat_activity would be read once and kept. */
+  let watcher: pg.Client;
+
+  before(async () => {
+    server = await startServer();
+    request = client(server.url);
+    db = new pg.Client({ connectionString: server.dbUrl });
+    watcher = new pg.Client({ connectionString: server.dbUrl });
+    await Promise.all([db.connect(), watcher.connect()]);
+  });
+  after(async () => {
+    await Promise.all([db.end(), watcher.end()]);
+    await server.close();
+  });
+
+  /** Waits until a statement like `pattern` waits for a lock in the server's database. */
+  async function waiting(pattern: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      const found = await watcher.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+          AND wait_event_type = 'Lock' AND query ILIKE $1`,
+        [pattern],
+      );
+      if (found.rowCount) return;
+      assert.ok(i < 400, `no statement like ${pattern} waited`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  const config = async (token: string, channels: string[]) => {
+    const added = await request('POST', '/things/configs', {
+      token,
+      body: { external_id: `held-${crypto.randomUUID()}`, external_key: 'k', channels },
+    });
+    assert.equal(added.status, 201, added.text);
+    return added.headers.get('location')!.split('/').pop()!;
+  };
+
+  it('POST /connect whose channel is deleted meanwhile: 409 to retry, nothing written', async () => {
     const { token } = await userToken(request);
     const things = ids(await createThings(request, token, [{ name: 't1' }, { name: 't2' }]));
     const [channel] = await createChannels(request, token, [{ name: 'c' }]);
-    const db = new pg.Client({ connectionString: server.dbUrl });
-    await db.connect();
-    try {
-      // Another transaction deletes the channel and holds on before committing.
-      await db.query('BEGIN');
-      await db.query('DELETE FROM channels WHERE id = $1', [channel!.id]);
-      const reply = request('POST', '/connect', {
-        token,
-        body: { channel_ids: [channel!.id], thing_ids: things },
-      });
-      // The connect still sees the channel, inserts, and waits for the deleter's lock.
-      for (let i = 0; ; i++) {
-        const waiting = await db.query(
-          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        );
-        if (waiting.rowCount) break;
-        assert.ok(i < 200, 'the connect never waited for the delete');
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      await db.query('COMMIT');
-      const answer = await reply;
-      assert.equal(answer.status, 409, answer.text);
-      assert.deepEqual(answer.json, { error: 'entity changed by a concurrent request; try again' });
-      const left = await db.query('SELECT count(*)::int AS n FROM connections WHERE thing_id = ANY($1)', [
-        things,
+    await db.query('BEGIN');
+    await db.query('DELETE FROM channels WHERE id = $1', [channel!.id]);
+    const reply = request('POST', '/connect', {
+      token,
+      body: { channel_ids: [channel!.id], thing_ids: things },
+    });
+    // The connect still sees the channel, inserts, and its key check waits for the delete.
+    await waiting('%INSERT INTO connections%');
+    await db.query('COMMIT');
+    const answer = await reply;
+    assert.equal(answer.status, 409, answer.text);
+    assert.deepEqual(answer.json, { error: 'entity changed by a concurrent request; try again' });
+    const left = await db.query('SELECT count(*)::int AS n FROM connections WHERE thing_id = ANY($1)', [
+      things,
+    ]);
+    assert.equal(left.rows[0].n, 0);
+  });
+
+  it('a config whitelisted meanwhile: PUT /things/state 0 reads the committed state and disconnects', async () => {
+    const { token, email } = await userToken(request);
+    const channels = ids(await createChannels(request, token, [{ name: 'c1' }, { name: 'c2' }]));
+    const id = await config(token, channels);
+    // Another whitelisting holds the thing, activates the config and connects it.
+    await db.query('BEGIN');
+    await db.query('SELECT 1 FROM things WHERE id = $1 FOR NO KEY UPDATE', [id]);
+    await db.query('UPDATE bootstrap_configs SET state = 1 WHERE thing_id = $1', [id]);
+    for (const c of channels) {
+      await db.query('INSERT INTO connections (channel_id, thing_id, owner) VALUES ($1, $2, $3)', [
+        c,
+        id,
+        email,
       ]);
-      assert.equal(left.rows[0].n, 0);
-    } finally {
-      await db.end();
     }
+    const reply = request('PUT', `/things/state/${id}`, { token, body: { state: 0 } });
+    await waiting('%FOR NO KEY UPDATE%');
+    await db.query('COMMIT');
+    assert.equal((await reply).status, 200);
+    const view = await request('GET', `/things/configs/${id}`, { token });
+    assert.equal(view.json.state, 0, 'the later request decides the state');
+    assert.deepEqual(await listAll(request, token, `/things/${id}/channels`, 'channels'), []);
+  });
+
+  it('a listed channel deleted meanwhile: PUT /things/configs/connections answers 400 and changes nothing', async () => {
+    const { token } = await userToken(request);
+    const channels = ids(
+      await createChannels(request, token, [{ name: 'c1' }, { name: 'c2' }, { name: 'c3' }]),
+    );
+    const id = await config(token, channels.slice(0, 2));
+    await db.query('BEGIN');
+    await db.query('DELETE FROM channels WHERE id = $1', [channels[2]]);
+    const reply = request('PUT', `/things/configs/connections/${id}`, {
+      token,
+      body: { channels: [channels[2], channels[1]] },
+    });
+    // The ownership check of the listed channels waits for the delete, then misses it.
+    await waiting('%');
+    await db.query('COMMIT');
+    const answer = await reply;
+    assert.equal(answer.status, 400, answer.text);
+    assert.equal(answer.json.error, 'failed to update connections');
+    const view = await request('GET', `/things/configs/${id}`, { token });
+    assert.deepEqual(ids(view.json.mainflux_channels), channels.slice(0, 2));
   });
 });

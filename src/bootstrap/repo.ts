@@ -82,7 +82,7 @@ export class BootstrapRepository {
    * One config with its channels in one round trip: a row per channel (the config's
    * columns repeated; a config has a handful of channels), or one row with no channel.
    */
-  private async one(where: ReturnType<typeof sql>, lock = false): Promise<BootstrapConfig | null> {
+  private async one(where: ReturnType<typeof sql>): Promise<BootstrapConfig | null> {
     const rows = await sql<
       ConfigRow & { ch_id: string | null; ch_name: string | null; ch_metadata: unknown }
     >`
@@ -90,9 +90,7 @@ export class BootstrapRepository {
       FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id
       LEFT JOIN bootstrap_channels bc ON bc.thing_id = b.thing_id
       LEFT JOIN channels c ON c.id = bc.channel_id
-      WHERE ${where} ORDER BY bc.position ${sql.raw(lock && this.db.dialect === 'postgres' ? 'FOR NO KEY UPDATE OF t' : '')}`.execute(
-      this.ex(),
-    );
+      WHERE ${where} ORDER BY bc.position`.execute(this.ex());
     const first = rows.rows[0];
     if (!first) return null;
     const channels: ConfigChannel[] = [];
@@ -104,14 +102,20 @@ export class BootstrapRepository {
   }
 
   /**
-   * `lock` (in a transaction): the config's thing row stays locked to commit, so changes
-   * to one config's state and channels are made one after the other, each on what the
-   * one before left. The thing's row, not the config's: deleting the thing locks it
-   * first and the config after, so locking the two in the other order here deadlocked.
-   * (SQLite makes every write transaction wait its turn anyway.)
+   * `lock` (in a transaction, PostgreSQL): the config's thing row is locked to commit
+   * first, and the config read after, in a statement of its own so that it sees what a
+   * change that held the lock before committed. Changes to one config's state and
+   * channels are so made one after the other, each on what the one before left. The
+   * thing's row, not the config's: deleting the thing locks it first and the config
+   * after, so locking the two in the other order deadlocked. (SQLite makes every write
+   * transaction wait its turn anyway.)
    */
-  byId(owner: string, thingId: string, lock = false): Promise<BootstrapConfig | null> {
-    return this.one(sql`b.thing_id = ${thingId} AND b.owner = ${owner}`, lock);
+  async byId(owner: string, thingId: string, lock = false): Promise<BootstrapConfig | null> {
+    if (lock && this.db.dialect === 'postgres')
+      await sql`SELECT 1 FROM things WHERE id = ${thingId} AND owner = ${owner} FOR NO KEY UPDATE`.execute(
+        this.ex(),
+      );
+    return this.one(sql`b.thing_id = ${thingId} AND b.owner = ${owner}`);
   }
 
   byExternalId(externalId: string): Promise<BootstrapConfig | null> {

@@ -42,6 +42,17 @@ export function afterCommit(fn: () => Promise<void>): Promise<void> {
   return Promise.resolve();
 }
 
+/**
+ * The classes of PostgreSQL advisory locks (`pg_advisory_xact_lock(class, hashtext(…))`),
+ * one per kind of value whose writers must go one at a time; kept here so no two share one.
+ */
+export const LockClass = {
+  /** A thing key, new or old, while a key changes (ThingsRepository.updateKey). */
+  thingKey: 0x7e70001,
+  /** A group, while members are assigned to it (GroupsRepository.assign). */
+  groupMembers: 0x7e70002,
+} as const;
+
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string };
   return (
@@ -57,7 +68,9 @@ export function isUniqueViolation(err: unknown): boolean {
  * serialization failure (40001) between requests, or a row referenced by this write
  * removed by another meanwhile (23503: an id checked a moment before, then deleted).
  * The error mapping answers it 409 (retrying sees the new state); everything that can
- * be ordered or locked so that it cannot happen is (see the repositories).
+ * be ordered or locked so that it cannot happen is (see the repositories). Reading 23503
+ * so holds while every write of a client-given reference checks it first (ownedIds and
+ * the joins of connects do): the violation can then only come from a delete meanwhile.
  */
 export function isConcurrentChange(err: unknown): boolean {
   const code = (err as { code?: string })?.code;

@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
-import { executor } from '../db/transactions.js';
+import { executor, LockClass } from '../db/transactions.js';
 import type { Group, Member } from './types.js';
 
 type GroupRow = {
@@ -133,12 +133,18 @@ export class GroupsRepository {
   }
 
   /**
-   * Adds members in one statement: a member already in the group fails it (unique
-   * violation). In sorted order, so two requests adding the same members meet at the
-   * first one instead of deadlocking (each waiting for a row the other holds).
+   * Adds members in one statement, in the request's order: a member already in the
+   * group fails it (unique violation). Run in a transaction: on PostgreSQL, assignments
+   * to one group wait for each other (an advisory lock on the group, held to commit), so
+   * two requests adding the same members in different orders do not each hold a row the
+   * other waits for (a deadlock); the second sees the first's rows and fails.
    */
   async assign(groupId: string, type: string, memberIds: string[]): Promise<void> {
-    const rows = [...memberIds].sort().map((id) => sql`(${groupId}, ${id}, ${type})`);
+    if (this.db.dialect === 'postgres')
+      await sql`SELECT pg_advisory_xact_lock(${LockClass.groupMembers}, hashtext(${groupId}))`.execute(
+        this.ex(),
+      );
+    const rows = memberIds.map((id) => sql`(${groupId}, ${id}, ${type})`);
     for (let i = 0; i < rows.length; i += 1000) {
       await sql`INSERT INTO group_members (group_id, member_id, type) VALUES ${sql.join(rows.slice(i, i + 1000))}`.execute(
         this.ex(),

@@ -3,7 +3,7 @@ import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import { GinPendingFlush } from '../db/gin-pending.js';
 import type { Db } from '../db/schema.js';
-import { executor, inTransaction, inUnitOfWork } from '../db/transactions.js';
+import { executor, inTransaction, inUnitOfWork, LockClass } from '../db/transactions.js';
 import { ANCHOR_EVERY, type Anchor, PageAnchors } from './page-anchors.js';
 import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
 
@@ -217,7 +217,12 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return rows.rows[0] ? this.toEntity(rows.rows[0]) : null;
   }
 
-  /** Ids among `ids` that exist and belong to `owner`. */
+  /**
+   * Ids among `ids` that exist and belong to `owner`. In a transaction on PostgreSQL
+   * the rows are locked to commit (KEY SHARE, in id order), so none is deleted between
+   * this check and the writes that refer to it: a delete that came first has then
+   * committed and its id is not among those returned.
+   */
   async ownedIds(owner: string, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = await this.ex()
@@ -225,6 +230,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
       .select('id')
       .where('owner', '=', owner)
       .where('id', 'in', ids)
+      .$if(inUnitOfWork() && this.db.dialect === 'postgres', (q) => q.orderBy('id').forKeyShare())
       .execute();
     return new Set(rows.map((r) => r.id));
   }
@@ -360,9 +366,6 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 }
 
-/** The advisory lock class of changes to a thing key (`updateKey`). */
-const KEY_LOCKS = 0x7e7 << 16;
-
 export class ThingsRepository extends EntityRepository<Thing> {
   protected table = 'things' as const;
   protected columns = ['id', 'owner', 'name', 'key', 'metadata'];
@@ -390,14 +393,19 @@ export class ThingsRepository extends EntityRepository<Thing> {
   }
 
   /**
-   * Run in a transaction. On PostgreSQL, changes to one new key wait for each other
-   * (an advisory lock on the key's hash, held to commit): two updates of one value into
-   * the exclusion constraint at once would each wait for the other and deadlock, where
-   * one after the other the second sees the first's row and fails with a violation.
+   * Run in a transaction. On PostgreSQL, changes that involve one key, as the new or the
+   * old key, wait for each other (advisory locks on the keys' hashes, taken in order and
+   * held to commit): two updates into the exclusion constraint at once that each meet
+   * the other's row (one new key, or two things swapping keys) would each wait for the
+   * other and deadlock, where one after the other the second sees the first's row and
+   * fails with a violation. (A bulk create holding a thing's old and new key while it
+   * changes still can: the error mapping answers that 409.)
    */
   async updateKey(owner: string, id: string, key: string): Promise<string | null> {
     if (this.db.dialect === 'postgres')
-      await sql`SELECT pg_advisory_xact_lock(${KEY_LOCKS}, hashtext(${key}))`.execute(this.ex());
+      await sql`SELECT pg_advisory_xact_lock(${LockClass.thingKey}, h) FROM (
+          SELECT hashtext(${key}) AS h UNION SELECT hashtext(key) FROM things WHERE id = ${id} AND owner = ${owner}
+        ) keys ORDER BY h`.execute(this.ex());
     const current = await this.byId(owner, id);
     if (!current) return null;
     await this.ex()
