@@ -1,6 +1,6 @@
-import os from 'node:os';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import { defaultPoolSize } from '../src/config.js';
 import type { DatabaseKind } from './config.js';
 
 /** The database a server runs on: its URL for TETHYS_DB_URL (empty: SQLite) and what it is. */
@@ -114,7 +114,7 @@ async function startPostgres(): Promise<BenchDatabase> {
       kind: 'postgres',
       url: cluster.url,
       version,
-      settings: `throwaway cluster (scripts/pg-cluster.mjs), defaults: ${settings}; server pool TETHYS_DB_POOL_SIZE=${process.env.TETHYS_DB_POOL_SIZE || `${Math.max(4, 3 * os.availableParallelism())} (the default)`}`,
+      settings: `throwaway cluster (scripts/pg-cluster.mjs), defaults: ${settings}; server pool TETHYS_DB_POOL_SIZE=${process.env.TETHYS_DB_POOL_SIZE || `${defaultPoolSize()} (the default)`}`,
       settle: (insertedAtLeast) => settlePostgres(cluster.url, insertedAtLeast),
       stop: () => {
         if (running === cluster) running = null;

@@ -48,10 +48,9 @@ export class BootstrapRepository {
 
   /**
    * A config whose thing or external id is taken fails with a unique violation. On
-   * PostgreSQL a config whose external id is taken is left out (ON CONFLICT DO NOTHING)
-   * and the statement then fails
-   * (`tethys_duplicate`, migration 0008): two plain inserts of one external id into its
-   * exclusion constraint at once would deadlock instead.
+   * PostgreSQL a taken external id leaves the row out (ON CONFLICT DO NOTHING) and the
+   * statement then fails (`tethys_duplicate`, migration 0008): two plain inserts of one
+   * external id into its exclusion constraint at once would deadlock instead.
    */
   async save(config: Omit<BootstrapConfig, 'channels' | 'thingKey'>, channelIds: string[]): Promise<void> {
     const insert = sql`INSERT INTO bootstrap_configs (thing_id, owner, external_id, external_key, name, content, client_cert, client_key, ca_cert, state)
