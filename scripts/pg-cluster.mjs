@@ -68,18 +68,45 @@ export async function startCluster({ settings = [] } = {}) {
     '-c max_connections=300',
     ...settings,
   ].join(' ');
-  asUser(isRoot, path.join(bin, 'pg_ctl'), [
-    '-D',
-    data,
-    '-o',
-    opts,
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    'start',
-  ]);
+  const start = () =>
+    asUser(isRoot, path.join(bin, 'pg_ctl'), [
+      '-D',
+      data,
+      '-o',
+      opts,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      'start',
+    ]);
+  start();
+  /** The postmaster and every server process under it (connections, background workers). */
+  const processes = () => {
+    const postmaster = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = spawnSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map(Number);
+    return [postmaster, ...children];
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    /** As a crash, a failover or `pg_ctl stop -m immediate`: every connection drops at once. */
+    crash() {
+      asUser(isRoot, path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    },
+    /** Starts it again on the same data and port (after crash or stop). */
+    start,
+    /** Stops every server process (SIGSTOP): connections stay open and nothing answers, as a hung host. */
+    freeze() {
+      const pids = processes();
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      return pids;
+    },
+    thaw(pids) {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    },
     stop() {
       try {
         asUser(isRoot, path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);

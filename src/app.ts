@@ -24,7 +24,7 @@ import { EventHub } from './events.js';
 import { GroupsRepository } from './groups/repo.js';
 import { groupsRoutes } from './groups/routes.js';
 import { GroupsService } from './groups/service.js';
-import { answerWrongMethods, createHttpServer } from './http/server.js';
+import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
 import { MqttBroker } from './messaging/mqtt.js';
@@ -62,7 +62,15 @@ export interface App {
   mqtt: MqttBroker;
   services: Services;
   logger: Logger;
+  /** Stops at once: open connections are cut (tests, and the end of shutdown). */
   close(): Promise<void>;
+  /**
+   * A graceful stop (SIGTERM): no new connections; requests in flight and those that
+   * arrive on open connections are answered, each with `Connection: close`; MQTT
+   * sessions are closed; buffered messages are flushed; then close(). Connections still
+   * open `timeoutMs` after the start are cut.
+   */
+  shutdown(timeoutMs: number): Promise<void>;
 }
 
 let defaultMetrics = false;
@@ -83,7 +91,13 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   const db = await openDatabase({
     url: config.db.url,
     dataDir: config.dataDir,
-    poolSize: config.db.poolSize,
+    postgres: {
+      poolSize: config.db.poolSize,
+      connectTimeoutMs: config.db.connectTimeoutMs,
+      queryTimeoutMs: config.db.queryTimeoutMs,
+      queueMax: config.db.queueMax,
+    },
+    logger,
   });
   try {
     return await assemble(config, logger, db, layout, tlsFiles);
@@ -202,7 +216,7 @@ async function assemble(
   groupsRoutes(http, groups, auth);
   thingsRoutes(http, things);
   certsRoutes(http, certs);
-  opsRoutes(http, db, TETHYS_VERSION);
+  opsRoutes(http, db, () => messaging.busState(), TETHYS_VERSION);
   consoleRoutes(http);
   await http.after();
   answerWrongMethods(http, routes);
@@ -225,17 +239,26 @@ async function assemble(
   );
   logger.info({ ports: mqtt.ports }, 'MQTT broker listening');
 
+  const close = async () => {
+    await mqtt.close();
+    await http.close();
+    certs.close();
+    await bus.close();
+    await db.close();
+  };
   return {
     http,
     mqtt,
     logger,
     services: { db, events, auth, users, things, groups, certs, bootstrap, provision, messaging },
-    async close() {
-      await mqtt.close();
-      await http.close();
-      certs.close();
-      await bus.close();
-      await db.close();
+    close,
+    async shutdown(timeoutMs: number) {
+      const started = Date.now();
+      // A fifth of the time is kept for closing the bus and the database after the drain.
+      const deadline = started + Math.max(0, timeoutMs * 0.8);
+      await Promise.all([drainHttp(http, deadline), mqtt.close()]);
+      logger.info({ ms: Date.now() - started }, 'connections drained');
+      await close();
     },
   };
 }

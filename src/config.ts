@@ -49,6 +49,34 @@ export const VARIABLES: VariableSpec[] = [
   },
   {
     group: 'tethys',
+    name: 'TETHYS_DB_CONNECT_TIMEOUT',
+    default: '2s',
+    description:
+      'PostgreSQL: longest wait to open a connection or get one from the pool; then the request answers 503 with Retry-After',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_DB_QUERY_TIMEOUT',
+    default: '4s',
+    description:
+      'PostgreSQL: longest a statement may take before its connection is given up and the request answers 503 (migrations have none)',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_DB_QUEUE_MAX',
+    default: '',
+    description:
+      'PostgreSQL: requests that may wait for a pooled connection; more answer 503 at once; empty means 64 a pooled connection',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_SHUTDOWN_TIMEOUT',
+    default: '10s',
+    description:
+      'on SIGTERM or SIGINT: longest wait for requests in flight before connections are cut and the process exits (a second signal stops at once)',
+  },
+  {
+    group: 'tethys',
     name: 'TETHYS_LOG_LEVEL',
     default: 'info',
     description: 'one of trace, debug, info, warn, error, fatal, silent',
@@ -323,8 +351,9 @@ export const VARIABLES: VariableSpec[] = [
 export interface Config {
   http: { port: number; host: string; bodyLimit: number };
   dataDir: string;
-  db: { url: string; poolSize: number };
+  db: { url: string; poolSize: number; connectTimeoutMs: number; queryTimeoutMs: number; queueMax: number };
   logLevel: string;
+  shutdownTimeoutMs: number;
   cacheSize: number;
   argon2: { memoryCost: number; timeCost: number };
   auth: { secret: string };
@@ -462,14 +491,9 @@ export function loadConfig(env: Env = process.env): Config {
       bodyLimit: integer(env, 'TETHYS_HTTP_BODY_LIMIT', 1024),
     },
     dataDir: path.resolve(value(env, 'TETHYS_DATA_DIR')),
-    db: {
-      url: dbUrl,
-      poolSize:
-        value(env, 'TETHYS_DB_POOL_SIZE') === ''
-          ? defaultPoolSize()
-          : integer(env, 'TETHYS_DB_POOL_SIZE', 1, 1000),
-    },
+    db: database(env, dbUrl),
     logLevel,
+    shutdownTimeoutMs: duration(env, 'TETHYS_SHUTDOWN_TIMEOUT'),
     cacheSize: integer(env, 'TETHYS_CACHE_SIZE', 100),
     argon2: {
       memoryCost: integer(env, 'TETHYS_ARGON2_MEMORY_KIB', 1024),
@@ -517,6 +541,23 @@ export function loadConfig(env: Env = process.env): Config {
       defaultRsaBits: rsaBits(env, 'MF_CERTS_SIGN_RSA_BITS'),
       cnFromKey: boolean(env, 'MF_CERTS_CN_FROM_KEY'),
     },
+  };
+}
+
+function database(env: Env, url: string): Config['db'] {
+  const poolSize =
+    value(env, 'TETHYS_DB_POOL_SIZE') === ''
+      ? defaultPoolSize()
+      : integer(env, 'TETHYS_DB_POOL_SIZE', 1, 1000);
+  return {
+    url,
+    poolSize,
+    connectTimeoutMs: duration(env, 'TETHYS_DB_CONNECT_TIMEOUT'),
+    queryTimeoutMs: duration(env, 'TETHYS_DB_QUERY_TIMEOUT'),
+    queueMax:
+      value(env, 'TETHYS_DB_QUEUE_MAX') === ''
+        ? 64 * poolSize
+        : integer(env, 'TETHYS_DB_QUEUE_MAX', 0, 1_000_000),
   };
 }
 

@@ -13,16 +13,22 @@ export type ErrorKind =
   | 'unsupported_content_type'
   | 'too_large'
   | 'not_configured'
-  | 'upstream_failed';
+  | 'upstream_failed'
+  | 'unavailable'
+  | 'throttled';
 
 export class DomainError extends Error {
+  /** Seconds the client should wait before trying again (the Retry-After header), if it should. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -49,6 +55,14 @@ export const unsupportedContentType = () => new DomainError('unsupported_content
 export const notConfigured = (message: string) => new DomainError('not_configured', message);
 export const upstreamFailed = (message: string, cause?: unknown) =>
   new DomainError('upstream_failed', message, { cause });
+/** A dependency (database, message bus) cannot serve the request now; retrying later can succeed. */
+export const unavailable = (message: string, retryAfterSeconds: number, cause?: unknown) =>
+  new DomainError('unavailable', message, { cause, retryAfterSeconds });
+/** Too many failed attempts: the caller must wait before trying again. */
+export const throttled = (retryAfterSeconds: number) =>
+  new DomainError('throttled', `too many failed attempts; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
 
 /**
  * Mainflux answers bad credentials with 401 in the things service and 403 in users,
@@ -67,6 +81,8 @@ const STATUS: Record<ErrorKind, number> = {
   too_large: 413,
   not_configured: 503,
   upstream_failed: 502,
+  unavailable: 503,
+  throttled: 429,
 };
 
 export function statusOf(err: DomainError, unauthenticatedStatus: UnauthenticatedStatus): number {

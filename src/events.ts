@@ -16,6 +16,12 @@ export interface DomainEvents {
   'cert.revoked': { thingId: string; serial: string };
   /** A bootstrap config's content, certificates or channel list changed, or it was removed. */
   'bootstrap.changed': { thingId: string };
+  /**
+   * Changes made on other instances may have been missed (the bus was disconnected):
+   * every cache forgets what it holds and live sessions are checked again. Never
+   * emitted: the bus applies it on this instance and sends it to the others.
+   */
+  'caches.stale': Record<string, never>;
 }
 
 export interface ListenerOptions {

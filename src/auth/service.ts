@@ -34,6 +34,7 @@ export class AuthService {
   ) {
     this.apiKeys = new Lru(cacheSize);
     events.on('key.revoked', ({ id }) => this.apiKeys.delete(id), { everyInstance: true });
+    events.on('caches.stale', () => this.apiKeys.clear(), { everyInstance: true });
   }
 
   issueLogin(user: { id: string; email: string }): Promise<string> {

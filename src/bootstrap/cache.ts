@@ -32,6 +32,7 @@ export class ConfigCache {
     events.on('thing.key_changed', forget, every);
     events.on('channel.removed', forget, every);
     events.on('channel.updated', forget, every);
+    events.on('caches.stale', forget, every);
   }
 
   async byExternalId(externalId: string): Promise<BootstrapConfig | null> {

@@ -37,13 +37,29 @@ export function serveCommand(program: Command): void {
       }
       const address = await app.http.listen({ port: config.http.port, host: config.http.host });
       app.logger.info({ address, database: app.services.db.dialect }, 'tethys is listening');
-      let closing = false;
+      let stopping = false;
       const stop = async (signal: string) => {
-        if (closing) return;
-        closing = true;
-        app.logger.info({ signal }, 'shutting down');
-        await app.close();
-        process.exit(0);
+        if (stopping) {
+          app.logger.warn({ signal }, 'second signal: stopping at once');
+          process.exit(1);
+        }
+        stopping = true;
+        const timeoutMs = config.shutdownTimeoutMs;
+        app.logger.info({ signal, timeoutMs }, 'shutting down: finishing requests in flight');
+        // Whatever hangs (a database that does not answer a close), the process ends in time.
+        setTimeout(() => {
+          app.logger.error({ timeoutMs }, 'shutdown took too long: stopping at once');
+          process.exit(1);
+        }, timeoutMs + 1000).unref();
+        try {
+          await app.shutdown(timeoutMs);
+          app.logger.info('stopped');
+          app.logger.flush();
+          process.exit(0);
+        } catch (err) {
+          app.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        }
       };
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -3,22 +3,26 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
+  type SqliteDatabase as KyselySqliteDatabase,
   PostgresDialect,
   type PostgresPool,
   type PostgresPoolClient,
   SqliteDialect,
+  type SqliteStatement,
   sql,
 } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
+import {
+  Availability,
+  databaseBusy,
+  databaseUnavailable,
+  isPostgresUnavailable,
+  isSqliteUnavailable,
+} from './errors.js';
 import { jsonContains } from './json-contains.js';
 import { migrate } from './migrations.js';
 import type { Database, Db } from './schema.js';
-
-export interface DbOptions {
-  url: string;
-  dataDir: string;
-  poolSize: number;
-}
 
 function parseJson(value: unknown): Record<string, unknown> {
   if (value === null || value === undefined) return {};
@@ -26,7 +30,51 @@ function parseJson(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function openSqlite(dataDir: string): Db {
+/** SQLite's storage errors (a full disk, a read-only folder) become 503s. */
+function guard(availability: Availability) {
+  return <T>(work: () => T): T => {
+    let result: T;
+    try {
+      result = work();
+    } catch (err) {
+      throw isSqliteUnavailable(err) ? availability.lost(err) : err;
+    }
+    availability.answered();
+    return result;
+  };
+}
+
+const NO_ROWS = { changes: 0, lastInsertRowid: 0 };
+
+/**
+ * better-sqlite3 as kysely's SQLite dialect sees it, with storage errors translated. On
+ * SQLITE_FULL and some I/O errors SQLite rolls the transaction back itself; kysely's
+ * ROLLBACK after the failed statement then finds no transaction, and would replace the
+ * storage error (a 503) by "no transaction is active" (a 500). It is skipped then.
+ */
+function guardedSqlite(
+  native: SqliteDatabase.Database,
+  guarded: ReturnType<typeof guard>,
+): KyselySqliteDatabase {
+  return {
+    close: () => native.close(),
+    prepare(text: string): SqliteStatement {
+      if (!native.inTransaction && /^rollback$/i.test(text)) {
+        return { reader: false, all: () => [], run: () => NO_ROWS, iterate: () => [][Symbol.iterator]() };
+      }
+      const statement = guarded(() => native.prepare(text));
+      return {
+        reader: statement.reader,
+        all: (parameters) => guarded(() => statement.all(parameters)),
+        run: (parameters) => guarded(() => statement.run(parameters)),
+        iterate: (parameters) => guarded(() => statement.iterate(parameters)),
+      };
+    },
+  };
+}
+
+function openSqlite(dataDir: string, availability: Availability): Db {
+  const guarded = guard(availability);
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'tethys.db');
   const native = new SqliteDatabase(file);
@@ -43,7 +91,9 @@ function openSqlite(dataDir: string): Db {
   native.function('tethys_json_contains', { deterministic: true }, (stored, filter) =>
     jsonContains(parseJson(stored), JSON.parse(String(filter))) ? 1 : 0,
   );
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: guardedSqlite(native, guarded) }),
+  });
   // The hot-path statements are a handful of fixed texts: each prepared once.
   const prepared = new Map<string, SqliteDatabase.Statement>();
   return {
@@ -51,16 +101,17 @@ function openSqlite(dataDir: string): Db {
     dialect: 'sqlite',
     json: (v) => JSON.stringify(v ?? {}),
     parseJson,
-    read: async <R>(text: string, values: unknown[]) => {
-      let statement = prepared.get(text);
-      if (!statement) {
-        statement = native.prepare(text);
-        prepared.set(text, statement);
-      }
-      return statement.all(...values) as R[];
-    },
+    read: async <R>(text: string, values: unknown[]) =>
+      guarded(() => {
+        let statement = prepared.get(text);
+        if (!statement) {
+          statement = native.prepare(text);
+          prepared.set(text, statement);
+        }
+        return statement.all(...values) as R[];
+      }),
     ping: async () => {
-      native.prepare('SELECT 1').get();
+      guarded(() => native.prepare('SELECT 1').get());
     },
     close: async () => {
       await kysely.destroy();
@@ -104,30 +155,101 @@ export class StatementNames {
   }
 }
 
-function namingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
+export interface PostgresLimits {
+  poolSize: number;
+  /** Milliseconds to open a connection, or to wait for a pooled one (then 503). */
+  connectTimeoutMs: number;
+  /** Milliseconds a statement may take before its connection is given up (then 503). */
+  queryTimeoutMs: number;
+  /** Requests that may wait for a pooled connection; more are answered 503 at once. */
+  queueMax: number;
+}
+
+/**
+ * The pool as kysely sees it, with everything a database outage does handled here:
+ *
+ * - node-postgres emits 'error' on a client whose server connection breaks, also while
+ *   kysely holds it (in a transaction, between two statements); unhandled, that event
+ *   ends the process. Each client handed out listens for it, and a client that erred,
+ *   timed out or lost its connection is destroyed on release instead of pooled.
+ * - Errors that mean the database and not the statement failed become a DomainError
+ *   'unavailable' (503 with Retry-After): a refused or broken connection, a timeout, a
+ *   server shutting down or starting, a standby after a failover.
+ * - Requests wait for a connection at most `connectTimeoutMs` (pg-pool's connection
+ *   timeout covers waiting and connecting), and no more than `queueMax` wait at all:
+ *   under overload, the rest get a quick 503 instead of queueing into client timeouts.
+ *
+ * It also names statements (see StatementNames).
+ */
+function resilientPool(
+  pool: pg.Pool,
+  names: StatementNames,
+  queueMax: number,
+  availability: Availability,
+): PostgresPool {
+  const answered = <R>(result: R): R => {
+    availability.answered();
+    return result;
+  };
   return {
     async connect() {
-      const client = await pool.connect();
+      if (pool.waitingCount >= queueMax) throw databaseBusy();
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw translatePostgres(err, availability);
+      }
+      let broken: unknown = null;
+      const onError = (err: unknown) => {
+        broken = err;
+      };
+      client.on('error', onError);
+      const fail = (err: unknown): never => {
+        if (isPostgresUnavailable(err)) {
+          broken = err;
+          throw availability.lost(err);
+        }
+        throw err;
+      };
       return {
         query(text: unknown, values?: readonly unknown[]) {
+          if (broken) return Promise.reject(databaseUnavailable(broken));
           if (typeof text !== 'string') return client.query(text as never); // a cursor
           const name =
             values && values.length > 0 && !text.includes(PLAN_EACH_TIME) ? names.nameOf(text) : undefined;
-          return client.query({ name, text, values: values ? [...values] : [] });
+          return client.query({ name, text, values: values ? [...values] : [] }).then(answered, fail);
         },
-        release: (destroy?: boolean) => client.release(destroy),
+        release: (destroy?: boolean) => {
+          client.off('error', onError);
+          client.release(destroy || broken ? true : undefined);
+        },
       } as unknown as PostgresPoolClient;
     },
     end: () => pool.end(),
   };
 }
 
-function openPostgres(url: string, poolSize: number): Db {
-  const raw = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
-  // An idle client losing its server connection must not take the process down.
+function translatePostgres(err: unknown, availability: Availability): unknown {
+  return isPostgresUnavailable(err) ? availability.lost(err) : err;
+}
+
+function openPostgres(url: string, limits: PostgresLimits, availability: Availability): Db {
+  const raw = new pg.Pool({
+    connectionString: url,
+    max: limits.poolSize,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: limits.connectTimeoutMs,
+    query_timeout: limits.queryTimeoutMs,
+    // A server that vanished without closing its connections (a host down, a network
+    // partition) is noticed by TCP keep-alive, not only by the next statement's timeout.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+  // An idle client losing its server connection: the pool drops it; nothing to do here.
   raw.on('error', () => {});
   const names = new StatementNames();
-  const pool = namingPool(raw, names);
+  const pool = resilientPool(raw, names, limits.queueMax, availability);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,
@@ -135,8 +257,15 @@ function openPostgres(url: string, poolSize: number): Db {
     json: (v) => JSON.stringify(v ?? {}),
     parseJson,
     read: async <R>(text: string, values: unknown[]) => {
-      const result = await raw.query({ name: names.nameOf(text), text, values });
-      return result.rows as R[];
+      if (raw.waitingCount >= limits.queueMax) throw databaseBusy();
+      try {
+        // pg-pool's query listens for the client's errors and destroys a client that erred.
+        const result = await raw.query({ name: names.nameOf(text), text, values });
+        availability.answered();
+        return result.rows as R[];
+      } catch (err) {
+        throw translatePostgres(err, availability);
+      }
     },
     ping: async () => {
       await sql`SELECT 1`.execute(kysely);
@@ -147,8 +276,36 @@ function openPostgres(url: string, poolSize: number): Db {
   };
 }
 
+/**
+ * Migrations run on a connection of their own, without the statement timeout: building
+ * an index over a million rows takes longer than any request may.
+ */
+async function migratePostgres(url: string, connectTimeoutMs: number): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: connectTimeoutMs });
+  pool.on('error', () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrate(kysely, 'postgres');
+  } finally {
+    await kysely.destroy();
+  }
+}
+
+export interface DbOptions {
+  url: string;
+  dataDir: string;
+  postgres: PostgresLimits;
+  /** Where an outage's start and end are told. */
+  logger?: Logger;
+}
+
 export async function openDatabase(options: DbOptions): Promise<Db> {
-  const db = options.url ? openPostgres(options.url, options.poolSize) : openSqlite(options.dataDir);
-  await migrate(db);
-  return db;
+  const availability = new Availability(options.logger);
+  if (!options.url) {
+    const db = openSqlite(options.dataDir, availability);
+    await migrate(db.kysely, 'sqlite');
+    return db;
+  }
+  await migratePostgres(options.url, options.postgres.connectTimeoutMs);
+  return openPostgres(options.url, options.postgres, availability);
 }

@@ -2,7 +2,7 @@ import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { bootstrapMigration } from '../bootstrap/migration.js';
 import { certsMigration } from '../certs/migration.js';
 import { groupsMigration } from '../groups/migration.js';
-import type { Db, Dialect } from './schema.js';
+import type { Database, Dialect } from './schema.js';
 
 /**
  * Versioned migrations, applied at start-up. Each one is written for both dialects;
@@ -224,10 +224,10 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-export async function migrate(db: Db): Promise<void> {
+export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   const migrator = new Migrator({
-    db: db.kysely,
-    provider: { getMigrations: async () => migrationsFor(db.dialect) },
+    db,
+    provider: { getMigrations: async () => migrationsFor(dialect) },
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

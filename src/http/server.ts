@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -62,7 +63,15 @@ export interface HttpServerOptions {
  */
 export type Lane = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
-const lanesOf = new WeakMap<FastifyInstance, { lanes: Lane[]; closing: boolean }>();
+interface ServerState {
+  lanes: Lane[];
+  /** fastify.close() has begun: fastify answers 503 itself (return503OnClosing). */
+  closing: boolean;
+  /** A graceful shutdown has begun: every answer ends its connection. */
+  draining: boolean;
+}
+
+const lanesOf = new WeakMap<FastifyInstance, ServerState>();
 
 /** Adds a lane in front of this server's routes (see Lane). */
 export function addLane(app: FastifyInstance, lane: Lane): void {
@@ -71,11 +80,47 @@ export function addLane(app: FastifyInstance, lane: Lane): void {
   state.lanes.push(lane);
 }
 
+/** How long a connection may stay quiet once a shutdown began before it is closed (see drain). */
+const DRAIN_IDLE_GRACE_MS = 1000;
+
+/**
+ * The first half of a graceful shutdown: stops accepting connections, answers every
+ * request that arrives on an open one (with `Connection: close`, so the client opens
+ * its next connection elsewhere), and returns once every connection is gone or the
+ * deadline (Date.now() value) has passed; what is still open then is cut.
+ *
+ * `http.Server.close()` would also drop every keep-alive connection that is between
+ * two requests at once, and a request already on its way on one of them is lost
+ * without an answer (the client sees the connection reset). So the listening socket is
+ * closed as a plain net.Server; connections that say nothing for DRAIN_IDLE_GRACE_MS
+ * after that are closed (a client writing continuously has sent its next request by
+ * then, and gets it answered); the rest close after their answers.
+ */
+export async function drainHttp(app: FastifyInstance, deadline: number): Promise<void> {
+  const state = lanesOf.get(app);
+  if (!state) throw new Error('drainHttp: not a server from createHttpServer');
+  state.draining = true;
+  const server = app.server as http.Server;
+  const open = () =>
+    new Promise<number>((resolve) => server.getConnections((_err, count) => resolve(count ?? 0)));
+  // Its callback waits for every connection to end: drained below.
+  if (server.listening) net.Server.prototype.close.call(server);
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const graceEnds = Math.min(deadline, Date.now() + DRAIN_IDLE_GRACE_MS);
+  while (Date.now() < graceEnds && (await open()) > 0) await wait(20);
+  server.closeIdleConnections();
+  while (Date.now() < deadline && (await open()) > 0) {
+    await wait(20);
+    server.closeIdleConnections();
+  }
+  server.closeAllConnections();
+}
+
 /** The headers every answer carries (set by the onRequest hook for fastify's answers). */
 export const CORS_HEADER_LIST = Object.entries(CORS_HEADERS);
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
-  const state = { lanes: [] as Lane[], closing: false };
+  const state: ServerState = { lanes: [], closing: false, draining: false };
   const app = Fastify({
     // Fastify's own server, with lanes in front (fastify sets these four on the server it makes).
     serverFactory: (handler, factoryOptions) => {
@@ -86,6 +131,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
         maxRequestsPerSocket?: number;
       };
       const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
+        // Served, then closed: the client opens its next connection elsewhere.
+        if (state.draining) res.setHeader('connection', 'close');
         if (!state.closing) for (const lane of state.lanes) if (lane(req, res)) return;
         handler(req, res);
       };
@@ -191,6 +238,13 @@ export function answerWrongMethods(
   }
 }
 
+export interface ErrorAnswer {
+  status: number;
+  message: string;
+  /** Seconds, for the Retry-After header (503 of a dependency, 429). */
+  retryAfter?: number;
+}
+
 /**
  * The one error mapping: status and message of the JSON error body for anything a
  * request handler throws, or null for a fault of ours (answered 500, logged).
@@ -199,7 +253,7 @@ export function errorAnswer(
   error: unknown,
   unauthenticated: UnauthenticatedStatus,
   malformedMessage: string = Messages.malformed,
-): { status: number; message: string } | null {
+): ErrorAnswer | null {
   let err = error;
   const fe = error as FastifyError & { validationContext?: string };
   if (fe?.validation) {
@@ -210,7 +264,11 @@ export function errorAnswer(
             `${malformedMessage}: ${fe.validationContext ?? 'body'}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
           );
   }
-  if (err instanceof DomainError) return { status: statusOf(err, unauthenticated), message: err.message };
+  if (err instanceof DomainError) {
+    const answer: ErrorAnswer = { status: statusOf(err, unauthenticated), message: err.message };
+    if (err.retryAfterSeconds !== undefined) answer.retryAfter = err.retryAfterSeconds;
+    return answer;
+  }
   if (isConcurrentChange(err)) return { status: 409, message: Messages.concurrentChange };
   const status = fe?.statusCode;
   if (status && status >= 400 && status < 500) {
@@ -229,6 +287,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
   const config = request.routeOptions?.config;
   const answer = errorAnswer(error, config?.unauthenticated ?? 403, config?.malformedMessage);
   if (answer) {
+    if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
     reply.code(answer.status).type('application/json').send({ error: answer.message });
     return;
   }

@@ -107,7 +107,7 @@ function messageLane(service: MessagingService, maxPayload: number, logger: Logg
         (err: unknown) => {
           const a = errorAnswer(err, UNAUTHENTICATED);
           if (!a) logger.error({ err, url, method: 'POST' }, 'request failed');
-          answer(res, a?.status ?? 500, a?.message ?? 'internal server error');
+          answer(res, a?.status ?? 500, a?.message ?? 'internal server error', a?.retryAfter);
         },
       );
     });
@@ -119,8 +119,9 @@ function messageLane(service: MessagingService, maxPayload: number, logger: Logg
 }
 
 /** As fastify answers: CORS headers, then an empty body or `{"error": …}` as JSON. */
-function answer(res: http.ServerResponse, status: number, error: string | null): void {
+function answer(res: http.ServerResponse, status: number, error: string | null, retryAfter?: number): void {
   for (const [name, value] of CORS_HEADER_LIST) res.setHeader(name, value);
+  if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
   if (error === null) {
     res.setHeader('content-length', '0');
     res.writeHead(status).end();

@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { DomainError } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { ThingAccess } from '../things/access.js';
 import {
@@ -16,6 +17,7 @@ import {
   quietSessionNotices,
   shareQos0Deliveries,
 } from './aedes-tuning.js';
+import { BusError } from './bus.js';
 import { type Message, nowNanos, topicOf } from './message.js';
 import type { MessagingService } from './service.js';
 import { parsePublishTopic, parseSubscribeTopic } from './topics.js';
@@ -44,8 +46,15 @@ export interface BrokerOptions {
 
 interface Session {
   thingId: string;
+  /** The key it authenticated with, or the serial of its client certificate. */
+  key?: string;
   serial?: string;
+  /** Channels it subscribed to (never forgotten on unsubscribe: checked again after a resync). */
+  channels?: Set<string>;
 }
+
+/** Sessions checked at once when caches were stale (see revalidate). */
+const REVALIDATE_CONCURRENCY = 32;
 
 interface PeerCertificate {
   serial: string;
@@ -239,10 +248,10 @@ export class MqttBroker {
         }
         const thingId = await settled(() => access.identify(key));
         if (!thingId || username !== thingId) return fail(4);
-        this.track(client, { thingId });
+        this.track(client, { thingId, key });
         done(null, true);
       })().catch((err) => {
-        logger.error({ err }, 'MQTT authentication failed');
+        logFailure(logger, err, 'MQTT authentication failed');
         fail(3);
       });
     };
@@ -265,7 +274,7 @@ export class MqttBroker {
         .then(
           (ok) => {
             if (!ok) return drop('access');
-            const failure = messaging.accepted({
+            const sent = messaging.accepted({
               channel: target.channel,
               subtopic: target.subtopic,
               publisher: s.thingId,
@@ -273,23 +282,38 @@ export class MqttBroker {
               payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
               created: nowNanos(),
             });
-            if (failure?.tooLarge) {
-              // Over the limit every instance can carry: closed like any oversize packet.
-              messaging.refused('mqtt', 'too_large');
-              logger.debug({ thing: s.thingId, err: failure.message }, 'MQTT publish too large for the bus');
-              return done(failure);
+            const refuse = (failure: BusError) => {
+              if (failure.tooLarge) {
+                // Over the limit every instance can carry: closed like any oversize packet.
+                messaging.refused('mqtt', 'too_large');
+                logger.debug(
+                  { thing: s.thingId, err: failure.message },
+                  'MQTT publish too large for the bus',
+                );
+                return done(failure);
+              }
+              // QoS 1: no PUBACK for a message the bus did not take; the connection closes
+              // and the client sends it again when it reconnects. QoS 0 promises nothing.
+              if (packet.qos === 0) return drop('bus');
+              messaging.refused('mqtt', 'bus');
+              done(failure);
+            };
+            const accept = () => {
+              packet.topic = topicOf(target.channel, target.subtopic);
+              // Retained messages would outlive the connection that allowed them.
+              packet.retain = false;
+              done(null);
+            };
+            if (sent instanceof BusError) return refuse(sent);
+            if (packet.qos === 0) {
+              // Nothing to acknowledge: delivered here at once, to the others when the bus confirms.
+              sent.catch(() => {});
+              return accept();
             }
-            if (failure) {
-              logger.warn({ err: failure.message }, 'MQTT publish dropped: the message bus refused it');
-              return drop('bus');
-            }
-            packet.topic = topicOf(target.channel, target.subtopic);
-            // Retained messages would outlive the connection that allowed them.
-            packet.retain = false;
-            done(null);
+            sent.then(accept, refuse);
           },
           (err) => {
-            logger.error({ err }, 'MQTT publish: access check failed');
+            logFailure(logger, err, 'MQTT publish: access check failed');
             done(err);
           },
         )
@@ -303,9 +327,15 @@ export class MqttBroker {
       access
         .isConnected(channel, s.thingId)
         .then(
-          (ok) => done(null, ok ? sub : (null as never)),
+          (ok) => {
+            if (ok) {
+              s.channels ??= new Set();
+              s.channels.add(channel);
+            }
+            done(null, ok ? sub : (null as never));
+          },
           (err) => {
-            logger.error({ err }, 'MQTT subscribe: access check failed');
+            logFailure(logger, err, 'MQTT subscribe: access check failed');
             done(err, null as never);
           },
         )
@@ -353,6 +383,57 @@ export class MqttBroker {
     events.on('thing.key_changed', ({ id }) => closeThing(id), every);
     events.on('connection.removed', ({ thingId }) => closeThing(thingId), every);
     events.on('cert.revoked', ({ thingId, serial }) => closeThing(thingId, serial), every);
+    events.on(
+      'caches.stale',
+      () => {
+        this.revocations++;
+        this.revalidate().catch((err) => logger.error({ err }, 'checking MQTT sessions again failed'));
+      },
+      every,
+    );
+  }
+
+  /**
+   * Revocations made elsewhere while the bus was down never arrived: every live session
+   * is checked as at CONNECT and SUBSCRIBE (key or certificate, then each channel it
+   * subscribed to) and closed if it no longer passes. A session whose check cannot be
+   * made now (the database is away too) stays.
+   */
+  private async revalidate(): Promise<void> {
+    const { access, certificates, logger } = this.options;
+    const sessions: [Client, Session][] = [];
+    for (const set of this.byThing.values()) {
+      for (const client of set) {
+        const s = this.sessions.get(client);
+        if (s) sessions.push([client, s]);
+      }
+    }
+    let closed = 0;
+    const check = async ([client, s]: [Client, Session]) => {
+      try {
+        const thingId = s.serial
+          ? await certificates?.activeThing(s.serial)
+          : s.key
+            ? await access.identify(s.key)
+            : null;
+        let allowed = thingId === s.thingId;
+        for (const channel of s.channels ?? []) {
+          if (!allowed) break;
+          allowed = await access.isConnected(channel, s.thingId);
+        }
+        if (!allowed) {
+          closed++;
+          client.close();
+        }
+      } catch (err) {
+        logFailure(logger, err, 'MQTT session could not be checked again');
+      }
+    };
+    for (let i = 0; i < sessions.length; i += REVALIDATE_CONCURRENCY) {
+      await Promise.all(sessions.slice(i, i + REVALIDATE_CONCURRENCY).map(check));
+    }
+    if (sessions.length > 0)
+      logger.info({ sessions: sessions.length, closed }, 'MQTT sessions checked again');
   }
 
   get connectedClients(): number {
@@ -372,6 +453,12 @@ export class MqttBroker {
       ),
     );
   }
+}
+
+/** An outage (database unavailable) is expected and logged where it is noticed; anything else is a fault. */
+function logFailure(logger: Logger, err: unknown, message: string): void {
+  if (err instanceof DomainError && err.kind === 'unavailable') logger.debug({ err: err.message }, message);
+  else logger.error({ err }, message);
 }
 
 /** Serials as hex digits only: TLS gives `0A1B…`, the certs service `0a:1b:…`. */

@@ -1,8 +1,8 @@
 import client from 'prom-client';
-import { DomainError, forbidden } from '../errors.js';
+import { DomainError, forbidden, unavailable } from '../errors.js';
 import type { ThingAccess } from '../things/access.js';
 import { isUuid } from '../things/types.js';
-import { type Bus, BusError } from './bus.js';
+import { BUS_UNAVAILABLE, type Bus, BusError } from './bus.js';
 import { type Message, nowNanos } from './message.js';
 
 const published = new client.Counter({
@@ -15,6 +15,13 @@ const refused = new client.Counter({
   help: 'Messages refused, by protocol and reason',
   labelNames: ['protocol', 'reason'],
 });
+
+/** Seconds a publisher is told to wait (Retry-After) while the bus is away. */
+const BUS_RETRY_AFTER_S = 1;
+
+function asBusError(err: unknown): BusError {
+  return err instanceof BusError ? err : new BusError(BUS_UNAVAILABLE, false, { cause: err });
+}
 
 export const NOT_ALLOWED = 'thing is not connected to the channel or its key is unknown';
 
@@ -61,25 +68,36 @@ export class MessagingService {
       created: nowNanos(),
     };
     // The bus first: a message it cannot carry is refused, not delivered on this instance only.
-    const failure = this.toBus(message);
-    if (failure) {
+    const sent = this.bus.publish(message);
+    const refuse = (err: unknown): never => {
+      const failure = asBusError(err);
       refused.inc({ protocol, reason: failure.tooLarge ? 'too_large' : 'bus' });
-      throw new DomainError(failure.tooLarge ? 'too_large' : 'not_configured', failure.message, {
-        cause: failure,
-      });
-    }
+      throw failure.tooLarge
+        ? new DomainError('too_large', failure.message, { cause: failure })
+        : unavailable(BUS_UNAVAILABLE, BUS_RETRY_AFTER_S, failure);
+    };
+    if (sent instanceof BusError) refuse(sent);
+    else await sent.catch(refuse);
     published.inc({ protocol });
     this.deliverLocally(message);
   }
 
   /**
-   * MQTT: the broker already checked access and delivers locally once this returns
-   * null; otherwise the bus could not take the message and the broker refuses it.
+   * MQTT: the broker already checked access. A BusError when the bus cannot take the
+   * message (the broker refuses it); otherwise a promise that resolves once the bus has
+   * it (the broker acknowledges a QoS 1 publish then) or rejects with a BusError.
    */
-  accepted(message: Message): BusError | null {
-    const failure = this.toBus(message);
-    if (!failure) published.inc({ protocol: message.protocol });
-    return failure;
+  accepted(message: Message): BusError | Promise<void> {
+    const sent = this.bus.publish(message);
+    if (sent instanceof BusError) return sent;
+    return sent.then(
+      () => {
+        published.inc({ protocol: message.protocol });
+      },
+      (err) => {
+        throw asBusError(err);
+      },
+    );
   }
 
   /** The largest payload every instance receives, or null without a limit beyond the configured one. */
@@ -87,13 +105,9 @@ export class MessagingService {
     return this.bus.payloadLimit();
   }
 
-  private toBus(message: Message): BusError | null {
-    try {
-      this.bus.publish(message);
-      return null;
-    } catch (err) {
-      return err instanceof BusError ? err : new BusError('message bus unavailable', false, { cause: err });
-    }
+  /** `in-process`, or whether this instance is connected to NATS (for /health). */
+  busState(): string {
+    return this.bus.state();
   }
 
   refused(protocol: string, reason: string): void {

@@ -4,7 +4,10 @@ import type { Db } from '../db/schema.js';
 
 export const MAINFLUX_VERSION = '0.12.1';
 
-export function opsRoutes(app: FastifyInstance, db: Db, tethysVersion: string): void {
+/** What /health reports of the message bus: in-process, or the NATS connection's state. */
+export type BusState = () => string;
+
+export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVersion: string): void {
   const tags = ['operations'];
   // The body Mainflux's SDK reads (`.version`); no trailing newline, sniffed as text.
   app.get(
@@ -18,20 +21,33 @@ export function opsRoutes(app: FastifyInstance, db: Db, tethysVersion: string): 
 
   app.get(
     '/health',
-    { schema: { tags, summary: 'Healthy when the database answers' } },
+    {
+      schema: {
+        tags,
+        summary:
+          'Healthy (200) when the database answers and the message bus, if any, is connected; else 503',
+      },
+    },
     async (_request, reply) => {
+      const messageBus = bus();
+      const body: Record<string, string> = {
+        status: 'pass',
+        version: tethysVersion,
+        database: db.dialect,
+        bus: messageBus,
+      };
       try {
         await db.ping();
-        return { status: 'pass', version: tethysVersion, database: db.dialect };
       } catch (err) {
-        reply.code(503);
-        return {
-          status: 'fail',
-          version: tethysVersion,
-          database: db.dialect,
-          error: (err as Error).message,
-        };
+        body.status = 'fail';
+        body.error = (err as Error).message;
       }
+      if (messageBus === 'disconnected') {
+        body.status = 'fail';
+        body.error = body.error ? `${body.error}; message bus unavailable` : 'message bus unavailable';
+      }
+      if (body.status === 'fail') reply.code(503).header('retry-after', '1');
+      return body;
     },
   );
 

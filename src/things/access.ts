@@ -59,6 +59,15 @@ export class ThingAccess {
       { everyInstance: true },
     );
     events.on(
+      'caches.stale',
+      () => {
+        this.generation++;
+        this.idByKey.clear();
+        this.channelsByThing.clear();
+      },
+      { everyInstance: true },
+    );
+    events.on(
       'connection.added',
       ({ channelId, thingId }) => {
         this.generation++;

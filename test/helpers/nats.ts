@@ -11,7 +11,10 @@ export interface NatsServer {
   url: string;
   port: number;
   pid: number;
+  /** SIGTERM, then SIGKILL after 3 s. */
   stop(): Promise<void>;
+  /** SIGKILL at once: a crash. */
+  kill(): Promise<void>;
 }
 
 /** The nats-server binary: TETHYS_NATS_SERVER, else the PATH, /usr/bin and /usr/sbin. */
@@ -61,14 +64,15 @@ function killOnExit(child: ChildProcess): void {
   });
 }
 
-export async function startNats(): Promise<NatsServer> {
+/** Starts nats-server on a free port, or on `port` (to bring one back where it was). */
+export async function startNats(options: { port?: number } = {}): Promise<NatsServer> {
   const bin = natsServerBinary();
   if (!bin)
     throw new Error('nats-server not found (install Debian package nats-server, or set TETHYS_NATS_SERVER)');
   let lastError = '';
   // The free port may be taken between probing and binding: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -90,6 +94,13 @@ export async function startNats(): Promise<NatsServer> {
         url: `nats://127.0.0.1:${port}`,
         port,
         pid,
+        async kill() {
+          if (child.exitCode === null && child.signalCode === null) {
+            process.kill(pid, 'SIGKILL');
+            await exited;
+          }
+          running.delete(child);
+        },
         async stop() {
           if (child.exitCode === null && child.signalCode === null) {
             process.kill(pid, 'SIGTERM');
