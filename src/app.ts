@@ -38,6 +38,7 @@ import { ThingAccess } from './things/access.js';
 import { ChannelsRepository, ConnectionsRepository, ThingsRepository } from './things/repo.js';
 import { thingsRoutes } from './things/routes.js';
 import { ThingsService } from './things/service.js';
+import { DEFAULT_THROTTLE, FailureThrottle } from './throttle.js';
 import { createMailer } from './users/mailer.js';
 import { UsersRepository } from './users/repo.js';
 import { usersRoutes } from './users/routes.js';
@@ -117,13 +118,26 @@ async function assemble(
   const events = new EventHub();
   const secret = resolveAuthSecret(config.auth.secret, config.dataDir, (msg) => logger.warn(msg));
 
-  const auth = new AuthService(new KeysRepository(db), new TokenCodec(secret), events, config.cacheSize);
-  const users = new UsersService(new UsersRepository(db), auth, createMailer(config.email), {
-    passRegex: config.users.passRegex,
-    resetEndpoint: config.users.resetEndpoint,
-    adminEmail: config.users.adminEmail,
-    argon2: config.argon2,
+  const throttle = new FailureThrottle({
+    ...DEFAULT_THROTTLE,
+    freeFailures: config.throttle.freeFailures,
+    freeFailuresPerSource: 10 * config.throttle.freeFailures,
+    maxDelayMs: config.throttle.maxDelayMs,
+    forgetAfterMs: config.throttle.maxDelayMs,
   });
+  const auth = new AuthService(new KeysRepository(db), new TokenCodec(secret), events, config.cacheSize);
+  const users = new UsersService(
+    new UsersRepository(db),
+    auth,
+    createMailer(config.email),
+    {
+      passRegex: config.users.passRegex,
+      resetEndpoint: config.users.resetEndpoint,
+      adminEmail: config.users.adminEmail,
+      argon2: config.argon2,
+    },
+    throttle,
+  );
   const thingsRepo = new ThingsRepository(db);
   const connections = new ConnectionsRepository(db);
   const access = new ThingAccess(thingsRepo, connections, events, config.cacheSize);
@@ -172,6 +186,7 @@ async function assemble(
     new BootstrapRepository(db),
     new BootstrapCipher(Buffer.from(encryptKey, 'hex')),
     events,
+    throttle,
   );
 
   logger.info(
@@ -192,6 +207,10 @@ async function assemble(
   const http = createHttpServer({
     logger,
     bodyLimit: config.http.bodyLimit,
+    trustProxy: config.trustProxy,
+    headersTimeoutMs: config.http.headersTimeoutMs,
+    requestTimeoutMs: config.http.requestTimeoutMs,
+    maxConnections: config.http.maxConnections,
     https: tlsFiles ? { cert: Buffer.from(tlsFiles.cert), key: Buffer.from(tlsFiles.key) } : undefined,
   });
   await http.register(swagger, {
@@ -227,11 +246,13 @@ async function assemble(
     tlsPort: config.messaging.mqttTlsPort,
     wsPort: config.messaging.mqttWsPort,
     maxPayload: config.messaging.maxPayload,
+    maxConnections: config.messaging.maxConnections,
     tls: tlsFiles,
     access,
     messaging,
     events,
     certificates: { caPem: async () => certs.caPem, activeThing: (serial) => certs.activeThing(serial) },
+    throttle,
     logger,
   });
   http.server.on('upgrade', (req, socket, head) =>

@@ -1,3 +1,9 @@
+import { databaseBusy } from './db/errors.js';
+import type { Admission } from './db/schema.js';
+import { DomainError } from './errors.js';
+
+const UNLIMITED: Admission = { maxWaiting: Number.POSITIVE_INFINITY, maxWaitMs: Number.POSITIVE_INFINITY };
+
 /**
  * Gathers lookups made close together into one database statement. A burst of cache
  * misses (50 MQTT clients connecting at once, each with a key not seen before) becomes
@@ -23,9 +29,14 @@ export class Batcher<K, V> {
     private fetch: (keys: K[]) => Promise<Map<K, V>>,
     private maxInFlight = 1,
     private maxBatch = 256,
+    private admission: Admission = UNLIMITED,
   ) {}
 
   load(key: K): Promise<V | null> {
+    // Beyond this many keys waiting behind a slow database, the caller is refused at once.
+    if (this.waiting.size >= this.admission.maxWaiting && !this.waiting.has(key)) {
+      return Promise.reject(databaseBusy());
+    }
     return new Promise((resolve, reject) => {
       const callers = this.waiting.get(key);
       if (callers) callers.push({ resolve, reject });
@@ -82,7 +93,8 @@ export class Batcher<K, V> {
  * so each gets the answer it would have had alone.
  */
 export class WriteGroups<T, R> {
-  private waiting: { items: T[]; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private waiting: { items: T[]; resolve: (r: R) => void; reject: (e: unknown) => void; since: number }[] =
+    [];
   private inFlight = 0;
   private scheduled = false;
 
@@ -91,11 +103,14 @@ export class WriteGroups<T, R> {
     private write: (items: T[]) => Promise<R>,
     private maxInFlight = 2,
     private maxItems = 1000,
+    private admission: Admission = UNLIMITED,
   ) {}
 
   submit(items: T[]): Promise<R> {
+    // Requests waiting behind a slow database are bounded in number and in time (see flush).
+    if (this.waiting.length >= this.admission.maxWaiting) return Promise.reject(databaseBusy());
     return new Promise((resolve, reject) => {
-      this.waiting.push({ items, resolve, reject });
+      this.waiting.push({ items, resolve, reject, since: performance.now() });
       if (!this.scheduled && this.inFlight < this.maxInFlight) {
         this.scheduled = true;
         queueMicrotask(() => this.flush());
@@ -105,6 +120,9 @@ export class WriteGroups<T, R> {
 
   private flush(): void {
     this.scheduled = false;
+    const tooOld = performance.now() - this.admission.maxWaitMs;
+    while (this.waiting.length > 0 && this.waiting[0]!.since < tooOld)
+      this.waiting.shift()!.reject(databaseBusy());
     while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) {
       const group: typeof this.waiting = [];
       let count = 0;
@@ -138,7 +156,12 @@ export class WriteGroups<T, R> {
     let result: R;
     try {
       result = await this.write(group.flatMap((r) => r.items));
-    } catch {
+    } catch (err) {
+      // The database, not a request, failed: running each alone would fail each again.
+      if (err instanceof DomainError && err.kind === 'unavailable') {
+        for (const r of group) r.reject(err);
+        return;
+      }
       for (const r of group) await alone(r);
       return;
     }

@@ -77,6 +77,26 @@ export const VARIABLES: VariableSpec[] = [
   },
   {
     group: 'tethys',
+    name: 'TETHYS_THROTTLE_FAILURES',
+    default: '5',
+    description:
+      'failed logins, gateway bootstrap fetches or MQTT CONNECTs of one account from one address before it waits (1 s, doubling); ten times as many from one address over all accounts',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_THROTTLE_MAX_DELAY',
+    default: '15m',
+    description: 'the longest such wait; failures older than this are forgotten',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_TRUST_PROXY',
+    default: '',
+    description:
+      'where client addresses come from (throttling, logs): empty: the connection; true: X-Forwarded-For from any proxy; a number: that many proxy hops; or a comma-separated list of proxy addresses/CIDRs',
+  },
+  {
+    group: 'tethys',
     name: 'TETHYS_LOG_LEVEL',
     default: 'info',
     description: 'one of trace, debug, info, warn, error, fatal, silent',
@@ -86,6 +106,26 @@ export const VARIABLES: VariableSpec[] = [
     name: 'TETHYS_HTTP_BODY_LIMIT',
     default: '4194304',
     description: 'largest accepted request body in bytes (larger: 413)',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_HTTP_HEADERS_TIMEOUT',
+    default: '10s',
+    description:
+      "a request's headers must arrive within this time, or it is answered 408 and its connection closed",
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_HTTP_REQUEST_TIMEOUT',
+    default: '30s',
+    description: 'a whole request (headers and body) must arrive within this time, or it is answered 408',
+  },
+  {
+    group: 'tethys',
+    name: 'TETHYS_HTTP_MAX_CONNECTIONS',
+    default: '10000',
+    description:
+      'open HTTP connections (WebSocket MQTT included until upgraded); more are closed as they come',
   },
   {
     group: 'tethys',
@@ -140,6 +180,12 @@ export const VARIABLES: VariableSpec[] = [
     default: '1048576',
     description:
       'largest MQTT packet or HTTP message body in bytes; larger MQTT packets close the connection, larger HTTP bodies get 413',
+  },
+  {
+    group: 'messaging',
+    name: 'TETHYS_MQTT_MAX_CONNECTIONS',
+    default: '100000',
+    description: 'open MQTT connections over every listener; more are closed as they come',
   },
   {
     group: 'messaging',
@@ -349,11 +395,21 @@ export const VARIABLES: VariableSpec[] = [
 ];
 
 export interface Config {
-  http: { port: number; host: string; bodyLimit: number };
+  http: {
+    port: number;
+    host: string;
+    bodyLimit: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+  };
   dataDir: string;
   db: { url: string; poolSize: number; connectTimeoutMs: number; queryTimeoutMs: number; queueMax: number };
   logLevel: string;
   shutdownTimeoutMs: number;
+  throttle: { freeFailures: number; maxDelayMs: number };
+  /** fastify's trustProxy: false, true, a hop count or a list of addresses. */
+  trustProxy: boolean | number | string;
   cacheSize: number;
   argon2: { memoryCost: number; timeCost: number };
   auth: { secret: string };
@@ -380,6 +436,7 @@ export interface Config {
     mqttTlsPort: number;
     mqttWsPort: number | null;
     maxPayload: number;
+    maxConnections: number;
     natsUrl: string;
   };
   bootstrap: { encryptKey: string };
@@ -489,11 +546,19 @@ export function loadConfig(env: Env = process.env): Config {
       port: integer(env, 'TETHYS_HTTP_PORT', 0, 65535),
       host: value(env, 'TETHYS_HTTP_HOST'),
       bodyLimit: integer(env, 'TETHYS_HTTP_BODY_LIMIT', 1024),
+      headersTimeoutMs: duration(env, 'TETHYS_HTTP_HEADERS_TIMEOUT'),
+      requestTimeoutMs: duration(env, 'TETHYS_HTTP_REQUEST_TIMEOUT'),
+      maxConnections: integer(env, 'TETHYS_HTTP_MAX_CONNECTIONS', 1),
     },
     dataDir: path.resolve(value(env, 'TETHYS_DATA_DIR')),
     db: database(env, dbUrl),
     logLevel,
     shutdownTimeoutMs: duration(env, 'TETHYS_SHUTDOWN_TIMEOUT'),
+    throttle: {
+      freeFailures: integer(env, 'TETHYS_THROTTLE_FAILURES', 1, 1_000_000),
+      maxDelayMs: duration(env, 'TETHYS_THROTTLE_MAX_DELAY'),
+    },
+    trustProxy: trustProxy(value(env, 'TETHYS_TRUST_PROXY')),
     cacheSize: integer(env, 'TETHYS_CACHE_SIZE', 100),
     argon2: {
       memoryCost: integer(env, 'TETHYS_ARGON2_MEMORY_KIB', 1024),
@@ -526,6 +591,7 @@ export function loadConfig(env: Env = process.env): Config {
       mqttTlsPort: integer(env, 'TETHYS_MQTT_TLS_PORT', 0, 65535),
       mqttWsPort: value(env, 'TETHYS_MQTT_WS_PORT') ? integer(env, 'TETHYS_MQTT_WS_PORT', 0, 65535) : null,
       maxPayload: integer(env, 'TETHYS_MQTT_MAX_PAYLOAD', 16, 256 * 1024 * 1024),
+      maxConnections: integer(env, 'TETHYS_MQTT_MAX_CONNECTIONS', 1),
       natsUrl: value(env, 'MF_NATS_URL'),
     },
     bootstrap: { encryptKey: encryptKey(env) },
@@ -559,6 +625,20 @@ function database(env: Env, url: string): Config['db'] {
         ? 64 * poolSize
         : integer(env, 'TETHYS_DB_QUEUE_MAX', 0, 1_000_000),
   };
+}
+
+function trustProxy(raw: string): boolean | number | string {
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part)) {
+      throw new ConfigError(
+        `TETHYS_TRUST_PROXY: "${part}" is not an address or CIDR (or use true, false or a hop count)`,
+      );
+    }
+  }
+  return raw;
 }
 
 function rsaBits(env: Env, name: string): number {

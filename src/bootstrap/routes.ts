@@ -246,7 +246,7 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
       config: bootstrap,
       schema: { ...device, summary: 'A gateway fetches its config; Authorization: <external key>' },
     },
-    async (request) => service.fetch(request.params.externalId, request.headers.authorization),
+    async (request) => service.fetch(request.params.externalId, request.headers.authorization, request.ip),
   );
 
   app.get<{ Params: { externalId: string } }>(
@@ -259,7 +259,11 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
       },
     },
     async (request, reply) => {
-      const body = await service.secureFetch(request.params.externalId, request.headers.authorization);
+      const body = await service.secureFetch(
+        request.params.externalId,
+        request.headers.authorization,
+        request.ip,
+      );
       reply.type('application/json').send(body);
     },
   );

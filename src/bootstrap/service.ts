@@ -7,6 +7,7 @@ import { conflict, DomainError, malformed, notFound, unauthenticated } from '../
 import type { EventHub } from '../events.js';
 import type { Credential, ThingsService } from '../things/service.js';
 import { isUuid } from '../things/types.js';
+import type { FailureThrottle } from '../throttle.js';
 import { ConfigCache } from './cache.js';
 import type { BootstrapRepository } from './repo.js';
 import type { BootstrapCipher } from './secure.js';
@@ -52,6 +53,7 @@ export class BootstrapService {
     private configs: BootstrapRepository,
     private cipher: BootstrapCipher,
     private events: EventHub,
+    private throttle: FailureThrottle,
   ) {
     this.cache = new ConfigCache(configs, events);
     events.on('connection.removed', ({ thingId, channelId }) =>
@@ -239,26 +241,46 @@ export class BootstrapService {
     });
   }
 
-  /** GET /things/bootstrap/{externalId}: the gateway's own configuration. */
-  async fetch(externalId: string, header: string | undefined): Promise<DeviceConfig> {
+  /**
+   * GET /things/bootstrap/{externalId}: the gateway's own configuration. Wrong keys and
+   * unknown ids count as guesses of that external id from `source` (FailureThrottle).
+   */
+  async fetch(externalId: string, header: string | undefined, source = ''): Promise<DeviceConfig> {
     const key = externalKeyOf(header);
     if (!key) throw unauthenticated();
+    const subject = `bootstrap:${externalId}`;
+    this.throttle.check(subject, source);
     const config = externalId.includes('\u0000') ? null : await this.cache.byExternalId(externalId);
-    if (!config) throw notFound(READ_FAILED);
-    if (!safeEqual(config.externalKey, key)) throw notFound(KEY_MISMATCH);
+    if (!config) this.guessed(subject, source, notFound(READ_FAILED));
+    if (!safeEqual(config.externalKey, key)) this.guessed(subject, source, notFound(KEY_MISMATCH));
+    this.throttle.succeeded(subject, source);
     return deviceConfig(config);
   }
 
   /** GET /things/bootstrap/secure/{externalId}: the same, encrypted both ways. */
-  async secureFetch(externalId: string, header: string | undefined): Promise<Buffer> {
+  async secureFetch(externalId: string, header: string | undefined, source = ''): Promise<Buffer> {
     const hex = externalKeyOf(header);
     if (!hex) throw unauthenticated();
+    const subject = `bootstrap:${externalId}`;
+    this.throttle.check(subject, source);
     const config = externalId.includes('\u0000') ? null : await this.cache.byExternalId(externalId);
-    if (!config) throw notFound(READ_FAILED);
+    if (!config) this.guessed(subject, source, notFound(READ_FAILED));
     const key = this.cipher.decryptHeader(hex);
-    if (!key.ok) throw key.reason === 'too-short' ? malformed(SECURE_FAILED) : notFound(SECURE_FAILED);
-    if (!safeEqual(config.externalKey, key.value)) throw notFound(KEY_MISMATCH);
+    if (!key.ok) {
+      this.guessed(
+        subject,
+        source,
+        key.reason === 'too-short' ? malformed(SECURE_FAILED) : notFound(SECURE_FAILED),
+      );
+    }
+    if (!safeEqual(config.externalKey, key.value)) this.guessed(subject, source, notFound(KEY_MISMATCH));
+    this.throttle.succeeded(subject, source);
     return this.cipher.encrypt(Buffer.from(JSON.stringify(deviceConfig(config))));
+  }
+
+  private guessed(subject: string, source: string, answer: Error): never {
+    this.throttle.failed(subject, source);
+    throw answer;
   }
 }
 

@@ -99,6 +99,8 @@ function openSqlite(dataDir: string, availability: Availability): Db {
   return {
     kysely,
     dialect: 'sqlite',
+    // Statements run one at a time on the event loop: nothing waits in a queue of ours.
+    admission: { maxWaiting: Number.POSITIVE_INFINITY, maxWaitMs: Number.POSITIVE_INFINITY },
     json: (v) => JSON.stringify(v ?? {}),
     parseJson,
     read: async <R>(text: string, values: unknown[]) =>
@@ -254,6 +256,7 @@ function openPostgres(url: string, limits: PostgresLimits, availability: Availab
   return {
     kysely,
     dialect: 'postgres',
+    admission: { maxWaiting: limits.queueMax, maxWaitMs: limits.connectTimeoutMs },
     json: (v) => JSON.stringify(v ?? {}),
     parseJson,
     read: async <R>(text: string, values: unknown[]) => {

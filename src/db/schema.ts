@@ -61,6 +61,11 @@ export interface Database {
 
 export type Dialect = 'sqlite' | 'postgres';
 
+export interface Admission {
+  maxWaiting: number;
+  maxWaitMs: number;
+}
+
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
@@ -75,6 +80,12 @@ export interface Db {
    * use it only when no unit of work is open.
    */
   read<R>(text: string, values: unknown[]): Promise<R[]>;
+  /**
+   * How many requests may wait for the database in this process's own queues (grouped
+   * writes, batched lookups) and for how long, before they are answered 503 at once
+   * instead of queueing into their clients' timeouts.
+   */
+  admission: Admission;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -53,6 +53,11 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export interface HttpServerOptions {
   logger: Logger;
   bodyLimit: number;
+  /** Where request.ip comes from (fastify's trustProxy). */
+  trustProxy?: boolean | number | string;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
   https?: { cert: Buffer; key: Buffer };
 }
 
@@ -136,16 +141,30 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
         if (!state.closing) for (const lane of state.lanes) if (lane(req, res)) return;
         handler(req, res);
       };
-      const server = options.https ? https.createServer(options.https, route) : http.createServer(route);
+      const limits: http.ServerOptions = {
+        // A request's headers, and the whole request, must arrive in time: a client that
+        // opens connections and sends nothing (or a byte a minute) holds no socket for long.
+        headersTimeout: options.headersTimeoutMs,
+        requestTimeout: options.requestTimeoutMs,
+        // How often those timeouts are checked (Node's default, 30 s, would let a silent
+        // connection live up to 30 s past its timeout).
+        connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+      };
+      const server = options.https
+        ? https.createServer({ ...options.https, ...limits }, route)
+        : http.createServer(limits, route);
       server.keepAliveTimeout = opts.keepAliveTimeout ?? 72_000;
-      server.requestTimeout = opts.requestTimeout ?? 0;
       server.setTimeout(opts.connectionTimeout ?? 0);
       if (opts.maxRequestsPerSocket) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
+      // Beyond this many open connections, new ones are closed as they come (Node drops them).
+      server.maxConnections = options.maxConnections;
       return server;
     },
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
+    // A hop count is accepted by fastify (proxy-addr) though its types omit it.
+    trustProxy: (options.trustProxy ?? false) as boolean | string,
     return503OnClosing: true,
     ajv: {
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },

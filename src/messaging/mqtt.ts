@@ -8,6 +8,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { DomainError } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { ThingAccess } from '../things/access.js';
+import type { FailureThrottle } from '../throttle.js';
 import {
   batchWrites,
   CleanConnects,
@@ -36,11 +37,15 @@ export interface BrokerOptions {
   tlsPort: number;
   wsPort: number | null;
   maxPayload: number;
+  /** Open connections over every listener; more are closed as they come. */
+  maxConnections: number;
   tls?: { cert: string; key: string };
   access: ThingAccess;
   messaging: MessagingService;
   events: EventHub;
   certificates?: ClientCertificates;
+  /** Slows down key guessing (wrong passwords) per thing and address. */
+  throttle: FailureThrottle;
   logger: Logger;
 }
 
@@ -78,6 +83,10 @@ export class MqttBroker {
   /** Moves whenever sessions are closed for a revocation (see authenticate). */
   private revocations = 0;
   private peers = new WeakMap<object, PeerCertificate>();
+  /** The remote address of each connection (of the HTTP request for WebSocket), for throttling. */
+  private addresses = new WeakMap<object, string>();
+  /** Connections open over every listener. */
+  private open = 0;
   private servers: (net.Server | http.Server)[] = [];
   private wss: WebSocketServer;
   private cleanConnects: CleanConnects;
@@ -101,6 +110,8 @@ export class MqttBroker {
   static async start(options: BrokerOptions): Promise<MqttBroker> {
     const aedes = await Aedes.createBroker({
       heartbeatInterval: 60_000,
+      // A connection must send its CONNECT within this time, as HTTP its headers.
+      connectTimeout: 10_000,
       drainTimeout: 30_000,
       concurrency: 1000,
     });
@@ -126,7 +137,15 @@ export class MqttBroker {
    * gets a plain buffer list: plainBufferLists, once at start.)
    */
   private handle(socket: Duplex, peer?: PeerCertificate, request?: http.IncomingMessage): void {
+    if (this.open >= this.options.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.open++;
+    socket.once('close', () => this.open--);
     if (peer) this.peers.set(socket, peer);
+    const address = request?.socket.remoteAddress ?? (socket as net.Socket).remoteAddress;
+    if (address) this.addresses.set(socket, address);
     if (socket instanceof net.Socket) {
       // Writes are already gathered per tick (batchWrites); Nagle's algorithm would hold
       // a small PUBLISH back until the previous one is acknowledged: tens of ms of latency.
@@ -216,7 +235,7 @@ export class MqttBroker {
   }
 
   private install(): void {
-    const { access, messaging, events, certificates, logger } = this.options;
+    const { access, messaging, events, certificates, throttle, logger } = this.options;
     const aedes = this.aedes;
 
     aedes.authenticate = (client, username, password, done) => {
@@ -246,8 +265,17 @@ export class MqttBroker {
           this.track(client, { thingId, serial: peer.serial });
           return done(null, true);
         }
+        // Guessing a thing's key: after a few wrong ones from an address, that address
+        // is refused for that thing ("not authorized") without the key being checked.
+        const subject = `mqtt:${username ?? ''}`;
+        const source = this.addresses.get(client.conn as object) ?? '';
+        if (throttle.retryAfter(subject, source) > 0) return fail(5);
         const thingId = await settled(() => access.identify(key));
-        if (!thingId || username !== thingId) return fail(4);
+        if (!thingId || username !== thingId) {
+          throttle.failed(subject, source);
+          return fail(4);
+        }
+        throttle.succeeded(subject, source);
         this.track(client, { thingId, key });
         done(null, true);
       })().catch((err) => {

@@ -30,7 +30,7 @@ export class ThingAccess {
     cacheSize: number,
   ) {
     this.idByKey = new Lru(cacheSize);
-    this.keys = new Batcher((keys) => things.idsByKeys(keys));
+    this.keys = new Batcher((keys) => things.idsByKeys(keys), 1, 256, things.admission);
     this.channelsByThing = new Lru(cacheSize);
     events.on(
       'thing.removed',

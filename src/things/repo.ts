@@ -2,7 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import { GinPendingFlush } from '../db/gin-pending.js';
-import type { Db } from '../db/schema.js';
+import type { Admission, Db } from '../db/schema.js';
 import { executor, inTransaction, inUnitOfWork, LockClass } from '../db/transactions.js';
 import { ANCHOR_EVERY, type Anchor, PageAnchors } from './page-anchors.js';
 import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
@@ -31,7 +31,14 @@ abstract class EntityRepository<T extends Thing | Channel> {
 
   private anchors = new PageAnchors();
 
-  constructor(protected db: Db) {}
+  constructor(protected db: Db) {
+    this.inserts = new WriteGroups((rows) => this.insertNow(rows), 2, INSERT_CHUNK, db.admission);
+  }
+
+  /** How long and how many requests may wait for the database (Db.admission). */
+  get admission(): Admission {
+    return this.db.admission;
+  }
 
   protected abstract toEntity(row: Row): T;
 
@@ -290,11 +297,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 
   /** Inserts made outside a transaction at about the same time leave in one statement. */
-  private inserts = new WriteGroups<Record<string, unknown>, void>(
-    (rows) => this.insertNow(rows),
-    2,
-    INSERT_CHUNK,
-  );
+  private inserts: WriteGroups<Record<string, unknown>, void>;
 
   /**
    * All rows or none: one statement when they fit in one (shared with other requests'
@@ -488,9 +491,11 @@ interface Pair {
 
 export class ConnectionsRepository {
   /** Single-pair connects made outside a transaction at about the same time share a statement. */
-  private pairs = new WriteGroups<Pair, Set<string>>((pairs) => this.insertOwnedPairs(pairs), 2, 1000);
+  private pairs: WriteGroups<Pair, Set<string>>;
 
-  constructor(private db: Db) {}
+  constructor(private db: Db) {
+    this.pairs = new WriteGroups((pairs) => this.insertOwnedPairs(pairs), 2, 1000, db.admission);
+  }
 
   /**
    * Inserts the pairs whose channel and thing both exist and belong to the pair's owner;

@@ -43,7 +43,7 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
       },
     },
     async (request, reply) => {
-      const token = await service.login(request.body.email, request.body.password);
+      const token = await service.login(request.body.email, request.body.password, request.ip);
       reply.code(201).send({ token });
     },
   );

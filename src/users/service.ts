@@ -13,6 +13,7 @@ import {
 } from '../errors.js';
 import { newEntityId } from '../ids.js';
 import { Limiter } from '../limiter.js';
+import type { FailureThrottle } from '../throttle.js';
 import { isValidEmail } from './email.js';
 import type { Mailer } from './mailer.js';
 import type { UsersRepository } from './repo.js';
@@ -40,6 +41,7 @@ export class UsersService {
     private auth: AuthService,
     private mailer: Mailer,
     private settings: UsersSettings,
+    private throttle: FailureThrottle,
   ) {
     this.hashOptions = {
       algorithm: Algorithm.Argon2id,
@@ -89,14 +91,22 @@ export class UsersService {
     return true;
   }
 
-  async login(email: string, password: string): Promise<string> {
+  /** POST /tokens; `source` is the caller's address, for throttling guesses (FailureThrottle). */
+  async login(email: string, password: string, source = ''): Promise<string> {
     if (!isValidEmail(email)) throw malformed();
+    const subject = `login:${email.toLowerCase()}`;
+    this.throttle.check(subject, source);
     const user = await this.users.byEmail(email);
     if (!user) {
       await this.decoyVerify(password);
+      this.throttle.failed(subject, source);
       throw unauthenticated();
     }
-    if (!(await this.verifyPassword(user.password, password))) throw unauthenticated();
+    if (!(await this.verifyPassword(user.password, password))) {
+      this.throttle.failed(subject, source);
+      throw unauthenticated();
+    }
+    this.throttle.succeeded(subject, source);
     return this.auth.issueLogin(user);
   }
 

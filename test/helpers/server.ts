@@ -53,6 +53,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     TETHYS_DATA_DIR: dataDir,
     TETHYS_DB_URL: database.url,
     TETHYS_LOG_LEVEL: 'silent',
+    // The MQTT listeners bind where HTTP does: loopback only.
+    TETHYS_HTTP_HOST: '127.0.0.1',
     TETHYS_DB_POOL_SIZE: '4',
     TETHYS_MQTT_PORT: '0',
     TETHYS_MQTT_TLS_PORT: '0',
