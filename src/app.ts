@@ -92,7 +92,7 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   const db = await openDatabase({
     url: config.db.url,
     dataDir: config.dataDir,
-    postgres: {
+    limits: {
       poolSize: config.db.poolSize,
       connectTimeoutMs: config.db.connectTimeoutMs,
       queryTimeoutMs: config.db.queryTimeoutMs,

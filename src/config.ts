@@ -52,7 +52,7 @@ export const VARIABLES: VariableSpec[] = [
     name: 'TETHYS_DB_CONNECT_TIMEOUT',
     default: '2s',
     description:
-      'PostgreSQL: longest wait to open a connection or get one from the pool; then the request answers 503 with Retry-After',
+      'longest a request waits for the database (to open or get a pooled PostgreSQL connection, or behind other writes); then it answers 503 with Retry-After',
   },
   {
     group: 'tethys',
@@ -66,7 +66,7 @@ export const VARIABLES: VariableSpec[] = [
     name: 'TETHYS_DB_QUEUE_MAX',
     default: '',
     description:
-      'PostgreSQL: requests that may wait for a pooled connection; more answer 503 at once; empty means 64 a pooled connection',
+      'requests that may wait for the database (for a pooled connection, or behind other writes); more answer 503 at once; empty means 64 × TETHYS_DB_POOL_SIZE',
   },
   {
     group: 'tethys',

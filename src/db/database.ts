@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { jsonContains } from './json-contains.js';
 import { migrate } from './migrations.js';
-import type { Database, Db } from './schema.js';
+import type { Admission, Database, Db } from './schema.js';
 
 function parseJson(value: unknown): Record<string, unknown> {
   if (value === null || value === undefined) return {};
@@ -73,7 +73,7 @@ function guardedSqlite(
   };
 }
 
-function openSqlite(dataDir: string, availability: Availability): Db {
+function openSqlite(dataDir: string, availability: Availability, admission: Admission): Db {
   const guarded = guard(availability);
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'tethys.db');
@@ -99,8 +99,7 @@ function openSqlite(dataDir: string, availability: Availability): Db {
   return {
     kysely,
     dialect: 'sqlite',
-    // Statements run one at a time on the event loop: nothing waits in a queue of ours.
-    admission: { maxWaiting: Number.POSITIVE_INFINITY, maxWaitMs: Number.POSITIVE_INFINITY },
+    admission,
     json: (v) => JSON.stringify(v ?? {}),
     parseJson,
     read: async <R>(text: string, values: unknown[]) =>
@@ -157,7 +156,7 @@ export class StatementNames {
   }
 }
 
-export interface PostgresLimits {
+export interface DatabaseLimits {
   poolSize: number;
   /** Milliseconds to open a connection, or to wait for a pooled one (then 503). */
   connectTimeoutMs: number;
@@ -236,7 +235,7 @@ function translatePostgres(err: unknown, availability: Availability): unknown {
   return isPostgresUnavailable(err) ? availability.lost(err) : err;
 }
 
-function openPostgres(url: string, limits: PostgresLimits, availability: Availability): Db {
+function openPostgres(url: string, limits: DatabaseLimits, availability: Availability): Db {
   const raw = new pg.Pool({
     connectionString: url,
     max: limits.poolSize,
@@ -297,7 +296,7 @@ async function migratePostgres(url: string, connectTimeoutMs: number): Promise<v
 export interface DbOptions {
   url: string;
   dataDir: string;
-  postgres: PostgresLimits;
+  limits: DatabaseLimits;
   /** Where an outage's start and end are told. */
   logger?: Logger;
 }
@@ -305,10 +304,13 @@ export interface DbOptions {
 export async function openDatabase(options: DbOptions): Promise<Db> {
   const availability = new Availability(options.logger);
   if (!options.url) {
-    const db = openSqlite(options.dataDir, availability);
+    const db = openSqlite(options.dataDir, availability, {
+      maxWaiting: options.limits.queueMax,
+      maxWaitMs: options.limits.connectTimeoutMs,
+    });
     await migrate(db.kysely, 'sqlite');
     return db;
   }
-  await migratePostgres(options.url, options.postgres.connectTimeoutMs);
-  return openPostgres(options.url, options.postgres, availability);
+  await migratePostgres(options.url, options.limits.connectTimeoutMs);
+  return openPostgres(options.url, options.limits, availability);
 }
