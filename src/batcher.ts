@@ -34,7 +34,8 @@ export class Batcher<K, V> {
 
   load(key: K): Promise<V | null> {
     // Beyond this many keys waiting behind a slow database, the caller is refused at once.
-    if (this.waiting.size >= this.admission.maxWaiting && !this.waiting.has(key)) {
+    // A batch of keys is one statement: each counts as one request waiting.
+    if (this.waiting.size >= this.admission.maxWaiting * this.maxBatch && !this.waiting.has(key)) {
       return Promise.reject(databaseBusy());
     }
     return new Promise((resolve, reject) => {

@@ -22,6 +22,8 @@ export class ThingAccess {
   private generation = 0;
   /** Cache misses of keys asked at about the same time share one statement. */
   private keys: Batcher<string, string>;
+  /** Pairs being looked up: a pair asked again meanwhile shares the answer. */
+  private lookups = new Map<string, Promise<boolean>>();
 
   constructor(
     things: ThingsRepository,
@@ -100,6 +102,19 @@ export class ThingAccess {
   async isConnected(channelId: string, thingId: string): Promise<boolean> {
     const cached = this.channelsByThing.get(thingId)?.get(channelId);
     if (cached !== undefined) return cached;
+    // A publisher's first window of messages asks the same pair many times at once. A
+    // lookup begun before a change may read the state before it: only asks made since
+    // the same change (generation) share one.
+    const pair = `${this.generation} ${thingId} ${channelId}`;
+    let lookup = this.lookups.get(pair);
+    if (!lookup) {
+      lookup = this.lookUp(channelId, thingId).finally(() => this.lookups.delete(pair));
+      this.lookups.set(pair, lookup);
+    }
+    return lookup;
+  }
+
+  private async lookUp(channelId: string, thingId: string): Promise<boolean> {
     const generation = this.generation;
     const connected = await this.connections.isConnected(channelId, thingId);
     if (generation !== this.generation) return connected;
