@@ -38,6 +38,8 @@ declare module 'autocannon' {
       requests?: Request[];
       excludeErrorStats?: boolean;
       bailout?: number;
+      /** Requests a second over all connections (an open-loop rate). */
+      overallRate?: number;
     }
 
     interface Histogram {

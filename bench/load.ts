@@ -24,6 +24,10 @@ export interface LoadSpec {
   okStatus: number;
   /** Items one successful request creates or handles (bulk: things per request). */
   itemsPerRequest?: number;
+  /** Requests a second over all connections (open loop); without it each connection sends as fast as it is answered. */
+  overallRate?: number;
+  /** Called with every response's status and latency (ms). */
+  onResponse?: (status: number, ms: number) => void;
 }
 
 export interface LoadResult {
@@ -78,6 +82,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         headers: spec.headers,
         // An explicit `setupRequest: undefined` would replace autocannon's default and fail.
         requests: requestsOf(spec),
+        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
       },
       (err, res) => {
         current = null;
@@ -85,6 +90,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         else resolve(res);
       },
     );
+    const onResponse = spec.onResponse;
+    if (onResponse) {
+      current.on('response', (_client: unknown, status: number, _bytes: number, ms: number) =>
+        onResponse(status, ms),
+      );
+    }
   });
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {}))

@@ -10,6 +10,7 @@ import {
   loadBenchConfig,
 } from './config.js';
 import { type BenchDatabase, startDatabase, stopDatabasesNow } from './database.js';
+import { FAULTS, type FaultResult, renderFaults, runFaults } from './faults.js';
 import { formatDuration, formatInt, formatMiB, formatMs } from './format.js';
 import { startInstance } from './instances.js';
 import { runLoad, stopCurrentLoad } from './load.js';
@@ -268,9 +269,13 @@ async function main(): Promise<number> {
     throw err;
   }
   const scenarios = ALL_SCENARIOS.filter((s) => config.only.length === 0 || config.only.includes(s.id));
-  if (scenarios.length === 0) {
+  const faultIds: string[] = ['faults', ...FAULTS];
+  const faultsWanted =
+    config.databases.includes('postgres') &&
+    (config.only.length === 0 || config.only.some((id) => faultIds.includes(id)));
+  if (scenarios.length === 0 && !faultsWanted) {
     console.error(
-      `bench: BENCH_ONLY matches no scenario (ids: ${ALL_SCENARIOS.map((s) => s.id).join(', ')})`,
+      `bench: BENCH_ONLY matches no scenario (ids: ${[...ALL_SCENARIOS.map((s) => s.id), ...faultIds].join(', ')}; the faults run on PostgreSQL)`,
     );
     return 2;
   }
@@ -287,15 +292,25 @@ async function main(): Promise<number> {
   );
 
   const runs: DatabaseRun[] = [];
-  for (const kind of config.databases) runs.push(await benchDatabase(kind, config, scenarios));
+  if (scenarios.length > 0) {
+    for (const kind of config.databases) runs.push(await benchDatabase(kind, config, scenarios));
+  }
+  let faults: FaultResult[] = [];
+  if (faultsWanted) {
+    log('\n== faults (PostgreSQL) ==');
+    faults = await runFaults(config.only, log);
+  }
 
-  fs.writeFileSync(config.resultsFile, renderMarkdown(info, runs));
+  fs.writeFileSync(config.resultsFile, `${renderMarkdown(info, runs)}\n${renderFaults(faults)}`);
   log(renderText(info, runs));
   log(`\nwrote ${config.resultsFile}`);
   const estimate = estimateFullRun(config, runs, scenarios.length);
   if (estimate.length > 0)
     log(['\nEstimated time of a run at BENCH_THINGS=1000000:', ...estimate].join('\n'));
-  return runs.some((r) => r.failure || r.runs.some((s) => s.error)) ? 1 : 0;
+  return runs.some((r) => r.failure || r.runs.some((s) => s.error)) ||
+    faults.some((f) => f.problems.length > 0)
+    ? 1
+    : 0;
 }
 
 // Whatever ends the harness, the server and the throwaway cluster go with it.

@@ -126,6 +126,8 @@ export interface BenchServer {
   takeLog(): ServerLogSummary;
   /** The last lines the server printed, for failure messages. */
   tail(): string;
+  /** Resolves when the process has exited, with its code (null when a signal ended it). */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -227,7 +229,7 @@ export async function startServer(options: {
       for (const line of lines) onLine(line);
     });
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const tail = () => lastLines.join('\n');
   const running = () => child.exitCode === null && child.signalCode === null;
   const url = `http://127.0.0.1:${port}`;
@@ -260,6 +262,7 @@ export async function startServer(options: {
       return out;
     },
     tail,
+    exited,
     async stop() {
       rss.stop();
       if (running()) {
