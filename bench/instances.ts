@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { type Account, type Api, ApiError, type CreatedThing } from './api.js';
@@ -37,6 +38,13 @@ export function instanceInfo(server: BenchServer): InstanceInfo {
   const info = infos.get(server);
   if (!info) throw new Error('the server was not started through startInstance (no MQTT port known)');
   return info;
+}
+
+/** Raises this process's open-file limit (root, util-linux's prlimit); servers started later inherit it. */
+export function raiseOpenFilesLimit(to: number): void {
+  const current = openFilesLimit(process.pid);
+  if (current !== null && current >= to) return;
+  spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${to}:${to}`], { stdio: 'ignore' });
 }
 
 /** Seconds of unrecorded warm-up before a measurement (BENCH_WARMUP). */

@@ -1,7 +1,7 @@
 import net from 'node:net';
 
 /**
- * A minimal MQTT 3.1.1 client for the load: CONNECT, SUBSCRIBE, PUBLISH (QoS 0 and 1),
+ * A minimal MQTT 3.1.1 and 5 client for the load: CONNECT, SUBSCRIBE, PUBLISH (QoS 0 and 1),
  * DISCONNECT, and a frame reader that only looks at what the scenario needs. Publishers
  * write pre-encoded packets (a whole window in one write) and subscribers count PUBLISH
  * frames without decoding them, so the generator, which shares two cores with the
@@ -33,17 +33,38 @@ function packet(firstByte: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([firstByte, ...remainingLength(body.length)]), body]);
 }
 
+/** MQTT protocol level: 4 is 3.1.1, 5 is 5.0 (whose packets carry a properties length, 0 here). */
+export type MqttVersion = 4 | 5;
+
+const NO_PROPERTIES = Buffer.from([0]);
+
 export function connectPacket(o: {
   clientId: string;
   username?: string;
   password?: string;
   keepalive: number;
+  version?: MqttVersion;
 }): Buffer {
+  const version = o.version ?? 4;
   let flags = 0x02; // clean session
   if (o.username !== undefined) flags |= 0x80;
   if (o.password !== undefined) flags |= 0x40;
-  const header = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, o.keepalive >> 8, o.keepalive & 0xff]);
-  const parts = [header, lengthPrefixed(o.clientId)];
+  const header = Buffer.from([
+    0,
+    4,
+    0x4d,
+    0x51,
+    0x54,
+    0x54,
+    version,
+    flags,
+    o.keepalive >> 8,
+    o.keepalive & 0xff,
+  ]);
+  const parts =
+    version === 5
+      ? [header, NO_PROPERTIES, lengthPrefixed(o.clientId)]
+      : [header, lengthPrefixed(o.clientId)];
   if (o.username !== undefined) parts.push(lengthPrefixed(o.username));
   if (o.password !== undefined) parts.push(lengthPrefixed(o.password));
   return packet(0x10, Buffer.concat(parts));
@@ -55,19 +76,22 @@ export function publishPacket(
   payload: Buffer,
   qos: 0 | 1 = 0,
   id = 1,
+  version: MqttVersion = 4,
 ): { bytes: Buffer; idOffset: number } {
   const topicBytes = lengthPrefixed(topic);
   const idBytes = qos ? Buffer.from([id >> 8, id & 0xff]) : Buffer.alloc(0);
-  const body = Buffer.concat([topicBytes, idBytes, payload]);
+  const props = version === 5 ? NO_PROPERTIES : Buffer.alloc(0);
+  const body = Buffer.concat([topicBytes, idBytes, props, payload]);
   const bytes = packet(0x30 | (qos << 1), body);
   const headerLength = bytes.length - body.length;
   return { bytes, idOffset: qos ? headerLength + topicBytes.length : -1 };
 }
 
-export function subscribePacket(id: number, topic: string, qos: 0 | 1 = 0): Buffer {
+export function subscribePacket(id: number, topic: string, qos: 0 | 1 = 0, version: MqttVersion = 4): Buffer {
+  const props = version === 5 ? NO_PROPERTIES : Buffer.alloc(0);
   return packet(
     0x82,
-    Buffer.concat([Buffer.from([id >> 8, id & 0xff]), lengthPrefixed(topic), Buffer.from([qos])]),
+    Buffer.concat([Buffer.from([id >> 8, id & 0xff]), props, lengthPrefixed(topic), Buffer.from([qos])]),
   );
 }
 
@@ -85,6 +109,9 @@ export interface OpenOptions {
   /** Seconds; the client pings at half of it. 0: no keep-alive. */
   keepalive?: number;
   timeoutMs?: number;
+  version?: MqttVersion;
+  /** Local address to connect from (127.0.0.x), when one address runs out of ports. */
+  localAddress?: string;
 }
 
 /** One MQTT connection over TCP. */
@@ -102,7 +129,10 @@ export class MqttConnection {
   private nextId = 1;
   private pinger?: NodeJS.Timeout;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(
+    readonly socket: net.Socket,
+    readonly version: MqttVersion,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
@@ -129,8 +159,12 @@ export class MqttConnection {
   static open(o: OpenOptions): Promise<{ conn: MqttConnection; connectMs: number }> {
     const timeoutMs = o.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: o.host, port: o.port });
-      const conn = new MqttConnection(socket);
+      const socket = net.connect({
+        host: o.host,
+        port: o.port,
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+      });
+      const conn = new MqttConnection(socket, o.version ?? 4);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new MqttError(`no CONNACK within ${timeoutMs} ms`));
@@ -170,6 +204,7 @@ export class MqttConnection {
             username: o.username,
             password: o.password,
             keepalive: o.keepalive ?? 60,
+            version: o.version ?? 4,
           }),
         );
       });
@@ -214,9 +249,9 @@ export class MqttConnection {
   async subscribe(topic: string, timeoutMs = 10_000): Promise<void> {
     const id = this.allocateId();
     const acked = this.waitFor(id, timeoutMs, 'SUBACK');
-    this.write(subscribePacket(id, topic, 0));
+    this.write(subscribePacket(id, topic, 0, this.version));
     const granted = await acked;
-    if (granted === 0x80) throw new MqttError(`subscription to ${topic} refused`);
+    if (granted >= 0x80) throw new MqttError(`subscription to ${topic} refused (${granted})`);
   }
 
   /**
@@ -278,7 +313,12 @@ export class MqttConnection {
         if (this.onPublish) {
           const topicLength = buf.readUInt16BE(start);
           const qos = (first >> 1) & 3;
-          this.onPublish(buf.subarray(start + 2 + topicLength + (qos ? 2 : 0), end));
+          let at = start + 2 + topicLength + (qos ? 2 : 0);
+          if (this.version === 5) {
+            const [length, bytes] = varint(buf, at);
+            at += bytes + length;
+          }
+          this.onPublish(buf.subarray(at, end));
         }
         return;
       }
@@ -286,23 +326,42 @@ export class MqttConnection {
         this.connack?.resolve(buf[start + 1]!);
         return;
       case 4: {
+        // PUBACK: MQTT 5 may add a reason code (absent: success).
         const id = buf.readUInt16BE(start);
         const w = this.waiters.get(id);
         this.waiters.delete(id);
-        w?.resolve(0);
+        w?.resolve(end - start > 2 ? buf[start + 2]! : 0);
         return;
       }
       case 9: {
         const id = buf.readUInt16BE(start);
         const w = this.waiters.get(id);
         this.waiters.delete(id);
-        w?.resolve(buf[start + 2]!);
+        let at = start + 2;
+        if (this.version === 5) {
+          const [length, bytes] = varint(buf, at);
+          at += bytes + length;
+        }
+        w?.resolve(buf[at]!);
         return;
       }
       default:
         return;
     }
   }
+}
+
+/** A variable byte integer at `at`: its value and how many bytes it took. */
+function varint(buf: Buffer, at: number): [number, number] {
+  let value = 0;
+  let multiplier = 1;
+  for (let i = 0; i < 4; i++) {
+    const b = buf[at + i]!;
+    value += (b & 0x7f) * multiplier;
+    if ((b & 0x80) === 0) return [value, i + 1];
+    multiplier *= 128;
+  }
+  return [value, 4];
 }
 
 /** Runs `task` for each item with at most `limit` in flight; resolves when all settled. */

@@ -12,7 +12,7 @@ import {
 import { type BenchDatabase, startDatabase, stopDatabasesNow } from './database.js';
 import { FAULTS, type FaultResult, renderFaults, runFaults } from './faults.js';
 import { formatDuration, formatInt, formatMiB, formatMs } from './format.js';
-import { startInstance } from './instances.js';
+import { raiseOpenFilesLimit, startInstance } from './instances.js';
 import { runLoad, stopCurrentLoad } from './load.js';
 import {
   cpuTicks,
@@ -329,4 +329,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// The sessions scenarios hold up to 50,000 connections: a descriptor each in the harness
+// and in the server (which inherits this limit). Raised where the system lets us.
+raiseOpenFilesLimit(120_000);
 process.exitCode = await main();

@@ -27,7 +27,7 @@ import { GroupsService } from './groups/service.js';
 import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
-import { MqttBroker } from './messaging/mqtt.js';
+import { MqttBroker } from './messaging/mqtt/broker.js';
 import { MessagingService } from './messaging/service.js';
 import { opsRoutes } from './ops/routes.js';
 import { type Layout, loadLayout } from './provision/layout.js';
@@ -247,6 +247,8 @@ async function assemble(
     wsPort: config.messaging.mqttWsPort,
     maxPayload: config.messaging.maxPayload,
     maxConnections: config.messaging.maxConnections,
+    queueMax: config.messaging.queueMax,
+    sessionExpiryMaxSeconds: config.messaging.sessionExpiryMaxSeconds,
     tls: tlsFiles,
     access,
     messaging,

@@ -189,6 +189,20 @@ export const VARIABLES: VariableSpec[] = [
   },
   {
     group: 'messaging',
+    name: 'TETHYS_MQTT_QUEUE_MAX',
+    default: '1000',
+    description:
+      'QoS 1 messages a persistent MQTT session keeps while its client is away (or not acknowledging); when full, the oldest is dropped',
+  },
+  {
+    group: 'messaging',
+    name: 'TETHYS_MQTT_SESSION_EXPIRY',
+    default: '24h',
+    description:
+      'longest an MQTT session outlives its connection: MQTT 3.1.1 persistent sessions (clean session 0) get this, MQTT 5 session expiry is capped to it',
+  },
+  {
+    group: 'messaging',
     name: 'MF_NATS_URL',
     default: '',
     description:
@@ -437,6 +451,8 @@ export interface Config {
     mqttWsPort: number | null;
     maxPayload: number;
     maxConnections: number;
+    queueMax: number;
+    sessionExpiryMaxSeconds: number;
     natsUrl: string;
   };
   bootstrap: { encryptKey: string };
@@ -592,6 +608,8 @@ export function loadConfig(env: Env = process.env): Config {
       mqttWsPort: value(env, 'TETHYS_MQTT_WS_PORT') ? integer(env, 'TETHYS_MQTT_WS_PORT', 0, 65535) : null,
       maxPayload: integer(env, 'TETHYS_MQTT_MAX_PAYLOAD', 16, 256 * 1024 * 1024),
       maxConnections: integer(env, 'TETHYS_MQTT_MAX_CONNECTIONS', 1),
+      queueMax: integer(env, 'TETHYS_MQTT_QUEUE_MAX', 0, 1_000_000),
+      sessionExpiryMaxSeconds: Math.floor(duration(env, 'TETHYS_MQTT_SESSION_EXPIRY') / 1000),
       natsUrl: value(env, 'MF_NATS_URL'),
     },
     bootstrap: { encryptKey: encryptKey(env) },

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type NatsConnection, connect as natsConnect, type Subscription } from '@nats-io/transport-node';
+import type { IClientOptions } from 'mqtt';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
 import { type NatsServer, startNats } from './helpers/nats.js';
@@ -17,6 +18,7 @@ import {
   type TestServer,
   userToken,
 } from './helpers/server.js';
+import { eventually } from './helpers/wait.js';
 
 /**
  * Mainflux's `messaging.Message` protobuf, read and written here independently of
@@ -147,8 +149,12 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     await nats?.stop();
   });
 
-  async function open(server: TestServer, thing: { id: string; key: string }): Promise<TestClient> {
-    const c = await connectThing(mqttUrl(server.app), thing);
+  async function open(
+    server: TestServer,
+    thing: { id: string; key: string },
+    extra: IClientOptions = {},
+  ): Promise<TestClient> {
+    const c = await connectThing(mqttUrl(server.app), thing, extra);
     clients.push(c);
     return c;
   }
@@ -272,6 +278,67 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     await settle(pub, exact, wild);
     assert.equal(exact.received('b-to-a').length, 1);
     assert.equal(wild.received('b-to-a').length, 1);
+  });
+
+  it("MQTT 5 properties published on B reach MQTT 5 subscribers on A; the bus envelope stays Mainflux's", async () => {
+    const { channel, things } = await group(2);
+    const seen = observe(`channels.${channel}.props`);
+    const sub = await open(a, things[1]!, { protocolVersion: 5 });
+    assert.equal(await sub.subscribe(`channels/${channel}/messages/props`, 1), 1);
+    const pub = await open(b, things[0]!, { protocolVersion: 5 });
+    await pub.client.publishAsync(`channels/${channel}/messages/props`, 'with-props', {
+      qos: 1,
+      properties: {
+        contentType: 'text/plain',
+        payloadFormatIndicator: true,
+        messageExpiryInterval: 120,
+        userProperties: { site: 'plant-a', tag: ['x', 'y'] },
+      },
+    });
+    const got = await sub.waitFor((m) => m.payload.toString() === 'with-props');
+    assert.equal(got.packet.qos, 1, 'QoS 1 crosses the bus too');
+    assert.equal(got.packet.properties?.contentType, 'text/plain');
+    assert.equal(got.packet.properties?.payloadFormatIndicator, true);
+    assert.ok((got.packet.properties?.messageExpiryInterval ?? 0) > 100);
+    assert.deepEqual({ ...got.packet.properties?.userProperties }, { site: 'plant-a', tag: ['x', 'y'] });
+    await nc.flush();
+    const onBus = decodeMainflux(seen.messages[0]!.data);
+    assert.equal(onBus.payload.toString(), 'with-props');
+    assert.equal(onBus.subtopic, 'props');
+    seen.sub.unsubscribe();
+  });
+
+  it('a shared subscription group spans both instances: each message to exactly one member', async () => {
+    const { channel, things } = await group(5);
+    const members = [
+      await open(a, things[0]!, { protocolVersion: 5 }),
+      await open(a, things[1]!),
+      await open(b, things[2]!, { protocolVersion: 5 }),
+      await open(b, things[3]!),
+    ];
+    for (const m of members)
+      assert.equal(await m.subscribe(`$share/pool/channels/${channel}/messages/#`, 1), 1);
+    const pub = await open(a, things[4]!);
+    const total = 60;
+    for (let i = 0; i < total; i++) {
+      if (i % 3 === 0) {
+        const reply = await reqB('POST', `/http/channels/${channel}/messages/job`, {
+          token: things[4]!.key,
+          raw: `job-${i}`,
+        });
+        assert.equal(reply.status, 202);
+      } else await pub.publish(`channels/${channel}/messages/job`, `job-${i}`, 1);
+    }
+    const delivered = () => members.flatMap((m) => m.messages.map((x) => x.payload.toString()));
+    await eventually('every job delivered', () => new Set(delivered()).size === total);
+    await settle(...members);
+    const all = delivered();
+    assert.equal(all.length, total, `each job once: ${all.length} deliveries of ${total}`);
+    const perInstance = [
+      members[0]!.messages.length + members[1]!.messages.length,
+      members[2]!.messages.length + members[3]!.messages.length,
+    ];
+    assert.ok(perInstance[0]! > 0 && perInstance[1]! > 0, `both instances served: ${perInstance}`);
   });
 
   it('a publish refused on B (thing not connected) reaches nobody on A or on the bus', async () => {

@@ -189,6 +189,10 @@ describe(`NATS outage between two instances (${dialect})`, { timeout: 120_000 },
     const [thing] = await createThings(reqA, token, [{ name: 'revoked' }]);
     const channel = (await createChannel(reqA, token, { name: 'r' })).id;
     await connect(reqA, token, [channel], [thing!.id]);
+    // Both instances on the bus again after the previous test's outage.
+    for (const r of [reqA, reqB]) {
+      await eventually('the bus connected', async () => (await r('GET', '/health')).json.bus === 'connected');
+    }
     // B has the key and the connection cached, and a live session subscribed to the channel.
     assert.equal((await publish(reqB, channel, thing!.key, 'warm')).status, 202);
     const session = await connectThing(mqttUrl(b.app), thing!);

@@ -16,6 +16,7 @@ import {
   type TestServer,
   userToken,
 } from './helpers/server.js';
+import { eventually } from './helpers/wait.js';
 
 const topic = (channelId: string, subtopic = '') =>
   `channels/${channelId}/messages${subtopic ? `/${subtopic}` : ''}`;
@@ -285,8 +286,7 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       await settle(watcher);
       assert.equal(watcher.received('sneaky').length, 0);
       assert.equal(watcher.received('revoked').length, 0);
-      // Sessions close with error stacks off (aedes-tuning.ts); the server's own are back on,
-      // after a session ended by DISCONNECT too.
+      // A session ended by DISCONNECT leaves no will behind either, and the process keeps its settings.
       const polite = await open(things[2]!);
       await new Promise<void>((resolve) => polite.client.end(false, {}, () => resolve()));
       await settle(watcher);
@@ -471,14 +471,10 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       const [subThing, pubThing] = things as [ThingView, ThingView];
       // mosquitto_sub's output is block-buffered on a pipe: learn of its subscription from the broker.
       const subId = unique('mosquitto-sub');
-      const subscribed = new Promise<void>((resolve) => {
-        const onSubscribe = (_subs: unknown, c: { id: string } | null) => {
-          if (c?.id !== subId) return;
-          server.app.mqtt.aedes.off('subscribe', onSubscribe);
-          resolve();
-        };
-        server.app.mqtt.aedes.on('subscribe', onSubscribe);
-      });
+      const subscribed = eventually(
+        'mosquitto_sub subscribed',
+        () => server.app.mqtt.subscriptionsOf(subId).length > 0,
+      );
       const sub = run('mosquitto_sub', [
         '-h',
         '127.0.0.1',

@@ -1,8 +1,14 @@
 import crypto from 'node:crypto';
-import { connect, type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
+import {
+  connect,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  headers as natsHeaders,
+} from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { DomainEvents, EventHub } from '../events.js';
-import { decodeMessage, encodeMessage, type Message, subjectOf } from './message.js';
+import { decodeMessage, encodeMessage, type Message, type MessageProperties, subjectOf } from './message.js';
 
 /**
  * What travels between Tethys instances: accepted messages (so a subscriber on any
@@ -14,16 +20,33 @@ export interface Bus {
   readonly instanceId: string;
   /**
    * Hands a message to the other instances. Returns a BusError at once when the bus
-   * cannot take it (too large, not connected); otherwise a promise that resolves once
-   * the bus has it (for NATS: the server answered a PING sent after it), or rejects with
-   * a BusError when that is not confirmed (the connection broke, no answer in time).
+   * cannot take it (too large, not connected); null when there is nothing to wait for
+   * (no other instance); otherwise a promise that resolves once the bus has it (for
+   * NATS: the server answered a PING sent after it), or rejects with a BusError when
+   * that is not confirmed (the connection broke, no answer in time).
    */
-  publish(message: Message): BusError | Promise<void>;
+  publish(message: Message): BusError | Promise<void> | null;
   onMessage(handler: (message: Message) => void): void;
   /** The largest message payload the bus carries (bytes), or null when it has no limit of its own. */
   payloadLimit(): number | null;
   /** What /health reports: `in-process`, or whether the connection to NATS is up. */
   state(): 'in-process' | 'connected' | 'disconnected';
+  /**
+   * True when shared subscription groups span instances (NATS): each message of a group's
+   * filter goes to one instance that joined the group (joinShared), which hands it to
+   * one of its members. False: the broker shares among its own members.
+   */
+  readonly sharesAcrossInstances: boolean;
+  /**
+   * Joins a shared subscription group (`$share/<group>/<filter>`) for this instance: the
+   * handler gets the group's messages this instance was chosen for. Returns the leave.
+   */
+  joinShared(
+    group: string,
+    channel: string,
+    levels: string[],
+    handler: (message: Message) => void,
+  ): () => void;
   close(): Promise<void>;
 }
 
@@ -41,12 +64,14 @@ export class BusError extends Error {
 
 export const BUS_UNAVAILABLE = 'message bus unavailable';
 
-const DELIVERED = Promise.resolve();
-
 export class InProcessBus implements Bus {
   readonly instanceId = crypto.randomUUID();
-  publish(): Promise<void> {
-    return DELIVERED;
+  readonly sharesAcrossInstances = false;
+  joinShared(): () => void {
+    return () => {};
+  }
+  publish(): null {
+    return null;
   }
   onMessage(): void {}
   state(): 'in-process' {
@@ -65,6 +90,10 @@ export class InProcessBus implements Bus {
 const ENVELOPE_ALLOWANCE = 1024;
 
 const ORIGIN = 'Tethys-Origin';
+/** The QoS a message was published with (absent: 0). */
+const QOS = 'Tethys-Qos';
+/** MQTT 5 properties, as base64 JSON (see propertiesHeader). */
+const PROPERTIES = 'Tethys-Properties';
 const EVENTS_SUBJECT = 'tethys.events';
 
 /**
@@ -83,7 +112,7 @@ const PING_INTERVAL_MS = 2000;
 const MAX_PINGS_OUT = 2;
 
 interface Batch {
-  messages: { subject: string; data: Uint8Array }[];
+  messages: { subject: string; data: Uint8Array; headers: MsgHdrs }[];
   confirmed: Promise<void>;
   resolve(): void;
   reject(err: BusError): void;
@@ -118,8 +147,12 @@ export class NatsBus implements Bus {
   private acceptFrom = 0;
   private closing = false;
 
+  readonly sharesAcrossInstances = true;
+
   private constructor(
     private nc: NatsConnection,
+    /** A second connection, with echo: shared subscription groups (joinShared). */
+    private shared: NatsConnection,
     private events: EventHub,
     private log: Logger,
   ) {
@@ -131,17 +164,17 @@ export class NatsBus implements Bus {
 
   static async connect(url: string, events: EventHub, log: Logger): Promise<NatsBus> {
     // noEcho: NATS does not send this connection's own publications back to it.
-    const nc = await connect({
+    const options = {
       servers: url,
-      name: 'tethys',
-      noEcho: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: RECONNECT_WAIT_MS,
       reconnectJitter: RECONNECT_JITTER_MS,
       pingInterval: PING_INTERVAL_MS,
       maxPingOut: MAX_PINGS_OUT,
-    });
-    const bus = new NatsBus(nc, events, log);
+    };
+    const nc = await connect({ ...options, name: 'tethys', noEcho: true });
+    const shared = await connect({ ...options, name: 'tethys-shared' });
+    const bus = new NatsBus(nc, shared, events, log);
     bus.subscribeMessages();
     bus.bridgeEvents();
     void bus.followStatus();
@@ -198,7 +231,9 @@ export class NatsBus implements Bus {
   publish(message: Message): BusError | Promise<void> {
     const data = encodeMessage(message);
     const max = this.nc.info?.max_payload;
-    if (max !== undefined && data.length + this.originBytes > max) {
+    const headers = this.headersOf(message);
+    const headerBytes = headers === this.origin ? this.originBytes : headerSize(headers);
+    if (max !== undefined && data.length + headerBytes > max) {
       return new BusError(
         `a ${message.payload.length}-byte message is over the message bus limit (nats-server max_payload ${max})`,
         true,
@@ -219,7 +254,7 @@ export class NatsBus implements Bus {
       this.batch = batch;
       setImmediate(() => this.send());
     }
-    batch.messages.push({ subject: subjectOf(message.channel, message.subtopic), data });
+    batch.messages.push({ subject: subjectOf(message.channel, message.subtopic), data, headers });
     return batch.confirmed;
   }
 
@@ -232,7 +267,7 @@ export class NatsBus implements Bus {
       return;
     }
     try {
-      for (const m of batch.messages) this.nc.publish(m.subject, m.data, { headers: this.origin });
+      for (const m of batch.messages) this.nc.publish(m.subject, m.data, { headers: m.headers });
     } catch (err) {
       batch.reject(new BusError(BUS_UNAVAILABLE, false, { cause: err }));
       return;
@@ -273,19 +308,67 @@ export class NatsBus implements Bus {
     this.nc.subscribe('channels.>', {
       callback: (err, msg) => {
         if (err || msg.headers?.get(ORIGIN) === this.instanceId) return;
-        let message: Message;
-        try {
-          message = decodeMessage(Buffer.from(msg.data));
-        } catch (e) {
-          this.log.warn(
-            { subject: msg.subject, err: (e as Error).message },
-            'undecodable message on the bus',
-          );
-          return;
-        }
-        for (const h of this.handlers) h(message);
+        const message = this.read(msg);
+        if (message) for (const h of this.handlers) h(message);
       },
     });
+  }
+
+  /** A message from the bus, with its QoS and properties, or null when undecodable. */
+  private read(msg: Msg): Message | null {
+    let message: Message;
+    try {
+      message = decodeMessage(Buffer.from(msg.data));
+      const qos = msg.headers?.get(QOS);
+      if (qos === '1' || qos === '2') message.qos = Number(qos) as 1 | 2;
+      const properties = msg.headers?.get(PROPERTIES);
+      if (properties) message.properties = parseProperties(properties);
+    } catch (e) {
+      this.log.warn({ subject: msg.subject, err: (e as Error).message }, 'undecodable message on the bus');
+      return null;
+    }
+    return message;
+  }
+
+  /** The headers of a message: the shared origin block, or its own when it carries QoS or properties. */
+  private headersOf(message: Message): MsgHdrs {
+    const qos = message.qos ?? 0;
+    if (qos === 0 && !message.properties) return this.origin;
+    const h = natsHeaders();
+    h.set(ORIGIN, this.instanceId);
+    if (qos > 0) h.set(QOS, String(qos));
+    if (message.properties) h.set(PROPERTIES, propertiesHeader(message.properties));
+    return h;
+  }
+
+  joinShared(
+    group: string,
+    channel: string,
+    levels: string[],
+    handler: (message: Message) => void,
+  ): () => void {
+    // A queue group per (group, filter): NATS hands each message to one member of it, and
+    // every instance with members of the group joins it. On the echoing connection, so
+    // that this instance's own messages take part in the choice too.
+    const queue = `tethys.share.${crypto
+      .createHash('sha256')
+      .update(`${group}\u0000${channel}\u0000${levels.join('/')}`)
+      .digest('hex')
+      .slice(0, 24)}`;
+    const subjects = natsSubjects(channel, levels);
+    const subs = subjects.map((subject) =>
+      this.shared.subscribe(subject, {
+        queue,
+        callback: (err, msg) => {
+          if (err) return;
+          const message = this.read(msg);
+          if (message) handler(message);
+        },
+      }),
+    );
+    return () => {
+      for (const sub of subs) sub.unsubscribe();
+    };
   }
 
   private sendEvent(name: keyof DomainEvents, event: unknown): void {
@@ -321,6 +404,71 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     this.closing = true;
     this.send();
-    await this.nc.drain().catch(() => {});
+    await Promise.all([this.nc, this.shared].map(finish));
   }
+}
+
+/** How long a closing connection may take to drain before it is closed as it is. */
+const DRAIN_TIMEOUT_MS = 2000;
+
+/**
+ * Drains a connection (its subscriptions finish, what was published is flushed), then
+ * closes it. A connection that cannot drain (it is reconnecting to a server that is
+ * gone) is closed anyway: left open, nats.js would go on dialling forever.
+ */
+async function finish(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
+  });
+  await Promise.race([nc.drain().catch(() => {}), late]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => {});
+}
+
+/** The NATS subjects of an MQTT filter on a channel: `+` is `*`; a trailing `#` is `>` and the parent level. */
+function natsSubjects(channel: string, levels: string[]): string[] {
+  const base = `channels.${channel}`;
+  const mapped = levels.map((l) => (l === '+' ? '*' : l === '#' ? '>' : l));
+  if (mapped.length === 0) return [base];
+  if (mapped[mapped.length - 1] === '>') {
+    const parent = mapped.slice(0, -1);
+    return [[base, ...mapped].join('.'), [base, ...parent].join('.')];
+  }
+  return [[base, ...mapped].join('.')];
+}
+
+/** The header block's size as nats.js encodes it for HPUB. */
+function headerSize(h: MsgHdrs): number {
+  let n = 'NATS/1.0\r\n\r\n'.length;
+  for (const [k, values] of h) for (const v of values) n += Buffer.byteLength(`${k}: ${v}\r\n`);
+  return n;
+}
+
+/** MQTT 5 properties in one header: base64 of a JSON object (header values are one line of ASCII). */
+function propertiesHeader(p: MessageProperties): string {
+  const json = {
+    ...p,
+    ...(p.correlationData ? { correlationData: p.correlationData.toString('base64') } : {}),
+  };
+  return Buffer.from(JSON.stringify(json)).toString('base64');
+}
+
+function parseProperties(header: string): MessageProperties {
+  const raw = JSON.parse(Buffer.from(header, 'base64').toString()) as Record<string, unknown>;
+  const out: MessageProperties = {};
+  if (typeof raw.contentType === 'string') out.contentType = raw.contentType;
+  if (typeof raw.payloadFormatIndicator === 'boolean')
+    out.payloadFormatIndicator = raw.payloadFormatIndicator;
+  if (Array.isArray(raw.userProperties)) {
+    out.userProperties = raw.userProperties
+      .filter((x): x is [string, string] => Array.isArray(x) && x.length === 2)
+      .map(([k, v]) => [String(k), String(v)]);
+  }
+  if (typeof raw.expiresAt === 'number') out.expiresAt = raw.expiresAt;
+  if (typeof raw.responseTopic === 'string') out.responseTopic = raw.responseTopic;
+  if (typeof raw.correlationData === 'string')
+    out.correlationData = Buffer.from(raw.correlationData, 'base64');
+  return out;
 }

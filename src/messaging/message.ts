@@ -11,6 +11,22 @@ export interface Message {
   payload: Buffer;
   /** Unix time in nanoseconds. */
   created: bigint;
+  /** The QoS it was published with over MQTT (HTTP: 0); carried beside the envelope on the bus. */
+  qos?: 0 | 1 | 2;
+  /** MQTT 5 properties forwarded to MQTT 5 subscribers; carried beside the envelope on the bus. */
+  properties?: MessageProperties;
+}
+
+/** What an MQTT 5 publisher may attach to a message and its MQTT 5 subscribers receive. */
+export interface MessageProperties {
+  contentType?: string;
+  payloadFormatIndicator?: boolean;
+  /** In order, repeated names allowed. */
+  userProperties?: [string, string][];
+  /** When it expires (ms since the epoch), from the message expiry interval. */
+  expiresAt?: number;
+  responseTopic?: string;
+  correlationData?: Buffer;
 }
 
 function varint(out: number[], value: bigint): void {

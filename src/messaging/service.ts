@@ -77,19 +77,24 @@ export class MessagingService {
         : unavailable(BUS_UNAVAILABLE, BUS_RETRY_AFTER_S, failure);
     };
     if (sent instanceof BusError) refuse(sent);
-    else await sent.catch(refuse);
+    else if (sent) await sent.catch(refuse);
     published.inc({ protocol });
     this.deliverLocally(message);
   }
 
   /**
    * MQTT: the broker already checked access. A BusError when the bus cannot take the
-   * message (the broker refuses it); otherwise a promise that resolves once the bus has
-   * it (the broker acknowledges a QoS 1 publish then) or rejects with a BusError.
+   * message (the broker refuses it); null when it is accepted with nothing to wait for
+   * (one instance); otherwise a promise that resolves once the bus has it (the broker
+   * acknowledges a QoS 1 publish then) or rejects with a BusError.
    */
-  accepted(message: Message): BusError | Promise<void> {
+  accepted(message: Message): BusError | Promise<void> | null {
     const sent = this.bus.publish(message);
     if (sent instanceof BusError) return sent;
+    if (sent === null) {
+      published.inc({ protocol: message.protocol });
+      return null;
+    }
     return sent.then(
       () => {
         published.inc({ protocol: message.protocol });
@@ -103,6 +108,21 @@ export class MessagingService {
   /** The largest payload every instance receives, or null without a limit beyond the configured one. */
   busPayloadLimit(): number | null {
     return this.bus.payloadLimit();
+  }
+
+  /** Whether shared subscription groups span instances (see Bus.sharesAcrossInstances). */
+  get sharesAcrossInstances(): boolean {
+    return this.bus.sharesAcrossInstances;
+  }
+
+  /** Joins a shared subscription group across instances (see Bus.joinShared). */
+  joinShared(
+    group: string,
+    channel: string,
+    levels: string[],
+    handler: (message: Message) => void,
+  ): () => void {
+    return this.bus.joinShared(group, channel, levels, handler);
   }
 
   /** `in-process`, or whether this instance is connected to NATS (for /health). */

@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { App } from '../../src/app.js';
 
 /** mqtt.js 5 clients for the messaging tests: what arrived, what was granted, when it closed. */
@@ -6,6 +6,8 @@ import type { App } from '../../src/app.js';
 export interface Received {
   topic: string;
   payload: Buffer;
+  /** The PUBLISH as received (QoS, MQTT 5 properties). */
+  packet: IPublishPacket;
 }
 
 export const mqttUrl = (app: App) => `mqtt://127.0.0.1:${app.mqtt.ports.mqtt}`;
@@ -18,8 +20,8 @@ export class TestClient {
   readonly closedPromise: Promise<void>;
 
   constructor(readonly client: MqttClient) {
-    client.on('message', (topic, payload) => {
-      this.messages.push({ topic, payload: Buffer.from(payload) });
+    client.on('message', (topic, payload, packet) => {
+      this.messages.push({ topic, payload: Buffer.from(payload), packet });
       for (const w of this.waiters) w();
     });
     this.closedPromise = new Promise((resolve) =>
@@ -106,18 +108,24 @@ export class TestClient {
 
 const base: IClientOptions = { reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4, clean: true };
 
-/** Connects as a thing (username = id, password = key); rejects when the CONNACK refuses. */
+/**
+ * Connects as a thing (username = id, password = key); rejects when the CONNACK refuses.
+ * Messages are recorded from the first packet on: a resumed session's queue arrives
+ * right behind the CONNACK.
+ */
 export async function connectThing(
   url: string,
   thing: { id: string; key: string },
   extra: IClientOptions = {},
 ): Promise<TestClient> {
-  const client = await mqtt.connectAsync(
-    url,
-    { ...base, username: thing.id, password: thing.key, ...extra },
-    false,
-  );
-  return new TestClient(client);
+  const client = mqtt.connect(url, { ...base, username: thing.id, password: thing.key, ...extra });
+  const c = new TestClient(client);
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', (err) => reject(err));
+    client.once('close', () => reject(new Error('connection closed before CONNACK')));
+  });
+  return c;
 }
 
 /**
