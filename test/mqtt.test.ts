@@ -424,6 +424,13 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       for (const c of [viaHttp, viaWsPort]) await c.waitFor((m) => m.payload.toString() === 'tcp');
       for (const c of [viaWsPort, tcp]) await c.waitFor((m) => m.payload.toString() === 'ws');
 
+      // MQTT 5 over both WebSocket listeners too.
+      const v5Http = await open(things[0]!, `ws://127.0.0.1:${httpPort}/mqtt`, { protocolVersion: 5 });
+      const v5Port = await open(things[1]!, `ws://127.0.0.1:${wsPort}/mqtt`, { protocolVersion: 5 });
+      assert.equal(await v5Port.subscribe(topic(channel, 'v5')), 0);
+      await v5Http.publish(topic(channel, 'v5'), 'ws-v5', 1);
+      await v5Port.waitFor((m) => m.payload.toString() === 'ws-v5');
+
       // Same rules: a wrong key is refused over WebSocket.
       const code = await connackCode(`ws://127.0.0.1:${httpPort}/mqtt`, {
         username: things[0]!.id,
@@ -659,6 +666,43 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       ]);
       const code = await connackCode(at, { ...tlsOptions, username: things[0]!.id });
       assert.ok(code === 4 || code === 5, `CONNACK ${code}`);
+      // MQTT 5 says it is not authorized.
+      const v5 = await connackCode(at, { ...tlsOptions, username: things[0]!.id, protocolVersion: 5 });
+      assert.equal(v5, 0x87);
+    });
+
+    it('MQTT 5 with a client certificate: the session works, and ends with DISCONNECT 0x87 on revocation', async () => {
+      const inject = injectClient(tlsServer);
+      const owner = (await userToken(inject)).token;
+      const [thing] = await createThings(inject, owner, [{ name: 'v5-device' }]);
+      const channel = await createChannel(inject, owner);
+      await connect(inject, owner, [channel.id], [thing!.id]);
+      const issued = await inject('POST', '/certs', {
+        token: owner,
+        body: { thing_id: thing!.id, key_type: 'ec', key_bits: 256, valid: '24h' },
+      });
+      assert.equal(issued.status, 201, issued.text);
+      const at = `mqtts://127.0.0.1:${tlsServer.app.mqtt.ports.mqttTls}`;
+      const device = await mqtt.connectAsync(
+        at,
+        {
+          ca: cert,
+          cert: issued.json.cert,
+          key: issued.json.cert_key,
+          protocolVersion: 5,
+          reconnectPeriod: 0,
+        },
+        false,
+      );
+      device.on('error', () => {});
+      const granted = await device.subscribeAsync(topic(channel.id, '#'));
+      assert.equal(granted[0]?.qos, 0);
+      const ended = new Promise<number | undefined>((resolve) =>
+        device.once('disconnect', (p) => resolve(p.reasonCode)),
+      );
+      assert.equal((await inject('DELETE', `/certs/${thing!.id}`, { token: owner })).status, 200);
+      assert.equal(await ended, 0x87);
+      device.end(true);
     });
   });
 });

@@ -788,7 +788,10 @@ const mqttSessionsScenario = (SESSIONS: number): ExtendedScenario => ({
       await serverMetrics(ctx.server.url);
       await inPool(things, SESSIONS_IN_FLIGHT, async (t, i) => {
         try {
-          const local = `127.0.0.${1 + Math.floor(i / PORTS_PER_ADDRESS)}`;
+          // Binding a source address makes every connect search for a free port (slower
+          // in the harness): only once the first address's ports are used up.
+          const address = Math.floor(i / PORTS_PER_ADDRESS);
+          const local = address === 0 ? undefined : `127.0.0.${1 + address}`;
           const r = await openThing(mqttPort, t, `bench-s-${tag}-${i}`, 30_000, 4, local);
           conns.push(r.conn);
           connectMs.push(r.connectMs);
@@ -834,7 +837,11 @@ const mqttSessionsScenario = (SESSIONS: number): ExtendedScenario => ({
         outcome: {
           throughput: `${formatInt(held)} sessions held, RSS ${formatMiB(peak)} (${formatMiB(baseline)} before); connected at ${formatInt(conns.length / connectSeconds)}/s`,
           checks: [
-            { what: `${formatInt(SESSIONS)} sessions held`, ok: held === SESSIONS },
+            // Where the open-file limit cannot be raised (the note says), as many as it allows.
+            {
+              what: `${formatInt(count)} sessions held`,
+              ok: held === count && (SESSIONS !== 10_000 || count === SESSIONS),
+            },
             ...(SESSIONS === 10_000 ? [{ what: 'RSS < 300 MB', ok: peak * 1024 < RSS_BOUND_BYTES }] : []),
           ],
           problems,

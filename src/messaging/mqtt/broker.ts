@@ -646,7 +646,7 @@ export class MqttBroker {
       }
     }
     if (!full || !publisher) return;
-    return Promise.all(full.map((c) => drained(c))).then(() => undefined);
+    return Promise.all(full.map((c) => c.drained())).then(() => undefined);
   }
 
   private write0(conn: Connection, encoded: Encoded): void {
@@ -1050,19 +1050,6 @@ export class MqttBroker {
     await Promise.race([servers, new Promise((r) => setTimeout(r, 1500))]);
     for (const conn of [...this.connections]) conn.destroy();
   }
-}
-
-/** Resolves once a connection's socket has room again, or has closed. */
-function drained(conn: Connection): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      conn.socket.off('drain', done);
-      conn.socket.off('close', done);
-      resolve();
-    };
-    conn.socket.once('drain', done);
-    conn.socket.once('close', done);
-  });
 }
 
 function willOf(will: NonNullable<IConnectPacket['will']>): Will {

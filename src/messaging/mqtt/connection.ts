@@ -62,6 +62,7 @@ export class Connection {
   private busy = false;
   private paused = false;
   private isCorked = false;
+  private drainWait: Promise<void> | null = null;
 
   constructor(
     readonly socket: Duplex,
@@ -171,6 +172,23 @@ export class Connection {
 
   get needsDrain(): boolean {
     return this.socket.writableNeedDrain;
+  }
+
+  /** Resolves once the socket's buffer has room again, or it closed; one wait shared by all who ask. */
+  drained(): Promise<void> {
+    if (!this.drainWait) {
+      this.drainWait = new Promise((resolve) => {
+        const done = () => {
+          this.socket.off('drain', done);
+          this.socket.off('close', done);
+          this.drainWait = null;
+          resolve();
+        };
+        this.socket.on('drain', done);
+        this.socket.on('close', done);
+      });
+    }
+    return this.drainWait;
   }
 
   /**
