@@ -130,7 +130,7 @@ describe(`NATS outage between two instances (${dialect})`, { timeout: 120_000 },
       await eventually('messages crossing to B', () => received().size >= 20);
       assert.equal(await qos1(a, publisher!, channel), 'puback');
 
-      await nats.kill();
+      await nats.stop();
       const down = Date.now();
       await eventually('A refusing publishes', () => refused.length > 0, { timeoutMs: 5000 });
       const health = await reqA('GET', '/health');
