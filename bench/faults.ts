@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import mqtt from 'mqtt';
 import pg from 'pg';
@@ -165,22 +166,22 @@ async function postgresOutage(): Promise<FaultResult> {
 }
 
 /**
- * nats-server away for OUTAGE_MS between two instances. Stopped (SIGTERM: a restart, an
- * upgrade) nothing acknowledged may be lost. Crashed (SIGKILL), core NATS can lose what
- * it confirmed but had not yet written to the other instance: reported, not flagged.
+ * nats-server away for OUTAGE_MS between two instances: core NATS stopped (SIGTERM: a
+ * restart, an upgrade), and nats-server with JetStream crashed (SIGKILL). Nothing
+ * acknowledged may be lost in either.
  */
 async function natsOutage(crash: boolean): Promise<FaultResult> {
   const result: FaultResult = {
     id: crash ? 'nats-crash' : 'nats-outage',
     title: crash
-      ? `nats-server crashed (SIGKILL) for ${OUTAGE_MS / 1000} s between two instances, then started again`
-      : `nats-server stopped (SIGTERM) for ${OUTAGE_MS / 1000} s between two instances, then started again`,
+      ? `nats-server with JetStream crashed (SIGKILL) for ${OUTAGE_MS / 1000} s between two instances, then started again`
+      : `core nats-server stopped (SIGTERM) for ${OUTAGE_MS / 1000} s between two instances, then started again`,
     rows: [],
     problems: [],
   };
   const cluster = await loadCluster();
-  let nats: NatsServer = await startNats();
-  const env = { MF_NATS_URL: nats.url, MF_AUTH_SECRET: SECRET };
+  let nats: NatsServer = await startNats({ jetstream: crash });
+  const env = { MF_NATS_URL: nats.url, MF_AUTH_SECRET: SECRET, TETHYS_NATS_JETSTREAM: crash ? 'on' : 'off' };
   const a = await startInstance({ dbUrl: cluster.url, extraEnv: env });
   const b = await startInstance({ dbUrl: cluster.url, extraEnv: env });
   const mqttPort = instanceInfo(b).mqttPort;
@@ -227,7 +228,7 @@ async function natsOutage(crash: boolean): Promise<FaultResult> {
     if (crash) await nats.kill();
     else await nats.stop();
     await sleep(OUTAGE_MS);
-    nats = await startNats({ port: nats.port });
+    nats = await startNats({ port: nats.port, ...(nats.storeDir ? { storeDir: nats.storeDir } : {}) });
     const back = Date.now();
     const seqAtReturn = seq;
     const recovery = await timeUntil(() => [...received].some((n) => n >= seqAtReturn), 30_000);
@@ -251,13 +252,14 @@ async function natsOutage(crash: boolean): Promise<FaultResult> {
       'acknowledged messages lost',
       `${lost} (of ${formatInt(acknowledged.length)} acknowledged with 202)`,
     ]);
-    if (lost > 0 && !crash) result.problems.push(`${lost} acknowledged messages lost`);
+    if (lost > 0) result.problems.push(`${lost} acknowledged messages lost`);
     if (recovery === null) result.problems.push('no delivery within 30 s of the return');
   } finally {
     await subscriber?.endAsync(true).catch(() => {});
     await b.stop();
     await a.stop();
     await nats.stop();
+    if (nats.storeDir) fs.rmSync(nats.storeDir, { recursive: true, force: true });
     cluster.stop();
   }
   return result;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './server.js';
 
@@ -48,7 +49,12 @@ export function killNatsNow(): void {
     }
   }
   running.clear();
+  for (const dir of stores) fs.rmSync(dir, { recursive: true, force: true });
+  stores.clear();
 }
+
+/** JetStream store folders, removed when their server stops (or the harness exits). */
+const stores = new Set<string>();
 
 function greets(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -75,9 +81,14 @@ export async function startNats(): Promise<BenchNats> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const monitor = await freePort();
-    const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    // With JetStream, as Tethys is meant to run (the messages' stream; see src/messaging/bus.ts).
+    const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-bench-nats-'));
+    stores.add(storeDir);
+    const child = spawn(
+      bin,
+      ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', storeDir],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     running.add(child);
     let stderr = '';
     child.stderr!.on('data', (d) => {
@@ -116,6 +127,8 @@ export async function startNats(): Promise<BenchNats> {
             clearTimeout(timer);
           }
           running.delete(child);
+          fs.rmSync(storeDir, { recursive: true, force: true });
+          stores.delete(storeDir);
         },
       };
     }

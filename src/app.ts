@@ -196,7 +196,7 @@ async function assemble(
   const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout);
 
   const bus: Bus = config.messaging.natsUrl
-    ? await NatsBus.connect(config.messaging.natsUrl, events, logger)
+    ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
     : new InProcessBus();
   const messaging = new MessagingService(access, bus);
 

@@ -209,6 +209,13 @@ export const VARIABLES: VariableSpec[] = [
       'NATS server (nats://host:4222): messages and cache invalidations reach every instance; empty: in-process bus (one instance)',
   },
   {
+    group: 'messaging',
+    name: 'TETHYS_NATS_JETSTREAM',
+    default: 'auto',
+    description:
+      'auto: keep messages in a JetStream stream when nats-server has JetStream (-js), so a crash of NATS or a disconnected instance loses nothing acknowledged; on: require it; off: core NATS only',
+  },
+  {
     group: 'auth',
     name: 'MF_AUTH_SECRET',
     default: '',
@@ -454,6 +461,7 @@ export interface Config {
     queueMax: number;
     sessionExpiryMaxSeconds: number;
     natsUrl: string;
+    jetstream: 'auto' | 'on' | 'off';
   };
   bootstrap: { encryptKey: string };
   provision: {
@@ -611,6 +619,7 @@ export function loadConfig(env: Env = process.env): Config {
       queueMax: integer(env, 'TETHYS_MQTT_QUEUE_MAX', 0, 1_000_000),
       sessionExpiryMaxSeconds: Math.floor(duration(env, 'TETHYS_MQTT_SESSION_EXPIRY') / 1000),
       natsUrl: value(env, 'MF_NATS_URL'),
+      jetstream: oneOf(env, 'TETHYS_NATS_JETSTREAM', ['auto', 'on', 'off'] as const),
     },
     bootstrap: { encryptKey: encryptKey(env) },
     provision: provision(env),
@@ -643,6 +652,14 @@ function database(env: Env, url: string): Config['db'] {
         ? 64 * poolSize
         : integer(env, 'TETHYS_DB_QUEUE_MAX', 0, 1_000_000),
   };
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[]): T {
+  const raw = value(env, name);
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}: "${raw}" is not one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
 }
 
 function trustProxy(raw: string): boolean | number | string {

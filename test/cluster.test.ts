@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type NatsConnection, connect as natsConnect, type Subscription } from '@nats-io/transport-node';
 import type { IClientOptions } from 'mqtt';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
 import { type NatsServer, startNats } from './helpers/nats.js';
-import {
-  client,
-  createTestDatabase,
-  dialect,
-  type Request,
-  startServer,
-  type TestServer,
-  userToken,
-} from './helpers/server.js';
+import { dialect, type Pair, startPair, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
 /**
@@ -110,42 +99,21 @@ function decodeMainflux(data: Uint8Array) {
  */
 describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
   let nats: NatsServer;
-  let a: TestServer;
-  let b: TestServer;
-  let reqA: Request;
-  let reqB: Request;
-  let token: string;
-  let dropDatabase = async () => {};
-  let shared: string;
+  let pair: Pair | undefined;
+  let { a, b, reqA, reqB, token } = {} as Pair;
   let nc: NatsConnection;
   const clients: TestClient[] = [];
 
   before(async () => {
     nats = await startNats();
-    const database = await createTestDatabase();
-    dropDatabase = database.drop;
-    shared = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-cluster-'));
-    const env = {
-      MF_NATS_URL: nats.url,
-      TETHYS_DB_URL: database.url,
-      TETHYS_DATA_DIR: shared,
-      MF_AUTH_SECRET: crypto.randomBytes(32).toString('base64url'),
-    };
-    // One after the other: the second finds the migrations done.
-    a = await startServer(env);
-    b = await startServer(env);
-    reqA = client(a.url);
-    reqB = client(b.url);
-    token = (await userToken(reqA)).token;
+    pair = await startPair(nats.url);
+    ({ a, b, reqA, reqB, token } = pair);
     nc = await natsConnect({ servers: nats.url, name: 'test-observer' });
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.end()));
     await nc?.close();
-    await b?.close();
-    await a?.close();
-    await dropDatabase();
-    if (shared) fs.rmSync(shared, { recursive: true, force: true });
+    await pair?.close();
     await nats?.stop();
   });
 

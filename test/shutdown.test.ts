@@ -78,7 +78,7 @@ describe(`graceful shutdown (${dialect})`, { timeout: 120_000 }, () => {
     });
     session.on('error', () => {});
     await new Promise((resolve) => session.once('connect', resolve));
-    const sessionClosed = new Promise((resolve) => session.once('close', resolve));
+    const sessionClosed = new Promise<void>((resolve) => session.once('close', () => resolve()));
 
     const outcomes: Outcome[] = [];
     let signalled = 0;

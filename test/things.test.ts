@@ -600,7 +600,7 @@ describe(`things (${dialect})`, () => {
             `/things?metadata=${q({ a: 1 })}&order=name&dir=${dir}&offset=${offset}&limit=1`,
           );
           assert.equal(p.total, 3, `${dir} offset ${offset}`);
-          seen.push(...p.things.map((t) => t.name));
+          seen.push(...p.things.map((t: { name: string }) => t.name));
         }
         const expected = ['charlie', 'delta', 'echo'];
         assert.deepEqual(seen, dir === 'asc' ? expected : expected.reverse());

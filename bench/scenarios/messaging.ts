@@ -182,9 +182,12 @@ function natsNote(
 }
 
 /** 3b. The same on a server of its own with MF_NATS_URL (nats-server started by the bench). */
-export const publishHttpNats: ExtendedScenario = {
-  id: 'publish-http-nats',
-  title: 'POST /http/channels/{id}/messages (SenML, connected thing key, NATS bus, own server)',
+/** TETHYS_NATS_JETSTREAM for a scenario: the stream (JetStream), or core NATS as Mainflux uses it. */
+const busEnv = (jetstream: boolean) => ({ TETHYS_NATS_JETSTREAM: jetstream ? 'on' : 'off' });
+
+const publishHttpNatsScenario = (jetstream: boolean): ExtendedScenario => ({
+  id: jetstream ? 'publish-http-jetstream' : 'publish-http-nats',
+  title: `POST /http/channels/{id}/messages (SenML, connected thing key, ${jetstream ? 'NATS JetStream' : 'NATS'} bus, own server)`,
   stage: 'full',
   connections: 32,
   unit: 'req/s',
@@ -196,7 +199,7 @@ export const publishHttpNats: ExtendedScenario = {
     let server: BenchServer | null = null;
     try {
       nats = await startNats();
-      server = await startInstance({ dbUrl, extraEnv: { MF_NATS_URL: nats.url } });
+      server = await startInstance({ dbUrl, extraEnv: { MF_NATS_URL: nats.url, ...busEnv(jetstream) } });
       const api = new Api(server.url);
       const fixture = await mqttFixture(server, api);
       await api.call('POST', `/http/channels/${fixture.channel}/messages`, {
@@ -237,7 +240,10 @@ export const publishHttpNats: ExtendedScenario = {
       await nats?.stop();
     }
   },
-};
+});
+
+export const publishHttpNats = publishHttpNatsScenario(false);
+export const publishHttpJetStream = publishHttpNatsScenario(true);
 
 // ---------------------------------------------------------------------------------------
 // 4. MQTT QoS 0 throughput, 100 publishers → 10 subscribers
@@ -628,10 +634,9 @@ export const mqtt5Connect = mqttConnectScenario(5);
 // ---------------------------------------------------------------------------------------
 // 7. Two instances over NATS: HTTP publish on A, MQTT subscriber on B
 
-export const natsTwoInstances: ExtendedScenario = {
-  id: 'nats-two-instances',
-  title:
-    'Two instances over NATS: POST /http/…/messages on A (32 connections) → MQTT subscriber on B (p50/p99 end to end)',
+const natsTwoInstancesScenario = (jetstream: boolean): ExtendedScenario => ({
+  id: jetstream ? 'nats-two-instances-jetstream' : 'nats-two-instances',
+  title: `Two instances over ${jetstream ? 'NATS JetStream' : 'NATS'}: POST /http/…/messages on A (32 connections) → MQTT subscriber on B (p50/p99 end to end)`,
   stage: 'full',
   connections: 32,
   unit: 'req/s',
@@ -644,7 +649,7 @@ export const natsTwoInstances: ExtendedScenario = {
     let sub: MqttConnection | null = null;
     try {
       nats = await startNats();
-      const env = { MF_NATS_URL: nats.url };
+      const env = { MF_NATS_URL: nats.url, ...busEnv(jetstream) };
       const [a, b] = await Promise.all([
         startInstance({ dbUrl, extraEnv: env }),
         startInstance({ dbUrl, extraEnv: env }),
@@ -730,7 +735,10 @@ export const natsTwoInstances: ExtendedScenario = {
       await nats?.stop();
     }
   },
-};
+});
+
+export const natsTwoInstances = natsTwoInstancesScenario(false);
+export const natsTwoInstancesJetStream = natsTwoInstancesScenario(true);
 
 // ---------------------------------------------------------------------------------------
 // 8. 10,000 MQTT sessions held open
@@ -861,12 +869,14 @@ export const mqttSessions50k = mqttSessionsScenario(50_000);
 export const messagingScenarios: ExtendedScenario[] = [
   publishHttp,
   publishHttpNats,
+  publishHttpJetStream,
   mqttThroughput,
   mqtt5Throughput,
   mqttLatency,
   mqttConnect,
   mqtt5Connect,
   natsTwoInstances,
+  natsTwoInstancesJetStream,
   mqttSessions,
   mqttSessions50k,
 ];

@@ -1,5 +1,16 @@
 import crypto from 'node:crypto';
 import {
+  type ConsumerMessages,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import {
   connect,
   type Msg,
   type MsgHdrs,
@@ -105,6 +116,8 @@ const EVENTS_SUBJECT = 'tethys.events';
 const RECONNECT_WAIT_MS = 250;
 const RECONNECT_JITTER_MS = 100;
 const RESUBSCRIBE_GRACE_MS = 2 * (RECONNECT_WAIT_MS + RECONNECT_JITTER_MS) + 300;
+/** How long a pull request of the stream's consumer lasts (see consumeStream). */
+const PULL_EXPIRES_MS = 2000;
 /** A publish not confirmed by NATS within this time answers 503. */
 const CONFIRM_TIMEOUT_MS = 2000;
 /** PINGs every PING_INTERVAL_MS; MAX_PINGS_OUT unanswered ones mean a hung server: reconnect. */
@@ -118,17 +131,37 @@ interface Batch {
   reject(err: BusError): void;
 }
 
+/** The JetStream stream that keeps messages for instances that were away (see NatsBus). */
+export const STREAM = {
+  name: 'TETHYS_MESSAGES',
+  /** Long enough for an instance to reconnect; the disk it may take is bounded too. */
+  maxAgeNs: 2 * 60 * 1e9,
+  maxBytes: 1024 ** 3,
+  /** A retried publish with the same id within this time is stored once. */
+  duplicateWindowNs: 2 * 60 * 1e9,
+};
+
 /**
  * NATS: messages on `channels.<id>[.<subtopic>]` as Mainflux's protobuf (readable by
  * Mainflux-style consumers), domain events as JSON on `tethys.events`. Each carries its
  * instance in a header, and an instance ignores its own.
  *
- * A message is acknowledged to its publisher only once NATS has it: the messages of one
- * loop iteration go out together followed by a PING, and are confirmed by its PONG
- * (NATS handles a connection's commands in order, so the PONG means it routed them).
- * nats.js drops what it holds unsent when a connection breaks and does not say so;
- * while disconnected (and for a moment after reconnecting, see RESUBSCRIBE_GRACE_MS)
- * publishes are refused, and a batch whose PONG does not come is refused too.
+ * With JetStream on the server (nats-server -js), messages go to a stream on
+ * `channels.>` (STREAM; created when missing) and a publish is acknowledged once the
+ * stream stored it: the messages of one loop iteration are published in order and the
+ * last one with a PubAck, which the stream sends once it stored it and, storing one
+ * connection's messages in order, all before it. Each instance reads the stream with an
+ * ordered consumer,
+ * which after a disconnect, or a crash of nats-server, resumes after the last message it
+ * had: nothing acknowledged is lost. Plain NATS subscribers see every message as before.
+ *
+ * Without JetStream, core NATS: a message is acknowledged once NATS has it (the messages
+ * of one loop iteration go out together followed by a PING, and are confirmed by its
+ * PONG: NATS handles a connection's commands in order). nats.js drops what it holds
+ * unsent when a connection breaks and does not say so; while disconnected (and for a
+ * moment after reconnecting, see RESUBSCRIBE_GRACE_MS) publishes are refused, and a
+ * batch whose PONG does not come is refused too. Core NATS keeps nothing: a message it
+ * confirmed and had not yet written to another instance is lost if it crashes.
  *
  * Invalidations (domain events) sent while the connection was down are lost the same
  * way, here or on the other side: when it is back, this instance and every other one
@@ -148,6 +181,9 @@ export class NatsBus implements Bus {
   private closing = false;
 
   readonly sharesAcrossInstances = true;
+  /** The stream's client when the server has JetStream, else null (core NATS). */
+  private js: JetStreamClient | null = null;
+  private consumed: ConsumerMessages | null = null;
 
   private constructor(
     private nc: NatsConnection,
@@ -162,7 +198,12 @@ export class NatsBus implements Bus {
     this.originBytes = Buffer.byteLength(`NATS/1.0\r\n${ORIGIN}: ${this.instanceId}\r\n\r\n`);
   }
 
-  static async connect(url: string, events: EventHub, log: Logger): Promise<NatsBus> {
+  static async connect(
+    url: string,
+    events: EventHub,
+    log: Logger,
+    mode: 'auto' | 'on' | 'off' = 'auto',
+  ): Promise<NatsBus> {
     // noEcho: NATS does not send this connection's own publications back to it.
     const options = {
       servers: url,
@@ -175,11 +216,47 @@ export class NatsBus implements Bus {
     const nc = await connect({ ...options, name: 'tethys', noEcho: true });
     const shared = await connect({ ...options, name: 'tethys-shared' });
     const bus = new NatsBus(nc, shared, events, log);
-    bus.subscribeMessages();
+    const stream = mode === 'off' ? null : await openStream(nc, log);
+    if (mode === 'on' && !stream) {
+      await Promise.all([nc.close(), shared.close()]);
+      throw new Error(
+        'TETHYS_NATS_JETSTREAM=on, but the NATS server has no JetStream (run nats-server with -js)',
+      );
+    }
+    if (stream) {
+      bus.js = stream;
+      await bus.consumeStream();
+    } else {
+      bus.subscribeMessages();
+    }
     bus.bridgeEvents();
     void bus.followStatus();
-    log.info({ url }, 'message bus: NATS');
+    log.info({ url, jetstream: Boolean(stream) }, 'message bus: NATS');
     return bus;
+  }
+
+  /** `jetstream` (messages kept in a stream) or `core` (see the class comment). */
+  get mode(): 'jetstream' | 'core' {
+    return this.js ? 'jetstream' : 'core';
+  }
+
+  /**
+   * Reads the stream from now on with an ordered consumer: nats.js recreates it after a
+   * reconnect or a lost consumer, starting after the last message delivered here.
+   */
+  private async consumeStream(): Promise<void> {
+    const consumer = await this.js!.consumers.get(STREAM.name, { deliver_policy: DeliverPolicy.New });
+    // Pull requests that expire quickly (and heartbeats within them): after nats-server
+    // restarts, the request it lost is noticed and made again within a couple of seconds.
+    const messages = await consumer.consume({ expires: PULL_EXPIRES_MS });
+    this.consumed = messages;
+    void (async () => {
+      for await (const m of messages) {
+        if (m.headers?.get(ORIGIN) === this.instanceId) continue;
+        const message = this.read(m as unknown as Msg);
+        if (message) for (const h of this.handlers) h(message);
+      }
+    })().catch((err) => this.log.error({ err }, 'reading the message stream failed'));
   }
 
   state(): 'connected' | 'disconnected' {
@@ -204,7 +281,8 @@ export class NatsBus implements Bus {
         this.staleLocally();
       } else if (status.type === 'reconnect') {
         this.connected = true;
-        this.acceptFrom = Date.now() + RESUBSCRIBE_GRACE_MS;
+        // The stream's consumers resume where they were; core subscriptions need a moment.
+        this.acceptFrom = this.js ? 0 : Date.now() + RESUBSCRIBE_GRACE_MS;
         this.log.info({ server: status.server }, 'message bus reconnected');
         this.staleLocally();
         // The others may have missed this instance's invalidations (or NATS did not see them).
@@ -240,6 +318,7 @@ export class NatsBus implements Bus {
       );
     }
     if (!this.available()) return new BusError(BUS_UNAVAILABLE, false);
+    const subject = subjectOf(message.channel, message.subtopic);
     let batch = this.batch;
     if (!batch) {
       let resolve!: () => void;
@@ -254,7 +333,7 @@ export class NatsBus implements Bus {
       this.batch = batch;
       setImmediate(() => this.send());
     }
-    batch.messages.push({ subject: subjectOf(message.channel, message.subtopic), data, headers });
+    batch.messages.push({ subject, data, headers });
     return batch.confirmed;
   }
 
@@ -264,6 +343,27 @@ export class NatsBus implements Bus {
     if (!batch) return;
     if (!this.available() && !this.closing) {
       batch.reject(new BusError(BUS_UNAVAILABLE, false));
+      return;
+    }
+    const js = this.js;
+    if (js) {
+      // The stream stores one connection's messages in the order it sent them: the last
+      // one's PubAck says every one before it is stored too.
+      const last = batch.messages.length - 1;
+      try {
+        for (let i = 0; i < last; i++) {
+          const m = batch.messages[i]!;
+          this.nc.publish(m.subject, m.data, { headers: m.headers });
+        }
+      } catch (err) {
+        batch.reject(new BusError(BUS_UNAVAILABLE, false, { cause: err }));
+        return;
+      }
+      const m = batch.messages[last]!;
+      js.publish(m.subject, m.data, { headers: m.headers, timeout: CONFIRM_TIMEOUT_MS }).then(
+        () => batch.resolve(),
+        (err) => batch.reject(new BusError(BUS_UNAVAILABLE, false, { cause: err })),
+      );
       return;
     }
     try {
@@ -404,8 +504,48 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     this.closing = true;
     this.send();
+    await this.consumed?.close().catch(() => {});
     await Promise.all([this.nc, this.shared].map(finish));
   }
+}
+
+/**
+ * The stream's client, creating the stream when it is missing (an existing one is left
+ * as its operator set it); null when the server has no JetStream.
+ */
+async function openStream(nc: NatsConnection, log: Logger): Promise<JetStreamClient | null> {
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(nc, { timeout: CONFIRM_TIMEOUT_MS });
+  } catch (err) {
+    log.warn(
+      { err: (err as Error).message },
+      'NATS has no JetStream: core NATS (a crash of nats-server can lose messages it confirmed)',
+    );
+    return null;
+  }
+  try {
+    await jsm.streams.info(STREAM.name);
+  } catch {
+    try {
+      await jsm.streams.add({
+        name: STREAM.name,
+        subjects: ['channels.>'],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        max_age: STREAM.maxAgeNs,
+        max_bytes: STREAM.maxBytes,
+        duplicate_window: STREAM.duplicateWindowNs,
+      });
+    } catch (err) {
+      // Another instance made it meanwhile.
+      await jsm.streams.info(STREAM.name).catch(() => {
+        throw err;
+      });
+    }
+  }
+  return jetstream(nc, { timeout: CONFIRM_TIMEOUT_MS });
 }
 
 /** How long a closing connection may take to drain before it is closed as it is. */

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -15,6 +16,8 @@ export interface NatsServer {
   stop(): Promise<void>;
   /** SIGKILL at once: a crash. */
   kill(): Promise<void>;
+  /** JetStream's store, when started with it (give it again to bring the server back with its data). */
+  storeDir?: string;
 }
 
 /** The nats-server binary: TETHYS_NATS_SERVER, else the PATH, /usr/bin and /usr/sbin. */
@@ -64,8 +67,17 @@ function killOnExit(child: ChildProcess): void {
   });
 }
 
-/** Starts nats-server on a free port, or on `port` (to bring one back where it was). */
-export async function startNats(options: { port?: number } = {}): Promise<NatsServer> {
+/**
+ * Starts nats-server on a free port, or on `port` (to bring one back where it was); with
+ * JetStream when `jetstream` (its store in `storeDir`, a fresh folder by default).
+ */
+export async function startNats(
+  options: { port?: number; jetstream?: boolean; storeDir?: string } = {},
+): Promise<NatsServer> {
+  const storeDir =
+    options.jetstream || options.storeDir
+      ? (options.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-nats-js-')))
+      : undefined;
   const bin = natsServerBinary();
   if (!bin)
     throw new Error('nats-server not found (install Debian package nats-server, or set TETHYS_NATS_SERVER)');
@@ -73,7 +85,8 @@ export async function startNats(options: { port?: number } = {}): Promise<NatsSe
   // The free port may be taken between probing and binding: try a few.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = options.port ?? (await freePort());
-    const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], {
+    const args = ['-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : [])];
+    const child = spawn(bin, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     killOnExit(child);
@@ -94,6 +107,7 @@ export async function startNats(options: { port?: number } = {}): Promise<NatsSe
         url: `nats://127.0.0.1:${port}`,
         port,
         pid,
+        ...(storeDir ? { storeDir } : {}),
         async kill() {
           if (child.exitCode === null && child.signalCode === null) {
             process.kill(pid, 'SIGKILL');

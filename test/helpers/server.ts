@@ -132,3 +132,43 @@ export async function userToken(
   if (login.status !== 201) throw new Error(`login ${email}: ${login.status} ${login.text}`);
   return { email, password, token: login.json.token };
 }
+
+/** Two instances sharing one database (one data folder on SQLite) and one nats-server. */
+export interface Pair {
+  a: TestServer;
+  b: TestServer;
+  reqA: Request;
+  reqB: Request;
+  /** A user's token, created through A. */
+  token: string;
+  close(): Promise<void>;
+}
+
+export async function startPair(natsUrl: string, env: Record<string, string> = {}): Promise<Pair> {
+  const database = await createTestDatabase();
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-pair-'));
+  const fullEnv = {
+    MF_NATS_URL: natsUrl,
+    TETHYS_DB_URL: database.url,
+    TETHYS_DATA_DIR: shared,
+    MF_AUTH_SECRET: crypto.randomBytes(32).toString('base64url'),
+    ...env,
+  };
+  const started: TestServer[] = [];
+  const close = async () => {
+    for (const server of started.reverse()) await server.close();
+    await database.drop();
+    fs.rmSync(shared, { recursive: true, force: true });
+  };
+  try {
+    // One after the other: the second finds the migrations done.
+    started.push(await startServer(fullEnv));
+    started.push(await startServer(fullEnv));
+    const [a, b] = started as [TestServer, TestServer];
+    const reqA = client(a.url);
+    return { a, b, reqA, reqB: client(b.url), token: (await userToken(reqA)).token, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -547,8 +547,9 @@ export class MqttBroker {
       (err) => {
         logFailure(this.options.logger, err, 'MQTT publish: access check failed');
         // MQTT 3.1.1 has no way to say "not now" but closing the connection.
-        if (conn.version === 5 && qos > 0) return this.ack(conn, packet, Reason.serverUnavailable);
-        conn.close(Reason.serverUnavailable);
+        if (conn.version === 5 && qos > 0)
+          return this.ack(conn, packet, Reason.unspecified, 'database unavailable');
+        conn.close();
       },
     );
   }
@@ -561,11 +562,17 @@ export class MqttBroker {
     this.ack(conn, packet, conn.version === 5 ? code : Reason.success);
   }
 
-  private ack(conn: Connection, packet: IPublishPacket, code: number): void {
+  private ack(conn: Connection, packet: IPublishPacket, code: number, reasonString?: string): void {
     if (packet.qos === 0) return;
     const cmd = packet.qos === 1 ? 'puback' : 'pubrec';
-    if (conn.version === 5) conn.send({ cmd, messageId: packet.messageId, reasonCode: code });
-    else conn.send({ cmd, messageId: packet.messageId });
+    if (conn.version === 5) {
+      conn.send({
+        cmd,
+        messageId: packet.messageId,
+        reasonCode: code,
+        ...(reasonString ? { properties: { reasonString } } : {}),
+      });
+    } else conn.send({ cmd, messageId: packet.messageId });
   }
 
   private busRefused(conn: Connection, packet: IPublishPacket, failure: BusError): void {
@@ -581,7 +588,8 @@ export class MqttBroker {
     if (packet.qos === 0) return;
     // No success for a message the bus did not take: MQTT 5 says so, MQTT 3.1.1 has only
     // the close (the client sends it again once connected).
-    if (conn.version === 5 && conn.state === 'open') this.ack(conn, packet, Reason.serverUnavailable);
+    if (conn.version === 5 && conn.state === 'open')
+      this.ack(conn, packet, Reason.unspecified, 'message bus unavailable');
     else conn.close();
   }
 
