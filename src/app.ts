@@ -14,8 +14,9 @@ import { BootstrapRepository } from './bootstrap/repo.js';
 import { bootstrapRoutes } from './bootstrap/routes.js';
 import { BootstrapCipher } from './bootstrap/secure.js';
 import { BootstrapService } from './bootstrap/service.js';
+import { CertsRepository } from './certs/repo.js';
 import { certsRoutes } from './certs/routes.js';
-import { type CertsService, createCertsService } from './certs/service.js';
+import { CertsService, openPki } from './certs/service.js';
 import type { Config } from './config.js';
 import { consoleRoutes } from './console/routes.js';
 import { openDatabase } from './db/database.js';
@@ -156,14 +157,21 @@ async function assemble(
     singleUser,
   );
   const groups = new GroupsService(db, auth, new GroupsRepository(db), events, config.users.adminEmail);
-  const certs = await createCertsService({
+  const certsRepo = new CertsRepository(db);
+  const certs = new CertsService(
     db,
-    config: config.certs,
-    dataDir: config.dataDir,
+    certsRepo,
+    await openPki(config.certs, config.dataDir, certsRepo, logger),
     things,
-    events,
+    {
+      cnFromKey: config.certs.cnFromKey,
+      defaultValidityMs: config.certs.defaultValidityMs,
+      defaultRsaBits: config.certs.defaultRsaBits,
+    },
     logger,
-  });
+    events,
+  );
+  await certs.start();
 
   const encryptKey =
     config.bootstrap.encryptKey ||

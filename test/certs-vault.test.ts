@@ -59,21 +59,22 @@ describe(`certs, Vault mode (${dialect})`, () => {
   const lastCall = () => vault.calls[vault.calls.length - 1]!;
   const issue = (body: unknown, t = token) => request('POST', '/certs', { token: t, body });
 
-  it('is external: provisioning compensates with revokeSerial, which revokes at Vault', async () => {
-    const { certs } = server.app.services;
+  it('is external: provisioning signs at Vault before its transaction and abandons by revoking there', async () => {
+    const { certs, things } = server.app.services;
     assert.equal(certs.external, true);
     assert.equal(certs.caPem, null);
     assert.equal(fs.existsSync(`${server.dataDir}/ca.crt`), false, 'no local CA in Vault mode');
+    const { email } = await things.identify(token);
     const thing = await createThing(request, token);
     const key = await certs.prepareKey({ keyType: 'ec' });
     assert.equal(key.keys, undefined, 'Vault makes the keys');
-    const issued = await certs.issue(token, { thingId: thing.id, key });
-    assert.match(issued.key, /EC PRIVATE KEY/);
+    const signed = await certs.sign(thing, { key, valid: '1h' });
+    assert.match(signed.key, /EC PRIVATE KEY/);
     vault.calls.length = 0;
-    await certs.revokeSerial(issued.serial);
+    await certs.abandon(email, [signed]);
     assert.deepEqual(
       vault.calls.map((c) => [c.path, c.body]),
-      [['/v1/pki_int/revoke', { serial_number: issued.serial }]],
+      [['/v1/pki_int/revoke', { serial_number: signed.serial }]],
     );
     assert.equal((await certs.list(token, thing.id, 0, 10)).certs[0]?.revokedAt instanceof Date, true);
   });

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import promClient from 'prom-client';
-import { createCertsService } from '../src/certs/service.js';
+import { CertsRepository } from '../src/certs/repo.js';
+import { openPki } from '../src/certs/service.js';
 import { loadConfig } from '../src/config.js';
 import { inTransaction } from '../src/db/transactions.js';
-import { EventHub } from '../src/events.js';
 import { assertError, createThing } from './helpers/entities.js';
 import {
   certPublicKey,
@@ -429,20 +429,23 @@ describe(`certs, development mode (${dialect})`, () => {
     assertError(await request('GET', `/certs/${thing.id}`, { token: alice }), 404);
   });
 
-  it('in-process: joins the caller’s transaction (a rollback leaves no record) and takes a key prepared beforehand', async () => {
-    const { certs, db } = server.app.services;
+  it('in-process: signs before the transaction, records in it (a rollback leaves no record), abandon revokes', async () => {
+    const { certs, db, things } = server.app.services;
+    const { email } = await things.identify(alice);
     const thing = await createThing(request, alice);
     const key = await certs.prepareKey({ keyType: 'ec', keyBits: 384 });
+    const signed = await certs.sign(thing, { key, valid: '1h' });
+    assert.equal(signed.keyType, 'ec');
+    const f = work.file('prepared.crt', signed.cert);
+    assert.equal(
+      certPublicKey(f),
+      key.keys!.publicKey.export({ type: 'spki', format: 'pem' }).toString().trim(),
+    );
+    assert.match(certText(f), /NIST CURVE: P-384/);
+    assert.equal((await certs.list(alice, thing.id, 0, 10)).total, 0, 'signing records nothing');
     await assert.rejects(
       inTransaction(db, async () => {
-        const issued = await certs.issue(alice, { thingId: thing.id, key, valid: '1h' });
-        assert.equal(issued.keyType, 'ec');
-        const f = work.file('prepared.crt', issued.cert);
-        assert.equal(
-          certPublicKey(f),
-          key.keys!.publicKey.export({ type: 'spki', format: 'pem' }).toString().trim(),
-        );
-        assert.match(certText(f), /NIST CURVE: P-384/);
+        await certs.record(email, [signed]);
         assert.equal((await certs.list(alice, thing.id, 0, 10)).total, 1, 'visible inside the transaction');
         throw new Error('a later provisioning step failed');
       }),
@@ -458,14 +461,14 @@ describe(`certs, development mode (${dialect})`, () => {
       (err: any) => err.kind === 'unauthenticated',
     );
 
-    // revokeSerial (provisioning's compensation) marks the record and publishes it.
-    const kept = await certs.issue(alice, { thingId: thing.id, keyType: 'ec' });
-    await certs.revokeSerial(kept.serial.toUpperCase());
+    // abandon (provisioning's compensation, after the rollback) records it revoked and publishes it.
+    await certs.abandon(email, [signed]);
     const [record] = (await certs.list(alice, thing.id, 0, 10)).certs;
+    assert.equal(record?.serial, signed.serial);
     assert.ok(record?.revokedAt instanceof Date);
     assert.match(
       openssl('crl', '-in', await crlFile('crl-serial.pem'), '-noout', '-text'),
-      new RegExp(opensslSerial(kept.serial)),
+      new RegExp(opensslSerial(signed.serial)),
     );
   });
 
@@ -583,14 +586,12 @@ describe(`certs CA across restarts and from files (${dialect})`, () => {
       );
       openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', other);
       const start = (env: Record<string, string>) =>
-        createCertsService({
-          db: server.app.services.db,
-          config: loadConfig({ TETHYS_DATA_DIR: server.dataDir, ...env }).certs,
-          dataDir: server.dataDir,
-          things: server.app.services.things,
-          events: new EventHub(),
-          logger: pino({ level: 'silent' }),
-        });
+        openPki(
+          loadConfig({ TETHYS_DATA_DIR: server.dataDir, ...env }).certs,
+          server.dataDir,
+          new CertsRepository(server.app.services.db),
+          pino({ level: 'silent' }),
+        );
       await assert.rejects(
         start({ MF_CERTS_SIGN_CA_PATH: caCert }),
         /MF_CERTS_SIGN_CA_PATH and MF_CERTS_SIGN_CA_KEY_PATH must be set together/,
@@ -615,9 +616,8 @@ describe(`certs CA across restarts and from files (${dialect})`, () => {
       // An openssl SEC1 EC key ("EC PRIVATE KEY") is accepted.
       const sec1 = work.file('sec1.key', openssl('ec', '-in', caKey));
       assert.match(fs.readFileSync(sec1, 'utf8'), /BEGIN EC PRIVATE KEY/);
-      const service = await start({ MF_CERTS_SIGN_CA_PATH: caCert, MF_CERTS_SIGN_CA_KEY_PATH: sec1 });
-      assert.equal(service.external, false);
-      service.close();
+      const pki = await start({ MF_CERTS_SIGN_CA_PATH: caCert, MF_CERTS_SIGN_CA_KEY_PATH: sec1 });
+      assert.equal(pki.external, false);
     } finally {
       await server.close();
     }

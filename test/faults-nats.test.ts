@@ -199,10 +199,15 @@ for (const mode of ['core', 'jetstream'] as const)
       assert.equal(await session.subscribe(`channels/${channel}/messages`), 0);
 
       await takeDown();
-      await eventually(
-        'A noticing the bus is down',
-        async () => (await reqA('GET', '/health')).json.bus === 'disconnected',
-      );
+      for (const r of [reqA, reqB]) {
+        await eventually(
+          'both noticing the bus is down',
+          async () => (await r('GET', '/health')).json.bus === 'disconnected',
+        );
+      }
+      // B checked its sessions again when the bus went away (its caches may miss changes
+      // from then on); the removal below comes after that check.
+      await b.app.mqtt.sessionsChecked();
       const removed = await reqA('DELETE', `/channels/${channel}/things/${thing!.id}`, { token });
       assert.equal(removed.status, 204, removed.text);
       assert.equal(session.closed, false, 'B cannot know yet');

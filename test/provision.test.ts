@@ -890,8 +890,9 @@ describe(`provision (${dialect})`, () => {
         const again = await mapping(req, user.token, { external_id: `x509-${uid()}`, external_key: 'k' });
         other.app.services.provision.beforeStep = undefined;
         assert.equal(again.status, 201, again.text);
-        assert.deepEqual(seen, ['channels', 'things', 'certs', 'certs', 'config', 'whitelist']);
-        for (const step of ['certs', 'config', 'whitelist'] as const) {
+        // Certificates before the transaction (they name things chosen up front), records inside it.
+        assert.deepEqual(seen, ['certs', 'certs', 'channels', 'things', 'records', 'config', 'whitelist']);
+        for (const step of ['certs', 'channels', 'things', 'records', 'config', 'whitelist'] as const) {
           const failing = await userToken(req);
           other.app.services.provision.beforeStep = (s) => {
             if (s === step) throw new Error('injected');
@@ -949,6 +950,43 @@ describe(`provision (${dialect})`, () => {
         assert.equal(ok.json.ca_cert, vault.caPem);
         assert.equal(Object.keys(ok.json.client_cert).length, 2);
         assert.equal(vault.revoked.size, 2, 'nothing revoked on success');
+
+        // Vault down when the compensation runs: the certificates are kept where the sweep
+        // finds them (valid, for things that do not exist), and the sweep revokes them later.
+        const revokedBefore = vault.revoked.size;
+        const issuedBefore = issuedSerials();
+        const valid = async () =>
+          Number(
+            (
+              await sql<{
+                n: number | string;
+              }>`SELECT count(*) AS n FROM certs WHERE revoked_at IS NULL`.execute(
+                other.app.services.db.kysely,
+              )
+            ).rows[0]!.n,
+          );
+        assert.equal(await valid(), 2, "the successful provisioning's two");
+        const totalsBefore = await totals(req, user.token);
+        other.app.services.provision.beforeStep = (s) => {
+          if (s === 'config') {
+            vault.sealed = true;
+            throw new Error('injected');
+          }
+        };
+        try {
+          failed = await mapping(req, user.token, { external_id: `vault-${uid()}`, external_key: 'k' });
+        } finally {
+          other.app.services.provision.beforeStep = undefined;
+          vault.sealed = false;
+        }
+        assert.ok(failed.status >= 400, failed.text);
+        assert.equal(issuedSerials(), issuedBefore + 2);
+        assert.equal(vault.revoked.size, revokedBefore, 'Vault refused the revocations');
+        assert.equal(await valid(), 4, 'the two are recorded where the sweep finds them');
+        await other.app.services.certs.sweepOrphans();
+        assert.equal(vault.revoked.size, revokedBefore + 2, 'the sweep revoked both at Vault');
+        assert.equal(await valid(), 2);
+        assert.deepEqual(await totals(req, user.token), totalsBefore, 'the failed request left nothing');
       } finally {
         await other.close();
         await vault.close();

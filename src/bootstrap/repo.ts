@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
-import { executor } from '../db/transactions.js';
+import { executor, onDuplicate } from '../db/transactions.js';
+import { conflict } from '../errors.js';
 import type { BootstrapConfig, Certs, ConfigChannel, ConfigFilter } from './types.js';
 
 interface ConfigRow {
@@ -47,7 +48,7 @@ export class BootstrapRepository {
   }
 
   /**
-   * A config whose thing or external id is taken fails with a unique violation. On
+   * A config whose thing or external id is taken fails: conflict. On
    * PostgreSQL a taken external id leaves the row out (ON CONFLICT DO NOTHING) and the
    * statement then fails (`tethys_duplicate`, migration 0008): two plain inserts of one
    * external id into its exclusion constraint at once would deadlock instead.
@@ -56,12 +57,15 @@ export class BootstrapRepository {
     const insert = sql`INSERT INTO bootstrap_configs (thing_id, owner, external_id, external_key, name, content, client_cert, client_key, ca_cert, state)
       VALUES (${config.thingId}, ${config.owner}, ${config.externalId}, ${config.externalKey}, ${config.name}, ${config.content},
         ${config.clientCert}, ${config.clientKey}, ${config.caCert}, ${config.state})`;
-    await (this.db.dialect === 'postgres'
-      ? sql`WITH inserted AS (${insert} ON CONFLICT ON CONSTRAINT bootstrap_configs_external_id_unique DO NOTHING RETURNING 1)
+    const write = async () => {
+      await (this.db.dialect === 'postgres'
+        ? sql`WITH inserted AS (${insert} ON CONFLICT ON CONSTRAINT bootstrap_configs_external_id_unique DO NOTHING RETURNING 1)
           SELECT tethys_duplicate('bootstrap config') WHERE NOT EXISTS (SELECT 1 FROM inserted)`
-      : insert
-    ).execute(this.ex());
-    await this.insertChannels(config.thingId, channelIds);
+        : insert
+      ).execute(this.ex());
+      await this.insertChannels(config.thingId, channelIds);
+    };
+    await onDuplicate(write(), () => conflict('failed to add bootstrap configuration'));
   }
 
   private async setChannels(thingId: string, channelIds: string[]): Promise<void> {

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
-import { inTransaction, isUniqueViolation } from '../db/transactions.js';
-import { conflict, DomainError, malformed, notFound, unauthenticated } from '../errors.js';
+import { inTransaction } from '../db/transactions.js';
+import { DomainError, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { Credential, ThingsService } from '../things/service.js';
 import { isUuid } from '../things/types.js';
@@ -130,26 +130,21 @@ export class BootstrapService {
     },
     channels: string[],
   ): Promise<void> {
-    try {
-      await this.configs.save(
-        {
-          thingId: input.thingId,
-          owner: identity.email,
-          externalId: input.externalId,
-          externalKey: input.externalKey,
-          name: input.name ?? '',
-          content: input.content ?? '',
-          clientCert: input.certs?.clientCert ?? '',
-          clientKey: input.certs?.clientKey ?? '',
-          caCert: input.certs?.caCert ?? '',
-          state: input.state,
-        },
-        channels,
-      );
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('failed to add bootstrap configuration');
-      throw err;
-    }
+    await this.configs.save(
+      {
+        thingId: input.thingId,
+        owner: identity.email,
+        externalId: input.externalId,
+        externalKey: input.externalKey,
+        name: input.name ?? '',
+        content: input.content ?? '',
+        clientCert: input.certs?.clientCert ?? '',
+        clientKey: input.certs?.clientKey ?? '',
+        caCert: input.certs?.caCert ?? '',
+        state: input.state,
+      },
+      channels,
+    );
   }
 
   private async owned(

@@ -3,19 +3,25 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
-import { parseGoDuration } from '../durations.js';
 import { invalidQuery, malformed, notFound } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { Credential, ThingsService } from '../things/service.js';
 import { crlToPem } from './crl.js';
 import { openLocalCa } from './local-ca.js';
 import type { CertRequest, Pki } from './pki.js';
-import { CertsRepository } from './repo.js';
-import { type CertsPage, type IssuedCert, type IssueRequest, MAX_LIMIT, type PreparedKey } from './types.js';
+import type { CertsRepository } from './repo.js';
+import { keySizeProblem, parseValidity } from './rules.js';
+import {
+  type CertRecord,
+  type CertsPage,
+  type IssuedCert,
+  type IssueRequest,
+  MAX_LIMIT,
+  type PreparedKey,
+} from './types.js';
 import { VaultPki } from './vault.js';
 import { formatSerial, type KeyType, keyInfo, x509 } from './x509.js';
 
-const KEY_BITS: Record<KeyType, number[]> = { rsa: [2048, 3072, 4096], ec: [256, 384] };
 /** Orphaned certificates (thing gone, revocation failed) are retried this often. */
 const SWEEP_RETRY_MS = 5 * 60_000;
 
@@ -29,6 +35,18 @@ type ParsedRequest = { thingId: string; validMs: number; ttl: string } & (
   | { kind: 'key'; keyType: KeyType; keyBits: number; keys?: crypto.KeyPairKeyObjectResult }
   | { kind: 'csr'; pem: string; csr: x509.Pkcs10CertificateRequest; keyType: KeyType }
 );
+
+function recordOf(owner: string, cert: IssuedCert, revokedAt: Date | null): CertRecord {
+  return {
+    thingId: cert.thingId,
+    owner,
+    serial: cert.serial,
+    keyType: cert.keyType,
+    expiresAt: cert.expiresAt,
+    revokedAt,
+    createdAt: new Date(),
+  };
+}
 
 /** Go duration text for a number of milliseconds, as Vault's `ttl` takes it. */
 function goDuration(ms: number): string {
@@ -53,7 +71,18 @@ export class CertsService {
     private settings: CertsSettings,
     private logger: Logger,
     private events?: EventHub,
-  ) {}
+  ) {
+    events?.on('thing.removed', ({ id }) => this.onThingRemoved(id));
+  }
+
+  /**
+   * Revokes the certificates a failed revocation or a crash left valid: at once in
+   * development mode (database only), in the background with Vault (a remote call).
+   */
+  async start(): Promise<void> {
+    const sweep = this.sweepOrphans().catch((err) => this.logger.error({ err }, 'certificate sweep failed'));
+    if (!this.pki.external) await sweep;
+  }
 
   /** Marks the record revoked and tells every instance, so live MQTT sessions using it end. */
   private async recordRevocation(serial: string, at: Date): Promise<void> {
@@ -86,6 +115,73 @@ export class CertsService {
     const identity = await this.things.identify(credential);
     const parsed = await this.parse(request);
     const thing = await this.things.viewThing(identity, parsed.thingId);
+    const cert = await this.signParsed(thing, parsed);
+    try {
+      await this.repo.insert(recordOf(identity.email, cert, null));
+      // The thing may have been deleted while the key was generated: its removal
+      // revoked the certificates recorded then, not this one.
+      if (!(await this.repo.thingExists(thing.id))) throw notFound();
+    } catch (err) {
+      await this.abandon(identity.email, [cert]);
+      throw err;
+    }
+    return cert;
+  }
+
+  /**
+   * A certificate for a thing that provisioning is about to create: the PKI's part
+   * alone (a remote call with Vault), made before the transaction opens; nothing is
+   * recorded. The caller then `record`s it in its transaction, or `abandon`s it.
+   */
+  async sign(
+    thing: { id: string; key: string },
+    request: { valid: string; key: PreparedKey },
+  ): Promise<IssuedCert> {
+    return this.signParsed(thing, await this.parse({ thingId: thing.id, ...request }));
+  }
+
+  /** Records certificates `sign` made, for things now created (in the caller's transaction). */
+  async record(owner: string, certs: IssuedCert[]): Promise<void> {
+    for (const cert of certs) await this.repo.insert(recordOf(owner, cert, null));
+  }
+
+  /**
+   * Undoes certificates issued for a request that then failed, outside its transaction:
+   * each is revoked (at Vault with Vault) and recorded as revoked, so it is in the CRL.
+   * One whose revocation fails is recorded as valid for a thing that does not exist:
+   * the orphan sweep revokes it later (scheduled now), and the failure is logged.
+   */
+  async abandon(owner: string, certs: IssuedCert[]): Promise<void> {
+    let retry = false;
+    for (const cert of certs) {
+      let revokedAt: Date | null = null;
+      try {
+        revokedAt = this.pki.external ? await this.pki.revoke(cert.serial) : new Date();
+      } catch (err) {
+        retry = true;
+        this.logger.error(
+          { err, serial: cert.serial, thingId: cert.thingId },
+          'could not revoke a certificate issued for a request that failed; the sweep will retry',
+        );
+      }
+      try {
+        if (!(await this.repo.bySerial(cert.serial)))
+          await this.repo.insert(recordOf(owner, cert, revokedAt));
+        else if (revokedAt) await this.repo.markRevoked(cert.serial, revokedAt);
+      } catch (err) {
+        this.logger.error(
+          { err, serial: cert.serial, thingId: cert.thingId, revoked: revokedAt !== null },
+          revokedAt
+            ? 'could not record the revocation of a certificate issued for a request that failed'
+            : 'could not record a certificate issued for a request that failed: it stays valid until it expires',
+        );
+      }
+    }
+    if (retry) this.scheduleSweep();
+    await this.revocationsChanged();
+  }
+
+  private async signParsed(thing: { id: string; key: string }, parsed: ParsedRequest): Promise<IssuedCert> {
     const base: CertRequest = {
       commonName: this.settings.cnFromKey ? thing.key : thing.id,
       validMs: parsed.validMs,
@@ -100,23 +196,6 @@ export class CertsService {
             keyBits: parsed.keyBits,
             keys: parsed.keys,
           });
-    try {
-      await this.repo.insert({
-        thingId: thing.id,
-        owner: identity.email,
-        serial: cert.serial,
-        keyType: cert.keyType,
-        expiresAt: cert.expiresAt,
-        revokedAt: null,
-        createdAt: new Date(),
-      });
-      // The thing may have been deleted while the key was generated: its removal
-      // revoked the certificates recorded then, not this one.
-      if (!(await this.repo.thingExists(thing.id))) throw notFound();
-    } catch (err) {
-      await this.revokeQuietly(cert.serial, 'issued for a request that failed');
-      throw err;
-    }
     return {
       thingId: thing.id,
       cert: cert.certificate,
@@ -169,18 +248,6 @@ export class CertsService {
       await this.revocationsChanged();
     }
     return latest;
-  }
-
-  /**
-   * Revokes one certificate by serial, with no ownership check: the compensating step
-   * of a provisioning that issued it and then failed. At Vault when Vault issued it;
-   * the record (if the failed transaction left one) is marked.
-   */
-  async revokeSerial(serial: string): Promise<void> {
-    const normalized = formatSerial(serial);
-    const at = this.pki.external ? await this.pki.revoke(normalized) : new Date();
-    await this.recordRevocation(normalized, at);
-    await this.revocationsChanged();
   }
 
   /** The CRL: DER, or PEM text. */
@@ -242,16 +309,6 @@ export class CertsService {
     this.sweepTimer.unref();
   }
 
-  private async revokeQuietly(serial: string, why: string): Promise<void> {
-    try {
-      const at = this.pki.external ? await this.pki.revoke(serial) : new Date();
-      await this.recordRevocation(serial, at);
-      await this.revocationsChanged();
-    } catch (err) {
-      this.logger.error({ err, serial }, `could not revoke a certificate ${why}`);
-    }
-  }
-
   /** Drops the cached CRL and, outside a transaction, rebuilds it now. */
   private async revocationsChanged(): Promise<void> {
     this.pki.revocationsChanged();
@@ -266,9 +323,8 @@ export class CertsService {
     let validMs = this.settings.defaultValidityMs;
     let ttl = goDuration(validMs);
     if (valid !== '') {
-      const ms = parseGoDuration(valid);
-      if (ms === null || ms < 1000)
-        throw malformed(`valid: "${valid}" is not a positive duration such as 8760h`);
+      const ms = parseValidity(valid);
+      if (ms === null) throw malformed(`valid: "${valid}" is not a positive duration such as 8760h`);
       validMs = ms;
       ttl = valid;
     }
@@ -290,9 +346,8 @@ export class CertsService {
     if (keyType !== 'rsa' && keyType !== 'ec') throw malformed(`key_type: "${type}" is not rsa or ec`);
     let keyBits = bits ?? 0;
     if (keyBits === 0) keyBits = keyType === 'rsa' ? this.settings.defaultRsaBits : 256;
-    if (!KEY_BITS[keyType].includes(keyBits)) {
-      throw malformed(`key_bits: ${keyBits} is not a ${keyType} key size (${KEY_BITS[keyType].join(', ')})`);
-    }
+    const problem = keySizeProblem(keyType, keyBits);
+    if (problem) throw malformed(`key_bits: ${problem}`);
     return { keyType, keyBits };
   }
 }
@@ -318,23 +373,16 @@ async function parseCsr(pem: string): Promise<{ csr: x509.Pkcs10CertificateReque
   return { csr, keyType: info.type };
 }
 
-export interface CertsDependencies {
-  db: Db;
-  config: Config['certs'];
-  dataDir: string;
-  things: ThingsService;
-  events: EventHub;
-  logger: Logger;
-}
-
 /**
- * The certs service in Vault mode when MF_CERTS_VAULT_HOST is set, else development
+ * The PKI the settings choose: Vault when MF_CERTS_VAULT_HOST is set, else development
  * mode with a local CA. Refuses to start (ConfigError) on a CA that cannot be used.
  */
-export async function createCertsService(deps: CertsDependencies): Promise<CertsService> {
-  const { db, config, dataDir, things, events, logger } = deps;
-  const repo = new CertsRepository(db);
-  let pki: Pki;
+export async function openPki(
+  config: Config['certs'],
+  dataDir: string,
+  repo: CertsRepository,
+  logger: Logger,
+): Promise<Pki> {
   if (config.vaultHost) {
     const vault = new VaultPki({
       host: config.vaultHost,
@@ -346,32 +394,12 @@ export async function createCertsService(deps: CertsDependencies): Promise<Certs
       { vault: vault.url, pki: config.vaultPkiPath, role: config.vaultRole },
       'certificates are issued by Vault',
     );
-    pki = vault;
-  } else {
-    pki = await openLocalCa(
-      { caPath: config.caPath, caKeyPath: config.caKeyPath },
-      dataDir,
-      { stamp: () => repo.revocationStamp(), entries: (now) => repo.revokedEntries(now) },
-      (message, details) => logger.info(details ?? {}, message),
-    );
+    return vault;
   }
-  const service = new CertsService(
-    db,
-    repo,
-    pki,
-    things,
-    {
-      cnFromKey: config.cnFromKey,
-      defaultValidityMs: config.defaultValidityMs,
-      defaultRsaBits: config.defaultRsaBits,
-    },
-    logger,
-    events,
+  return openLocalCa(
+    { caPath: config.caPath, caKeyPath: config.caKeyPath },
+    dataDir,
+    { stamp: () => repo.revocationStamp(), entries: (now) => repo.revokedEntries(now) },
+    (message, details) => logger.info(details ?? {}, message),
   );
-  events.on('thing.removed', ({ id }) => service.onThingRemoved(id));
-  // Certificates left valid by a failed revocation or a crash are revoked at start: at
-  // once in development mode (database only), in the background with Vault (a remote call).
-  const sweep = service.sweepOrphans().catch((err) => logger.error({ err }, 'certificate sweep failed'));
-  if (!pki.external) await sweep;
-  return service;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { App } from '../app.js';
-import { type Config, ConfigError, describeVariables, loadConfig } from '../config.js';
+import { type Config, ConfigError, describeVariables, loadConfig, unknownVariables } from '../config.js';
 
 export function serveCommand(program: Command): void {
   program
@@ -37,6 +37,12 @@ export function serveCommand(program: Command): void {
       }
       const address = await app.http.listen({ port: config.http.port, host: config.http.host });
       app.logger.info({ address, database: app.services.db.dialect }, 'tethys is listening');
+      for (const { name, meant } of unknownVariables()) {
+        app.logger.warn(
+          { variable: name },
+          `${name} is no setting of Tethys${meant ? ` (${meant}?)` : ''}: ignored`,
+        );
+      }
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) {

@@ -53,6 +53,18 @@ export const LockClass = {
   groupMembers: 0x7e70002,
 } as const;
 
+/**
+ * A repository's write whose unique violation (a value another row has) becomes its
+ * domain's error: services see `conflict(...)`, never a driver's error code.
+ */
+export async function onDuplicate<T>(write: Promise<T>, error: () => Error): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    throw isUniqueViolation(err) ? error() : err;
+  }
+}
+
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string };
   return (

@@ -1,7 +1,8 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
-import { executor, LockClass } from '../db/transactions.js';
-import type { Group, Member } from './types.js';
+import { executor, LockClass, onDuplicate } from '../db/transactions.js';
+import { conflict } from '../errors.js';
+import { type Group, GroupMessages, type Member } from './types.js';
 
 type GroupRow = {
   id: string;
@@ -57,10 +58,14 @@ export class GroupsRepository {
     return sql.raw(this.db.dialect === 'postgres' ? 'm.seq' : 'm.rowid');
   }
 
+  /** A sibling of the same name fails: conflict, "group already exists". */
   async insert(g: Group): Promise<void> {
-    await sql`INSERT INTO user_groups (id, owner_id, parent_id, name, description, metadata, path, level, created_at, updated_at)
+    await onDuplicate(
+      sql`INSERT INTO user_groups (id, owner_id, parent_id, name, description, metadata, path, level, created_at, updated_at)
       VALUES (${g.id}, ${g.ownerId}, ${g.parentId}, ${g.name}, ${g.description}, ${this.db.json(g.metadata)},
-        ${g.path}, ${g.level}, ${g.createdAt}, ${g.updatedAt})`.execute(this.ex());
+        ${g.path}, ${g.level}, ${g.createdAt}, ${g.updatedAt})`.execute(this.ex()),
+      () => conflict(GroupMessages.exists),
+    );
   }
 
   async byId(ownerId: string, id: string): Promise<Group | null> {
@@ -85,9 +90,12 @@ export class GroupsRepository {
   async update(
     g: Pick<Group, 'id' | 'ownerId' | 'name' | 'description' | 'metadata' | 'updatedAt'>,
   ): Promise<void> {
-    await sql`UPDATE user_groups SET name = ${g.name}, description = ${g.description},
+    await onDuplicate(
+      sql`UPDATE user_groups SET name = ${g.name}, description = ${g.description},
       metadata = ${this.db.json(g.metadata)}, updated_at = ${g.updatedAt}
-      WHERE id = ${g.id} AND owner_id = ${g.ownerId}`.execute(this.ex());
+      WHERE id = ${g.id} AND owner_id = ${g.ownerId}`.execute(this.ex()),
+      () => conflict(GroupMessages.exists),
+    );
   }
 
   /** The owner's groups down to `maxLevel`, parents before children. */
@@ -134,7 +142,7 @@ export class GroupsRepository {
 
   /**
    * Adds members in one statement, in the request's order: a member already in the
-   * group fails it (unique violation). Run in a transaction: on PostgreSQL, assignments
+   * group fails it (conflict, "member is already assigned"). Run in a transaction: on PostgreSQL, assignments
    * to one group wait for each other (an advisory lock on the group, held to commit), so
    * two requests adding the same members in different orders do not each hold a row the
    * other waits for (a deadlock); the second sees the first's rows and fails.
@@ -146,8 +154,11 @@ export class GroupsRepository {
       );
     const rows = memberIds.map((id) => sql`(${groupId}, ${id}, ${type})`);
     for (let i = 0; i < rows.length; i += 1000) {
-      await sql`INSERT INTO group_members (group_id, member_id, type) VALUES ${sql.join(rows.slice(i, i + 1000))}`.execute(
-        this.ex(),
+      await onDuplicate(
+        sql`INSERT INTO group_members (group_id, member_id, type) VALUES ${sql.join(rows.slice(i, i + 1000))}`.execute(
+          this.ex(),
+        ),
+        () => conflict(GroupMessages.assigned),
       );
     }
   }

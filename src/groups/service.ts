@@ -1,7 +1,7 @@
 import type { AuthService } from '../auth/service.js';
 import { type Identity, KeyType } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
-import { inTransaction, isUniqueViolation } from '../db/transactions.js';
+import { inTransaction } from '../db/transactions.js';
 import { conflict, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
 import { newUlid, ULID } from '../ids.js';
@@ -9,6 +9,7 @@ import { byteLength } from '../things/types.js';
 import type { GroupsRepository } from './repo.js';
 import {
   type Group,
+  GroupMessages,
   type GroupNode,
   MAX_DESCRIPTION,
   MAX_GROUP_NAME,
@@ -19,15 +20,6 @@ import {
   type Member,
   type Paged,
 } from './types.js';
-
-export const GroupMessages = {
-  unauthorized: 'unauthorized access',
-  notFound: 'entity not found',
-  exists: 'group already exists',
-  notEmpty: 'group is not empty',
-  assigned: 'member is already assigned',
-  maxLevel: 'maximum level of groups exceeded',
-} as const;
 
 export interface GroupInput {
   name: string;
@@ -104,12 +96,7 @@ export class GroupsService {
         createdAt: now,
         updatedAt: now,
       };
-      try {
-        await this.groups.insert(group);
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(GroupMessages.exists);
-        throw err;
-      }
+      await this.groups.insert(group);
       return group;
     });
   }
@@ -126,19 +113,14 @@ export class GroupsService {
       if (group.parentId && (await this.groups.siblingNamed(identity.userId, group.parentId, name, id))) {
         throw conflict(GroupMessages.exists);
       }
-      try {
-        await this.groups.update({
-          id,
-          ownerId: identity.userId,
-          name,
-          description,
-          metadata,
-          updatedAt: new Date().toISOString(),
-        });
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(GroupMessages.exists);
-        throw err;
-      }
+      await this.groups.update({
+        id,
+        ownerId: identity.userId,
+        name,
+        description,
+        metadata,
+        updatedAt: new Date().toISOString(),
+      });
     });
   }
 
@@ -189,12 +171,7 @@ export class GroupsService {
     for (const m of memberIds) if (!m || byteLength(m) > MAX_MEMBER_ID) throw malformed();
     await inTransaction(this.db, async () => {
       const group = await this.owned(identity, id);
-      try {
-        await this.groups.assign(group.id, type, memberIds);
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict(GroupMessages.assigned);
-        throw err;
-      }
+      await this.groups.assign(group.id, type, memberIds);
     });
   }
 

@@ -37,3 +37,13 @@ export const MAX_MEMBER_ID = 256;
 export const MAX_MEMBERS_A_REQUEST = 10_000;
 export const MEMBER_TYPE_THINGS = 'things';
 export const MEMBER_TYPE_USERS = 'users';
+
+/** The texts of 0.12.1's group errors. */
+export const GroupMessages = {
+  unauthorized: 'unauthorized access',
+  notFound: 'entity not found',
+  exists: 'group already exists',
+  notEmpty: 'group is not empty',
+  assigned: 'member is already assigned',
+  maxLevel: 'maximum level of groups exceeded',
+} as const;

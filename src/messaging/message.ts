@@ -1,3 +1,6 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { MessageSchema } from '../gen/messaging/message_pb.js';
+
 /**
  * A message as Mainflux carries it on its bus (`messaging.Message`, protobuf):
  * channel, subtopic, publisher (thing id), protocol, payload, created (unix ns).
@@ -29,80 +32,33 @@ export interface MessageProperties {
   correlationData?: Buffer;
 }
 
-function varint(out: number[], value: bigint): void {
-  let v = BigInt.asUintN(64, value);
-  while (v >= 0x80n) {
-    out.push(Number((v & 0x7fn) | 0x80n));
-    v >>= 7n;
-  }
-  out.push(Number(v));
-}
+/** Buffer over the same bytes (no copy). */
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-function field(out: number[], chunks: Buffer[], tag: number, bytes: Buffer): void {
-  if (bytes.length === 0) return;
-  out.push((tag << 3) | 2);
-  varint(out, BigInt(bytes.length));
-  chunks.push(Buffer.from(out.splice(0)), bytes);
-}
-
+/** The envelope's protobuf (proto/messaging/message.proto), written by @bufbuild/protobuf. */
 export function encodeMessage(m: Message): Buffer {
-  const head: number[] = [];
-  const chunks: Buffer[] = [];
-  field(head, chunks, 1, Buffer.from(m.channel));
-  field(head, chunks, 2, Buffer.from(m.subtopic));
-  field(head, chunks, 3, Buffer.from(m.publisher));
-  field(head, chunks, 4, Buffer.from(m.protocol));
-  field(head, chunks, 5, m.payload);
-  if (m.created !== 0n) {
-    head.push((6 << 3) | 0);
-    varint(head, m.created);
-  }
-  chunks.push(Buffer.from(head));
-  return Buffer.concat(chunks);
+  const envelope = create(MessageSchema, {
+    channel: m.channel,
+    subtopic: m.subtopic,
+    publisher: m.publisher,
+    protocol: m.protocol,
+    payload: m.payload,
+    created: m.created,
+  });
+  return asBuffer(toBinary(MessageSchema, envelope));
 }
 
-export function decodeMessage(buf: Buffer): Message {
-  const m: Message = {
-    channel: '',
-    subtopic: '',
-    publisher: '',
-    protocol: '',
-    payload: Buffer.alloc(0),
-    created: 0n,
+/** Reads the envelope; throws on bytes that are not one. The payload is a view of `buf`. */
+export function decodeMessage(buf: Uint8Array): Message {
+  const e = fromBinary(MessageSchema, buf);
+  return {
+    channel: e.channel,
+    subtopic: e.subtopic,
+    publisher: e.publisher,
+    protocol: e.protocol,
+    payload: asBuffer(e.payload),
+    created: e.created,
   };
-  let i = 0;
-  const readVarint = (): bigint => {
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (i >= buf.length) throw new Error('truncated message');
-      const b = buf[i++]!;
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7n;
-    }
-  };
-  while (i < buf.length) {
-    const key = Number(readVarint());
-    const tag = key >> 3;
-    const wire = key & 7;
-    if (wire === 0) {
-      const v = readVarint();
-      if (tag === 6) m.created = BigInt.asIntN(64, v);
-    } else if (wire === 2) {
-      const len = Number(readVarint());
-      const bytes = buf.subarray(i, i + len);
-      i += len;
-      if (tag === 1) m.channel = bytes.toString();
-      else if (tag === 2) m.subtopic = bytes.toString();
-      else if (tag === 3) m.publisher = bytes.toString();
-      else if (tag === 4) m.protocol = bytes.toString();
-      else if (tag === 5) m.payload = Buffer.from(bytes);
-    } else {
-      throw new Error(`unsupported wire type ${wire}`);
-    }
-  }
-  return m;
 }
 
 /** Bus subject of a message: `channels.<id>[.<subtopic>]`. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parse, TomlError } from 'smol-toml';
+import { keySizeProblem, parseValidity } from '../certs/rules.js';
 import type { Config } from '../config.js';
-import { parseGoDuration } from '../durations.js';
 
 export interface LayoutEntity {
   name: string;
@@ -163,8 +163,11 @@ export function loadLayout(config: Config['provision']): Layout {
   if (keyBitsValue !== undefined && (typeof keyBitsValue !== 'number' || !Number.isInteger(keyBitsValue))) {
     throw new LayoutError(`${file}: [certs] key_bits must be an integer`);
   }
+  const keyBits = (keyBitsValue as number | undefined) || (keyType === 'ec' ? 256 : config.certsRsaBits);
+  const sizeProblem = keySizeProblem(keyType, keyBits);
+  if (sizeProblem) throw new LayoutError(`${file}: [certs] key_bits: ${sizeProblem}`);
   const valid = str(file, certs, 'days_valid') || config.certsHoursValid;
-  if (parseGoDuration(valid) === null)
+  if (parseValidity(valid) === null)
     throw new LayoutError(`${file}: [certs] days_valid "${valid}" is not a duration such as 2400h`);
 
   const layout: Layout = {
@@ -177,7 +180,7 @@ export function loadLayout(config: Config['provision']): Layout {
     x509Provision: (bool(file, bootstrap, 'x509_provision') ?? false) || config.x509Provisioning,
     certs: {
       keyType,
-      keyBits: (keyBitsValue as number | undefined) || (keyType === 'ec' ? 256 : config.certsRsaBits),
+      keyBits,
       valid,
     },
     credentials: {

@@ -1,8 +1,8 @@
+import crypto from 'node:crypto';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { BootstrapService } from '../bootstrap/service.js';
-import type { Certs } from '../bootstrap/types.js';
-import type { PreparedKey } from '../certs/types.js';
+import type { IssuedCert, PreparedKey } from '../certs/types.js';
 import type { Db } from '../db/schema.js';
 import { inTransaction } from '../db/transactions.js';
 import { DomainError, malformed, unauthenticated } from '../errors.js';
@@ -11,18 +11,18 @@ import type { ThingsService } from '../things/service.js';
 import type { Channel, Thing } from '../things/types.js';
 import type { UsersService } from '../users/service.js';
 import type { Layout } from './layout.js';
+import { runSteps, type Step } from './steps.js';
 
 /** What provisioning needs of the certs domain. */
 export interface CertIssuer {
-  /** True when certificates come from a remote PKI: a rollback must revoke them there. */
-  readonly external: boolean;
   /** Key generation, done before the transaction opens (an RSA key takes seconds). */
   prepareKey(request: { keyType: string; keyBits: number }): Promise<PreparedKey>;
-  issue(
-    identity: Identity,
-    request: { thingId: string; valid: string; key: PreparedKey },
-  ): Promise<{ cert: string; key: string; caCert: string; serial: string }>;
-  revokeSerial(serial: string): Promise<void>;
+  /** The PKI's part for a thing about to be created (a remote call with Vault): before the transaction. */
+  sign(thing: { id: string; key: string }, request: { valid: string; key: PreparedKey }): Promise<IssuedCert>;
+  /** Records what `sign` made, in the transaction that creates the things. */
+  record(owner: string, certs: IssuedCert[]): Promise<void>;
+  /** After a failure: revokes them, and keeps those it could not revoke where the sweep retries. */
+  abandon(owner: string, certs: IssuedCert[]): Promise<void>;
 }
 
 export interface MappingRequest {
@@ -40,13 +40,28 @@ export interface MappingResult {
   whitelisted: Record<string, boolean>;
 }
 
-export type ProvisionStep = 'channels' | 'things' | 'certs' | 'config' | 'whitelist';
+export type ProvisionStep = 'certs' | 'channels' | 'things' | 'records' | 'config' | 'whitelist';
+
+/** One provisioning as its steps see it. */
+interface Provisioning {
+  identity: Identity;
+  request: MappingRequest;
+  layout: Layout;
+  /** Chosen before anything is written: certificates name the things before they exist. */
+  things: { id: string; key: string }[];
+  /** Per thing, in layout order, when the layout issues certificates. */
+  keys: PreparedKey[];
+  issued: IssuedCert[];
+  result?: MappingResult;
+}
 
 /**
  * One request turns into a gateway's things, channels, bootstrap configs, connections
- * and certificates (MODEL.md §7), all in one database transaction: a failure anywhere,
- * including a crash, leaves nothing behind. Certificates from a remote PKI cannot join
- * the transaction; each issued one has its compensation (revocation) run on failure.
+ * and certificates (MODEL.md §7). Its steps (`steps()`): key generation and the
+ * certificates first, outside any transaction (with Vault a network call, which must
+ * not hold a transaction open), then everything else in one database transaction, whose
+ * rollback leaves nothing behind on a failure or a crash. When the transaction fails,
+ * the certificates' compensation revokes them (see CertIssuer.abandon).
  */
 export class ProvisionService {
   /** Called before every step: metrics, tracing, and failure injection in tests. */
@@ -88,114 +103,146 @@ export class ProvisionService {
     const layout = this.layout;
     if (layout.things.length === 0) throw malformed('things list in configuration empty');
     if (layout.channels.length === 0) throw malformed('channels list in configuration is empty');
+    const context: Provisioning = {
+      identity,
+      request,
+      layout,
+      things: layout.things.map(() => ({ id: newEntityId(), key: crypto.randomUUID() })),
+      keys: [],
+      issued: [],
+    };
+    await runSteps(this.steps(), context);
+    return context.result!;
+  }
 
-    const issuer = layout.x509Provision ? this.certs : null;
-    const keys = issuer
-      ? await Promise.all(
-          layout.things.map(() =>
-            issuer.prepareKey({ keyType: layout.certs.keyType, keyBits: layout.certs.keyBits }),
-          ),
-        )
-      : [];
-    const issuedSerials: string[] = [];
+  /** The steps of a provisioning, in order, each with its undo. */
+  private steps(): Step<Provisioning>[] {
+    const issuer = this.layout.x509Provision ? this.certs : null;
+    if (!issuer) return [{ name: 'store', invoke: (p) => this.store(p) }];
+    return [
+      {
+        name: 'keys',
+        invoke: async (p) => {
+          const { keyType, keyBits } = p.layout.certs;
+          p.keys = await Promise.all(p.things.map(() => issuer.prepareKey({ keyType, keyBits })));
+        },
+      },
+      {
+        name: 'certs',
+        invoke: async (p) => {
+          for (const [index, thing] of p.things.entries()) {
+            await this.step('certs');
+            p.issued.push(await issuer.sign(thing, { valid: p.layout.certs.valid, key: p.keys[index]! }));
+          }
+        },
+        compensate: async (p) => {
+          if (p.issued.length > 0) await issuer.abandon(p.identity.email, p.issued);
+        },
+      },
+      {
+        name: 'store',
+        invoke: (p) => this.store(p, (owner, certs) => issuer.record(owner, certs)),
+      },
+    ];
+  }
+
+  /**
+   * Channels, things, certificate records, configs and their connections: one
+   * transaction, so it is all there or none of it.
+   */
+  private async store(
+    p: Provisioning,
+    record?: (owner: string, certs: IssuedCert[]) => Promise<void>,
+  ): Promise<void> {
+    const { identity, request, layout } = p;
     const content = JSON.stringify(sortKeys(layout.content));
-    try {
-      return await inTransaction(this.db, async () => {
-        // Channels first, so the gateway thing is created with its final metadata (the
-        // ids of its channels and its own, chosen here) instead of being updated later:
-        // every statement saved is a round trip the transaction holds its locks across.
-        await this.step('channels');
-        const channels = await this.things.createChannels(
-          identity,
-          layout.channels.map((c) => ({ name: c.name, metadata: c.metadata })),
-        );
-        const channelIds = channels.map((c) => c.id);
-        const typed = (type: string) => channels.find((c) => c.metadata.type === type)?.id ?? '';
-        const ids = layout.things.map(() => newEntityId());
-        const withConfig = layout.things.map((t) => layout.bootstrapProvision && 'external_id' in t.metadata);
-        // 0.12.1 writes the gateway's metadata to the last thing with a config.
-        const gatewayIndex = withConfig.lastIndexOf(true);
-        const metadataOf = (index: number) => {
-          const t = layout.things[index]!;
-          return 'external_id' in t.metadata
-            ? { ...t.metadata, external_id: request.externalId }
-            : { ...t.metadata };
-        };
-        await this.step('things');
-        const created = await this.things.createThings(
-          identity,
-          layout.things.map((t, index) => ({
-            name: request.name || t.name,
-            metadata:
-              index === gatewayIndex
-                ? {
-                    ...metadataOf(index),
-                    type: 'gateway',
-                    external_id: request.externalId,
-                    external_key: request.externalKey,
-                    cfg_id: ids[index],
-                    ctrl_channel_id: typed('control'),
-                    data_channel_id: typed('data'),
-                    export_channel_id: typed('export'),
-                  }
-                : metadataOf(index),
-          })),
-          ids,
-        );
-        // The answer shows the things as the layout made them, before the gateway's
-        // metadata, as 0.12.1's does.
-        const things = created.map((t, index) => ({ ...t, metadata: metadataOf(index) }));
-        const result: MappingResult = {
-          things,
-          channels,
-          clientCert: {},
-          clientKey: {},
-          caCert: '',
-          whitelisted: {},
-        };
-        // Certificates for every thing, then the configs (which carry the gateway's).
-        const certsOf: (Certs | undefined)[] = [];
-        for (const [index, thing] of things.entries()) {
-          if (!issuer) break;
-          await this.step('certs');
-          const cert = await issuer.issue(identity, {
-            thingId: thing.id,
-            valid: layout.certs.valid,
-            key: keys[index]!,
-          });
-          if (issuer.external) issuedSerials.push(cert.serial);
-          result.clientCert[thing.id] = cert.cert;
-          result.clientKey[thing.id] = cert.key;
-          result.caCert = cert.caCert;
-          certsOf[index] = { clientCert: cert.cert, clientKey: cert.key, caCert: cert.caCert };
-        }
-        for (const [index, thing] of things.entries()) {
-          if (!withConfig[index]) continue;
-          await this.step('config');
-          // 0.12.1 whitelists every thing and so fails for a thing without a config;
-          // only a thing with a config can be whitelisted.
-          const active = layout.autoWhitelist;
-          if (active) await this.step('whitelist');
-          await this.bootstrap.addProvisioned(identity, {
-            thingId: thing.id,
-            externalId: request.externalId,
-            externalKey: request.externalKey,
-            channels: channelIds,
-            content,
-            certs: certsOf[index],
-            active,
-          });
-          if (active) result.whitelisted[thing.id] = true;
-        }
-        return result;
-      });
-    } catch (err) {
-      // The transaction is rolled back; what a remote PKI issued is revoked there.
-      for (const serial of issuedSerials) {
-        await this.certs?.revokeSerial(serial).catch(() => {});
+    p.result = await inTransaction(this.db, async () => {
+      // Channels first, so the gateway thing is created with its final metadata (the
+      // ids of its channels and its own, chosen here) instead of being updated later:
+      // every statement saved is a round trip the transaction holds its locks across.
+      await this.step('channels');
+      const channels = await this.things.createChannels(
+        identity,
+        layout.channels.map((c) => ({ name: c.name, metadata: c.metadata })),
+      );
+      const channelIds = channels.map((c) => c.id);
+      const typed = (type: string) => channels.find((c) => c.metadata.type === type)?.id ?? '';
+      const withConfig = layout.things.map((t) => layout.bootstrapProvision && 'external_id' in t.metadata);
+      // 0.12.1 writes the gateway's metadata to the last thing with a config.
+      const gatewayIndex = withConfig.lastIndexOf(true);
+      const metadataOf = (index: number) => {
+        const t = layout.things[index]!;
+        return 'external_id' in t.metadata
+          ? { ...t.metadata, external_id: request.externalId }
+          : { ...t.metadata };
+      };
+      await this.step('things');
+      const created = await this.things.createThings(
+        identity,
+        layout.things.map((t, index) => ({
+          name: request.name || t.name,
+          key: p.things[index]!.key,
+          metadata:
+            index === gatewayIndex
+              ? {
+                  ...metadataOf(index),
+                  type: 'gateway',
+                  external_id: request.externalId,
+                  external_key: request.externalKey,
+                  cfg_id: p.things[index]!.id,
+                  ctrl_channel_id: typed('control'),
+                  data_channel_id: typed('data'),
+                  export_channel_id: typed('export'),
+                }
+              : metadataOf(index),
+        })),
+        p.things.map((t) => t.id),
+      );
+      // The answer shows the things as the layout made them, before the gateway's
+      // metadata, as 0.12.1's does.
+      const things = created.map((t, index) => ({ ...t, metadata: metadataOf(index) }));
+      const result: MappingResult = {
+        things,
+        channels,
+        clientCert: {},
+        clientKey: {},
+        caCert: '',
+        whitelisted: {},
+      };
+      if (record && p.issued.length > 0) {
+        await this.step('records');
+        await record(identity.email, p.issued);
       }
-      throw err;
-    }
+      const certsOf = p.issued.map((cert) => ({
+        clientCert: cert.cert,
+        clientKey: cert.key,
+        caCert: cert.caCert,
+      }));
+      for (const cert of p.issued) {
+        result.clientCert[cert.thingId] = cert.cert;
+        result.clientKey[cert.thingId] = cert.key;
+        result.caCert = cert.caCert;
+      }
+      for (const [index, thing] of things.entries()) {
+        if (!withConfig[index]) continue;
+        await this.step('config');
+        // 0.12.1 whitelists every thing and so fails for a thing without a config;
+        // only a thing with a config can be whitelisted.
+        const active = layout.autoWhitelist;
+        if (active) await this.step('whitelist');
+        await this.bootstrap.addProvisioned(identity, {
+          thingId: thing.id,
+          externalId: request.externalId,
+          externalKey: request.externalKey,
+          channels: channelIds,
+          content,
+          certs: certsOf[index],
+          active,
+        });
+        if (active) result.whitelisted[thing.id] = true;
+      }
+      return result;
+    });
   }
 
   /** GET /mapping: the bootstrap content configs are created with. */

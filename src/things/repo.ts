@@ -3,7 +3,8 @@ import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import { GinPendingFlush } from '../db/gin-pending.js';
 import type { Admission, Db } from '../db/schema.js';
-import { executor, inTransaction, inUnitOfWork, LockClass } from '../db/transactions.js';
+import { executor, inTransaction, inUnitOfWork, LockClass, onDuplicate } from '../db/transactions.js';
+import { conflict } from '../errors.js';
 import { ANCHOR_EVERY, type Anchor, PageAnchors } from './page-anchors.js';
 import type { Channel, Metadata, Page, PageQuery, Thing } from './types.js';
 
@@ -301,11 +302,15 @@ abstract class EntityRepository<T extends Thing | Channel> {
 
   /**
    * All rows or none: one statement when they fit in one (shared with other requests'
-   * rows when no transaction is open), else one transaction.
+   * rows when no transaction is open), else one transaction. A key or id that another
+   * row has fails it: conflict.
    */
   protected insertRows(rows: Record<string, unknown>[]): Promise<void> {
     this.ginPending().written();
-    return !inUnitOfWork() && rows.length < GROUP_BELOW ? this.inserts.submit(rows) : this.insertNow(rows);
+    return onDuplicate(
+      !inUnitOfWork() && rows.length < GROUP_BELOW ? this.inserts.submit(rows) : this.insertNow(rows),
+      () => conflict(),
+    );
   }
 
   private pendingFlush: GinPendingFlush | null = null;
@@ -411,12 +416,10 @@ export class ThingsRepository extends EntityRepository<Thing> {
         ) keys ORDER BY h`.execute(this.ex());
     const current = await this.byId(owner, id);
     if (!current) return null;
-    await this.ex()
-      .updateTable('things')
-      .set({ key })
-      .where('id', '=', id)
-      .where('owner', '=', owner)
-      .execute();
+    await onDuplicate(
+      this.ex().updateTable('things').set({ key }).where('id', '=', id).where('owner', '=', owner).execute(),
+      () => conflict(),
+    );
     return current.key;
   }
 
@@ -527,9 +530,13 @@ export class ConnectionsRepository {
   /**
    * Connects every channel with every thing in one statement, which inserts either all
    * pairs or, when any id is missing or not the owner's, none (returns false then).
-   * A pair that already exists fails the statement with a unique violation.
+   * A pair that already exists fails the statement: conflict.
    */
   async connectAll(owner: string, channelIds: string[], thingIds: string[]): Promise<boolean> {
+    return onDuplicate(this.connectAllNow(owner, channelIds, thingIds), () => conflict());
+  }
+
+  private async connectAllNow(owner: string, channelIds: string[], thingIds: string[]): Promise<boolean> {
     if (channelIds.length === 1 && thingIds.length === 1) {
       // One pair (PUT connect): the join alone says whether both exist and are owned.
       const pair = { channelId: channelIds[0]!, thingId: thingIds[0]!, owner };

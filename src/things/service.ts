@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
-import { inTransaction, isUniqueViolation } from '../db/transactions.js';
-import { conflict, malformed, notFound, unauthenticated } from '../errors.js';
+import { inTransaction } from '../db/transactions.js';
+import { malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
 import { newEntityId } from '../ids.js';
 import type { ThingAccess } from './access.js';
@@ -94,12 +94,7 @@ export class ThingsService {
         metadata: t.metadata ?? {},
       };
     });
-    try {
-      await this.things.insert(things);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict();
-      throw err;
-    }
+    await this.things.insert(things);
     return things;
   }
 
@@ -132,13 +127,7 @@ export class ThingsService {
     if (!key) throw malformed();
     if (byteLength(key) > MAX_KEY) throw malformed('update entity failed');
     if (!isUuid(id)) throw malformed(); // as 0.12.1, whose uuid column refused it
-    let oldKey: string | null;
-    try {
-      oldKey = await inTransaction(this.db, () => this.things.updateKey(email, id.toLowerCase(), key));
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict();
-      throw err;
-    }
+    const oldKey = await inTransaction(this.db, () => this.things.updateKey(email, id.toLowerCase(), key));
     if (oldKey === null) throw notFound();
     await this.events.emit('thing.key_changed', { id, oldKey });
   }
@@ -216,13 +205,7 @@ export class ThingsService {
         `too many connections in one request: at most ${MAX_CONNECT_IDS} ids and ${MAX_CONNECT_PAIRS} pairs`,
       );
     }
-    let connected: boolean;
-    try {
-      connected = await this.connections.connectAll(email, channels, things);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict();
-      throw err;
-    }
+    const connected = await this.connections.connectAll(email, channels, things);
     if (!connected) throw notFound();
     const pairs = channels.flatMap((channelId) => things.map((thingId) => ({ channelId, thingId })));
     for (const pair of pairs) await this.events.emit('connection.added', pair);

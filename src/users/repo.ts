@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
-import { executor } from '../db/transactions.js';
+import { executor, onDuplicate } from '../db/transactions.js';
+import { conflict } from '../errors.js';
 import type { User, UserFilter, UserWithHash } from './types.js';
 
 /**
@@ -37,17 +38,21 @@ export class UsersRepository {
     return { id: row.id, email: row.email, metadata: this.db.parseJson(row.metadata) };
   }
 
+  /** An email already registered fails: conflict, "email already taken". */
   async save(user: UserWithHash): Promise<void> {
-    await executor(this.db)
-      .insertInto('users')
-      .values({
-        id: user.id,
-        email: user.email,
-        password: user.password,
-        metadata: this.db.json(user.metadata),
-        created_at: new Date().toISOString(),
-      })
-      .execute();
+    await onDuplicate(
+      executor(this.db)
+        .insertInto('users')
+        .values({
+          id: user.id,
+          email: user.email,
+          password: user.password,
+          metadata: this.db.json(user.metadata),
+          created_at: new Date().toISOString(),
+        })
+        .execute(),
+      () => conflict('email already taken'),
+    );
   }
 
   async byEmail(email: string): Promise<UserWithHash | null> {

@@ -2,15 +2,7 @@ import os from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import type { AuthService } from '../auth/service.js';
 import { KeyType } from '../auth/types.js';
-import { isUniqueViolation } from '../db/transactions.js';
-import {
-  conflict,
-  DomainError,
-  malformed,
-  notConfigured,
-  unauthenticated,
-  upstreamFailed,
-} from '../errors.js';
+import { DomainError, malformed, notConfigured, unauthenticated, upstreamFailed } from '../errors.js';
 import { newEntityId } from '../ids.js';
 import { Limiter } from '../limiter.js';
 import type { FailureThrottle } from '../throttle.js';
@@ -69,12 +61,7 @@ export class UsersService {
     this.checkPassword(input.password);
     const id = newEntityId();
     const password = await this.hashPassword(input.password);
-    try {
-      await this.users.save({ id, email: input.email, password, metadata: input.metadata ?? {} });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('email already taken');
-      throw err;
-    }
+    await this.users.save({ id, email: input.email, password, metadata: input.metadata ?? {} });
     return id;
   }
 

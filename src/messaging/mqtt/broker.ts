@@ -107,6 +107,8 @@ export class MqttBroker {
   private uncorkScheduled = false;
   /** Moves whenever sessions are closed for a revocation (see authenticate). */
   private revocations = 0;
+  /** The session checks after stale caches, one after the other (see revalidate). */
+  private checking: Promise<void> = Promise.resolve();
   private servers: (net.Server | http.Server)[] = [];
   private wss: WebSocketServer;
   private sweeper: NodeJS.Timeout;
@@ -945,9 +947,10 @@ export class MqttBroker {
       'caches.stale',
       () => {
         this.revocations++;
-        this.revalidate().catch((err) =>
-          this.options.logger.error({ err }, 'checking MQTT sessions again failed'),
-        );
+        // One check of every session at a time: a second waits for the first.
+        this.checking = this.checking
+          .then(() => this.revalidate())
+          .catch((err) => this.options.logger.error({ err }, 'checking MQTT sessions again failed'));
       },
       every,
     );
@@ -986,6 +989,11 @@ export class MqttBroker {
         this.discard(session);
       }
     }
+  }
+
+  /** Resolves once the checks of every session started so far (caches went stale) are done. */
+  sessionsChecked(): Promise<void> {
+    return this.checking;
   }
 
   /**
