@@ -3,6 +3,7 @@
 // is started for the run and removed after). TETHYS_TEST_ONLY=sqlite|postgres runs one.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startCluster } from './pg-cluster.mjs';
 
@@ -19,13 +20,26 @@ function testFiles(dir) {
 const filter = process.argv.slice(2);
 const files = testFiles('test').filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
 
+/**
+ * One pass of the suite, then the contract check of every answer its clients received
+ * against the OpenAPI description (scripts/contract.ts): documented = actual.
+ */
 function run(label, env) {
   console.log(`\n=== tests on ${label} ===`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
-  return r.status ?? 1;
+  const answers = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-answers-'));
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+      stdio: 'inherit',
+      env: { ...process.env, ...env, TETHYS_TEST_CONTRACT_DIR: answers },
+    });
+    const contract = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/contract.ts', answers], {
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    });
+    return (r.status ?? 1) || (contract.status ?? 1);
+  } finally {
+    fs.rmSync(answers, { recursive: true, force: true });
+  }
 }
 
 const only = process.env.TETHYS_TEST_ONLY;

@@ -201,7 +201,7 @@ async function assemble(
     { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
     'provision layout loaded',
   );
-  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout);
+  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, logger);
 
   const bus: Bus = config.messaging.natsUrl
     ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
@@ -223,6 +223,8 @@ async function assemble(
   });
   await http.register(swagger, {
     openapi: {
+      // 3.1: its schemas are JSON Schema, as the routes' TypeBox schemas are (`null` included).
+      openapi: '3.1.0',
       info: {
         title: 'Tethys',
         version: TETHYS_VERSION,

@@ -1,11 +1,9 @@
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type TProperties, type TSchema, Type } from '@sinclair/typebox';
 
 /** Go decodes `null` into the zero value, so every optional field also accepts null. */
 export const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
 export const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'free-form JSON object' });
-
-export const ErrorBody = Type.Object({ error: Type.String() });
 
 /** List parameters are strings on the wire; services parse them with Mainflux's rules. */
 export const Str = (description: string) => Type.Optional(Type.String({ description }));
@@ -22,3 +20,49 @@ export function omitEmpty<T extends Record<string, unknown>>(obj: T): T {
   }
   return out as T;
 }
+
+// ---- answers ----------------------------------------------------------------------
+// Routes declare every answer they give (`schema.response`): the OpenAPI description at
+// /docs/json shows them, and the test suite checks every answer it receives against them
+// (scripts/contract.ts). They document; they do not serialise (see createHttpServer).
+
+/** An object answer with exactly these fields (a field the code adds but the schema lacks is a contract failure). */
+export const Answer = <T extends TProperties>(description: string, properties: T) =>
+  Type.Object(properties, { description, additionalProperties: false });
+
+/** An answer without a body (`Content-Type: application/json`, as every Mainflux service sends), with the headers it sets. */
+export function NoBody(description: string, headers: Record<string, string> = {}) {
+  return {
+    type: 'null' as const,
+    description,
+    ...(Object.keys(headers).length > 0
+      ? {
+          headers: Object.fromEntries(
+            Object.entries(headers).map(([name, about]) => [name, { type: 'string', description: about }]),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** The JSON errors every route may answer besides its own answers. */
+export const Errors = {
+  '4xx': Type.Object(
+    { error: Type.String() },
+    {
+      description: 'Refused: `{"error": …}` (429 and some 4xx also with Retry-After)',
+      additionalProperties: false,
+    },
+  ),
+  '5xx': Type.Object(
+    { error: Type.String() },
+    {
+      description: 'A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}`',
+      additionalProperties: false,
+    },
+  ),
+};
+
+export const DEPRECATED_HEADER = {
+  'Warning-Deprecated': 'this endpoint is deprecated in favour of the bulk one',
+};

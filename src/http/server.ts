@@ -174,6 +174,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   }) as unknown as FastifyInstance;
 
+  // Answers are written with JSON.stringify whatever the route declares: the declared
+  // answer schemas document them, and the suite checks every answer against them
+  // (scripts/contract.ts). fastify's schema serialiser would instead drop a field a
+  // schema missed, or coerce a mistyped value, without a word: Mainflux's bodies matter to the byte.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
   // Every body arrives as bytes; the route's mode decides how it is read (below), so
   // each family of endpoints gets Mainflux's Content-Type rule, not fastify's.
   app.removeAllContentTypeParsers();

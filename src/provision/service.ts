@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Logger } from 'pino';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { BootstrapService } from '../bootstrap/service.js';
@@ -75,6 +76,7 @@ export class ProvisionService {
     private bootstrap: BootstrapService,
     private certs: CertIssuer | null,
     readonly layout: Layout,
+    private logger: Logger,
   ) {}
 
   /** Credentials: the request's header, else the configured API key, else user and password. */
@@ -111,7 +113,12 @@ export class ProvisionService {
       keys: [],
       issued: [],
     };
-    await runSteps(this.steps(), context);
+    await runSteps(this.steps(), context, (step, err) =>
+      this.logger.error(
+        { err, step, externalId: request.externalId },
+        'could not undo a step of a failed provisioning',
+      ),
+    );
     return context.result!;
   }
 

@@ -11,7 +11,16 @@ export interface Step<C> {
   compensate?(context: C): Promise<void>;
 }
 
-export async function runSteps<C>(steps: Step<C>[], context: C): Promise<void> {
+/**
+ * Runs the steps. A compensation that fails is reported to `undoFailed` and the others
+ * still run; the error rethrown is always the one that stopped the work, which is what
+ * the client is answered.
+ */
+export async function runSteps<C>(
+  steps: Step<C>[],
+  context: C,
+  undoFailed: (step: string, err: unknown) => void,
+): Promise<void> {
   const started: Step<C>[] = [];
   try {
     for (const step of steps) {
@@ -19,8 +28,13 @@ export async function runSteps<C>(steps: Step<C>[], context: C): Promise<void> {
       await step.invoke(context);
     }
   } catch (err) {
-    // Compensations report their own failures (they must not hide the one that stopped the work).
-    for (const step of started.reverse()) await step.compensate?.(context);
+    for (const step of started.reverse()) {
+      try {
+        await step.compensate?.(context);
+      } catch (undoErr) {
+        undoFailed(step.name, undoErr);
+      }
+    }
     throw err;
   }
 }

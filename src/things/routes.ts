@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { malformed, notFound, unauthenticated } from '../errors.js';
 import { bool, jsonObject, type Query, saysFalse, single, uint } from '../http/query.js';
-import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
+import { Answer, DEPRECATED_HEADER, Errors, Metadata, NoBody, Opt, omitEmpty, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { ThingsService } from './service.js';
 import {
@@ -115,6 +115,36 @@ const ConnectionQuery = Type.Object({
 });
 
 const ThingBody = Type.Object({ name: Opt(Type.String()), key: Opt(Type.String()), metadata: Opt(Metadata) });
+
+// ---- answers (thingView and channelView above make them) --------------------------
+const ThingView = Answer('A thing (name and metadata left out when empty)', {
+  id: Type.String(),
+  name: Type.Optional(Type.String()),
+  key: Type.String(),
+  metadata: Type.Optional(Metadata),
+});
+const ChannelView = Answer('A channel (name and metadata left out when empty)', {
+  id: Type.String(),
+  name: Type.Optional(Type.String()),
+  metadata: Type.Optional(Metadata),
+});
+/** A page of a list: the total, the request's paging echoed ('' for an order or direction not given), the items. */
+const PageOf = (items: 'things' | 'channels') =>
+  Answer(`A page of ${items}`, {
+    total: Type.Integer(),
+    offset: Type.Integer(),
+    limit: Type.Integer(),
+    order: Type.String(),
+    direction: Type.String(),
+    [items]: Type.Array(items === 'things' ? ThingView : ChannelView),
+  });
+const ThingsPage = PageOf('things');
+const ChannelsPage = PageOf('channels');
+const Identified = Answer('The thing', { id: Type.String() });
+const Done = NoBody('Done');
+const Removed = NoBody('Removed (also when there was nothing to remove)');
+const Created = (what: string) =>
+  NoBody(`${what} created`, { Location: `the new ${what.toLowerCase()}`, ...DEPRECATED_HEADER });
 const ChannelBody = Type.Object({ name: Opt(Type.String()), metadata: Opt(Metadata) });
 const IdParam = Type.Object({ id: Type.String() });
 
@@ -129,7 +159,15 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
   const tags = ['things'];
   app.post<{ Body: ThingInput }>(
     '/things',
-    { config: { ...things, body: 'json' }, schema: { tags, summary: 'Create a thing', body: ThingBody } },
+    {
+      config: { ...things, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Create a thing',
+        body: ThingBody,
+        response: { 201: Created('Thing'), ...Errors },
+      },
+    },
     async (request, reply) => {
       const [thing] = await service.createThings(request.headers.authorization, [clean(request.body)]);
       reply.header('Location', `/things/${thing!.id}`);
@@ -145,7 +183,12 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
     '/things/bulk',
     {
       config: { ...things, body: 'json' },
-      schema: { tags, summary: 'Create many things, all or nothing', body: Type.Array(ThingBody) },
+      schema: {
+        tags,
+        summary: 'Create many things, all or nothing',
+        body: Type.Array(ThingBody),
+        response: { 201: Answer('The things created', { things: Type.Array(ThingView) }), ...Errors },
+      },
     },
     async (request, reply) => {
       const created = await service.createThings(request.headers.authorization, request.body.map(clean));
@@ -155,7 +198,10 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
 
   app.get<{ Params: { id: string } }>(
     '/things/:id',
-    { config: things, schema: { tags, summary: 'View a thing', params: IdParam } },
+    {
+      config: things,
+      schema: { tags, summary: 'View a thing', params: IdParam, response: { 200: ThingView, ...Errors } },
+    },
     async (request) => thingView(await service.viewThing(request.headers.authorization, request.params.id)),
   );
 
@@ -166,7 +212,13 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
     '/things/:id',
     {
       config: { ...things, body: 'json' },
-      schema: { tags, summary: 'Replace name and metadata', params: IdParam, body: ThingBody },
+      schema: {
+        tags,
+        summary: 'Replace name and metadata',
+        params: IdParam,
+        body: ThingBody,
+        response: { 200: Done, ...Errors },
+      },
     },
     async (request, reply) => {
       await service.updateThing(
@@ -188,6 +240,7 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
         summary: "Change a thing's key",
         params: IdParam,
         body: Type.Object({ key: Opt(Type.String()) }),
+        response: { 200: Done, ...Errors },
       },
     },
     async (request, reply) => {
@@ -198,7 +251,15 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
 
   app.delete<{ Params: { id: string } }>(
     '/things/:id',
-    { config: things, schema: { tags, summary: 'Remove a thing (204 also when missing)', params: IdParam } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: 'Remove a thing (204 also when missing)',
+        params: IdParam,
+        response: { 204: Removed, ...Errors },
+      },
+    },
     async (request, reply) => {
       await service.removeThing(request.headers.authorization, request.params.id);
       empty(reply, 204);
@@ -207,7 +268,15 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
 
   app.get(
     '/things',
-    { config: things, schema: { tags, summary: 'List things', querystring: ListQuery } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: 'List things',
+        querystring: ListQuery,
+        response: { 200: ThingsPage, ...Errors },
+      },
+    },
     async (request) => {
       const { query, echo } = fromQueryString(request.query as Query, false);
       const page = await service.listThings(request.headers.authorization, query);
@@ -231,6 +300,7 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
           dir: Opt(Type.String()),
           metadata: Opt(Metadata),
         }),
+        response: { 200: ThingsPage, ...Errors },
       },
     },
     async (request) => {
@@ -260,6 +330,7 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
         summary: "A thing's channels (or, with disconnected=true, the others)",
         params: IdParam,
         querystring: ConnectionQuery,
+        response: { 200: ChannelsPage, ...Errors },
       },
     },
     async (request) => {
@@ -287,7 +358,15 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.post<{ Body: ChannelInput }>(
     '/channels',
-    { config: { ...things, body: 'json' }, schema: { tags, summary: 'Create a channel', body: ChannelBody } },
+    {
+      config: { ...things, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Create a channel',
+        body: ChannelBody,
+        response: { 201: Created('Channel'), ...Errors },
+      },
+    },
     async (request, reply) => {
       const [channel] = await service.createChannels(request.headers.authorization, [clean(request.body)]);
       reply.header('Location', `/channels/${channel!.id}`);
@@ -303,7 +382,12 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
     '/channels/bulk',
     {
       config: { ...things, body: 'json' },
-      schema: { tags, summary: 'Create many channels, all or nothing', body: Type.Array(ChannelBody) },
+      schema: {
+        tags,
+        summary: 'Create many channels, all or nothing',
+        body: Type.Array(ChannelBody),
+        response: { 201: Answer('The channels created', { channels: Type.Array(ChannelView) }), ...Errors },
+      },
     },
     async (request, reply) => {
       const created = await service.createChannels(request.headers.authorization, request.body.map(clean));
@@ -313,7 +397,10 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.get<{ Params: { id: string } }>(
     '/channels/:id',
-    { config: things, schema: { tags, summary: 'View a channel', params: IdParam } },
+    {
+      config: things,
+      schema: { tags, summary: 'View a channel', params: IdParam, response: { 200: ChannelView, ...Errors } },
+    },
     async (request) =>
       channelView(await service.viewChannel(request.headers.authorization, request.params.id)),
   );
@@ -322,7 +409,13 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
     '/channels/:id',
     {
       config: { ...things, body: 'json' },
-      schema: { tags, summary: 'Replace name and metadata', params: IdParam, body: ChannelBody },
+      schema: {
+        tags,
+        summary: 'Replace name and metadata',
+        params: IdParam,
+        body: ChannelBody,
+        response: { 200: Done, ...Errors },
+      },
     },
     async (request, reply) => {
       await service.updateChannel(
@@ -337,7 +430,15 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.delete<{ Params: { id: string } }>(
     '/channels/:id',
-    { config: things, schema: { tags, summary: 'Remove a channel (204 always)', params: IdParam } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: 'Remove a channel (204 always)',
+        params: IdParam,
+        response: { 204: Removed, ...Errors },
+      },
+    },
     async (request, reply) => {
       await service.removeChannel(request.headers.authorization, request.params.id);
       empty(reply, 204);
@@ -346,7 +447,15 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.get(
     '/channels',
-    { config: things, schema: { tags, summary: 'List channels', querystring: ListQuery } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: 'List channels',
+        querystring: ListQuery,
+        response: { 200: ChannelsPage, ...Errors },
+      },
+    },
     async (request) => {
       const { query, echo } = fromQueryString(request.query as Query, false);
       const page = await service.listChannels(request.headers.authorization, query);
@@ -363,6 +472,7 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
         summary: "A channel's things (or, with disconnected=true, the others)",
         params: IdParam,
         querystring: ConnectionQuery,
+        response: { 200: ThingsPage, ...Errors },
       },
     },
     async (request) => {
@@ -392,6 +502,7 @@ function connectionsRoutes(app: FastifyInstance, service: ThingsService): void {
           channel_ids: Opt(Type.Array(Type.String())),
           thing_ids: Opt(Type.Array(Type.String())),
         }),
+        response: { 200: Done, ...Errors },
       },
     },
     async (request, reply) => {
@@ -407,7 +518,15 @@ function connectionsRoutes(app: FastifyInstance, service: ThingsService): void {
   const Pair = Type.Object({ chanId: Type.String(), thingId: Type.String() });
   app.put<{ Params: { chanId: string; thingId: string } }>(
     '/channels/:chanId/things/:thingId',
-    { config: things, schema: { tags, summary: 'Connect one thing to one channel', params: Pair } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: 'Connect one thing to one channel',
+        params: Pair,
+        response: { 200: NoBody('Connected', DEPRECATED_HEADER), ...Errors },
+      },
+    },
     async (request, reply) => {
       await service.connect(request.headers.authorization, [request.params.chanId], [request.params.thingId]);
       reply.header(
@@ -420,7 +539,15 @@ function connectionsRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.delete<{ Params: { chanId: string; thingId: string } }>(
     '/channels/:chanId/things/:thingId',
-    { config: things, schema: { tags, summary: 'Disconnect a thing from a channel', params: Pair } },
+    {
+      config: things,
+      schema: {
+        tags,
+        summary: 'Disconnect a thing from a channel',
+        params: Pair,
+        response: { 204: NoBody('Disconnected'), ...Errors },
+      },
+    },
     async (request, reply) => {
       await service.disconnect(request.headers.authorization, request.params.chanId, request.params.thingId);
       empty(reply, 204);
@@ -436,7 +563,15 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
 
   app.post<{ Body: { token?: string | null } }>(
     '/identify',
-    { config: { ...things, body: 'json' }, schema: { tags, summary: 'Thing key → thing id', body: Token } },
+    {
+      config: { ...things, body: 'json' },
+      schema: {
+        tags,
+        summary: 'Thing key → thing id',
+        body: Token,
+        response: { 200: Identified, ...Errors },
+      },
+    },
     async (request) => {
       const key = request.body.token ?? '';
       if (!key) throw unauthenticated();
@@ -450,7 +585,12 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
     '/identify/channels/:chanId/access-by-key',
     {
       config: { ...things, body: 'json' },
-      schema: { tags, summary: 'May the thing with this key use the channel?', body: Token },
+      schema: {
+        tags,
+        summary: 'May the thing with this key use the channel?',
+        body: Token,
+        response: { 200: Identified, ...Errors },
+      },
     },
     async (request) => {
       const key = request.body.token ?? '';
@@ -471,6 +611,7 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
         tags,
         summary: 'May this thing use the channel?',
         body: Type.Object({ thing_id: Opt(Type.String()) }),
+        response: { 200: NoBody('It may'), ...Errors },
       },
     },
     async (request, reply) => {

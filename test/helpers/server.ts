@@ -96,6 +96,27 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * With TETHYS_TEST_CONTRACT_DIR set (scripts/test.mjs sets it), every answer the test
+ * clients receive is kept there, one JSON line each, for scripts/contract.ts to check
+ * against the OpenAPI description: documented = actual, over the whole suite's traffic.
+ */
+const contractFile = process.env.TETHYS_TEST_CONTRACT_DIR
+  ? path.join(process.env.TETHYS_TEST_CONTRACT_DIR, `answers-${process.pid}.jsonl`)
+  : null;
+
+function record(method: string, url: string, res: Response, text: string): void {
+  if (!contractFile) return;
+  const line = {
+    method,
+    path: url.split('?')[0],
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    body: text.length <= 1_000_000 ? text : null,
+  };
+  fs.appendFileSync(contractFile, `${JSON.stringify(line)}\n`);
+}
+
 /** A small HTTP client for tests: JSON in, status + headers + parsed body out. */
 export function client(base: string) {
   return async function request(method: string, url: string, options: RequestOptions = {}): Promise<Reply> {
@@ -108,6 +129,7 @@ export function client(base: string) {
       headers['content-type'] = options.contentType ?? 'application/json';
     const res = await fetch(base + url, { method, headers, body: body as BodyInit | undefined });
     const text = await res.text();
+    record(method, url, res, text);
     let json: any;
     try {
       json = text ? JSON.parse(text) : undefined;
