@@ -31,6 +31,7 @@ interface ResponseObject {
   content?: Record<string, MediaType>;
 }
 interface Operation {
+  parameters?: { in: string; name: string; schema?: { 'x-wildcard'?: boolean } }[];
   responses?: Record<string, ResponseObject>;
 }
 interface Description {
@@ -78,13 +79,19 @@ interface Route {
 function routes(doc: Description): Route[] {
   const out: Route[] = [];
   for (const [template, item] of Object.entries(doc.paths)) {
-    const source = template
-      .split('/')
-      .map((part) =>
-        part === '{*}' ? '.*' : /^\{.+\}$/.test(part) ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'),
-      )
-      .join('/');
     for (const [method, op] of Object.entries(item)) {
+      // A parameter marked x-wildcard spans slashes (fastify's `*`: a message's subtopic).
+      const wildcards = new Set(
+        (op.parameters ?? []).filter((p) => p.in === 'path' && p.schema?.['x-wildcard']).map((p) => p.name),
+      );
+      const source = template
+        .split('/')
+        .map((part) => {
+          const param = /^\{(.+)\}$/.exec(part)?.[1];
+          if (param) return wildcards.has(param) ? '.+' : '[^/]+';
+          return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+        })
+        .join('/');
       out.push({ method: method.toUpperCase(), template, pattern: new RegExp(`^${source}$`), op });
     }
   }
@@ -158,6 +165,11 @@ export async function check(folder: string): Promise<{ ok: boolean; report: stri
     const declared = content[media] ?? content['*/*'];
     if (!declared) {
       mismatch(key, `content type ${media || '(none)'} not declared (${Object.keys(content).join(', ')})`);
+      continue;
+    }
+    // Bytes (the secure bootstrap fetch): nothing to read in them but their presence.
+    if ((declared.schema as { format?: string } | undefined)?.format === 'binary') {
+      if (!a.body) mismatch(key, 'empty body where bytes are declared');
       continue;
     }
     if (!declared.schema || a.body === null) continue;

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { KeysRepository } from './auth/repo.js';
@@ -229,8 +229,35 @@ async function assemble(
         title: 'Tethys',
         version: TETHYS_VERSION,
         description: 'IoT platform core speaking the Mainflux 0.12 HTTP API',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
+      servers: [{ url: '/', description: 'this server' }],
+      components: {
+        securitySchemes: {
+          userToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description:
+              "A user's token (POST /tokens) or API key (POST /keys); a `Bearer ` prefix is accepted",
+          },
+          thingKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: "A thing's key (`Thing ` prefix accepted)",
+          },
+          externalKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: "A gateway's external key (its bootstrap config's)",
+          },
+        },
+      },
+      security: [{ userToken: [] }],
     },
+    transform: describeWildcard,
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
   const routes: { method: string | string[]; url: string }[] = [];
@@ -293,5 +320,30 @@ async function assemble(
       logger.info({ ms: Date.now() - started }, 'connections drained');
       await close();
     },
+  };
+}
+
+/**
+ * fastify's catch-all segment (`/messages/*`, a message's subtopic) is a path parameter
+ * named `*`, which OpenAPI cannot name: the description calls it `{subtopic}`, marked as
+ * spanning slashes (`x-wildcard`). Only the description changes; the route stays as is.
+ */
+function describeWildcard({ schema, url }: { schema: FastifySchema; url: string }): {
+  schema: FastifySchema;
+  url: string;
+} {
+  const params = schema?.params as { properties?: Record<string, object>; required?: string[] } | undefined;
+  if (!url.endsWith('/*') || !params?.properties?.['*']) return { schema, url };
+  const { '*': wildcard, ...others } = params.properties;
+  return {
+    schema: {
+      ...schema,
+      params: {
+        ...params,
+        properties: { ...others, subtopic: { ...wildcard, 'x-wildcard': true } },
+        required: (params.required ?? []).map((name) => (name === '*' ? 'subtopic' : name)),
+      },
+    },
+    url: `${url.slice(0, -1)}:subtopic`,
   };
 }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { invalidQuery, malformed } from '../errors.js';
 import type { Query } from '../http/query.js';
-import { Opt, Str } from '../http/schemas.js';
+import { Answer, Errors, ExternalKey, Metadata, NoBody, Opt, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { BootstrapService } from './service.js';
 import type { BootstrapConfig } from './types.js';
@@ -62,6 +62,40 @@ type NewConfigInput = { [K in keyof typeof NewConfigBody.static]?: string | stri
 
 const IdParam = Type.Object({ id: Type.String() });
 
+// ---- answers (configView and deviceConfig make them) ------------------------------
+const ConfigChannel = Type.Object(
+  { id: Type.String(), name: Type.Optional(Type.String()), metadata: Type.Union([Metadata, Type.Null()]) },
+  { additionalProperties: false },
+);
+/** Fields a config view leaves out when empty are optional; the list leaves the channels out. */
+const configFields = {
+  mainflux_id: Type.String(),
+  mainflux_key: Type.String(),
+  mainflux_channels: Type.Optional(Type.Array(ConfigChannel)),
+  external_id: Type.String(),
+  external_key: Type.Optional(Type.String()),
+  content: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  state: Type.Integer({ description: '0 inactive, 1 active' }),
+};
+const ConfigView = Answer('A bootstrap config', configFields);
+const ConfigsPage = Answer('A page of bootstrap configs (without their channels)', {
+  total: Type.Integer(),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  configs: Type.Array(Type.Object(configFields, { additionalProperties: false })),
+});
+const DeviceConfig = Answer("What a gateway receives (the Mainflux Agent's format)", {
+  mainflux_id: Type.String(),
+  mainflux_key: Type.String(),
+  mainflux_channels: Type.Union([Type.Array(ConfigChannel), Type.Null()]),
+  content: Type.Optional(Type.String()),
+  client_cert: Type.Optional(Type.String()),
+  client_key: Type.Optional(Type.String()),
+  ca_cert: Type.Optional(Type.String()),
+});
+const Done = NoBody('Done');
+
 export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService): void {
   app.post<{ Body: NewConfigInput }>(
     '/things/configs',
@@ -71,6 +105,7 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
         tags,
         summary: 'Create a bootstrap config (and its thing unless thing_id is given)',
         body: NewConfigBody,
+        response: { 201: NoBody('Created', { Location: 'the new config (by its thing id)' }), ...Errors },
       },
     },
     async (request, reply) => {
@@ -91,7 +126,15 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
 
   app.get<{ Params: { id: string } }>(
     '/things/configs/:id',
-    { config: bootstrap, schema: { tags, summary: 'View a bootstrap config', params: IdParam } },
+    {
+      config: bootstrap,
+      schema: {
+        tags,
+        summary: 'View a bootstrap config',
+        params: IdParam,
+        response: { 200: ConfigView, ...Errors },
+      },
+    },
     async (request) => configView(await service.view(request.headers.authorization, request.params.id), true),
   );
 
@@ -104,6 +147,7 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
         summary: 'Replace name and content',
         params: IdParam,
         body: Type.Object({ name: Opt(Type.String()), content: Opt(Type.String()) }),
+        response: { 200: Done, ...Errors },
       },
     },
     async (request, reply) => {
@@ -133,6 +177,7 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
           client_key: Opt(Type.String()),
           ca_cert: Opt(Type.String()),
         }),
+        response: { 200: Done, ...Errors },
       },
     },
     async (request, reply) => {
@@ -155,6 +200,7 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
         summary: "Replace the config's channels (an active config's connections follow)",
         params: IdParam,
         body: Type.Object({ channels: Opt(Type.Array(Type.String())) }),
+        response: { 200: Done, ...Errors },
       },
     },
     async (request, reply) => {
@@ -183,6 +229,7 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
           mainflux_key: Str('thing key, exact'),
           name: Str('case-insensitive substring'),
         }),
+        response: { 200: ConfigsPage, ...Errors },
       },
     },
     async (request) => {
@@ -214,7 +261,12 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
     '/things/configs/:id',
     {
       config: bootstrap,
-      schema: { tags, summary: 'Remove a config (the thing and its connections stay)', params: IdParam },
+      schema: {
+        tags,
+        summary: 'Remove a config (the thing and its connections stay)',
+        params: IdParam,
+        response: { 204: NoBody('Removed (also when there was none)'), ...Errors },
+      },
     },
     async (request, reply) => {
       await service.remove(request.headers.authorization, request.params.id);
@@ -231,6 +283,7 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
         summary: 'Whitelist (1: connect to the config channels) or deactivate (0)',
         params: IdParam,
         body: Type.Object({ state: Opt(Type.Integer()) }),
+        response: { 200: Done, ...Errors },
       },
     },
     async (request, reply) => {
@@ -239,12 +292,20 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
     },
   );
 
-  const device = { tags: ['bootstrap (gateway)'], params: Type.Object({ externalId: Type.String() }) };
+  const device = {
+    tags: ['bootstrap (gateway)'],
+    params: Type.Object({ externalId: Type.String() }),
+    ...ExternalKey,
+  };
   app.get<{ Params: { externalId: string } }>(
     '/things/bootstrap/:externalId',
     {
       config: bootstrap,
-      schema: { ...device, summary: 'A gateway fetches its config; Authorization: <external key>' },
+      schema: {
+        ...device,
+        summary: 'A gateway fetches its config; Authorization: <external key>',
+        response: { 200: DeviceConfig, ...Errors },
+      },
     },
     async (request) => service.fetch(request.params.externalId, request.headers.authorization, request.ip),
   );
@@ -256,6 +317,15 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
       schema: {
         ...device,
         summary: 'The same, AES-CFB encrypted both ways (Authorization: hex(iv ‖ encrypted key))',
+        response: {
+          200: {
+            description:
+              'The config as above, encrypted (AES-CFB with MF_BOOTSTRAP_ENCRYPT_KEY: IV, then ciphertext); labelled application/json as in Mainflux',
+            type: 'string',
+            format: 'binary',
+          },
+          ...Errors,
+        },
       },
     },
     async (request, reply) => {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { invalidQuery } from '../errors.js';
 import { type Query, single, uint } from '../http/query.js';
-import { Opt, Str } from '../http/schemas.js';
+import { Answer, Errors, Opt, Str } from '../http/schemas.js';
 import type { CertsService } from './service.js';
 import { type CertRecord, DEFAULT_LIMIT, type IssuedCert } from './types.js';
 
@@ -61,6 +61,52 @@ const IssueBody = Type.Object({
 
 const ThingParam = Type.Object({ thingId: Type.String() });
 
+// ---- answers (issuedView and recordView make them) --------------------------------
+const S = Type.String;
+const Issued = Answer(
+  "The certificate, under 0.12.1's, its SDK's and the seed document's names (no key fields for a CSR)",
+  {
+    thing_id: S(),
+    cert: S(),
+    cert_key: Type.Optional(S()),
+    cert_serial: S(),
+    ca_cert: S(),
+    expire: S({ description: 'RFC 3339' }),
+    client_cert: S(),
+    client_key: Type.Optional(S()),
+    issuing_ca: S(),
+    ThingID: S(),
+    ClientCert: S(),
+    IssuingCA: S(),
+    CAChain: Type.Array(S()),
+    ClientKey: Type.Optional(S()),
+    PrivateKeyType: Type.Optional(S()),
+    Serial: S(),
+    Expire: S(),
+  },
+);
+const Records = Answer("A page of the thing's certificate records", {
+  total: Type.Integer(),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  certs: Type.Array(
+    Type.Object(
+      {
+        thing_id: S(),
+        cert_serial: S(),
+        key_type: S(),
+        expire: S(),
+        revoked: Type.Optional(Type.Boolean()),
+        revocation_time: Type.Optional(S()),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+});
+const Revoked = Answer('When the certificates were revoked', {
+  RevocationTime: S({ description: 'RFC 3339' }),
+});
+
 type IssueInput = {
   thing_id?: string | null;
   key_bits?: number | null;
@@ -91,7 +137,12 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
     '/certs',
     {
       config: { ...certs, body: 'json-exact' },
-      schema: { tags, summary: "Issue a certificate for one of the caller's things", body: IssueBody },
+      schema: {
+        tags,
+        summary: "Issue a certificate for one of the caller's things",
+        body: IssueBody,
+        response: { 201: Issued, ...Errors },
+      },
     },
     async (request, reply) => {
       const b = request.body;
@@ -115,6 +166,16 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
         summary:
           'The certificate revocation list (PEM; DER with Accept: application/pkix-crl or ?format=der)',
         querystring: Type.Object({ format: Str('pem (default) or der') }),
+        response: {
+          200: {
+            description: 'The CRL',
+            content: {
+              'application/x-pem-file': { schema: { type: 'string', description: 'PEM' } },
+              'application/pkix-crl': { schema: { type: 'string', format: 'binary', description: 'DER' } },
+            },
+          },
+          ...Errors,
+        },
       },
     },
     async (request, reply) => {
@@ -139,6 +200,7 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
           offset: Str('default 0'),
           limit: Str(`default ${DEFAULT_LIMIT}, 1..100`),
         }),
+        response: { 201: Records, ...Errors },
       },
     },
     async (request, reply) => {
@@ -170,6 +232,7 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
         tags,
         summary: "Revoke a thing's certificates (the seed document's form)",
         body: Type.Object({ thing_id: Opt(Type.String()) }),
+        response: { 200: Revoked, ...Errors },
       },
     },
     async (request) => revoke(request.headers.authorization, request.body.thing_id ?? ''),
@@ -177,7 +240,15 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
 
   app.delete<{ Params: { thingId: string } }>(
     '/certs/:thingId',
-    { config: certs, schema: { tags, summary: "Revoke a thing's certificates", params: ThingParam } },
+    {
+      config: certs,
+      schema: {
+        tags,
+        summary: "Revoke a thing's certificates",
+        params: ThingParam,
+        response: { 200: Revoked, ...Errors },
+      },
+    },
     async (request) => revoke(request.headers.authorization, request.params.thingId),
   );
 }

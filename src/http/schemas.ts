@@ -66,3 +66,14 @@ export const Errors = {
 export const DEPRECATED_HEADER = {
   'Warning-Deprecated': 'this endpoint is deprecated in favour of the bulk one',
 };
+
+// ---- who may call ------------------------------------------------------------------
+// Every operation takes a user's token or API key (`userToken`, the description's
+// default) unless its schema says otherwise with one of these.
+
+/** No credentials (registration, login, health, the internal identify API whose body carries them). */
+export const Public = { security: [] };
+/** A thing's key in Authorization (the HTTP message adapter). */
+export const ThingKey = { security: [{ thingKey: [] }] };
+/** A gateway's external key in Authorization (the bootstrap fetch). */
+export const ExternalKey = { security: [{ externalKey: [] }] };

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { malformed } from '../errors.js';
 import { RequestHistogram } from '../http/metrics.js';
+import { Errors, NoBody, ThingKey } from '../http/schemas.js';
 import { addLane, CORS_HEADER_LIST, errorAnswer, type Lane } from '../http/server.js';
 import type { MessagingService } from './service.js';
 import { CHANNEL_ID, normalizeSubtopic } from './topics.js';
@@ -53,20 +54,27 @@ export function messagingRoutes(
     await publish(service, chanId, request.params['*'], request.headers.authorization, payload);
     reply.code(202).send();
   };
-  const schema = {
+  const schema = (subtopic: boolean) => ({
     tags: ['messages'],
-    summary: 'Publish a message on a channel (Authorization: the thing key); any payload',
-    params: Type.Object({ chanId: Type.String(), '*': Type.Optional(Type.String()) }),
-  };
+    summary: subtopic
+      ? 'Publish a message on a subtopic of a channel (Authorization: the thing key); any payload'
+      : 'Publish a message on a channel (Authorization: the thing key); any payload',
+    params: Type.Object({
+      chanId: Type.String(),
+      ...(subtopic ? { '*': Type.String({ description: 'the subtopic: words separated by /' }) } : {}),
+    }),
+    response: { 202: NoBody('Accepted: the message bus has it'), ...Errors },
+    ...ThingKey,
+  });
   for (const prefix of ['/http', '']) {
     app.post(
       `${prefix}/channels/:chanId/messages`,
-      { config: adapter, bodyLimit: maxPayload, schema },
+      { config: adapter, bodyLimit: maxPayload, schema: schema(false) },
       handler,
     );
     app.post(
       `${prefix}/channels/:chanId/messages/*`,
-      { config: adapter, bodyLimit: maxPayload, schema },
+      { config: adapter, bodyLimit: maxPayload, schema: schema(true) },
       handler,
     );
   }

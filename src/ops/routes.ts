@@ -1,18 +1,47 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import type { Db } from '../db/schema.js';
+import { Answer, Errors, Public } from '../http/schemas.js';
 
 export const MAINFLUX_VERSION = '0.12.1';
 
 /** What /health reports of the message bus: in-process, or the NATS connection's state. */
 export type BusState = () => string;
 
+/** A text answer. */
+const Text = (description: string) => ({
+  description,
+  content: { 'text/plain': { schema: { type: 'string' } } },
+});
+
+const Health = (description: string) =>
+  Answer(description, {
+    status: Type.Union([Type.Literal('pass'), Type.Literal('fail')]),
+    version: Type.String(),
+    database: Type.String({ description: 'sqlite or postgres' }),
+    bus: Type.String({ description: 'in-process, connected or disconnected' }),
+    error: Type.Optional(Type.String({ description: 'what fails' })),
+  });
+
 export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVersion: string): void {
   const tags = ['operations'];
   // The body Mainflux's SDK reads (`.version`); no trailing newline, sniffed as text.
   app.get(
     '/version',
-    { schema: { tags, summary: 'Service name and the Mainflux API version spoken' } },
+    {
+      schema: {
+        tags,
+        summary: 'Service name and the Mainflux API version spoken',
+        response: {
+          200: Text(
+            '{"service":"things","version":"0.12.1"} as text, as Mainflux serves it (X-Tethys-Version: ours)',
+          ),
+          ...Errors,
+        },
+        ...Public,
+      },
+    },
     async (_request, reply) => {
       reply.type('text/plain; charset=utf-8').header('X-Tethys-Version', tethysVersion);
       return JSON.stringify({ service: 'things', version: MAINFLUX_VERSION });
@@ -26,6 +55,12 @@ export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVer
         tags,
         summary:
           'Healthy (200) when the database answers and the message bus, if any, is connected; else 503',
+        response: {
+          200: Health('Healthy'),
+          503: Health('Unhealthy (with Retry-After)'),
+          ...Errors,
+        },
+        ...Public,
       },
     },
     async (_request, reply) => {
@@ -54,7 +89,11 @@ export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVer
   app.route({
     method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: '/metrics',
-    schema: { tags, summary: 'Prometheus metrics' },
+    schema: {
+      tags,
+      summary: 'Prometheus metrics',
+      response: { 200: Text('Prometheus text format'), ...Errors },
+    },
     handler: async (_request, reply) => {
       reply.type(client.register.contentType);
       return client.register.metrics();

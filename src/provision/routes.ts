@@ -1,11 +1,24 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Opt } from '../http/schemas.js';
-import { channelView, thingView } from '../things/routes.js';
+import { Answer, Errors, Metadata, Opt } from '../http/schemas.js';
+import { ChannelView, channelView, ThingView, thingView } from '../things/routes.js';
 import type { MappingResult, ProvisionService } from './service.js';
 
 const provision = { unauthenticated: 401 as const };
 const tags = ['provision'];
+
+const ByThing = (what: string, value: ReturnType<typeof Type.String> | ReturnType<typeof Type.Boolean>) =>
+  Type.Optional(
+    Type.Record(Type.String(), value, { description: `${what}, by thing id (left out when empty)` }),
+  );
+const Provisioned = Answer("What was provisioned (the seed document's shape)", {
+  things: Type.Array(ThingView),
+  channels: Type.Array(ChannelView),
+  client_cert: ByThing('client certificates, PEM', Type.String()),
+  client_key: ByThing('their private keys, PEM', Type.String()),
+  ca_cert: Type.Optional(Type.String({ description: 'the issuing CA, PEM' })),
+  whitelisted: ByThing('things whose config is active', Type.Boolean()),
+});
 
 /** The seed document's response shape (API.md §5); empty maps are left out. */
 function resultView(r: MappingResult) {
@@ -34,6 +47,7 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
           external_key: Opt(Type.String()),
           name: Opt(Type.String()),
         }),
+        response: { 201: Provisioned, ...Errors },
       },
     },
     async (request, reply) => {
@@ -49,7 +63,19 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
 
   app.get(
     '/mapping',
-    { config: provision, schema: { tags, summary: 'The bootstrap content provisioned configs get' } },
+    {
+      config: provision,
+      schema: {
+        tags,
+        summary: 'The bootstrap content provisioned configs get',
+        response: {
+          200: Type.Union([Metadata, Type.Null()], {
+            description: "The layout's [bootstrap.content], or null",
+          }),
+          ...Errors,
+        },
+      },
+    },
     async (request, reply) => {
       reply
         .type('application/json')

@@ -2,7 +2,17 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { malformed, notFound, unauthenticated } from '../errors.js';
 import { bool, jsonObject, type Query, saysFalse, single, uint } from '../http/query.js';
-import { Answer, DEPRECATED_HEADER, Errors, Metadata, NoBody, Opt, omitEmpty, Str } from '../http/schemas.js';
+import {
+  Answer,
+  DEPRECATED_HEADER,
+  Errors,
+  Metadata,
+  NoBody,
+  Opt,
+  omitEmpty,
+  Public,
+  Str,
+} from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { ThingsService } from './service.js';
 import {
@@ -117,13 +127,13 @@ const ConnectionQuery = Type.Object({
 const ThingBody = Type.Object({ name: Opt(Type.String()), key: Opt(Type.String()), metadata: Opt(Metadata) });
 
 // ---- answers (thingView and channelView above make them) --------------------------
-const ThingView = Answer('A thing (name and metadata left out when empty)', {
+export const ThingView = Answer('A thing (name and metadata left out when empty)', {
   id: Type.String(),
   name: Type.Optional(Type.String()),
   key: Type.String(),
   metadata: Type.Optional(Metadata),
 });
-const ChannelView = Answer('A channel (name and metadata left out when empty)', {
+export const ChannelView = Answer('A channel (name and metadata left out when empty)', {
   id: Type.String(),
   name: Type.Optional(Type.String()),
   metadata: Type.Optional(Metadata),
@@ -570,6 +580,7 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
         summary: 'Thing key → thing id',
         body: Token,
         response: { 200: Identified, ...Errors },
+        ...Public,
       },
     },
     async (request) => {
@@ -590,6 +601,7 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
         summary: 'May the thing with this key use the channel?',
         body: Token,
         response: { 200: Identified, ...Errors },
+        ...Public,
       },
     },
     async (request) => {
@@ -612,6 +624,7 @@ function identifyRoutes(app: FastifyInstance, service: ThingsService): void {
         summary: 'May this thing use the channel?',
         body: Type.Object({ thing_id: Opt(Type.String()) }),
         response: { 200: NoBody('It may'), ...Errors },
+        ...Public,
       },
     },
     async (request, reply) => {
