@@ -30,6 +30,13 @@ export const UsersPage = Answer('A page of users', {
 const EmptyObject = (description: string) => Answer(description, {});
 
 export function usersRoutes(app: FastifyInstance, service: UsersService): void {
+  accountRoutes(app, service);
+  userRoutes(app, service);
+  passwordRoutes(app, service);
+}
+
+/** Registering and logging in: no token needed. */
+function accountRoutes(app: FastifyInstance, service: UsersService): void {
   app.post<{ Body: { email: string; password: string; metadata?: Record<string, unknown> | null } }>(
     '/users',
     {
@@ -68,7 +75,10 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
       reply.code(201).send({ token });
     },
   );
+}
 
+/** Profiles, views, the list of users and the caller's metadata. */
+function userRoutes(app: FastifyInstance, service: UsersService): void {
   app.get(
     '/users/profile',
     {
@@ -129,7 +139,10 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
       empty(reply, 200);
     },
   );
+}
 
+/** Changing and resetting the password. */
+function passwordRoutes(app: FastifyInstance, service: UsersService): void {
   app.patch<{ Body: { old_password?: string | null; password?: string | null } }>(
     '/password',
     {
