@@ -1,11 +1,31 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Opt, omitEmpty } from '../http/schemas.js';
+import { Answer, Errors, NoBody, Opt, omitEmpty } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { AuthService } from './service.js';
 
 const keys = { unauthenticated: 403 as const };
 const tags = ['keys'];
+
+// ---- answers (times are RFC 3339, as toISOString writes them) ---------------------
+const Time = (description: string) => Type.String({ format: 'date-time', description });
+const IssuedKey = Answer(
+  'The issued key: `value` is the token to use as Authorization; a login key (type 0) has no `id`, a key that never expires no `expires_at`',
+  {
+    id: Type.Optional(Type.String()),
+    value: Type.String(),
+    issued_at: Time('when it was issued'),
+    expires_at: Type.Optional(Time('when it expires')),
+  },
+);
+const KeyView = Answer('An API key (without its value; `expires_at` left out when it never expires)', {
+  id: Type.String(),
+  issuer_id: Type.String(),
+  subject: Type.String({ description: "the issuer's email" }),
+  type: Type.Integer({ description: '2: API key' }),
+  issued_at: Time('when it was issued'),
+  expires_at: Type.Optional(Time('when it expires')),
+});
 
 export function authRoutes(app: FastifyInstance, service: AuthService): void {
   app.post<{ Body: { type?: number | null; duration?: number | null } }>(
@@ -17,6 +37,7 @@ export function authRoutes(app: FastifyInstance, service: AuthService): void {
         summary:
           'Issue a key: type 2 = API key (needs a login token), duration in seconds (0 = never expires)',
         body: Type.Object({ type: Opt(Type.Integer()), duration: Opt(Type.Integer()) }),
+        response: { 201: IssuedKey, ...Errors },
       },
     },
     async (request, reply) => {
@@ -38,7 +59,10 @@ export function authRoutes(app: FastifyInstance, service: AuthService): void {
 
   app.get<{ Params: { keyId: string } }>(
     '/keys/:keyId',
-    { config: keys, schema: { tags, summary: 'View an API key you issued' } },
+    {
+      config: keys,
+      schema: { tags, summary: 'View an API key you issued', response: { 200: KeyView, ...Errors } },
+    },
     async (request) => {
       const key = await service.retrieveKey(request.headers.authorization, request.params.keyId);
       return omitEmpty({
@@ -54,7 +78,14 @@ export function authRoutes(app: FastifyInstance, service: AuthService): void {
 
   app.delete<{ Params: { keyId: string } }>(
     '/keys/:keyId',
-    { config: keys, schema: { tags, summary: 'Revoke an API key (204 even when it does not exist)' } },
+    {
+      config: keys,
+      schema: {
+        tags,
+        summary: 'Revoke an API key (204 even when it does not exist)',
+        response: { 204: NoBody('Revoked (also when there was nothing to revoke)'), ...Errors },
+      },
+    },
     async (request, reply) => {
       await service.revokeKey(request.headers.authorization, request.params.keyId);
       empty(reply, 204);

@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.js';
 import { malformed } from '../errors.js';
 import { bool, jsonObject, type Query, single, uint } from '../http/query.js';
-import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
+import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import { MAX_LIMIT } from '../things/types.js';
-import { userView } from '../users/routes.js';
+import { UsersPage, userView } from '../users/routes.js';
 import type { GroupsService } from './service.js';
 import { type GroupNode, MAX_LEVEL } from './types.js';
 
@@ -48,6 +48,72 @@ export function groupView(g: GroupNode): Record<string, unknown> {
   };
 }
 
+// ---- answers (groupView above makes the view) -------------------------------------
+const groupFields = {
+  id: Type.String({ description: 'ULID' }),
+  name: Type.String(),
+  owner_id: Type.String(),
+  parent_id: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  metadata: Type.Optional(Metadata),
+  level: Type.Integer({ description: 'a root is level 1' }),
+  path: Type.String({ description: 'ancestor ids and its own, joined by `.`' }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+};
+const GroupView = Answer('A group (parent_id, description and metadata left out when empty)', groupFields);
+/**
+ * A group in a listing; with `tree=true`, each with its `children` (left out for a leaf).
+ * Groups are at most MAX_LEVEL deep, so the nesting is spelled out, no `$ref`.
+ */
+function GroupTree(depth: number = MAX_LEVEL): ReturnType<typeof Answer> {
+  const { created_at, updated_at, ...before } = groupFields;
+  return Answer(depth === MAX_LEVEL ? 'A group, with its children when listed as a tree' : 'A child group', {
+    ...before,
+    ...(depth > 1 ? { children: Type.Optional(Type.Array(GroupTree(depth - 1))) } : {}),
+    created_at,
+    updated_at,
+  });
+}
+/** A list of groups: all that match (no paging), the level asked for, `name` always ''. */
+const GroupsPage = Answer('The groups', {
+  total: Type.Integer(),
+  level: Type.Integer(),
+  name: Type.String({ description: "always ''" }),
+  groups: Type.Array(GroupTree()),
+});
+/** The groups a member is in: a page echoing offset and limit; `level` 0 and `name` '' as 0.12.1 sends them. */
+const MembershipsPage = Answer('The groups the member is in', {
+  total: Type.Integer(),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  level: Type.Integer({ description: 'always 0' }),
+  name: Type.String({ description: "always ''" }),
+  groups: Type.Array(GroupView),
+});
+const MembersPage = Answer("A group's members (keys capitalised, as 0.12.1 emits them)", {
+  total: Type.Integer({ description: '0 unless `type` is given' }),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  level: Type.Integer({ description: 'always 0' }),
+  name: Type.String({ description: "always ''" }),
+  Members: Type.Array(Answer('A member', { ID: Type.String(), Type: Type.String() })),
+});
+const GroupThing = Answer('A thing (name and metadata left out when empty)', {
+  id: Type.String(),
+  name: Type.Optional(Type.String()),
+  key: Type.String(),
+  metadata: Type.Optional(Metadata),
+});
+const GroupThingsPage = Answer("A page of a group's things (order and direction always '')", {
+  total: Type.Integer(),
+  offset: Type.Integer({ description: '0 for an unknown group' }),
+  limit: Type.Integer({ description: '0 for an unknown group' }),
+  order: Type.String(),
+  direction: Type.String(),
+  things: Type.Array(GroupThing),
+});
+
 /** `level` 1..5 (default 1); anything else is malformed, as 0.12.1 refuses it. */
 function level(q: Query): number {
   const raw = single(q, 'level');
@@ -73,13 +139,26 @@ function treeQuery(q: Query) {
  * group (§1.10, /groups/users/{id}).
  */
 export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth: AuthService): void {
+  groupRoutes(app, service);
+  treeRoutes(app, service);
+  memberRoutes(app, service);
+  memberListRoutes(app, service, auth);
+}
+
+/** Create, list, view, update and remove groups. */
+function groupRoutes(app: FastifyInstance, service: GroupsService): void {
   app.post<{
     Body: { name?: string; description?: string; parent_id?: string; metadata?: Record<string, unknown> };
   }>(
     '/groups',
     {
       config: decode,
-      schema: { tags, summary: 'Create a group (under parent_id if given)', body: GroupBody },
+      schema: {
+        tags,
+        summary: 'Create a group (under parent_id if given)',
+        body: GroupBody,
+        response: { 201: NoBody('Group created', { Location: 'the new group' }), ...Errors },
+      },
     },
     async (request, reply) => {
       const b = request.body;
@@ -96,7 +175,15 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
 
   app.get(
     '/groups',
-    { config: groups, schema: { tags, summary: "The caller's groups", querystring: TreeQuery } },
+    {
+      config: groups,
+      schema: {
+        tags,
+        summary: "The caller's groups",
+        querystring: TreeQuery,
+        response: { 200: GroupsPage, ...Errors },
+      },
+    },
     async (request) => {
       const q = treeQuery(request.query as Query);
       const page = await service.list(request.headers.authorization, q.level, q.tree, q.metadata);
@@ -106,7 +193,7 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
 
   app.get<{ Params: { id: string } }>(
     '/groups/:id',
-    { config: groups, schema: { tags, summary: 'View a group' } },
+    { config: groups, schema: { tags, summary: 'View a group', response: { 200: GroupView, ...Errors } } },
     async (request) => groupView(await service.view(request.headers.authorization, request.params.id)),
   );
 
@@ -115,7 +202,15 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
     Body: { name?: string; description?: string; metadata?: Record<string, unknown> };
   }>(
     '/groups/:id',
-    { config: decode, schema: { tags, summary: 'Replace name, description and metadata', body: GroupBody } },
+    {
+      config: decode,
+      schema: {
+        tags,
+        summary: 'Replace name, description and metadata',
+        body: GroupBody,
+        response: { 200: NoBody('Updated'), ...Errors },
+      },
+    },
     async (request, reply) => {
       const b = request.body;
       await service.update(request.headers.authorization, request.params.id, {
@@ -131,21 +226,31 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
     '/groups/:id',
     {
       config: groups,
-      schema: { tags, summary: 'Remove a group and its subtree (409 while it has members)' },
+      schema: {
+        tags,
+        summary: 'Remove a group and its subtree (409 while it has members)',
+        response: { 204: NoBody('Removed'), ...Errors },
+      },
     },
     async (request, reply) => {
       await service.remove(request.headers.authorization, request.params.id);
       empty(reply, 204);
     },
   );
+}
 
+/** A group's descendants and ancestors. */
+function treeRoutes(app: FastifyInstance, service: GroupsService): void {
   for (const [path, summary] of [
     ['children', 'The group and its descendants down to `level`'],
     ['parents', 'The group and its ancestors up to `level`'],
   ] as const) {
     app.get<{ Params: { id: string } }>(
       `/groups/:id/${path}`,
-      { config: groups, schema: { tags, summary, querystring: TreeQuery } },
+      {
+        config: groups,
+        schema: { tags, summary, querystring: TreeQuery, response: { 200: GroupsPage, ...Errors } },
+      },
       async (request) => {
         const q = treeQuery(request.query as Query);
         const page = await service.related(
@@ -160,12 +265,20 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
       },
     );
   }
+}
 
+/** Assigning, unassigning and listing members, and a member's groups. */
+function memberRoutes(app: FastifyInstance, service: GroupsService): void {
   app.post<{ Params: { id: string }; Body: { type?: string; members?: string[] } }>(
     '/groups/:id/members',
     {
       config: { ...groups, body: 'json-any' },
-      schema: { tags, summary: 'Assign members (all or none)', body: MembersBody },
+      schema: {
+        tags,
+        summary: 'Assign members (all or none)',
+        body: MembersBody,
+        response: { 200: NoBody('Assigned'), ...Errors },
+      },
     },
     async (request, reply) => {
       const b = request.body;
@@ -178,7 +291,12 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
     '/groups/:id/members',
     {
       config: { ...groups, body: 'json-any' },
-      schema: { tags, summary: 'Unassign members', body: MembersBody },
+      schema: {
+        tags,
+        summary: 'Unassign members',
+        body: MembersBody,
+        response: { 204: NoBody('Unassigned'), ...Errors },
+      },
     },
     async (request, reply) => {
       await service.unassign(request.headers.authorization, request.params.id, request.body.members ?? []);
@@ -188,7 +306,15 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
 
   app.get<{ Params: { id: string } }>(
     '/groups/:id/members',
-    { config: groups, schema: { tags, summary: "A group's members", querystring: PageQuery } },
+    {
+      config: groups,
+      schema: {
+        tags,
+        summary: "A group's members",
+        querystring: PageQuery,
+        response: { 200: MembersPage, ...Errors },
+      },
+    },
     async (request) => {
       const q = request.query as Query;
       const { offset, limit } = paging(q);
@@ -216,7 +342,12 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
     '/members/:memberId/groups',
     {
       config: groups,
-      schema: { tags, summary: "The caller's groups a member is in", querystring: PageQuery },
+      schema: {
+        tags,
+        summary: "The caller's groups a member is in",
+        querystring: PageQuery,
+        response: { 200: MembershipsPage, ...Errors },
+      },
     },
     async (request) => {
       const q = request.query as Query;
@@ -231,12 +362,20 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
       return { total: page.total, offset, limit, level: 0, name: '', groups: page.items.map(groupView) };
     },
   );
+}
 
+/** The things and the users in a group, as the things and users services answered them. */
+function memberListRoutes(app: FastifyInstance, service: GroupsService, auth: AuthService): void {
   app.get<{ Params: { id: string } }>(
     '/groups/things/:id',
     {
       config: { unauthenticated: 401 },
-      schema: { tags: ['things'], summary: "The caller's things in a group", querystring: PageQuery },
+      schema: {
+        tags: ['things'],
+        summary: "The caller's things in a group",
+        querystring: PageQuery,
+        response: { 200: GroupThingsPage, ...Errors },
+      },
     },
     async (request) => {
       const header = request.headers.authorization;
@@ -275,6 +414,7 @@ export function groupsRoutes(app: FastifyInstance, service: GroupsService, auth:
         tags: ['users'],
         summary: 'The accounts in a group (others only for the admin)',
         querystring: PageQuery,
+        response: { 200: UsersPage, ...Errors },
       },
     },
     async (request) => {

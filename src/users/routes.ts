@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { jsonObject, type Query, single, uint } from '../http/query.js';
-import { Metadata, Opt, omitEmpty, Str } from '../http/schemas.js';
+import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { UsersService } from './service.js';
 import type { User } from './types.js';
@@ -13,7 +13,30 @@ export function userView(u: User) {
   return omitEmpty({ id: u.id, email: u.email, metadata: u.metadata });
 }
 
+// ---- answers (userView above makes the view) --------------------------------------
+export const UserView = Answer('A user (metadata left out when empty; never the password)', {
+  id: Type.String(),
+  email: Type.String(),
+  metadata: Type.Optional(Metadata),
+});
+/** A page of users: the total, the request's offset and limit echoed, the users (`[]` when none). */
+export const UsersPage = Answer('A page of users', {
+  total: Type.Integer(),
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  users: Type.Array(UserView),
+});
+/** `{}`: what 0.12.1 answers for a changed or reset password. */
+const EmptyObject = (description: string) => Answer(description, {});
+
 export function usersRoutes(app: FastifyInstance, service: UsersService): void {
+  accountRoutes(app, service);
+  userRoutes(app, service);
+  passwordRoutes(app, service);
+}
+
+/** Registering and logging in: no token needed. */
+function accountRoutes(app: FastifyInstance, service: UsersService): void {
   app.post<{ Body: { email: string; password: string; metadata?: Record<string, unknown> | null } }>(
     '/users',
     {
@@ -22,6 +45,7 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
         tags,
         summary: 'Register a user',
         body: Type.Object({ email: Type.String(), password: Type.String(), metadata: Opt(Metadata) }),
+        response: { 201: NoBody('User registered', { Location: 'the new user' }), ...Errors },
       },
     },
     async (request, reply) => {
@@ -40,6 +64,10 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
         tags,
         summary: 'Log in: issue a login token (valid 10 h)',
         body: Type.Object({ email: Type.String(), password: Type.String() }),
+        response: {
+          201: Answer('The login token (use it as Authorization)', { token: Type.String() }),
+          ...Errors,
+        },
       },
     },
     async (request, reply) => {
@@ -47,16 +75,22 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
       reply.code(201).send({ token });
     },
   );
+}
 
+/** Profiles, views, the list of users and the caller's metadata. */
+function userRoutes(app: FastifyInstance, service: UsersService): void {
   app.get(
     '/users/profile',
-    { config: users, schema: { tags, summary: "The caller's profile" } },
+    {
+      config: users,
+      schema: { tags, summary: "The caller's profile", response: { 200: UserView, ...Errors } },
+    },
     async (request) => userView(await service.profile(request.headers.authorization)),
   );
 
   app.get<{ Params: { userId: string } }>(
     '/users/:userId',
-    { config: users, schema: { tags, summary: 'View a user' } },
+    { config: users, schema: { tags, summary: 'View a user', response: { 200: UserView, ...Errors } } },
     async (request) => userView(await service.view(request.headers.authorization, request.params.userId)),
   );
 
@@ -73,6 +107,7 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
           email: Str('substring'),
           metadata: Str('JSON object to contain'),
         }),
+        response: { 200: UsersPage, ...Errors },
       },
     },
     async (request) => {
@@ -96,6 +131,7 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
         tags,
         summary: "Replace the caller's metadata",
         body: Type.Object({ metadata: Opt(Metadata) }),
+        response: { 200: NoBody('Updated'), ...Errors },
       },
     },
     async (request, reply) => {
@@ -103,7 +139,10 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
       empty(reply, 200);
     },
   );
+}
 
+/** Changing and resetting the password. */
+function passwordRoutes(app: FastifyInstance, service: UsersService): void {
   app.patch<{ Body: { old_password?: string | null; password?: string | null } }>(
     '/password',
     {
@@ -112,6 +151,7 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
         tags,
         summary: 'Change the password',
         body: Type.Object({ old_password: Opt(Type.String()), password: Opt(Type.String()) }),
+        response: { 201: EmptyObject('Changed: `{}`'), ...Errors },
       },
     },
     async (request, reply) => {
@@ -132,6 +172,10 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
         tags,
         summary: 'Mail a password-reset link (needs SMTP and a Referer header)',
         body: Type.Object({ email: Opt(Type.String()) }),
+        response: {
+          201: Answer('The mail is sent', { msg: Type.Literal('Email with reset link is sent') }),
+          ...Errors,
+        },
       },
     },
     async (request, reply) => {
@@ -152,6 +196,7 @@ export function usersRoutes(app: FastifyInstance, service: UsersService): void {
           password: Opt(Type.String()),
           confirm_password: Opt(Type.String()),
         }),
+        response: { 201: EmptyObject('Password set: `{}`'), ...Errors },
       },
     },
     async (request, reply) => {
