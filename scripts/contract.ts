@@ -3,8 +3,8 @@
 // description the server serves at /docs/json. `scripts/test.mjs` runs it after each
 // pass: `node --import tsx scripts/contract.ts <folder>`. It fails on any answer whose
 // status the operation does not declare, or whose body does not match the declared
-// schema; it reports the operations that declare no answers yet and those the suite
-// never called.
+// schema, and on any operation that declares no answers; it reports the operations the
+// suite never called.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -197,8 +197,10 @@ export async function check(folder: string): Promise<{ ok: boolean; report: stri
     `contract: ${answers.length} answers recorded; ${checked} checked against ${declaring.length} of ${table.length} operations that declare their answers; ${undeclared} of operations that declare none; ${outside} outside the description`,
   ];
   if (never.length > 0) lines.push(`  never called: ${never.join(', ')}`);
+  const silent = table.filter((r) => !declaresAnswers(r.op)).map((r) => `${r.method} ${r.template}`);
+  if (silent.length > 0) lines.push(`  DECLARES NO ANSWERS (every route must): ${silent.join(', ')}`);
   for (const [key, m] of mismatches) lines.push(`  MISMATCH ${key} (${m.count}×): ${m.example}`);
-  return { ok: mismatches.size === 0, report: lines.join('\n') };
+  return { ok: mismatches.size === 0 && silent.length === 0, report: lines.join('\n') };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

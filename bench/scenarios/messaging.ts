@@ -845,11 +845,9 @@ const mqttSessionsScenario = (SESSIONS: number): ExtendedScenario => ({
         outcome: {
           throughput: `${formatInt(held)} sessions held, RSS ${formatMiB(peak)} (${formatMiB(baseline)} before); connected at ${formatInt(conns.length / connectSeconds)}/s`,
           checks: [
-            // Where the open-file limit cannot be raised (the note says), as many as it allows.
-            {
-              what: `${formatInt(count)} sessions held`,
-              ok: held === count && (SESSIONS !== 10_000 || count === SESSIONS),
-            },
+            // Where the open-file limit cannot be raised (the note says), as many as it allows
+            // are measured, and the target is not reached: it asks for all of them.
+            { what: `${formatInt(SESSIONS)} sessions held`, ok: held === SESSIONS },
             ...(SESSIONS === 10_000 ? [{ what: 'RSS < 300 MB', ok: peak * 1024 < RSS_BOUND_BYTES }] : []),
           ],
           problems,

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { jsonObject, type Query, single, uint } from '../http/query.js';
-import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty, Str } from '../http/schemas.js';
+import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty, Public, Str } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { UsersService } from './service.js';
 import type { User } from './types.js';
@@ -46,6 +46,7 @@ function accountRoutes(app: FastifyInstance, service: UsersService): void {
         summary: 'Register a user',
         body: Type.Object({ email: Type.String(), password: Type.String(), metadata: Opt(Metadata) }),
         response: { 201: NoBody('User registered', { Location: 'the new user' }), ...Errors },
+        ...Public,
       },
     },
     async (request, reply) => {
@@ -68,6 +69,7 @@ function accountRoutes(app: FastifyInstance, service: UsersService): void {
           201: Answer('The login token (use it as Authorization)', { token: Type.String() }),
           ...Errors,
         },
+        ...Public,
       },
     },
     async (request, reply) => {
@@ -176,6 +178,7 @@ function passwordRoutes(app: FastifyInstance, service: UsersService): void {
           201: Answer('The mail is sent', { msg: Type.Literal('Email with reset link is sent') }),
           ...Errors,
         },
+        ...Public,
       },
     },
     async (request, reply) => {
@@ -197,6 +200,7 @@ function passwordRoutes(app: FastifyInstance, service: UsersService): void {
           confirm_password: Opt(Type.String()),
         }),
         response: { 201: EmptyObject('Password set: `{}`'), ...Errors },
+        ...Public,
       },
     },
     async (request, reply) => {
