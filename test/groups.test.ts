@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   assertEmpty,
   assertError,
@@ -11,15 +11,7 @@ import {
   q,
   sorted,
 } from './helpers/entities.js';
-import {
-  client,
-  dialect,
-  type Reply,
-  type Request,
-  startServer,
-  type TestServer,
-  userToken,
-} from './helpers/server.js';
+import { dialect, type Reply, type Request, userToken, withServer } from './helpers/server.js';
 
 /** Groups (API.md §2.2, §1.10, §3.5; MODEL.md §2.3), owner-scoped as the README's differences from 0.12.1 say. */
 
@@ -62,8 +54,10 @@ interface User {
 }
 
 describe(`groups (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer({
+    MF_USERS_ADMIN_EMAIL: ADMIN.email,
+    MF_USERS_ADMIN_PASSWORD: ADMIN.password,
+  });
   let alice: User;
   let bob: User;
 
@@ -75,14 +69,8 @@ describe(`groups (${dialect})`, () => {
   };
 
   before(async () => {
-    server = await startServer({
-      MF_USERS_ADMIN_EMAIL: ADMIN.email,
-      MF_USERS_ADMIN_PASSWORD: ADMIN.password,
-    });
-    request = client(server.url);
     [alice, bob] = await Promise.all([fresh(), fresh()]);
   });
-  after(() => server?.close());
 
   /** POST /groups, asserting 201 + Location + empty JSON body; the new id. */
   const create = async (token: string, body: Record<string, unknown>): Promise<string> => {

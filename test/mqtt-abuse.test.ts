@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 const MAX_PAYLOAD = 64 * 1024;
 
@@ -101,8 +101,17 @@ class RawConnection {
  * broker stays up, a legitimate subscriber keeps receiving, HTTP keeps answering.
  */
 describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    { TETHYS_MQTT_MAX_PAYLOAD: String(MAX_PAYLOAD) },
+    {
+      beforeClose: async () => {
+        for (const r of raws) r.destroy();
+        await sub?.end();
+        await pub?.end();
+      },
+    },
+  );
+  const { request } = fixture;
   let token: string;
   let port: number;
   let channel: string;
@@ -112,10 +121,8 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
   const raws: RawConnection[] = [];
 
   before(async () => {
-    server = await startServer({ TETHYS_MQTT_MAX_PAYLOAD: String(MAX_PAYLOAD) });
-    request = client(server.url);
     token = (await userToken(request)).token;
-    port = server.app.mqtt.ports.mqtt!;
+    port = fixture.server.app.mqtt.ports.mqtt!;
     things = await createThings(request, token, [{ name: 'sub' }, { name: 'pub' }, { name: 'spare' }]);
     channel = (await createChannel(request, token, { name: 'c' })).id;
     await connect(
@@ -124,15 +131,9 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       [channel],
       things.map((t) => t.id),
     );
-    sub = await connectThing(mqttUrl(server.app), things[0]!);
-    pub = await connectThing(mqttUrl(server.app), things[1]!);
+    sub = await connectThing(mqttUrl(fixture.server.app), things[0]!);
+    pub = await connectThing(mqttUrl(fixture.server.app), things[1]!);
     assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
-  });
-  after(async () => {
-    for (const r of raws) r.destroy();
-    await sub?.end();
-    await pub?.end();
-    await server.close();
   });
 
   function raw(): RawConnection {
@@ -151,7 +152,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
   }
 
   async function httpAnswers(): Promise<void> {
-    const res = await fetch(`${server.url}/version`);
+    const res = await fetch(`${fixture.server.url}/version`);
     assert.equal(res.status, 200);
     await res.text();
   }
@@ -286,14 +287,14 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     });
 
     it('an authenticated PUBLISH over TETHYS_MQTT_MAX_PAYLOAD closes that connection and reaches nobody', async () => {
-      const big = await connectThing(mqttUrl(server.app), things[2]!);
+      const big = await connectThing(mqttUrl(fixture.server.app), things[2]!);
       const payload = Buffer.alloc(MAX_PAYLOAD + 2048, 0x42);
       big.client.publish(`channels/${channel}/messages/big`, payload, { qos: 0 });
       assert.ok(await big.closedWithin(3000), 'oversize publisher disconnected');
       await settle(sub);
       assert.equal(sub.messages.filter((m) => m.topic.endsWith('/big')).length, 0);
       // A payload at the limit still goes through.
-      const atLimit = await connectThing(mqttUrl(server.app), things[2]!);
+      const atLimit = await connectThing(mqttUrl(fixture.server.app), things[2]!);
       const ok = crypto.randomBytes(MAX_PAYLOAD);
       await atLimit.publish(`channels/${channel}/messages/at-limit`, ok, 1);
       const got = await sub.waitFor((m) => m.topic.endsWith('/at-limit'));
@@ -410,7 +411,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
         await sleep(25);
       }
     })();
-    const baseline = server.app.mqtt.connectedClients;
+    const baseline = fixture.server.app.mqtt.connectedClients;
 
     let next = 0;
     const attempt = async (i: number) => {
@@ -447,7 +448,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     );
     assert.equal(sub.closed, false);
     // No refused connection lingers in the broker.
-    assert.equal(server.app.mqtt.connectedClients, baseline);
+    assert.equal(fixture.server.app.mqtt.connectedClients, baseline);
     await stillDelivers();
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import mqtt, {
   type IClientOptions,
   type IConnackPacket,
@@ -10,7 +10,7 @@ import mqtt, {
 } from 'mqtt';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { client, dialect, startServer, userToken, withServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
 /**
@@ -22,23 +22,24 @@ const topic = (channel: string, sub?: string) => `channels/${channel}/messages${
 const unique = (p: string) => `${p}-${crypto.randomBytes(4).toString('hex')}`;
 
 describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    { TETHYS_MQTT_QUEUE_MAX: '3' },
+    {
+      beforeClose: async () => {
+        await Promise.all(clients.map((c) => c.end()));
+        for (const c of raw) c.end(true);
+      },
+    },
+  );
+  const { request } = fixture;
   let token: string;
   let url: string;
   const clients: TestClient[] = [];
   const raw: MqttClient[] = [];
 
   before(async () => {
-    server = await startServer({ TETHYS_MQTT_QUEUE_MAX: '3' });
-    request = client(server.url);
     token = (await userToken(request)).token;
-    url = mqttUrl(server.app);
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.end()));
-    for (const c of raw) c.end(true);
-    await server.close();
+    url = mqttUrl(fixture.server.app);
   });
 
   async function open(thing: ThingView, extra: IClientOptions = {}): Promise<TestClient> {
