@@ -309,6 +309,7 @@ describe(`groups (${dialect})`, () => {
     it('replaces name, description and metadata (omitted ones cleared); updated_at moves', async () => {
       const id = await create(alice.token, { name: `u-${tag()}`, description: 'old', metadata: { a: 1 } });
       const before = await view(alice.token, id);
+      // Moves the clock so updated_at can differ: not synchronisation.
       await sleep(20);
       const put = await request('PUT', `/groups/${id}`, {
         token: alice.token,

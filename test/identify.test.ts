@@ -323,6 +323,7 @@ describe(`identify and access checks (${dialect})`, () => {
       const things = {
         idsByKeys: async (keys: string[]) => {
           calls.push(keys);
+          // A slow database in a fake, so the lookups overlap: not synchronisation.
           await new Promise((resolve) => setTimeout(resolve, 5));
           if (fail) throw new Error('database down');
           return new Map(keys.filter((k) => k.startsWith('k')).map((k) => [k, `id-${k}`]));

@@ -5,6 +5,7 @@ import { before, describe, it } from 'node:test';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
 import { dialect, userToken, withServer } from './helpers/server.js';
+import { eventually } from './helpers/wait.js';
 
 const MAX_PAYLOAD = 64 * 1024;
 
@@ -200,7 +201,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       await r.write(
         connectPacket(things[2]!.id, things[2]!.key, `dup-${crypto.randomBytes(3).toString('hex')}`),
       );
-      await sleep(200);
+      await eventually('the CONNACK', () => r.received.length >= 4 || r.closedAt !== null);
       assert.deepEqual([...r.received.subarray(0, 4)], [0x20, 0x02, 0x00, 0x00], 'first CONNECT accepted');
       await r.write(connectPacket(things[2]!.id, things[2]!.key));
       assert.ok(await r.closedWithin(3000));
@@ -217,7 +218,8 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
           Buffer.from([0xc0, 0x00]),
         ]),
       );
-      await sleep(300);
+      // CONNACK (4 bytes), SUBACK (5) and PINGRESP (2).
+      await eventually('three answers', () => r.received.length >= 11 || r.closedAt !== null);
       const bytes = [...r.received];
       assert.deepEqual(bytes.slice(0, 4), [0x20, 0x02, 0x00, 0x00], 'CONNACK 0 first');
       // MQTT orders only PUBACKs; the SUBACK waits for the access check, PINGRESP does not.
@@ -378,7 +380,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       await r.write(
         connectPacket(things[2]!.id, things[2]!.key, `raw-${crypto.randomBytes(3).toString('hex')}`),
       );
-      await sleep(100);
+      await eventually('the CONNACK', () => r.received.length >= 4);
       for (const topic of [
         '$SYS/x',
         '$tethys/dropped',
@@ -392,6 +394,12 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       // Wildcards in a PUBLISH topic are a protocol error: the broker may close the connection.
       await r.write(publishPacket(`channels/${channel}/messages/+`, 'misplaced'));
       await r.write(publishPacket('#', 'misplaced'));
+      // Fence: a connection's packets are handled in order; once a later valid publish from it
+      // arrives, or the broker has closed it, the ones before were handled.
+      const marker = sub.waitFor((m) => m.payload.toString() === 'fence-misplaced');
+      marker.catch(() => {});
+      await r.write(publishPacket(`channels/${channel}/messages/fence`, 'fence-misplaced'));
+      await Promise.race([r.closed, marker]);
       await settle(sub);
       assert.equal(sub.received('misplaced').length, 0);
       await stillDelivers();
@@ -408,6 +416,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     const stream = (async () => {
       while (!stop) {
         await pub.publish(`channels/${channel}/messages/steady`, `steady-${sent++}`, 1);
+        // Paces the load during the flood: not synchronisation.
         await sleep(25);
       }
     })();

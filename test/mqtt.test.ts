@@ -380,10 +380,12 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
           c.once('close', () => resolve(false));
         });
         // Let the CONNECT get under way, then change the key.
+        // Varies where the change meets the CONNECT (the race under test): not synchronisation.
         await new Promise((r) => setTimeout(r, i % 5));
         const reply = await request('PATCH', `/things/${t.id}/key`, { token, body: { key } });
         assert.equal(reply.status, 200);
         if (await accepted) {
+          // The 1 s bound is the behaviour under test, not a wait for something.
           const gone = await Promise.race([
             closed.then(() => true),
             new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
@@ -657,6 +659,7 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       // Revoked: the live session ends at once and the certificate no longer logs in.
       const revoked = await inject('DELETE', `/certs/${things[0]!.id}`, { token: owner });
       assert.equal(revoked.status, 200, revoked.text);
+      // The 1.5 s bound is the behaviour under test, not a wait for something.
       await Promise.race([
         device.closedPromise,
         sleep(1500).then(() => assert.fail('session still open 1.5 s after revocation')),

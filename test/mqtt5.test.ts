@@ -418,6 +418,7 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
         qos: 1,
         properties: { messageExpiryInterval: 60 },
       });
+      // Waits out the 1 s message expiry under test: not synchronisation.
       await sleep(2100);
       const { c: again } = await resume(things[0]!, extra);
       const kept = await again.waitFor((m) => m.payload.toString() === 'long-lived');
@@ -456,6 +457,7 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
         clean: false,
         properties: { sessionExpiryInterval: 30 },
       });
+      // Waits past the 1 s will delay under test (a will would be due by then): not synchronisation.
       await sleep(1500);
       assert.equal(watcher.received('never').length, 0);
     });

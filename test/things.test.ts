@@ -62,6 +62,7 @@ describe(`things (${dialect})`, () => {
         const before = Date.now();
         const thing = await createThing(request, token, { name });
         made.push({ id: thing.id, before, after: Date.now() });
+        // Moves the clock so each UUIDv7 timestamp is distinct: not synchronisation.
         await new Promise((r) => setTimeout(r, 3));
       }
       const [channel] = await createChannels(request, token, [{ name: 'c' }]);
