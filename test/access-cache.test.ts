@@ -101,6 +101,7 @@ describe('bounded waits for the database', () => {
     await new Promise((r) => setImmediate(r));
     const waiting = [groups.submit([2]), groups.submit([3])];
     await assert.rejects(groups.submit([4]), (err: DomainError) => err.kind === 'unavailable');
+    // Waits out maxWaitMs (50) of the waiting requests under test: not synchronisation.
     await new Promise((r) => setTimeout(r, 80));
     release();
     assert.equal(await first, '1');
@@ -111,6 +112,7 @@ describe('bounded waits for the database', () => {
     let calls = 0;
     const groups = new WriteGroups<number, void>(async () => {
       calls++;
+      // A slow database in a fake: not synchronisation.
       await new Promise((r) => setTimeout(r, 5));
       throw new DomainError('unavailable', 'database unavailable', { retryAfterSeconds: 2 });
     }, 1);

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import promClient from 'prom-client';
 import {
@@ -11,10 +11,10 @@ import {
   createTestDatabase,
   dialect,
   type Reply,
-  type Request,
   startServer as startTestServer,
   type TestServer,
   userToken,
+  withServer,
 } from './helpers/server.js';
 
 /**
@@ -135,16 +135,14 @@ describe(`auth secret (${dialect})`, () => {
 });
 
 describe(`token verification (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({}, { start: startServer });
+  const { request } = fixture;
   let secret: string;
   let alice: { email: string; id: string; token: string; password: string };
   let bob: { email: string; id: string; token: string };
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
-    secret = fs.readFileSync(path.join(server.dataDir, 'auth-secret'), 'utf8').trim();
+    secret = fs.readFileSync(path.join(fixture.server.dataDir, 'auth-secret'), 'utf8').trim();
     assert.ok(!generatedSecrets.includes(secret), 'two installations generated the same secret');
     generatedSecrets.push(secret);
     const a = await userToken(request);
@@ -152,7 +150,6 @@ describe(`token verification (${dialect})`, () => {
     const b = await userToken(request);
     bob = { ...b, id: (await request('GET', '/users/profile', { token: b.token })).json.id };
   });
-  after(() => server?.close());
 
   /** The token is refused by things (401), users (403) and key management (403). */
   async function assertRefused(token: string, label: string): Promise<void> {

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import {
   assertEmpty,
@@ -19,7 +19,7 @@ import {
   type ThingView,
   UUID_V4,
 } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { client, dialect, type Request, startServer, userToken, withServer } from './helpers/server.js';
 
 /** Mainflux's default MF_BOOTSTRAP_ENCRYPT_KEY: 32 hex digits, AES-128. */
 const DEFAULT_KEY = '12345678910111213141516171819202';
@@ -53,20 +53,17 @@ async function secureFetch(base: string, externalId: string, header?: string) {
 const uid = () => crypto.randomBytes(6).toString('hex');
 
 describe(`bootstrap (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({ MF_BOOTSTRAP_ENCRYPT_KEY: DEFAULT_KEY });
+  const { request } = fixture;
   let alice: string;
   let bob: string;
 
   before(async () => {
-    server = await startServer({ MF_BOOTSTRAP_ENCRYPT_KEY: DEFAULT_KEY });
-    request = client(server.url);
     [alice, bob] = await Promise.all([
       userToken(request).then((u) => u.token),
       userToken(request).then((u) => u.token),
     ]);
   });
-  after(() => server.close());
 
   const fresh = async () => (await userToken(request)).token;
 
@@ -821,28 +818,32 @@ describe(`bootstrap (${dialect})`, () => {
     };
 
     it('with the default 32-hex key (AES-128): 200, application/json, IV first, decrypts to the plain fetch', async () => {
-      const { externalId, externalKey } = await check(server.url, request, DEFAULT_KEY, alice);
+      const { externalId, externalKey } = await check(fixture.server.url, request, DEFAULT_KEY, alice);
       const failed = 'failed to get bootstrap configuration for given encrypted external key';
-      secureError(await secureFetch(server.url, externalId, 'zz-not-hex'), 404, failed);
-      secureError(await secureFetch(server.url, externalId, 'abcdef'), 400, failed);
+      secureError(await secureFetch(fixture.server.url, externalId, 'zz-not-hex'), 404, failed);
+      secureError(await secureFetch(fixture.server.url, externalId, 'abcdef'), 400, failed);
       secureError(
-        await secureFetch(server.url, externalId, crypto.randomBytes(15).toString('hex')),
+        await secureFetch(fixture.server.url, externalId, crypto.randomBytes(15).toString('hex')),
         400,
         failed,
       );
       secureError(
-        await secureFetch(server.url, externalId, agentHeader(KEY_256, externalKey)),
+        await secureFetch(fixture.server.url, externalId, agentHeader(KEY_256, externalKey)),
         404,
         'failed to get bootstrap configuration for given external key',
       );
       secureError(
-        await secureFetch(server.url, externalId, agentHeader(DEFAULT_KEY, `${externalKey}!`)),
+        await secureFetch(fixture.server.url, externalId, agentHeader(DEFAULT_KEY, `${externalKey}!`)),
         404,
         'failed to get bootstrap configuration for given external key',
       );
-      secureError(await secureFetch(server.url, externalId), 403, 'missing or invalid credentials provided');
       secureError(
-        await secureFetch(server.url, `unknown-${uid()}`, agentHeader(DEFAULT_KEY, externalKey)),
+        await secureFetch(fixture.server.url, externalId),
+        403,
+        'missing or invalid credentials provided',
+      );
+      secureError(
+        await secureFetch(fixture.server.url, `unknown-${uid()}`, agentHeader(DEFAULT_KEY, externalKey)),
         404,
         'failed to read bootstrap configuration',
       );

@@ -28,10 +28,10 @@ import {
 import {
   client,
   dialect,
-  type Request,
   startServer as startTestServer,
   type TestServer,
   userToken,
+  withServer,
 } from './helpers/server.js';
 
 /**
@@ -56,15 +56,13 @@ function near(actual: Date, expected: number, toleranceMs: number, what: string)
 }
 
 describe(`certs, development mode (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({}, { start: startServer });
+  const { request } = fixture;
   let alice: string;
   let bob: string;
   let work: Workdir;
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     [alice, bob] = await Promise.all([
       userToken(request).then((u) => u.token),
       userToken(request).then((u) => u.token),
@@ -72,7 +70,6 @@ describe(`certs, development mode (${dialect})`, () => {
     work = workdir();
   });
   after(async () => {
-    await server.close();
     work.remove();
   });
 
@@ -397,7 +394,7 @@ describe(`certs, development mode (${dialect})`, () => {
       (await issue(alice, { thing_id: thing.id, key_type: 'ec' })).json.ca_cert,
     );
     for (const init of [{ headers: { accept: 'application/pkix-crl' } }, {}]) {
-      const url = `${server.url}/certs/crl${'headers' in init ? '' : '?format=der'}`;
+      const url = `${fixture.server.url}/certs/crl${'headers' in init ? '' : '?format=der'}`;
       const res = await fetch(url, init);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/pkix-crl');
@@ -430,7 +427,7 @@ describe(`certs, development mode (${dialect})`, () => {
   });
 
   it('in-process: signs before the transaction, records in it (a rollback leaves no record), abandon revokes', async () => {
-    const { certs, db, things } = server.app.services;
+    const { certs, db, things } = fixture.server.app.services;
     const { email } = await things.identify(alice);
     const thing = await createThing(request, alice);
     const key = await certs.prepareKey({ keyType: 'ec', keyBits: 384 });
@@ -473,8 +470,8 @@ describe(`certs, development mode (${dialect})`, () => {
   });
 
   it('keeps the generated CA in the data folder (key 0600)', () => {
-    const key = path.join(server.dataDir, 'ca.key');
-    assert.ok(fs.existsSync(path.join(server.dataDir, 'ca.crt')));
+    const key = path.join(fixture.server.dataDir, 'ca.key');
+    assert.ok(fs.existsSync(path.join(fixture.server.dataDir, 'ca.crt')));
     assert.equal(fs.statSync(key).mode & 0o777, 0o600);
     assert.match(fs.readFileSync(key, 'utf8'), /^-----BEGIN PRIVATE KEY-----/);
   });

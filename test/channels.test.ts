@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   assertEmpty,
   assertError,
@@ -16,26 +16,22 @@ import {
   sorted,
   UUID_V4,
 } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 const DEPRECATED =
   'This endpoint will be depreciated in v1.0.0. It will be replaced with the bulk endpoint currently found at /channels/bulk.';
 
 describe(`channels (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer();
   let alice: string;
   let bob: string;
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     [alice, bob] = await Promise.all([
       userToken(request).then((u) => u.token),
       userToken(request).then((u) => u.token),
     ]);
   });
-  after(() => server.close());
 
   const fresh = async () => (await userToken(request)).token;
   const total = async (token: string, query = '') =>

@@ -4,11 +4,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createChannels, createThing, ids, listAll, sorted } from './helpers/entities.js';
 import { certPublicKey, keyPublicKey, openssl, opensslResult, opensslSerial } from './helpers/openssl.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 /**
  * The gateway commands of the CLI (`provision`, `bootstrap`, `certs`) run as child
@@ -64,30 +64,31 @@ function assertUsage(r: Run, pattern?: RegExp) {
 }
 
 describe(`cli gateway commands (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    {
+      MF_PROVISION_X509_PROVISIONING: 'true',
+      MF_PROVISION_CERTS_RSA_BITS: '2048',
+      MF_BOOTSTRAP_ENCRYPT_KEY: ENCRYPT_KEY,
+    },
+    {
+      beforeClose: async () => {
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    },
+  );
+  const { request } = fixture;
   let token: string;
   let dir: string;
 
   const tethys = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli(args, { TETHYS_URL: server.url, TETHYS_TOKEN: token, ...env });
+    runCli(args, { TETHYS_URL: fixture.server.url, TETHYS_TOKEN: token, ...env });
 
   const thingChannels = async (thingId: string) =>
     sorted(ids(await listAll(request, token, `/things/${thingId}/channels`, 'channels')));
 
   before(async () => {
-    server = await startServer({
-      MF_PROVISION_X509_PROVISIONING: 'true',
-      MF_PROVISION_CERTS_RSA_BITS: '2048',
-      MF_BOOTSTRAP_ENCRYPT_KEY: ENCRYPT_KEY,
-    });
-    request = client(server.url);
     ({ token } = await userToken(request));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-cli-gw-'));
-  });
-  after(async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    await server.close();
   });
 
   it('provision --out writes each thing’s certificate and key and the CA; the gateway can fetch its config', async () => {
@@ -141,7 +142,7 @@ describe(`cli gateway commands (${dialect})`, () => {
       'without --out: all printed',
     );
 
-    // No Authorization and no credentials configured on the server.
+    // No Authorization and no credentials configured on the fixture.server.
     assert.equal(noCredentials.code, 1);
     assert.match(noCredentials.stderr, /^error: 401 .* \(POST \/mapping\)\n$/);
     assertUsage(badOut, /plain-file: not a folder/);
@@ -263,7 +264,7 @@ describe(`cli gateway commands (${dialect})`, () => {
   it('bootstrap: bad JSON or arguments exit 2 and send nothing; failed requests exit 1', async () => {
     const own = (await userToken(request)).token;
     const tethys = (args: string[], env: Record<string, string | undefined> = {}) =>
-      runCli(args, { TETHYS_URL: server.url, TETHYS_TOKEN: own, ...env });
+      runCli(args, { TETHYS_URL: fixture.server.url, TETHYS_TOKEN: own, ...env });
     const configs = async () => (await request('GET', '/things/configs?limit=1', { token: own })).json.total;
     const missing = crypto.randomUUID();
     const runs = await Promise.all([

@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CsvError, parseCsv } from '../src/cli/csv.js';
 import { Progress } from '../src/cli/progress.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -63,15 +63,22 @@ const ESC = String.fromCharCode(27);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe(`cli (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    {},
+    {
+      beforeClose: async () => {
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    },
+  );
+  const { request } = fixture;
   let dir: string;
   let token: string;
   let email: string;
 
   /** The CLI against the test server, as the logged-in user unless a token is given. */
   const tethys = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli(args, { TETHYS_URL: server.url, TETHYS_TOKEN: token, ...env });
+    runCli(args, { TETHYS_URL: fixture.server.url, TETHYS_TOKEN: token, ...env });
 
   /** A fresh user (over HTTP: the CLI's users commands have their own test) so counts start at zero. */
   const freshUser = async () => (await userToken(request)).token;
@@ -83,34 +90,32 @@ describe(`cli (${dialect})`, () => {
   }
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     ({ token, email } = await userToken(request));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-cli-'));
-  });
-  after(async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    await server.close();
   });
 
   it('users create, token, get', async () => {
     const email = `cli-${crypto.randomBytes(5).toString('hex')}@example.com`;
-    const created = await runCli(['users', 'create', email, 'secret-password'], { TETHYS_URL: server.url });
+    const created = await runCli(['users', 'create', email, 'secret-password'], {
+      TETHYS_URL: fixture.server.url,
+    });
     assert.equal(created.code, 0, created.stderr);
     assert.equal(created.json.email, email);
     assert.match(created.json.id, UUID);
     assert.equal(created.stdout, `${JSON.stringify(created.json, null, 2)}\n`, 'pretty JSON, 2 spaces');
 
-    const login = await runCli(['users', 'token', email, 'secret-password'], { TETHYS_URL: server.url });
+    const login = await runCli(['users', 'token', email, 'secret-password'], {
+      TETHYS_URL: fixture.server.url,
+    });
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/, 'the token alone on one line');
     const token = login.stdout.trim();
-    const tethys = (args: string[]) => runCli(args, { TETHYS_URL: server.url, TETHYS_TOKEN: token });
+    const tethys = (args: string[]) => runCli(args, { TETHYS_URL: fixture.server.url, TETHYS_TOKEN: token });
 
     const [profile, byId, byFlag, taken, wrong] = await Promise.all([
       tethys(['users', 'get']),
       tethys(['users', 'get', created.json.id]),
-      runCli(['users', 'get', '--token', token, '--url', server.url], {}),
+      runCli(['users', 'get', '--token', token, '--url', fixture.server.url], {}),
       tethys(['users', 'create', email, 'secret-password']),
       tethys(['users', 'token', email, 'wrong-password']),
     ]);

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { type NatsConnection, connect as natsConnect, type Subscription } from '@nats-io/transport-node';
 import type { IClientOptions } from 'mqtt';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
-import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
+import { connectThing, fence, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
 import { type NatsServer, startNats } from './helpers/nats.js';
 import { dialect, type Pair, startPair, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
@@ -227,7 +227,12 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       assert.equal(got.topic, `channels/${channel}/messages/room/1`);
     }
     // Exactly once each: an instance does not take its own messages back from the bus.
-    await settle(onA, onB);
+    await fence(
+      (marker) =>
+        reqA('POST', `/http/channels/${channel}/messages/room/1`, { token: things[0]!.key, raw: marker }),
+      onA,
+      onB,
+    );
     assert.equal(onA.messages.filter((m) => m.payload.equals(payload)).length, 1);
     assert.equal(onB.messages.filter((m) => m.payload.equals(payload)).length, 1);
   });
@@ -243,7 +248,7 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     await exact.waitFor((m) => m.payload.toString() === 'b-to-a');
     const got = await wild.waitFor((m) => m.payload.toString() === 'b-to-a');
     assert.equal(got.topic, `channels/${channel}/messages/sensors/temp`);
-    await settle(pub, exact, wild);
+    await fence((marker) => pub.publish(`channels/${channel}/messages/sensors/temp`, marker, 1), exact, wild);
     assert.equal(exact.received('b-to-a').length, 1);
     assert.equal(wild.received('b-to-a').length, 1);
   });
@@ -519,7 +524,11 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
       assert.equal(ok.status, 202, ok.text);
       const got = await sub.waitFor((m) => m.topic.endsWith('/fits'));
       assert.ok(got.payload.equals(fits));
-      await settle(sub);
+      await fence(
+        (marker) =>
+          reqB('POST', `/http/channels/${channel}/messages/fits`, { token: things[0]!.key, raw: marker }),
+        sub,
+      );
       assert.equal(
         sub.messages.filter((m) => m.topic.endsWith('/big') || m.topic.endsWith('/big-mqtt')).length,
         0,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   assertEmpty,
   assertError,
@@ -14,22 +14,18 @@ import {
   page,
   sorted,
 } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 const DEPRECATED =
   'This endpoint will be depreciated in v1.0.0. It will be replaced with the bulk endpoint found at /connect.';
 
 describe(`connections (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer();
   let bob: string;
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     bob = (await userToken(request)).token;
   });
-  after(() => server.close());
 
   const fresh = async () => (await userToken(request)).token;
   const thingsOf = async (token: string, channelId: string, query = '') =>

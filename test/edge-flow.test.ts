@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { connect, createThing } from './helpers/entities.js';
 import { connackCode, connectThing, mqttUrl, settle, type TestClient } from './helpers/mqtt.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 interface BootstrapChannel {
   id: string;
@@ -19,8 +19,8 @@ interface BootstrapChannel {
  * an application connected to that channel receives, a thing outside the layout cannot.
  */
 describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({}, { beforeClose: () => Promise.all(clients.map((c) => c.end())) });
+  const { request } = fixture;
   let token: string;
   const externalId = `gw-${crypto.randomBytes(4).toString('hex')}`;
   const externalKey = crypto.randomBytes(16).toString('hex');
@@ -36,17 +36,11 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
   const clients: TestClient[] = [];
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     token = (await userToken(request)).token;
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.end()));
-    await server.close();
   });
 
   async function open(thing: { id: string; key: string }): Promise<TestClient> {
-    const c = await connectThing(mqttUrl(server.app), thing);
+    const c = await connectThing(mqttUrl(fixture.server.app), thing);
     clients.push(c);
     return c;
   }
@@ -169,7 +163,10 @@ describe(`edge flow: provision, bootstrap, MQTT (${dialect})`, { timeout: 60_000
     assert.ok(await gateway.closedWithin(1000), 'session closed within 1 s');
     // It still logs in (the thing exists) but may no longer use the channels.
     assert.equal(
-      await connackCode(mqttUrl(server.app), { username: config.mainflux_id, password: config.mainflux_key }),
+      await connackCode(mqttUrl(fixture.server.app), {
+        username: config.mainflux_id,
+        password: config.mainflux_key,
+      }),
       0,
     );
     const again = await open({ id: config.mainflux_id, key: config.mainflux_key });

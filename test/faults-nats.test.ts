@@ -116,6 +116,7 @@ for (const mode of ['core', 'jetstream'] as const)
               retryAfter: reply.headers.get('retry-after'),
               body: reply.text,
             });
+            // Paces the retries of a refused request: not synchronisation.
             await new Promise((r) => setTimeout(r, 5));
           }
         }

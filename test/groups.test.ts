@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   assertEmpty,
   assertError,
@@ -11,15 +11,7 @@ import {
   q,
   sorted,
 } from './helpers/entities.js';
-import {
-  client,
-  dialect,
-  type Reply,
-  type Request,
-  startServer,
-  type TestServer,
-  userToken,
-} from './helpers/server.js';
+import { dialect, type Reply, type Request, userToken, withServer } from './helpers/server.js';
 
 /** Groups (API.md §2.2, §1.10, §3.5; MODEL.md §2.3), owner-scoped as the README's differences from 0.12.1 say. */
 
@@ -62,8 +54,10 @@ interface User {
 }
 
 describe(`groups (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer({
+    MF_USERS_ADMIN_EMAIL: ADMIN.email,
+    MF_USERS_ADMIN_PASSWORD: ADMIN.password,
+  });
   let alice: User;
   let bob: User;
 
@@ -75,14 +69,8 @@ describe(`groups (${dialect})`, () => {
   };
 
   before(async () => {
-    server = await startServer({
-      MF_USERS_ADMIN_EMAIL: ADMIN.email,
-      MF_USERS_ADMIN_PASSWORD: ADMIN.password,
-    });
-    request = client(server.url);
     [alice, bob] = await Promise.all([fresh(), fresh()]);
   });
-  after(() => server?.close());
 
   /** POST /groups, asserting 201 + Location + empty JSON body; the new id. */
   const create = async (token: string, body: Record<string, unknown>): Promise<string> => {
@@ -321,6 +309,7 @@ describe(`groups (${dialect})`, () => {
     it('replaces name, description and metadata (omitted ones cleared); updated_at moves', async () => {
       const id = await create(alice.token, { name: `u-${tag()}`, description: 'old', metadata: { a: 1 } });
       const before = await view(alice.token, id);
+      // Moves the clock so updated_at can differ: not synchronisation.
       await sleep(20);
       const put = await request('PUT', `/groups/${id}`, {
         token: alice.token,

@@ -1,37 +1,25 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { assertError, createChannel, createThing, page } from './helpers/entities.js';
-import {
-  client,
-  dialect,
-  type Reply,
-  type Request,
-  startServer,
-  type TestServer,
-  userToken,
-} from './helpers/server.js';
+import { dialect, type Reply, type Request, userToken, withServer } from './helpers/server.js';
 
 /**
  * What the HTTP layer does with requests that are wrong in form: every one gets a 4xx
  * with a JSON error body, none a 5xx, and none writes anything.
  */
 describe(`HTTP edge cases (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer();
   let token: string;
   let thing: { id: string; key: string };
   let channel: { id: string };
   const replies: { label: string; reply: Reply }[] = [];
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     token = (await userToken(request)).token;
     thing = await createThing(request, token, { name: 'edge', metadata: { k: 'v' } });
     channel = await createChannel(request, token, { name: 'edge' });
   });
-  after(() => server.close());
 
   /** Sends and remembers the reply, so the last test can check no request got a 5xx. */
   async function send(method: string, path: string, options: Parameters<Request>[2] = {}): Promise<Reply> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { EventHub } from '../src/events.js';
 import { ThingAccess } from '../src/things/access.js';
 import {
@@ -13,23 +13,19 @@ import {
   createThings,
   ids,
 } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 /**
  * The thing-auth API adapters use (API.md §3.7). The server runs with the smallest cache
  * allowed, so answers are also checked after entries have been evicted.
  */
 describe(`identify and access checks (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer({ TETHYS_CACHE_SIZE: '100' });
   let alice: string;
 
   before(async () => {
-    server = await startServer({ TETHYS_CACHE_SIZE: '100' });
-    request = client(server.url);
     alice = (await userToken(request)).token;
   });
-  after(() => server.close());
 
   const identify = (key: unknown) => request('POST', '/identify', { body: { token: key } });
   const byKey = (channelId: string, key: unknown) =>
@@ -327,6 +323,7 @@ describe(`identify and access checks (${dialect})`, () => {
       const things = {
         idsByKeys: async (keys: string[]) => {
           calls.push(keys);
+          // A slow database in a fake, so the lookups overlap: not synchronisation.
           await new Promise((resolve) => setTimeout(resolve, 5));
           if (fail) throw new Error('database down');
           return new Map(keys.filter((k) => k.startsWith('k')).map((k) => [k, `id-${k}`]));

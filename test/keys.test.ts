@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import promClient from 'prom-client';
 import {
-  client,
   dialect,
   type Reply,
-  type Request,
   startServer as startTestServer,
   type TestServer,
   userToken,
+  withServer,
 } from './helpers/server.js';
 
 /**
@@ -35,8 +34,8 @@ function assertError(res: Reply, status: number, message?: string): void {
 }
 
 describe(`API keys (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({}, { start: startServer });
+  const { request } = fixture;
   let alice: { email: string; token: string; id: string };
   let bob: { email: string; token: string; id: string };
 
@@ -48,7 +47,7 @@ describe(`API keys (${dialect})`, () => {
 
   /** The keys stored for a user, read from the database. */
   async function storedKeys(userId: string): Promise<string[]> {
-    const rows = await server.app.services.db.kysely
+    const rows = await fixture.server.app.services.db.kysely
       .selectFrom('keys')
       .select('id')
       .where('issuer_id', '=', userId)
@@ -59,12 +58,9 @@ describe(`API keys (${dialect})`, () => {
   const issue = (token: string | undefined, body: unknown) => request('POST', '/keys', { token, body });
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     alice = await account();
     bob = await account();
   });
-  after(() => server?.close());
 
   it('issues an API key (type 2) for a login token: 201 {id, value, issued_at}', async () => {
     const before = Date.now();

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { assertError, connect, createChannel, createThing, createThings } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, type TestClient } from './helpers/mqtt.js';
-import {
-  client,
-  dialect,
-  type Reply,
-  type Request,
-  startServer,
-  type TestServer,
-  userToken,
-} from './helpers/server.js';
+import { dialect, type Reply, userToken, withServer } from './helpers/server.js';
 
 /** A small payload limit keeps the 413 cases cheap. */
 const MAX_PAYLOAD = 64 * 1024;
@@ -29,8 +21,11 @@ const SENML_CBOR = Buffer.from(
  * reach MQTT subscribers of the channel on `channels/<id>/messages[/<subtopic>]`.
  */
 describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    { TETHYS_MQTT_MAX_PAYLOAD: String(MAX_PAYLOAD) },
+    { beforeClose: () => sub?.end() },
+  );
+  const { request } = fixture;
   let token: string;
   let thing: { id: string; key: string };
   let listener: { id: string; key: string };
@@ -39,8 +34,6 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
   const replies: { label: string; reply: Reply }[] = [];
 
   before(async () => {
-    server = await startServer({ TETHYS_MQTT_MAX_PAYLOAD: String(MAX_PAYLOAD) });
-    request = client(server.url);
     token = (await userToken(request)).token;
     [thing, listener] = (await createThings(request, token, [{ name: 'sender' }, { name: 'listener' }])) as [
       typeof thing,
@@ -48,13 +41,9 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
     ];
     channel = (await createChannel(request, token, { name: 'readings' })).id;
     await connect(request, token, [channel], [thing.id, listener.id]);
-    sub = await connectThing(mqttUrl(server.app), listener);
+    sub = await connectThing(mqttUrl(fixture.server.app), listener);
     assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
     assert.equal(await sub.subscribe(`channels/${channel}/messages`), 0);
-  });
-  after(async () => {
-    await sub?.end();
-    await server.close();
   });
 
   /** POSTs a message and remembers the reply (the last test checks none was a 5xx). */
@@ -68,7 +57,7 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
     if (key !== undefined) headers.authorization = key;
     if (contentType !== null && body !== undefined) headers['content-type'] = contentType;
     const payload = body === undefined || typeof body === 'string' ? body : new Uint8Array(body);
-    const res = await fetch(server.url + path, { method: 'POST', headers, body: payload });
+    const res = await fetch(fixture.server.url + path, { method: 'POST', headers, body: payload });
     const text = await res.text();
     let json: any;
     try {
@@ -252,7 +241,7 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
      * the lane leaves to the fastify routes.
      */
     async function rawPost(path: string, key: string, body: string, chunked: boolean): Promise<string> {
-      const { port } = new URL(server.url);
+      const { port } = new URL(fixture.server.url);
       const framing = chunked
         ? `transfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`
         : `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
@@ -287,7 +276,7 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
     it('counts lane requests under the route labels', async () => {
       const count = async () => {
-        const text = await (await fetch(`${server.url}/metrics`)).text();
+        const text = await (await fetch(`${fixture.server.url}/metrics`)).text();
         const line = text
           .split('\n')
           .find((l) =>
@@ -305,7 +294,7 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
   it('other methods on the message path are not 5xx', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const res = await fetch(`${server.url}/http/channels/${channel}/messages`, {
+      const res = await fetch(`${fixture.server.url}/http/channels/${channel}/messages`, {
         method,
         headers: { authorization: thing.key },
       });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
+import { eventually } from './helpers/wait.js';
 
 const MAX_PAYLOAD = 64 * 1024;
 
@@ -101,8 +102,17 @@ class RawConnection {
  * broker stays up, a legitimate subscriber keeps receiving, HTTP keeps answering.
  */
 describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    { TETHYS_MQTT_MAX_PAYLOAD: String(MAX_PAYLOAD) },
+    {
+      beforeClose: async () => {
+        for (const r of raws) r.destroy();
+        await sub?.end();
+        await pub?.end();
+      },
+    },
+  );
+  const { request } = fixture;
   let token: string;
   let port: number;
   let channel: string;
@@ -112,10 +122,8 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
   const raws: RawConnection[] = [];
 
   before(async () => {
-    server = await startServer({ TETHYS_MQTT_MAX_PAYLOAD: String(MAX_PAYLOAD) });
-    request = client(server.url);
     token = (await userToken(request)).token;
-    port = server.app.mqtt.ports.mqtt!;
+    port = fixture.server.app.mqtt.ports.mqtt!;
     things = await createThings(request, token, [{ name: 'sub' }, { name: 'pub' }, { name: 'spare' }]);
     channel = (await createChannel(request, token, { name: 'c' })).id;
     await connect(
@@ -124,15 +132,9 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       [channel],
       things.map((t) => t.id),
     );
-    sub = await connectThing(mqttUrl(server.app), things[0]!);
-    pub = await connectThing(mqttUrl(server.app), things[1]!);
+    sub = await connectThing(mqttUrl(fixture.server.app), things[0]!);
+    pub = await connectThing(mqttUrl(fixture.server.app), things[1]!);
     assert.equal(await sub.subscribe(`channels/${channel}/messages/#`), 0);
-  });
-  after(async () => {
-    for (const r of raws) r.destroy();
-    await sub?.end();
-    await pub?.end();
-    await server.close();
   });
 
   function raw(): RawConnection {
@@ -151,7 +153,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
   }
 
   async function httpAnswers(): Promise<void> {
-    const res = await fetch(`${server.url}/version`);
+    const res = await fetch(`${fixture.server.url}/version`);
     assert.equal(res.status, 200);
     await res.text();
   }
@@ -199,7 +201,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       await r.write(
         connectPacket(things[2]!.id, things[2]!.key, `dup-${crypto.randomBytes(3).toString('hex')}`),
       );
-      await sleep(200);
+      await eventually('the CONNACK', () => r.received.length >= 4 || r.closedAt !== null);
       assert.deepEqual([...r.received.subarray(0, 4)], [0x20, 0x02, 0x00, 0x00], 'first CONNECT accepted');
       await r.write(connectPacket(things[2]!.id, things[2]!.key));
       assert.ok(await r.closedWithin(3000));
@@ -216,7 +218,8 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
           Buffer.from([0xc0, 0x00]),
         ]),
       );
-      await sleep(300);
+      // CONNACK (4 bytes), SUBACK (5) and PINGRESP (2).
+      await eventually('three answers', () => r.received.length >= 11 || r.closedAt !== null);
       const bytes = [...r.received];
       assert.deepEqual(bytes.slice(0, 4), [0x20, 0x02, 0x00, 0x00], 'CONNACK 0 first');
       // MQTT orders only PUBACKs; the SUBACK waits for the access check, PINGRESP does not.
@@ -286,14 +289,14 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     });
 
     it('an authenticated PUBLISH over TETHYS_MQTT_MAX_PAYLOAD closes that connection and reaches nobody', async () => {
-      const big = await connectThing(mqttUrl(server.app), things[2]!);
+      const big = await connectThing(mqttUrl(fixture.server.app), things[2]!);
       const payload = Buffer.alloc(MAX_PAYLOAD + 2048, 0x42);
       big.client.publish(`channels/${channel}/messages/big`, payload, { qos: 0 });
       assert.ok(await big.closedWithin(3000), 'oversize publisher disconnected');
       await settle(sub);
       assert.equal(sub.messages.filter((m) => m.topic.endsWith('/big')).length, 0);
       // A payload at the limit still goes through.
-      const atLimit = await connectThing(mqttUrl(server.app), things[2]!);
+      const atLimit = await connectThing(mqttUrl(fixture.server.app), things[2]!);
       const ok = crypto.randomBytes(MAX_PAYLOAD);
       await atLimit.publish(`channels/${channel}/messages/at-limit`, ok, 1);
       const got = await sub.waitFor((m) => m.topic.endsWith('/at-limit'));
@@ -377,7 +380,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       await r.write(
         connectPacket(things[2]!.id, things[2]!.key, `raw-${crypto.randomBytes(3).toString('hex')}`),
       );
-      await sleep(100);
+      await eventually('the CONNACK', () => r.received.length >= 4);
       for (const topic of [
         '$SYS/x',
         '$tethys/dropped',
@@ -391,6 +394,12 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
       // Wildcards in a PUBLISH topic are a protocol error: the broker may close the connection.
       await r.write(publishPacket(`channels/${channel}/messages/+`, 'misplaced'));
       await r.write(publishPacket('#', 'misplaced'));
+      // Fence: a connection's packets are handled in order; once a later valid publish from it
+      // arrives, or the broker has closed it, the ones before were handled.
+      const marker = sub.waitFor((m) => m.payload.toString() === 'fence-misplaced');
+      marker.catch(() => {});
+      await r.write(publishPacket(`channels/${channel}/messages/fence`, 'fence-misplaced'));
+      await Promise.race([r.closed, marker]);
       await settle(sub);
       assert.equal(sub.received('misplaced').length, 0);
       await stillDelivers();
@@ -407,10 +416,11 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     const stream = (async () => {
       while (!stop) {
         await pub.publish(`channels/${channel}/messages/steady`, `steady-${sent++}`, 1);
+        // Paces the load during the flood: not synchronisation.
         await sleep(25);
       }
     })();
-    const baseline = server.app.mqtt.connectedClients;
+    const baseline = fixture.server.app.mqtt.connectedClients;
 
     let next = 0;
     const attempt = async (i: number) => {
@@ -447,7 +457,7 @@ describe(`MQTT broker under bad input (${dialect})`, { timeout: 90_000 }, () => 
     );
     assert.equal(sub.closed, false);
     // No refused connection lingers in the broker.
-    assert.equal(server.app.mqtt.connectedClients, baseline);
+    assert.equal(fixture.server.app.mqtt.connectedClients, baseline);
     await stillDelivers();
   });
 });

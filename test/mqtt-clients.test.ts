@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
 /**
@@ -22,22 +22,23 @@ function spawnOk(cmd: string, args: string[]): boolean {
 const topic = (channel: string, sub?: string) => `channels/${channel}/messages${sub ? `/${sub}` : ''}`;
 
 describe(`real MQTT clients (${dialect})`, { timeout: 90_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    {},
+    {
+      beforeClose: async () => {
+        for (const c of children)
+          if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
+      },
+    },
+  );
+  const { request } = fixture;
   let token: string;
   let port: string;
   const children: ChildProcess[] = [];
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     token = (await userToken(request)).token;
-    port = String(server.app.mqtt.ports.mqtt);
-  });
-  after(async () => {
-    for (const c of children)
-      if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
-    await server.close();
+    port = String(fixture.server.app.mqtt.ports.mqtt);
   });
 
   function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; out: string }> {
@@ -89,7 +90,10 @@ describe(`real MQTT clients (${dialect})`, { timeout: 90_000 }, () => {
         '15',
         '-v',
       ]);
-      await eventually('mosquitto_sub subscribed', () => server.app.mqtt.subscriptionsOf(subId).length > 0);
+      await eventually(
+        'mosquitto_sub subscribed',
+        () => fixture.server.app.mqtt.subscriptionsOf(subId).length > 0,
+      );
       const pub = await run('mosquitto_pub', [
         ...auth(pubThing),
         '-t',

@@ -8,13 +8,13 @@ import { connect, createChannel, createThing, createThings, type ThingView } fro
 import { connackCode, connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
 import { openssl, workdir } from './helpers/openssl.js';
 import {
-  client,
   dialect,
   type Reply,
   type Request,
   startServer,
   type TestServer,
   userToken,
+  withServer,
 } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
@@ -28,21 +28,18 @@ const unique = (label: string) => `${label}-${crypto.randomBytes(4).toString('he
  * access is revoked; over TCP, WebSocket (HTTP port and its own port) and TLS.
  */
 describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    { TETHYS_MQTT_WS_PORT: '0' },
+    { beforeClose: () => Promise.all(clients.map((c) => c.end())) },
+  );
+  const { request } = fixture;
   let token: string;
   let url: string;
   const clients: TestClient[] = [];
 
   before(async () => {
-    server = await startServer({ TETHYS_MQTT_WS_PORT: '0' });
-    request = client(server.url);
     token = (await userToken(request)).token;
-    url = mqttUrl(server.app);
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.end()));
-    await server.close();
+    url = mqttUrl(fixture.server.app);
   });
 
   /** A connected client, ended after the file. */
@@ -383,10 +380,12 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
           c.once('close', () => resolve(false));
         });
         // Let the CONNECT get under way, then change the key.
+        // Varies where the change meets the CONNECT (the race under test): not synchronisation.
         await new Promise((r) => setTimeout(r, i % 5));
         const reply = await request('PATCH', `/things/${t.id}/key`, { token, body: { key } });
         assert.equal(reply.status, 200);
         if (await accepted) {
+          // The 1 s bound is the behaviour under test, not a wait for something.
           const gone = await Promise.race([
             closed.then(() => true),
             new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
@@ -409,8 +408,8 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
   describe('MQTT over WebSocket', () => {
     it('works at ws://<http port>/mqtt and on TETHYS_MQTT_WS_PORT, with TCP clients on the same channel', async () => {
       const { channel, things } = await group(3);
-      const httpPort = new URL(server.url).port;
-      const wsPort = server.app.mqtt.ports.mqttWs;
+      const httpPort = new URL(fixture.server.url).port;
+      const wsPort = fixture.server.app.mqtt.ports.mqttWs;
       assert.ok(wsPort, 'the dedicated WebSocket port is listening');
       const viaHttp = await open(things[0]!, `ws://127.0.0.1:${httpPort}/mqtt`);
       const viaWsPort = await open(things[1]!, `ws://127.0.0.1:${wsPort}/mqtt`);
@@ -474,13 +473,13 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       skip: !have && 'mosquitto-clients not installed',
     }, async () => {
       const { channel, things } = await group(2);
-      const port = String(server.app.mqtt.ports.mqtt);
+      const port = String(fixture.server.app.mqtt.ports.mqtt);
       const [subThing, pubThing] = things as [ThingView, ThingView];
       // mosquitto_sub's output is block-buffered on a pipe: learn of its subscription from the broker.
       const subId = unique('mosquitto-sub');
       const subscribed = eventually(
         'mosquitto_sub subscribed',
-        () => server.app.mqtt.subscriptionsOf(subId).length > 0,
+        () => fixture.server.app.mqtt.subscriptionsOf(subId).length > 0,
       );
       const sub = run('mosquitto_sub', [
         '-h',
@@ -660,6 +659,7 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       // Revoked: the live session ends at once and the certificate no longer logs in.
       const revoked = await inject('DELETE', `/certs/${things[0]!.id}`, { token: owner });
       assert.equal(revoked.status, 200, revoked.text);
+      // The 1.5 s bound is the behaviour under test, not a wait for something.
       await Promise.race([
         device.closedPromise,
         sleep(1500).then(() => assert.fail('session still open 1.5 s after revocation')),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import mqtt, {
   type IClientOptions,
   type IConnackPacket,
@@ -10,7 +10,7 @@ import mqtt, {
 } from 'mqtt';
 import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { client, dialect, startServer, userToken, withServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
 /**
@@ -22,23 +22,24 @@ const topic = (channel: string, sub?: string) => `channels/${channel}/messages${
 const unique = (p: string) => `${p}-${crypto.randomBytes(4).toString('hex')}`;
 
 describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer(
+    { TETHYS_MQTT_QUEUE_MAX: '3' },
+    {
+      beforeClose: async () => {
+        await Promise.all(clients.map((c) => c.end()));
+        for (const c of raw) c.end(true);
+      },
+    },
+  );
+  const { request } = fixture;
   let token: string;
   let url: string;
   const clients: TestClient[] = [];
   const raw: MqttClient[] = [];
 
   before(async () => {
-    server = await startServer({ TETHYS_MQTT_QUEUE_MAX: '3' });
-    request = client(server.url);
     token = (await userToken(request)).token;
-    url = mqttUrl(server.app);
-  });
-  after(async () => {
-    await Promise.all(clients.map((c) => c.end()));
-    for (const c of raw) c.end(true);
-    await server.close();
+    url = mqttUrl(fixture.server.app);
   });
 
   async function open(thing: ThingView, extra: IClientOptions = {}): Promise<TestClient> {
@@ -417,6 +418,7 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
         qos: 1,
         properties: { messageExpiryInterval: 60 },
       });
+      // Waits out the 1 s message expiry under test: not synchronisation.
       await sleep(2100);
       const { c: again } = await resume(things[0]!, extra);
       const kept = await again.waitFor((m) => m.payload.toString() === 'long-lived');
@@ -455,6 +457,7 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
         clean: false,
         properties: { sessionExpiryInterval: 30 },
       });
+      // Waits past the 1 s will delay under test (a will would be due by then): not synchronisation.
       await sleep(1500);
       assert.equal(watcher.received('never').length, 0);
     });

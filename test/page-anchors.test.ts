@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { before, describe, it } from 'node:test';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 /**
  * Pages past offset 1000 start from cached anchors (src/things/page-anchors.ts). They
@@ -8,14 +8,11 @@ import { client, dialect, type Request, startServer, type TestServer, userToken 
  * renames shift the rows.
  */
 describe(`deep pages (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer();
   let token: string;
   const N = 2600;
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     ({ token } = await userToken(request));
     for (let i = 0; i < N; i += 500) {
       const batch = Array.from({ length: Math.min(500, N - i) }, (_, j) => ({
@@ -25,7 +22,6 @@ describe(`deep pages (${dialect})`, () => {
       assert.equal(r.status, 201);
     }
   });
-  after(() => server.close());
 
   async function everything(order: string, dir: string) {
     const all: { id: string; name: string }[] = [];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { page } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 /**
  * PostgreSQL's GIN indexes keep new entries in a pending list that every metadata or
@@ -11,24 +11,18 @@ import { client, dialect, type Request, startServer, type TestServer, userToken 
  * Tethys can empty the list.
  */
 describe(`GIN pending entries are merged after writes (${dialect})`, { skip: dialect !== 'postgres' }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({}, { beforeClose: () => db?.end() });
+  const { request } = fixture;
   let db: pg.Client;
   let token: string;
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     token = (await userToken(request)).token;
-    db = new pg.Client({ connectionString: server.dbUrl });
+    db = new pg.Client({ connectionString: fixture.server.dbUrl });
     await db.connect();
     await db.query('CREATE EXTENSION IF NOT EXISTS pgstattuple');
     await db.query('ALTER TABLE things SET (autovacuum_enabled = off)');
     await db.query('ALTER TABLE channels SET (autovacuum_enabled = off)');
-  });
-  after(async () => {
-    await db?.end();
-    await server?.close();
   });
 
   const pending = async (index: string): Promise<number> =>

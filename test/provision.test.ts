@@ -17,6 +17,7 @@ import {
   startServer,
   type TestServer,
   userToken,
+  withServer,
 } from './helpers/server.js';
 import { startVault } from './helpers/vault.js';
 
@@ -185,27 +186,24 @@ describe(`provision (${dialect})`, () => {
     fs.writeFileSync(file, text);
     return file;
   };
-  let server: TestServer;
-  let request: Request;
+  // The built-in layout, no credentials configured.
+  const fixture = withServer({ MF_AUTH_SECRET: SECRET });
+  const { request } = fixture;
   let alice: { email: string; password: string; token: string };
   let bob: string;
 
   before(async () => {
-    // The built-in layout, no credentials configured.
-    server = await startServer({ MF_AUTH_SECRET: SECRET });
-    request = client(server.url);
     [alice, bob] = await Promise.all([userToken(request), userToken(request).then((u) => u.token)]);
   });
   after(async () => {
-    await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** Another server on the same database and auth secret (so users, tokens and API keys carry over). */
   const sibling = (env: Record<string, string>) =>
     startServer({
-      TETHYS_DB_URL: server.dbUrl,
-      TETHYS_DATA_DIR: server.dataDir,
+      TETHYS_DB_URL: fixture.server.dbUrl,
+      TETHYS_DATA_DIR: fixture.server.dataDir,
       MF_AUTH_SECRET: SECRET,
       ...env,
     });
@@ -490,7 +488,7 @@ describe(`provision (${dialect})`, () => {
         201,
       );
       const before = await totals(request, user.token);
-      const connections = await connectionsOwnedBy(server, user.email);
+      const connections = await connectionsOwnedBy(fixture.server, user.email);
       assert.equal(connections, 2);
       assertError(await mapping(request, user.token, { external_id: externalId, external_key: 'k' }), 409);
       assertError(
@@ -498,11 +496,11 @@ describe(`provision (${dialect})`, () => {
         409,
       );
       assert.deepEqual(await totals(request, user.token), before);
-      assert.equal(await connectionsOwnedBy(server, user.email), connections);
+      assert.equal(await connectionsOwnedBy(fixture.server, user.email), connections);
 
       const other = await userToken(request);
       assertError(await mapping(request, other.token, { external_id: externalId, external_key: 'k' }), 409);
-      await assertNothingFor(server, request, other);
+      await assertNothingFor(fixture.server, request, other);
       // The first gateway is untouched.
       const fetched = await request('GET', `/things/bootstrap/${externalId}`, {
         headers: { authorization: 'k' },
@@ -528,7 +526,7 @@ describe(`provision (${dialect})`, () => {
         distinct.map((r) => r.text).join('\n'),
       );
       assert.deepEqual(await totals(request, user.token), { things: 5, channels: 10, configs: 5 });
-      assert.equal(await connectionsOwnedBy(server, user.email), 10);
+      assert.equal(await connectionsOwnedBy(fixture.server, user.email), 10);
     });
 
     it('Content-Type must be exactly application/json (415); empty or invalid JSON and empty ids are 400', async () => {
@@ -553,7 +551,7 @@ describe(`provision (${dialect})`, () => {
       assertError(await mapping(request, user.token, { ...ok, external_id: '' }), 400);
       assertError(await mapping(request, user.token, { ...ok, external_key: '' }), 400);
       assertError(await mapping(request, user.token, { external_key: 'k' }), 400);
-      await assertNothingFor(server, request, user);
+      await assertNothingFor(fixture.server, request, user);
       // None of it took the external id.
       assert.equal((await mapping(request, user.token, ok)).status, 201);
     });
@@ -587,7 +585,7 @@ describe(`provision (${dialect})`, () => {
 
     it('runs the steps in order', async () => {
       const seen: ProvisionStep[] = [];
-      server.app.services.provision.beforeStep = (s) => {
+      fixture.server.app.services.provision.beforeStep = (s) => {
         seen.push(s);
       };
       try {
@@ -597,7 +595,7 @@ describe(`provision (${dialect})`, () => {
           201,
         );
       } finally {
-        server.app.services.provision.beforeStep = undefined;
+        fixture.server.app.services.provision.beforeStep = undefined;
       }
       assert.deepEqual(seen, steps);
     });
@@ -606,19 +604,19 @@ describe(`provision (${dialect})`, () => {
       it(`a failure at "${step}" leaves no thing, channel, config or connection; the same request then works`, async () => {
         const user = await userToken(request);
         const body = { external_id: `fail-${step}-${uid()}`, external_key: 'k', name: 'gw' };
-        server.app.services.provision.beforeStep = (s) => {
+        fixture.server.app.services.provision.beforeStep = (s) => {
           if (s === step) throw new Error('injected');
         };
         let reply: Reply;
         try {
           reply = await mapping(request, user.token, body);
         } finally {
-          server.app.services.provision.beforeStep = undefined;
+          fixture.server.app.services.provision.beforeStep = undefined;
         }
         assert.notEqual(reply.status, 201);
         assertError(reply, reply.status);
         assert.ok(reply.status >= 400, reply.text);
-        await assertNothingFor(server, request, user);
+        await assertNothingFor(fixture.server, request, user);
         assertError(
           await request('GET', `/things/bootstrap/${body.external_id}`, { headers: { authorization: 'k' } }),
           404,

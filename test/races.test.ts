@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createChannels, createThings, ids, listAll, page, sorted } from './helpers/entities.js';
-import {
-  client,
-  dialect,
-  type Reply,
-  type Request,
-  startServer,
-  type TestServer,
-  userToken,
-} from './helpers/server.js';
+import { dialect, type Reply, userToken, withServer } from './helpers/server.js';
 
 /**
  * Clients racing for the same unique value: the same external id, thing key, connection
@@ -21,14 +13,8 @@ import {
  * in opposite orders, deadlock unless the writes are made so they cannot).
  */
 describe(`concurrent requests for the same unique value (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
-
-  before(async () => {
-    server = await startServer();
-    request = client(server.url);
-  });
-  after(() => server.close());
+  const fixture = withServer();
+  const { request } = fixture;
 
   const uid = () => crypto.randomBytes(6).toString('hex');
   const statuses = (replies: Reply[]) => sorted(replies.map((r) => String(r.status)));
@@ -337,22 +323,16 @@ describe(`concurrent requests for the same unique value (${dialect})`, () => {
 describe(`a request waiting on another transaction's change (${dialect})`, {
   skip: dialect !== 'postgres' && 'PostgreSQL only: SQLite runs one write transaction at a time',
 }, () => {
-  let server: TestServer;
-  let request: Request;
   let db: pg.Client;
   /** Outside `db`'s transactions, where pg_stat_activity would be read once and kept. */
   let watcher: pg.Client;
+  const fixture = withServer({}, { beforeClose: () => Promise.all([db.end(), watcher.end()]) });
+  const { request } = fixture;
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
-    db = new pg.Client({ connectionString: server.dbUrl });
-    watcher = new pg.Client({ connectionString: server.dbUrl });
+    db = new pg.Client({ connectionString: fixture.server.dbUrl });
+    watcher = new pg.Client({ connectionString: fixture.server.dbUrl });
     await Promise.all([db.connect(), watcher.connect()]);
-  });
-  after(async () => {
-    await Promise.all([db.end(), watcher.end()]);
-    await server.close();
   });
 
   /** Waits until a statement like `pattern` waits for a lock in the server's database. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ids, sorted, UUID_V4 } from './helpers/entities.js';
-import { client, dialect, type Reply, type Request, startServer, type TestServer } from './helpers/server.js';
+import { dialect, type Reply, withServer } from './helpers/server.js';
 
 /**
  * The things, channels and access-control requests of the seed document
@@ -39,8 +39,8 @@ function rawGet(base: string, path: string, headers: Record<string, string>): Pr
 }
 
 describe(`seed document: things, channels, access control (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer();
+  const { request } = fixture;
   let token: string;
   /** What the document calls <user_auth_token>, sent as curl -H "Authorization: <user_auth_token>". */
   const auth = () => ({ token });
@@ -50,12 +50,6 @@ describe(`seed document: things, channels, access control (${dialect})`, () => {
   let bulkThings: { id: string; name: string; key: string }[];
   let mychan: string;
   let bulkChannels: { id: string; name: string }[];
-
-  before(async () => {
-    server = await startServer();
-    request = client(server.url);
-  });
-  after(() => server.close());
 
   function isThing(t: any, name?: string) {
     assert.match(t.id, UUID_V4);
@@ -156,7 +150,7 @@ describe(`seed document: things, channels, access control (${dialect})`, () => {
       `metadata=${encodeURIComponent('"\\{\\"serial\\":\\"123456\\"\\}"')}`,
     ];
     for (const spelling of spellings) {
-      const reply = await rawGet(server.url, `/things?offset=0&limit=5&${spelling}`, {
+      const reply = await rawGet(fixture.server.url, `/things?offset=0&limit=5&${spelling}`, {
         authorization: token,
       });
       assert.equal(reply.status, 200, `${spelling}: ${reply.text}`);
@@ -168,7 +162,7 @@ describe(`seed document: things, channels, access control (${dialect})`, () => {
     }
     // "Providing invalid values will be considered malformed request."
     for (const bad of ['limit=101', 'offset=-1', 'limit=five', 'metadata={serial}']) {
-      const reply = await rawGet(server.url, `/things?${bad}`, { authorization: token });
+      const reply = await rawGet(fixture.server.url, `/things?${bad}`, { authorization: token });
       assert.equal(reply.status, 400, bad);
     }
     assert.equal((await request('DELETE', `/things/${id}`, auth())).status, 204);

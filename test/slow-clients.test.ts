@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { connackCode, mqttUrl } from './helpers/mqtt.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
 /**
@@ -32,20 +32,17 @@ async function rawConnection(port: number, text: string) {
 }
 
 describe(`slow clients and overload (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({
+    TETHYS_HTTP_HEADERS_TIMEOUT: '1s',
+    TETHYS_HTTP_MAX_CONNECTIONS: '300',
+    TETHYS_MQTT_MAX_CONNECTIONS: '3',
+  });
+  const { request } = fixture;
   let port: number;
 
   before(async () => {
-    server = await startServer({
-      TETHYS_HTTP_HEADERS_TIMEOUT: '1s',
-      TETHYS_HTTP_MAX_CONNECTIONS: '300',
-      TETHYS_MQTT_MAX_CONNECTIONS: '3',
-    });
-    request = client(server.url);
-    port = Number(new URL(server.url).port);
+    port = Number(new URL(fixture.server.url).port);
   });
-  after(async () => server?.close());
 
   it('headers that never finish: 408 and closed once the headers timeout passes', async () => {
     const started = Date.now();
@@ -78,13 +75,13 @@ describe(`slow clients and overload (${dialect})`, () => {
 
   it('MQTT connections beyond the cap are closed as they come', async () => {
     const sockets = await Promise.all(
-      Array.from({ length: 3 }, () => rawConnection(server.app.mqtt.ports.mqtt!, '')),
+      Array.from({ length: 3 }, () => rawConnection(fixture.server.app.mqtt.ports.mqtt!, '')),
     );
-    const code = await connackCode(mqttUrl(server.app), { username: 'x', password: 'y' });
+    const code = await connackCode(mqttUrl(fixture.server.app), { username: 'x', password: 'y' });
     assert.equal(code, 'closed');
     for (const s of sockets) s.socket.destroy();
     await eventually('a place again', async () => {
-      const again = await connackCode(mqttUrl(server.app), { username: 'x', password: 'y' });
+      const again = await connackCode(mqttUrl(fixture.server.app), { username: 'x', password: 'y' });
       return again === 4;
     });
   });
@@ -93,20 +90,17 @@ describe(`slow clients and overload (${dialect})`, () => {
 describe(`requests waiting for the database (${dialect})`, {
   skip: dialect !== 'postgres' && 'PostgreSQL pass only',
 }, () => {
-  let server: TestServer;
-  let request: Request;
+  const fixture = withServer({ TETHYS_DB_POOL_SIZE: '2', TETHYS_DB_QUEUE_MAX: '2' });
+  const { request } = fixture;
   let token: string;
 
   before(async () => {
-    server = await startServer({ TETHYS_DB_POOL_SIZE: '2', TETHYS_DB_QUEUE_MAX: '2' });
-    request = client(server.url);
     ({ token } = await userToken(request));
   });
-  after(async () => server?.close());
 
   it('beyond the queue: 503 with Retry-After at once; the rest wait at most the connect timeout', async () => {
     // Another client holds the things table: creates wait on its lock, holding their connection.
-    const holder = new pg.Client({ connectionString: server.dbUrl });
+    const holder = new pg.Client({ connectionString: fixture.server.dbUrl });
     await holder.connect();
     await holder.query('BEGIN');
     await holder.query('LOCK TABLE things IN ACCESS EXCLUSIVE MODE');

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { describe, it } from 'node:test';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 describe(`smoke (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
-  before(async () => {
-    server = await startServer();
-    request = client(server.url);
-  });
-  after(() => server.close());
+  const { request } = withServer();
 
   it('registers, logs in, creates and lists a thing', async () => {
     const { token } = await userToken(request);

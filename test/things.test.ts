@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   assertEmpty,
   assertError,
@@ -15,26 +15,22 @@ import {
   sorted,
   UUID_V4,
 } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { client, dialect, startServer, userToken, withServer } from './helpers/server.js';
 
 const DEPRECATED =
   'This endpoint will be depreciated in v1.0.0. It will be replaced with the bulk endpoint currently found at /things/bulk.';
 
 describe(`things (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer();
   let alice: string;
   let bob: string;
 
   before(async () => {
-    server = await startServer();
-    request = client(server.url);
     [alice, bob] = await Promise.all([
       userToken(request).then((u) => u.token),
       userToken(request).then((u) => u.token),
     ]);
   });
-  after(() => server.close());
 
   const total = async (token: string, query = '') =>
     (await page(request, token, `/things?limit=1${query}`)).total as number;
@@ -66,6 +62,7 @@ describe(`things (${dialect})`, () => {
         const before = Date.now();
         const thing = await createThing(request, token, { name });
         made.push({ id: thing.id, before, after: Date.now() });
+        // Moves the clock so each UUIDv7 timestamp is distinct: not synchronisation.
         await new Promise((r) => setTimeout(r, 3));
       }
       const [channel] = await createChannels(request, token, [{ name: 'c' }]);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { DomainError } from '../src/errors.js';
 import { FailureThrottle } from '../src/throttle.js';
 import { assertError, connect, createChannel, createThing } from './helpers/entities.js';
 import { connackCode, mqttUrl } from './helpers/mqtt.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
 const policy = {
@@ -138,52 +138,46 @@ function loginFrom(
 }
 
 describe(`throttled guessing (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
-
-  before(async () => {
-    server = await startServer();
-    request = client(server.url);
-  });
-  after(async () => server?.close());
+  const fixture = withServer();
+  const { request } = fixture;
 
   it('logins: 5 wrong passwords, then 429 with Retry-After even for the right one; another address is not locked out', async () => {
     const { email, password } = await userToken(request);
     for (let i = 0; i < 5; i++) {
-      const wrong = await loginFrom(server.url, '127.0.0.1', { email, password: 'wrong-password' });
+      const wrong = await loginFrom(fixture.server.url, '127.0.0.1', { email, password: 'wrong-password' });
       assert.equal(wrong.status, 403, `attempt ${i + 1}`);
     }
-    const held = await loginFrom(server.url, '127.0.0.1', { email, password });
+    const held = await loginFrom(fixture.server.url, '127.0.0.1', { email, password });
     assert.equal(held.status, 429);
     assert.ok(Number(held.retryAfter) >= 1, `Retry-After ${held.retryAfter}`);
     assert.match(held.json.error, /too many failed attempts/);
     // A forged X-Forwarded-For changes nothing when no proxy is trusted.
     const forged = await loginFrom(
-      server.url,
+      fixture.server.url,
       '127.0.0.1',
       { email, password },
       { 'x-forwarded-for': '10.9.9.9' },
     );
     assert.equal(forged.status, 429);
     // The owner, from their own address, logs in.
-    const owner = await loginFrom(server.url, '127.0.0.2', { email, password });
+    const owner = await loginFrom(fixture.server.url, '127.0.0.2', { email, password });
     assert.equal(owner.status, 201);
     // The wait grows: a failure after it passes waits 2 s.
     await eventually(
       'the first wait to pass',
       async () => {
-        const r = await loginFrom(server.url, '127.0.0.1', { email, password: 'wrong-password' });
+        const r = await loginFrom(fixture.server.url, '127.0.0.1', { email, password: 'wrong-password' });
         return r.status === 403;
       },
       { timeoutMs: 5000, intervalMs: 250 },
     );
-    const longer = await loginFrom(server.url, '127.0.0.1', { email, password });
+    const longer = await loginFrom(fixture.server.url, '127.0.0.1', { email, password });
     assert.equal(longer.status, 429);
     assert.equal(longer.retryAfter, '2');
     await eventually(
       'the right password once the wait passes',
       async () => {
-        const r = await loginFrom(server.url, '127.0.0.1', { email, password });
+        const r = await loginFrom(fixture.server.url, '127.0.0.1', { email, password });
         return r.status === 201;
       },
       { timeoutMs: 5000, intervalMs: 250 },
@@ -227,7 +221,7 @@ describe(`throttled guessing (${dialect})`, () => {
     const thing = await createThing(request, token, { name: 'mqtt' });
     const channel = await createChannel(request, token, { name: 'c' });
     await connect(request, token, [channel.id], [thing.id]);
-    const url = mqttUrl(server.app);
+    const url = mqttUrl(fixture.server.app);
     for (let i = 0; i < 5; i++) {
       assert.equal(await connackCode(url, { username: thing.id, password: `wrong-${i}` }), 4);
     }
@@ -236,7 +230,11 @@ describe(`throttled guessing (${dialect})`, () => {
     const fromOtherAddress = await new Promise<number>((resolve, reject) => {
       const c = new mqtt.MqttClient(
         () =>
-          net.connect({ host: '127.0.0.1', port: server.app.mqtt.ports.mqtt!, localAddress: '127.0.0.2' }),
+          net.connect({
+            host: '127.0.0.1',
+            port: fixture.server.app.mqtt.ports.mqtt!,
+            localAddress: '127.0.0.2',
+          }),
         { username: thing.id, password: thing.key, reconnectPeriod: 0, protocolVersion: 4 },
       );
       c.on('error', () => {});

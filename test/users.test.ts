@@ -14,6 +14,7 @@ import {
   startServer as startTestServer,
   type TestServer,
   userToken,
+  withServer,
 } from './helpers/server.js';
 import { type SmtpServer, startSmtpServer } from './helpers/smtp.js';
 
@@ -62,21 +63,17 @@ async function login(request: Request, email: string, password: string) {
 }
 
 describe(`users (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
+  const { request } = withServer(
+    { MF_USERS_ADMIN_EMAIL: ADMIN.email, MF_USERS_ADMIN_PASSWORD: ADMIN.password },
+    { start: startServer },
+  );
   let admin: string;
 
   before(async () => {
-    server = await startServer({
-      MF_USERS_ADMIN_EMAIL: ADMIN.email,
-      MF_USERS_ADMIN_PASSWORD: ADMIN.password,
-    });
-    request = client(server.url);
     const res = await login(request, ADMIN.email, ADMIN.password);
     assert.equal(res.status, 201, res.text);
     admin = res.json.token;
   });
-  after(() => server?.close());
 
   /** Every user, as the admin sees them. */
   async function allUsers(): Promise<{ total: number; users: { id: string; email: string }[] }> {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WriteGroups } from '../src/batcher.js';
 import { assertError, createChannels, createThings, ids, listAll, sorted } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
+import { dialect, userToken, withServer } from './helpers/server.js';
 
 /** A write the test releases by hand, recording what each call carried. */
 function heldWrites(fail: (items: number[]) => boolean = () => false) {
@@ -72,14 +72,7 @@ describe('WriteGroups', () => {
 });
 
 describe(`writes made together (${dialect})`, () => {
-  let server: TestServer;
-  let request: Request;
-
-  before(async () => {
-    server = await startServer();
-    request = client(server.url);
-  });
-  after(() => server.close());
+  const { request } = withServer();
 
   it('concurrent creates: each request gets its own answer, a duplicate key fails only itself', async () => {
     const { token } = await userToken(request);

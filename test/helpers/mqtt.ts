@@ -1,5 +1,7 @@
+import crypto from 'node:crypto';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { App } from '../../src/app.js';
+import { eventually } from './wait.js';
 
 /** mqtt.js 5 clients for the messaging tests: what arrived, what was granted, when it closed. */
 
@@ -12,16 +14,23 @@ export interface Received {
 
 export const mqttUrl = (app: App) => `mqtt://127.0.0.1:${app.mqtt.ports.mqtt}`;
 
+/** The payload prefix of fence markers (see fence). */
+const FENCE = 'tethys-test-fence:';
+
 /** A connected client that records every message it receives and whether it was closed. */
 export class TestClient {
   readonly messages: Received[] = [];
+  /** Fence markers received (kept out of `messages`). */
+  readonly fences = new Set<string>();
   closed = false;
   private waiters = new Set<() => void>();
   readonly closedPromise: Promise<void>;
 
   constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
-      this.messages.push({ topic, payload: Buffer.from(payload), packet });
+      const text = payload.toString();
+      if (text.startsWith(FENCE)) this.fences.add(text);
+      else this.messages.push({ topic, payload: Buffer.from(payload), packet });
       for (const w of this.waiters) w();
     });
     this.closedPromise = new Promise((resolve) =>
@@ -152,8 +161,25 @@ export function connackCode(url: string, options: IClientOptions): Promise<numbe
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the broker has processed everything sent before it (by a round trip), then a little more for fan-out. */
+/**
+ * A fence on one instance: each client's round trip first (its earlier packets are handled
+ * in order, and what they deliver here is written before the PUBACK), then a second round
+ * trip each (its PUBACK comes after everything written to that connection before). Once it
+ * resolves, whatever those clients sent that would reach one of them has arrived. No sleep.
+ */
 export async function settle(...clients: TestClient[]): Promise<void> {
-  await Promise.all(clients.filter((c) => !c.closed).map((c) => c.roundTrip().catch(() => {})));
-  await sleep(100);
+  const open = () => clients.filter((c) => !c.closed);
+  await Promise.all(open().map((c) => c.roundTrip().catch(() => {})));
+  await Promise.all(open().map((c) => c.roundTrip().catch(() => {})));
+}
+
+/**
+ * Sends a unique marker with `send` and waits until each of `to` has received it (markers
+ * stay out of `messages`). One sender's messages on one channel arrive in order, on one
+ * instance and across the bus: what it sent there before the marker has arrived by then.
+ */
+export async function fence(send: (marker: string) => Promise<unknown>, ...to: TestClient[]): Promise<void> {
+  const marker = FENCE + crypto.randomUUID();
+  await send(marker);
+  await eventually(`fence ${marker}`, () => to.every((c) => c.fences.has(marker)), { timeoutMs: 5000 });
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { type App, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -153,6 +154,59 @@ export async function userToken(
   const login = await request('POST', '/tokens', { body: { email, password } });
   if (login.status !== 201) throw new Error(`login ${email}: ${login.status} ${login.text}`);
   return { email, password, token: login.json.token };
+}
+
+/** The server of one describe block, started by its `before` hook and closed by its `after` hook. */
+export interface ServerFixture {
+  /** The started server; only inside tests and hooks (it does not exist while tests are collected). */
+  readonly server: TestServer;
+  /** The HTTP client of that server; may be taken out of the fixture early (it looks the server up per call). */
+  readonly request: Request;
+  /** Registers a fresh user and logs in (userToken). */
+  user(): Promise<{ email: string; password: string; token: string }>;
+}
+
+export interface ServerFixtureOptions {
+  /** Starts the server instead of startServer (a file's own wrapper). */
+  start?: (env: Record<string, string>) => Promise<TestServer>;
+  /** Runs in the `after` hook before the server closes (ending clients connected to it). */
+  beforeClose?: () => unknown;
+}
+
+/**
+ * Registers, on the enclosing describe, a `before` hook starting a server with `env` (a
+ * function is called in the hook, for values made by earlier hooks) and an `after` hook
+ * closing it. Hooks run in the order registered: call it before the describe's own hooks.
+ */
+export function withServer(
+  env: Record<string, string> | (() => Record<string, string>) = {},
+  options: ServerFixtureOptions = {},
+): ServerFixture {
+  let started: TestServer | undefined;
+  let http: Request | undefined;
+  before(async () => {
+    started = await (options.start ?? startServer)(typeof env === 'function' ? env() : env);
+    http = client(started.url);
+  });
+  after(async () => {
+    try {
+      await options.beforeClose?.();
+    } finally {
+      await started?.close();
+    }
+  });
+  const fixture: ServerFixture = {
+    get server() {
+      if (!started) throw new Error('withServer: the server is started by the before hook, not yet run');
+      return started;
+    },
+    request: (method, url, requestOptions) => {
+      if (!http) throw new Error('withServer: the server is started by the before hook, not yet run');
+      return http(method, url, requestOptions);
+    },
+    user: () => userToken(fixture.request),
+  };
+  return fixture;
 }
 
 /** Two instances sharing one database (one data folder on SQLite) and one nats-server. */
