@@ -268,11 +268,19 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
       });
       dies.client.stream.destroy();
       await watcher.waitFor((m) => m.payload.toString() === 'died');
-      // A will on a channel the thing is not connected to: dropped.
+      // A will on a channel the thing is not connected to: dropped (and counted, which says when).
+      const willsRefused = async () =>
+        Number(
+          /tethys_messages_refused_total\{protocol="mqtt",reason="will"\} (\d+)/.exec(
+            (await request('GET', '/metrics')).text,
+          )?.[1] ?? 0,
+        );
+      const refusedBefore = await willsRefused();
       const sneaky = await open(things[0]!, url, {
         will: { topic: topic(foreign.id, 'status'), payload: Buffer.from('sneaky'), qos: 0, retain: false },
       });
       sneaky.client.stream.destroy();
+      await eventually('the sneaky will refused', async () => (await willsRefused()) === refusedBefore + 1);
       // Revoked: the session is closed by the broker and its will is not published.
       const revoked = await open(things[1]!, url, {
         will: { topic: topic(channel, 'status'), payload: Buffer.from('revoked'), qos: 0, retain: false },

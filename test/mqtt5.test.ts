@@ -469,10 +469,15 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
       const will = (payload: string) => ({
         will: { topic: topic(channel, 'bye'), payload: Buffer.from(payload), qos: 0 as const, retain: false },
       });
+      const connections = async () =>
+        Number(/^tethys_mqtt_connections (\d+)/m.exec((await request('GET', '/metrics')).text)?.[1]);
       const asked = await open(things[1]!, will('asked'));
-      await new Promise<void>((resolve) => asked.client.end(false, { reasonCode: 4 }, () => resolve()));
       const plain = await open(things[2]!, will('plain'));
+      const open2 = await connections();
       await new Promise<void>((resolve) => plain.client.end(false, {}, () => resolve()));
+      await new Promise<void>((resolve) => asked.client.end(false, { reasonCode: 4 }, () => resolve()));
+      // Both sessions ended on the server: the plain DISCONNECT was read, and its will dropped with it.
+      await eventually('both sessions ended', async () => (await connections()) === open2 - 2);
       await watcher.waitFor((m) => m.payload.toString() === 'asked');
       await settle(watcher);
       assert.equal(watcher.received('plain').length, 0);

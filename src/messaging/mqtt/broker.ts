@@ -755,7 +755,10 @@ export class MqttBroker {
     if (!target) return;
     try {
       // Only where the thing may publish now.
-      if (!(await access.isConnected(target.channel, session.thingId))) return;
+      if (!(await access.isConnected(target.channel, session.thingId))) {
+        messaging.refused('mqtt', 'will');
+        return;
+      }
     } catch (err) {
       logFailure(logger, err, 'MQTT will: access check failed');
       return;
