@@ -25,6 +25,7 @@ import { EventHub } from './events.js';
 import { GroupsRepository } from './groups/repo.js';
 import { groupsRoutes } from './groups/routes.js';
 import { GroupsService } from './groups/service.js';
+import { describedPath, OPERATION_IDS } from './http/operations.js';
 import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
@@ -257,7 +258,7 @@ async function assemble(
       },
       security: [{ userToken: [] }],
     },
-    transform: describeWildcard,
+    transform: describeRoute,
   });
   await http.register(swaggerUi, { routePrefix: '/docs' });
   const routes: { method: string | string[]; url: string }[] = [];
@@ -324,20 +325,33 @@ async function assemble(
 }
 
 /**
- * fastify's catch-all segment (`/messages/*`, a message's subtopic) is a path parameter
- * named `*`, which OpenAPI cannot name: the description calls it `{subtopic}`, marked as
- * spanning slashes (`x-wildcard`). Only the description changes; the route stays as is.
+ * How a route appears in the description. Its name comes from OPERATION_IDS (a route
+ * missing there stops the start). fastify's catch-all segment (`/messages/*`, a
+ * message's subtopic) is a path parameter named `*`, which OpenAPI cannot name: the
+ * description calls it `{subtopic}`, marked as spanning slashes (`x-wildcard`). Only the
+ * description changes; the route stays as is.
  */
-function describeWildcard({ schema, url }: { schema: FastifySchema; url: string }): {
+function describeRoute({
+  schema,
+  url,
+  route,
+}: {
   schema: FastifySchema;
   url: string;
-} {
+  route: { method: string | string[] };
+}): { schema: FastifySchema; url: string } {
+  if ((schema as { hide?: boolean } | undefined)?.hide) return { schema, url };
+  const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
+  const key = `${method} ${describedPath(url)}`;
+  const operationId = OPERATION_IDS[key];
+  if (!operationId) throw new Error(`route ${key} has no name in src/http/operations.ts`);
+  const named = { ...schema, operationId } as FastifySchema;
   const params = schema?.params as { properties?: Record<string, object>; required?: string[] } | undefined;
-  if (!url.endsWith('/*') || !params?.properties?.['*']) return { schema, url };
+  if (!url.endsWith('/*') || !params?.properties?.['*']) return { schema: named, url };
   const { '*': wildcard, ...others } = params.properties;
   return {
     schema: {
-      ...schema,
+      ...named,
       params: {
         ...params,
         properties: { ...others, subtopic: { ...wildcard, 'x-wildcard': true } },

@@ -3,12 +3,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { OPENAPI_FILE, openapiText } from '../scripts/openapi.js';
+import { generated, OPENAPI_FILE, SDK_TYPES_FILE } from '../scripts/openapi.js';
 
 /** docs/openapi.json: what /docs/json serves, committed, and a valid description. */
 describe('the OpenAPI description', () => {
-  it('docs/openapi.json is what the code describes (`npm run generate:openapi` after a route change)', async () => {
-    assert.equal(fs.readFileSync(OPENAPI_FILE, 'utf8'), await openapiText());
+  it('docs/openapi.json and the SDK types are what the code describes (`npm run generate:openapi` after a route change)', async () => {
+    const { openapi, sdkTypes } = await generated();
+    assert.equal(fs.readFileSync(OPENAPI_FILE, 'utf8'), openapi);
+    assert.equal(fs.readFileSync(SDK_TYPES_FILE, 'utf8'), sdkTypes);
   });
 
   it('passes `redocly lint` with no errors', () => {

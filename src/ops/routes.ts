@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import client from 'prom-client';
 import type { Db } from '../db/schema.js';
 import { Answer, Errors, Public } from '../http/schemas.js';
@@ -86,17 +86,27 @@ export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVer
     },
   );
 
+  const metrics = async (_request: unknown, reply: FastifyReply) => {
+    reply.type(client.register.contentType);
+    return client.register.metrics();
+  };
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags,
+        summary: 'Prometheus metrics',
+        response: { 200: Text('Prometheus text format'), ...Errors },
+        ...Public,
+      },
+    },
+    metrics,
+  );
+  // Mainflux's metrics handler answers every method; described once, as GET.
   app.route({
-    method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    method: ['POST', 'PUT', 'PATCH', 'DELETE'],
     url: '/metrics',
-    schema: {
-      tags,
-      summary: 'Prometheus metrics',
-      response: { 200: Text('Prometheus text format'), ...Errors },
-    },
-    handler: async (_request, reply) => {
-      reply.type(client.register.contentType);
-      return client.register.metrics();
-    },
+    schema: { hide: true },
+    handler: metrics,
   });
 }

@@ -118,6 +118,14 @@ function record(method: string, url: string, res: Response, text: string): void 
   fs.appendFileSync(contractFile, `${JSON.stringify(line)}\n`);
 }
 
+/** fetch, with every answer kept for the contract check (for clients such as the SDK). */
+export const recordingFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const url = new URL(input instanceof globalThis.Request ? input.url : String(input));
+  record(init?.method ?? 'GET', url.pathname + url.search, res, await res.clone().text());
+  return res;
+};
+
 /** A small HTTP client for tests: JSON in, status + headers + parsed body out. */
 export function client(base: string) {
   return async function request(method: string, url: string, options: RequestOptions = {}): Promise<Reply> {

@@ -1,0 +1,95 @@
+/**
+ * The name of every operation in the OpenAPI description (`operationId`): what a client
+ * generated from it calls the method. One table, so names stay consistent; a route
+ * missing here stops the start (describeRoute in app.ts), so none goes unnamed.
+ */
+export const OPERATION_IDS: Record<string, string> = {
+  // messages (the /http prefix is how Mainflux's gateway exposes the adapter)
+  'POST /http/channels/{chanId}/messages': 'publishMessage',
+  'POST /http/channels/{chanId}/messages/{subtopic}': 'publishMessageToSubtopic',
+  'POST /channels/{chanId}/messages': 'publishMessageUnprefixed',
+  'POST /channels/{chanId}/messages/{subtopic}': 'publishMessageToSubtopicUnprefixed',
+  // bootstrap
+  'POST /things/configs': 'createConfig',
+  'GET /things/configs': 'listConfigs',
+  'GET /things/configs/{id}': 'getConfig',
+  'PUT /things/configs/{id}': 'updateConfig',
+  'DELETE /things/configs/{id}': 'removeConfig',
+  'PATCH /things/configs/certs/{id}': 'updateConfigCerts',
+  'PUT /things/configs/connections/{id}': 'updateConfigChannels',
+  'PUT /things/state/{id}': 'changeConfigState',
+  'GET /things/bootstrap/{externalId}': 'fetchBootstrapConfig',
+  'GET /things/bootstrap/secure/{externalId}': 'fetchBootstrapConfigSecure',
+  // provision
+  'POST /mapping': 'provisionGateway',
+  'GET /mapping': 'getProvisionContent',
+  // users
+  'POST /users': 'registerUser',
+  'GET /users': 'listUsers',
+  'PUT /users': 'updateUser',
+  'POST /tokens': 'login',
+  'GET /users/profile': 'getProfile',
+  'GET /users/{userId}': 'getUser',
+  'PATCH /password': 'changePassword',
+  'POST /password/reset-request': 'requestPasswordReset',
+  'PUT /password/reset': 'resetPassword',
+  // API keys
+  'POST /keys': 'issueKey',
+  'GET /keys/{keyId}': 'getKey',
+  'DELETE /keys/{keyId}': 'revokeKey',
+  // groups
+  'POST /groups': 'createGroup',
+  'GET /groups': 'listGroups',
+  'GET /groups/{id}': 'getGroup',
+  'PUT /groups/{id}': 'updateGroup',
+  'DELETE /groups/{id}': 'removeGroup',
+  'GET /groups/{id}/children': 'listGroupChildren',
+  'GET /groups/{id}/parents': 'listGroupParents',
+  'POST /groups/{id}/members': 'assignGroupMembers',
+  'DELETE /groups/{id}/members': 'unassignGroupMembers',
+  'GET /groups/{id}/members': 'listGroupMembers',
+  'GET /members/{memberId}/groups': 'listMemberships',
+  'GET /groups/things/{id}': 'listGroupThings',
+  'GET /groups/users/{id}': 'listGroupUsers',
+  // things
+  'POST /things': 'createThing',
+  'GET /things': 'listThings',
+  'POST /things/bulk': 'createThings',
+  'GET /things/{id}': 'getThing',
+  'PUT /things/{id}': 'updateThing',
+  'DELETE /things/{id}': 'removeThing',
+  'PATCH /things/{id}/key': 'updateThingKey',
+  'POST /things/search': 'searchThings',
+  'GET /things/{id}/channels': 'listThingChannels',
+  // channels
+  'POST /channels': 'createChannel',
+  'GET /channels': 'listChannels',
+  'POST /channels/bulk': 'createChannels',
+  'GET /channels/{id}': 'getChannel',
+  'PUT /channels/{id}': 'updateChannel',
+  'DELETE /channels/{id}': 'removeChannel',
+  'GET /channels/{id}/things': 'listChannelThings',
+  // connections
+  'POST /connect': 'connect',
+  'PUT /channels/{chanId}/things/{thingId}': 'connectThing',
+  'DELETE /channels/{chanId}/things/{thingId}': 'disconnectThing',
+  // identify (the internal thing-auth API)
+  'POST /identify': 'identifyThing',
+  'POST /identify/channels/{chanId}/access-by-key': 'canAccessByKey',
+  'POST /identify/channels/{chanId}/access-by-id': 'canAccessById',
+  // certs
+  'POST /certs': 'issueCert',
+  'GET /certs/crl': 'getCrl',
+  'GET /certs/{thingId}': 'listCerts',
+  'DELETE /certs/{thingId}': 'revokeCerts',
+  'DELETE /certs/revoke': 'revokeCertsByBody',
+  // operations
+  'GET /version': 'getVersion',
+  'GET /health': 'getHealth',
+  'GET /metrics': 'getMetrics',
+};
+
+/** fastify's route URL as the description writes it: `:id` → `{id}`, the trailing `*` → `{subtopic}`. */
+export function describedPath(url: string): string {
+  return url.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{subtopic}');
+}
