@@ -19,7 +19,15 @@ import {
   type ThingView,
   UUID_V4,
 } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, userToken, withServer } from './helpers/server.js';
+import {
+  client,
+  dialect,
+  type Request,
+  recordingFetch,
+  startServer,
+  userToken,
+  withServer,
+} from './helpers/server.js';
 
 /** Mainflux's default MF_BOOTSTRAP_ENCRYPT_KEY: 32 hex digits, AES-128. */
 const DEFAULT_KEY = '12345678910111213141516171819202';
@@ -43,7 +51,7 @@ function agentDecrypt(keyHex: string, body: Buffer): string {
 
 /** The secure fetch returns raw bytes: read them as bytes, not as text. */
 async function secureFetch(base: string, externalId: string, header?: string) {
-  const res = await fetch(`${base}/things/bootstrap/secure/${encodeURIComponent(externalId)}`, {
+  const res = await recordingFetch(`${base}/things/bootstrap/secure/${encodeURIComponent(externalId)}`, {
     headers: header === undefined ? {} : { authorization: header },
   });
   const body = Buffer.from(await res.arrayBuffer());

@@ -17,6 +17,7 @@ import {
   client,
   dialect,
   type Request,
+  recordingFetch,
   startServer as startTestServer,
   type TestServer,
   userToken,
@@ -208,7 +209,9 @@ describe(`certs, Vault mode (${dialect})`, () => {
     const text = openssl('crl', '-in', file, '-noout', '-text');
     assert.match(text, new RegExp(opensslSerial(a.cert_serial)));
     assert.match(text, new RegExp(opensslSerial(b.cert_serial)));
-    const der = await fetch(`${server.url}/certs/crl`, { headers: { accept: 'application/pkix-crl' } });
+    const der = await recordingFetch(`${server.url}/certs/crl`, {
+      headers: { accept: 'application/pkix-crl' },
+    });
     assert.equal(der.headers.get('content-type'), 'application/pkix-crl');
     assert.match(
       openssl(

@@ -28,6 +28,7 @@ import {
 import {
   client,
   dialect,
+  recordingFetch,
   startServer as startTestServer,
   type TestServer,
   userToken,
@@ -395,7 +396,7 @@ describe(`certs, development mode (${dialect})`, () => {
     );
     for (const init of [{ headers: { accept: 'application/pkix-crl' } }, {}]) {
       const url = `${fixture.server.url}/certs/crl${'headers' in init ? '' : '?format=der'}`;
-      const res = await fetch(url, init);
+      const res = await recordingFetch(url, init);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'application/pkix-crl');
       const file = work.file('crl.der', Buffer.from(await res.arrayBuffer()));

@@ -7,7 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { consoleRoutes } from '../src/console/routes.js';
-import { client, dialect, type Request, startServer, type TestServer } from './helpers/server.js';
+import {
+  client,
+  dialect,
+  type Request,
+  recordingFetch,
+  startServer,
+  type TestServer,
+} from './helpers/server.js';
 
 /**
  * The web console end to end, in headless Chromium against the real server: every
@@ -482,7 +489,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     const things = await request('GET', `/things?name=weio&limit=1`, { token: await apiToken() });
     const weio = things.json.things[0];
     const body = JSON.stringify([{ bn: 'weio:', n: 'temperature', u: 'Cel', v: 21.5 }]);
-    const published = await fetch(`${server.url}/http/channels/${channelId}/messages/room/hall`, {
+    const published = await recordingFetch(`${server.url}/http/channels/${channelId}/messages/room/hall`, {
       method: 'POST',
       headers: { Authorization: `Thing ${weio.key}`, 'Content-Type': 'application/senml+json' },
       body,
@@ -492,7 +499,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     await message.getByText('"temperature"').waitFor();
     await message.getByText('room.hall').waitFor();
     // Without a subtopic: delivered once (the console subscribes to the topic and its subtopics).
-    const plain = await fetch(`${server.url}/http/channels/${channelId}/messages`, {
+    const plain = await recordingFetch(`${server.url}/http/channels/${channelId}/messages`, {
       method: 'POST',
       headers: { Authorization: weio.key },
       body: 'plain text',
@@ -523,7 +530,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     await shot('provision');
 
     // The command works: the gateway gets its config.
-    const fetched = await fetch(`${server.url}/things/bootstrap/gw-001`, {
+    const fetched = await recordingFetch(`${server.url}/things/bootstrap/gw-001`, {
       headers: { Authorization: externalKey },
     });
     assert.equal(fetched.status, 200);

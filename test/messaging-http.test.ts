@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { assertError, connect, createChannel, createThing, createThings } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, type TestClient } from './helpers/mqtt.js';
-import { dialect, type Reply, userToken, withServer } from './helpers/server.js';
+import { dialect, type Reply, recordingFetch, userToken, withServer } from './helpers/server.js';
 
 /** A small payload limit keeps the 413 cases cheap. */
 const MAX_PAYLOAD = 64 * 1024;
@@ -57,7 +57,7 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
     if (key !== undefined) headers.authorization = key;
     if (contentType !== null && body !== undefined) headers['content-type'] = contentType;
     const payload = body === undefined || typeof body === 'string' ? body : new Uint8Array(body);
-    const res = await fetch(fixture.server.url + path, { method: 'POST', headers, body: payload });
+    const res = await recordingFetch(fixture.server.url + path, { method: 'POST', headers, body: payload });
     const text = await res.text();
     let json: any;
     try {
@@ -294,7 +294,7 @@ describe(`HTTP message adapter (${dialect})`, { timeout: 60_000 }, () => {
 
   it('other methods on the message path are not 5xx', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const res = await fetch(`${fixture.server.url}/http/channels/${channel}/messages`, {
+      const res = await recordingFetch(`${fixture.server.url}/http/channels/${channel}/messages`, {
         method,
         headers: { authorization: thing.key },
       });
