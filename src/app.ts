@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
 import { KeysRepository } from './auth/repo.js';
@@ -25,7 +25,7 @@ import { EventHub } from './events.js';
 import { GroupsRepository } from './groups/repo.js';
 import { groupsRoutes } from './groups/routes.js';
 import { GroupsService } from './groups/service.js';
-import { describedPath, OPERATION_IDS } from './http/operations.js';
+import { describeRoute } from './http/operations.js';
 import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
@@ -321,43 +321,5 @@ async function assemble(
       logger.info({ ms: Date.now() - started }, 'connections drained');
       await close();
     },
-  };
-}
-
-/**
- * How a route appears in the description. Its name comes from OPERATION_IDS (a route
- * missing there stops the start). fastify's catch-all segment (`/messages/*`, a
- * message's subtopic) is a path parameter named `*`, which OpenAPI cannot name: the
- * description calls it `{subtopic}`, marked as spanning slashes (`x-wildcard`). Only the
- * description changes; the route stays as is.
- */
-function describeRoute({
-  schema,
-  url,
-  route,
-}: {
-  schema: FastifySchema;
-  url: string;
-  route: { method: string | string[] };
-}): { schema: FastifySchema; url: string } {
-  if ((schema as { hide?: boolean } | undefined)?.hide) return { schema, url };
-  const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
-  const key = `${method} ${describedPath(url)}`;
-  const operationId = OPERATION_IDS[key];
-  if (!operationId) throw new Error(`route ${key} has no name in src/http/operations.ts`);
-  const named = { ...schema, operationId } as FastifySchema;
-  const params = schema?.params as { properties?: Record<string, object>; required?: string[] } | undefined;
-  if (!url.endsWith('/*') || !params?.properties?.['*']) return { schema: named, url };
-  const { '*': wildcard, ...others } = params.properties;
-  return {
-    schema: {
-      ...named,
-      params: {
-        ...params,
-        properties: { ...others, subtopic: { ...wildcard, 'x-wildcard': true } },
-        required: (params.required ?? []).map((name) => (name === '*' ? 'subtopic' : name)),
-      },
-    },
-    url: `${url.slice(0, -1)}:subtopic`,
   };
 }

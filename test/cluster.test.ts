@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type NatsConnection, connect as natsConnect, type Subscription } from '@nats-io/transport-node';
 import type { IClientOptions } from 'mqtt';
-import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
+import { connectedGroup, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, fence, mqttUrl, settle, sleep, type TestClient } from './helpers/mqtt.js';
 import { type NatsServer, startNats } from './helpers/nats.js';
 import { dialect, type Pair, startPair, type TestServer } from './helpers/server.js';
@@ -127,21 +127,7 @@ describe(`two instances on one NATS (${dialect})`, { timeout: 90_000 }, () => {
     return c;
   }
 
-  async function group(n: number): Promise<{ channel: string; things: ThingView[] }> {
-    const things = await createThings(
-      reqA,
-      token,
-      Array.from({ length: n }, (_, i) => ({ name: `t${i}` })),
-    );
-    const channel = (await createChannel(reqA, token, { name: 'c' })).id;
-    await connect(
-      reqA,
-      token,
-      [channel],
-      things.map((t) => t.id),
-    );
-    return { channel, things };
-  }
+  const group = (n: number) => connectedGroup(reqA, token, n);
 
   /** Collects what arrives on a NATS subject until unsubscribed. */
   function observe(subject: string): {

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
+import { connectedGroup, createChannel, type ThingView } from './helpers/entities.js';
 import { dialect, userToken, withServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
@@ -54,21 +54,7 @@ describe(`real MQTT clients (${dialect})`, { timeout: 90_000 }, () => {
     return new Promise((resolve) => child.once('close', (code) => resolve({ code, out })));
   }
 
-  async function group(n: number): Promise<{ channel: string; things: ThingView[] }> {
-    const things = await createThings(
-      request,
-      token,
-      Array.from({ length: n }, (_, i) => ({ name: `t${i}` })),
-    );
-    const channel = await createChannel(request, token, { name: 'c' });
-    await connect(
-      request,
-      token,
-      [channel.id],
-      things.map((t) => t.id),
-    );
-    return { channel: channel.id, things };
-  }
+  const group = (n: number) => connectedGroup(request, token, n);
 
   for (const version of ['mqttv311', 'mqttv5'] as const) {
     it(`mosquitto_sub and mosquitto_pub, -V ${version}: delivery, a refused subscription, a wrong key`, {

@@ -4,7 +4,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
-import { connect, createChannel, createThing, createThings, type ThingView } from './helpers/entities.js';
+import {
+  connect,
+  connectedGroup,
+  createChannel,
+  createThing,
+  createThings,
+  type ThingView,
+} from './helpers/entities.js';
 import { connackCode, connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
 import { openssl, workdir } from './helpers/openssl.js';
 import {
@@ -50,21 +57,7 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
   }
 
   /** `n` things all connected to one new channel. */
-  async function group(n: number): Promise<{ channel: string; things: ThingView[] }> {
-    const things = await createThings(
-      request,
-      token,
-      Array.from({ length: n }, (_, i) => ({ name: `t${i}` })),
-    );
-    const channel = await createChannel(request, token, { name: 'c' });
-    await connect(
-      request,
-      token,
-      [channel.id],
-      things.map((t) => t.id),
-    );
-    return { channel: channel.id, things };
-  }
+  const group = (n: number) => connectedGroup(request, token, n);
 
   describe('CONNECT', () => {
     it('accepts username = thing id and password = thing key', async () => {

@@ -8,7 +8,7 @@ import mqtt, {
   type IDisconnectPacket,
   type MqttClient,
 } from 'mqtt';
-import { connect, createChannel, createThings, type ThingView } from './helpers/entities.js';
+import { connect, connectedGroup, createChannel, createThings, type ThingView } from './helpers/entities.js';
 import { connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
 import { client, dialect, startServer, userToken, withServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
@@ -69,21 +69,7 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
     return { c, ack };
   }
 
-  async function group(n: number): Promise<{ channel: string; things: ThingView[] }> {
-    const things = await createThings(
-      request,
-      token,
-      Array.from({ length: n }, (_, i) => ({ name: `t${i}` })),
-    );
-    const channel = await createChannel(request, token, { name: 'c' });
-    await connect(
-      request,
-      token,
-      [channel.id],
-      things.map((t) => t.id),
-    );
-    return { channel: channel.id, things };
-  }
+  const group = (n: number) => connectedGroup(request, token, n);
 
   /** The CONNACK of a v5 CONNECT, whatever it says, with the connection then ended. */
   function connack(options: IClientOptions): Promise<IConnackPacket> {

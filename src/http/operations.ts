@@ -1,7 +1,9 @@
+import type { FastifySchema } from 'fastify';
+
 /**
  * The name of every operation in the OpenAPI description (`operationId`): what a client
  * generated from it calls the method. One table, so names stay consistent; a route
- * missing here stops the start (describeRoute in app.ts), so none goes unnamed.
+ * missing here stops the start (describeRoute, below), so none goes unnamed.
  */
 export const OPERATION_IDS: Record<string, string> = {
   // messages (the /http prefix is how Mainflux's gateway exposes the adapter)
@@ -92,4 +94,42 @@ export const OPERATION_IDS: Record<string, string> = {
 /** fastify's route URL as the description writes it: `:id` → `{id}`, the trailing `*` → `{subtopic}`. */
 export function describedPath(url: string): string {
   return url.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{subtopic}');
+}
+
+/**
+ * How a route appears in the description. Its name comes from OPERATION_IDS (a route
+ * missing there stops the start). fastify's catch-all segment (`/messages/*`, a
+ * message's subtopic) is a path parameter named `*`, which OpenAPI cannot name: the
+ * description calls it `{subtopic}`, marked as spanning slashes (`x-wildcard`). Only the
+ * description changes; the route stays as is.
+ */
+export function describeRoute({
+  schema,
+  url,
+  route,
+}: {
+  schema: FastifySchema;
+  url: string;
+  route: { method: string | string[] };
+}): { schema: FastifySchema; url: string } {
+  if ((schema as { hide?: boolean } | undefined)?.hide) return { schema, url };
+  const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
+  const key = `${method} ${describedPath(url)}`;
+  const operationId = OPERATION_IDS[key];
+  if (!operationId) throw new Error(`route ${key} has no name in src/http/operations.ts`);
+  const named = { ...schema, operationId } as FastifySchema;
+  const params = schema?.params as { properties?: Record<string, object>; required?: string[] } | undefined;
+  if (!url.endsWith('/*') || !params?.properties?.['*']) return { schema: named, url };
+  const { '*': wildcard, ...others } = params.properties;
+  return {
+    schema: {
+      ...named,
+      params: {
+        ...params,
+        properties: { ...others, subtopic: { ...wildcard, 'x-wildcard': true } },
+        required: (params.required ?? []).map((name) => (name === '*' ? 'subtopic' : name)),
+      },
+    },
+    url: `${url.slice(0, -1)}:subtopic`,
+  };
 }

@@ -117,3 +117,24 @@ export const sorted = (values: string[]) => [...values].sort();
 
 export const q = (value: unknown) =>
   encodeURIComponent(typeof value === 'string' ? value : JSON.stringify(value));
+
+/** `n` things (t0, t1, …) and one channel they are all connected to. */
+export async function connectedGroup(
+  request: Request,
+  token: string,
+  n: number,
+): Promise<{ channel: string; things: ThingView[] }> {
+  const things = await createThings(
+    request,
+    token,
+    Array.from({ length: n }, (_, i) => ({ name: `t${i}` })),
+  );
+  const channel = (await createChannel(request, token, { name: 'c' })).id;
+  await connect(
+    request,
+    token,
+    [channel],
+    things.map((t) => t.id),
+  );
+  return { channel, things };
+}
