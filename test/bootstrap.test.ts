@@ -498,6 +498,17 @@ describe(`bootstrap (${dialect})`, () => {
         [sorted(made.map((m) => m.id))[1]],
       );
 
+      // As Go's Query().Get reads them: a repeated parameter counts as its first value,
+      // an empty one as absent.
+      const repeated = await page(request, user, '/things/configs?offset=1&offset=x&limit=1&limit=y');
+      assert.deepEqual([repeated.offset, repeated.limit, repeated.configs.length], [1, 1, 1]);
+      const blank = await page(request, user, '/things/configs?offset=&limit=&state=');
+      assert.deepEqual([blank.offset, blank.limit, blank.configs.length], [0, 10, 3]);
+      assertError(
+        await request('GET', '/things/configs?state=2', { token: user }),
+        400,
+        'invalid query parameters',
+      );
       assertError(
         await request('GET', '/things/configs?offset=abc', { token: user }),
         400,

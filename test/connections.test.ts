@@ -364,6 +364,7 @@ describe(`connections (${dialect})`, () => {
         '?disconnected=0',
         '?connected=yes',
         '?connected=',
+        '?connected=false&connected=false',
       ]) {
         assert.equal(
           (await page(request, alice, `/channels/${channels[0]!.id}/things${query}`)).total,

@@ -1080,10 +1080,10 @@ export interface operations {
             query?: {
                 /** @description default 0 */
                 offset?: string;
-                /** @description default 10, at most 100 */
+                /** @description default 10, at most 100 (larger: 100) */
                 limit?: string;
                 /** @description 0 inactive | 1 active */
-                state?: string;
+                state?: "" | "0" | "1";
                 /** @description exact */
                 external_id?: string;
                 /** @description thing id, exact */
@@ -2369,7 +2369,7 @@ export interface operations {
                 /** @description 1..5, default 1 */
                 level?: string;
                 /** @description true: nest children */
-                tree?: string;
+                tree?: "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False";
                 /** @description JSON object the group metadata must contain */
                 metadata?: string;
             };
@@ -2734,7 +2734,7 @@ export interface operations {
                 /** @description 1..5, default 1 */
                 level?: string;
                 /** @description true: nest children */
-                tree?: string;
+                tree?: "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False";
                 /** @description JSON object the group metadata must contain */
                 metadata?: string;
             };
@@ -2890,7 +2890,7 @@ export interface operations {
                 /** @description 1..5, default 1 */
                 level?: string;
                 /** @description true: nest children */
-                tree?: string;
+                tree?: "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False";
                 /** @description JSON object the group metadata must contain */
                 metadata?: string;
             };
@@ -3882,9 +3882,9 @@ export interface operations {
                 /** @description asc | desc */
                 dir?: string;
                 /** @description true: list the complement */
-                disconnected?: string;
+                disconnected?: "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False";
                 /** @description false: list the complement (seed document spelling) */
-                connected?: string;
+                connected?: unknown;
             };
             header?: never;
             path: {
@@ -4279,9 +4279,9 @@ export interface operations {
                 /** @description asc | desc */
                 dir?: string;
                 /** @description true: list the complement */
-                disconnected?: string;
+                disconnected?: "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False";
                 /** @description false: list the complement (seed document spelling) */
-                connected?: string;
+                connected?: unknown;
             };
             header?: never;
             path: {
@@ -4700,7 +4700,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description pem (default) or der */
-                format?: string;
+                format?: "pem" | "der";
             };
             header?: never;
             path?: never;

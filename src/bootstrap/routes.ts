@@ -1,8 +1,7 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { invalidQuery, malformed } from '../errors.js';
-import type { Query } from '../http/query.js';
-import { Answer, Errors, ExternalKey, Metadata, NoBody, Opt, Str } from '../http/schemas.js';
+import { count, Param } from '../http/query.js';
+import { Answer, Errors, ExternalKey, Metadata, NoBody, Opt } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { BootstrapService } from './service.js';
 import type { BootstrapConfig } from './types.js';
@@ -33,19 +32,23 @@ function configView(c: BootstrapConfig, withChannels: boolean) {
 }
 
 /** Bootstrap reads its own query leniently (API.md §4.6): no repetition check. */
-function first(q: Query, name: string): string | undefined {
-  const v = q[name];
-  const value = Array.isArray(v) ? v[0] : v;
-  if (value?.includes('\u0000')) throw invalidQuery();
-  return value;
-}
-
-function number(q: Query, name: string, message: string): number | undefined {
-  const v = first(q, name);
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d{1,15}$/.test(v)) throw malformed(message);
-  return Number(v);
-}
+/**
+ * The listing's parameters. As Go's `Query().Get` reads them, a repeated one counts as
+ * its first value (the route's `query: 'first'`), and a bad offset or limit is worded
+ * after the parameter.
+ */
+const ConfigsQuery = Type.Object({
+  offset: Param.uint('default 0', { error: 'invalid offset query param', empty: true }),
+  limit: Param.uint('default 10, at most 100 (larger: 100)', {
+    error: 'invalid limit query param',
+    empty: true,
+  }),
+  state: Param.oneOf(['', '0', '1'], '0 inactive | 1 active'),
+  external_id: Param.text('exact'),
+  mainflux_id: Param.text('thing id, exact'),
+  mainflux_key: Param.text('thing key, exact'),
+  name: Param.text('case-insensitive substring'),
+});
 
 const NewConfigBody = Type.Object({
   thing_id: Opt(Type.String()),
@@ -213,42 +216,29 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
     },
   );
 
-  app.get(
+  app.get<{ Querystring: Static<typeof ConfigsQuery> }>(
     '/things/configs',
     {
-      config: bootstrap,
+      config: { ...bootstrap, query: 'first' },
       schema: {
         tags,
         summary: 'List bootstrap configs',
-        querystring: Type.Object({
-          offset: Str('default 0'),
-          limit: Str('default 10, at most 100'),
-          state: Str('0 inactive | 1 active'),
-          external_id: Str('exact'),
-          mainflux_id: Str('thing id, exact'),
-          mainflux_key: Str('thing key, exact'),
-          name: Str('case-insensitive substring'),
-        }),
+        querystring: ConfigsQuery,
         response: { 200: ConfigsPage, ...Errors },
       },
     },
     async (request) => {
-      const q = request.query as Query;
-      const offset = number(q, 'offset', 'invalid offset query param') ?? 0;
-      let limit = number(q, 'limit', 'invalid limit query param') ?? 10;
-      if (limit === 0) limit = 10;
-      if (limit > 100) limit = 100;
-      const stateText = first(q, 'state');
-      if (stateText !== undefined && stateText !== '' && stateText !== '0' && stateText !== '1')
-        throw invalidQuery();
+      const q = request.query;
+      const offset = count(q.offset || undefined, 0);
+      const limit = Math.min(count(q.limit || undefined, 10) || 10, 100);
       const page = await service.list(
         request.headers.authorization,
         {
-          state: stateText === undefined || stateText === '' ? undefined : Number(stateText),
-          externalId: first(q, 'external_id') || undefined,
-          thingId: first(q, 'mainflux_id') || undefined,
-          thingKey: first(q, 'mainflux_key') || undefined,
-          name: first(q, 'name') || undefined,
+          state: q.state ? Number(q.state) : undefined,
+          externalId: q.external_id || undefined,
+          thingId: q.mainflux_id || undefined,
+          thingKey: q.mainflux_key || undefined,
+          name: q.name || undefined,
         },
         offset,
         limit,

@@ -1,8 +1,7 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { invalidQuery } from '../errors.js';
-import { type Query, single, uint } from '../http/query.js';
-import { Answer, Errors, Opt, Str } from '../http/schemas.js';
+import { count, Param } from '../http/query.js';
+import { Answer, Errors, Opt } from '../http/schemas.js';
 import type { CertsService } from './service.js';
 import { type CertRecord, DEFAULT_LIMIT, type IssuedCert } from './types.js';
 
@@ -116,18 +115,18 @@ type IssueInput = {
   csr?: string | null;
 };
 
-function crlFormat(request: {
-  query: unknown;
-  headers: Record<string, string | string[] | undefined>;
-}): 'pem' | 'der' {
-  const format = single(request.query as Query, 'format');
-  if (format !== undefined) {
-    if (format === 'pem' || format === 'der') return format;
-    throw invalidQuery('format must be pem or der');
-  }
-  const accept = String(request.headers.accept ?? '');
-  return accept.includes('application/pkix-crl') ? 'der' : 'pem';
+/** ?format= says it; else Accept: application/pkix-crl asks for DER; else PEM. */
+function crlFormat(format: 'pem' | 'der' | undefined, accept: string | undefined): 'pem' | 'der' {
+  return format ?? (accept?.includes('application/pkix-crl') ? 'der' : 'pem');
 }
+
+const CrlQuery = Type.Object({
+  format: Param.oneOf(['pem', 'der'], 'pem (default) or der', 'format must be pem or der'),
+});
+const ListQuery = Type.Object({
+  offset: Param.uint('default 0'),
+  limit: Param.uint(`default ${DEFAULT_LIMIT}, 1..100`),
+});
 
 export function certsRoutes(app: FastifyInstance, service: CertsService): void {
   const tags = ['certs'];
@@ -157,7 +156,7 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
     },
   );
 
-  app.get(
+  app.get<{ Querystring: Static<typeof CrlQuery> }>(
     '/certs/crl',
     {
       config: certs,
@@ -165,7 +164,7 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
         tags,
         summary:
           'The certificate revocation list (PEM; DER with Accept: application/pkix-crl or ?format=der)',
-        querystring: Type.Object({ format: Str('pem (default) or der') }),
+        querystring: CrlQuery,
         response: {
           200: {
             description: 'The CRL',
@@ -179,7 +178,7 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
       },
     },
     async (request, reply) => {
-      const format = crlFormat(request);
+      const format = crlFormat(request.query.format, request.headers.accept);
       const crl = await service.crl(format);
       reply
         .code(200)
@@ -188,7 +187,7 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
     },
   );
 
-  app.get<{ Params: { thingId: string } }>(
+  app.get<{ Params: { thingId: string }; Querystring: Static<typeof ListQuery> }>(
     '/certs/:thingId',
     {
       config: certs,
@@ -196,20 +195,16 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
         tags,
         summary: "A thing's certificate records (201, as 0.12.1 answers)",
         params: ThingParam,
-        querystring: Type.Object({
-          offset: Str('default 0'),
-          limit: Str(`default ${DEFAULT_LIMIT}, 1..100`),
-        }),
+        querystring: ListQuery,
         response: { 201: Records, ...Errors },
       },
     },
     async (request, reply) => {
-      const q = request.query as Query;
       const page = await service.list(
         request.headers.authorization,
         request.params.thingId,
-        uint(q, 'offset', 0),
-        uint(q, 'limit', DEFAULT_LIMIT),
+        count(request.query.offset, 0),
+        count(request.query.limit, DEFAULT_LIMIT),
       );
       reply.code(201).send({
         total: page.total,

@@ -1,9 +1,9 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../auth/service.js';
 import { malformed } from '../errors.js';
-import { bool, jsonObject, type Query, single, uint } from '../http/query.js';
-import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty, Str } from '../http/schemas.js';
+import { count, flag, jsonObject, Param } from '../http/query.js';
+import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import { MAX_LIMIT } from '../things/types.js';
 import { UsersPage, userView } from '../users/routes.js';
@@ -22,17 +22,20 @@ const GroupBody = Type.Object({
   metadata: Opt(Metadata),
 });
 const MembersBody = Type.Object({ type: Opt(Type.String()), members: Opt(Type.Array(Type.String())) });
+// level's range and limit's are rules checked after reading (a wrong one is malformed).
 const TreeQuery = Type.Object({
-  level: Str('1..5, default 1'),
-  tree: Str('true: nest children'),
-  metadata: Str('JSON object the group metadata must contain'),
+  level: Param.text('1..5, default 1'),
+  tree: Param.bool('true: nest children'),
+  metadata: Param.json('JSON object the group metadata must contain'),
 });
 const PageQuery = Type.Object({
-  offset: Str('default 0'),
-  limit: Str('default 10, 1..100'),
-  type: Str('member type'),
-  metadata: Str('JSON object to contain'),
+  offset: Param.uint('default 0'),
+  limit: Param.uint('default 10, 1..100'),
+  type: Param.text('member type'),
+  metadata: Param.json('JSON object to contain'),
 });
+type TreeQuery = Static<typeof TreeQuery>;
+type PageQuery = Static<typeof PageQuery>;
 
 export function groupView(g: GroupNode): Record<string, unknown> {
   return {
@@ -115,22 +118,21 @@ const GroupThingsPage = Answer("A page of a group's things (order and direction 
 });
 
 /** `level` 1..5 (default 1); anything else is malformed, as 0.12.1 refuses it. */
-function level(q: Query): number {
-  const raw = single(q, 'level');
+function level(raw: string | undefined): number {
   if (raw === undefined) return 1;
   if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LEVEL) throw malformed();
   return Number(raw);
 }
 
-function paging(q: Query, fallbackLimit = 10): { offset: number; limit: number } {
-  const offset = uint(q, 'offset', 0);
-  const limit = uint(q, 'limit', fallbackLimit);
+function paging(q: PageQuery, fallbackLimit = 10): { offset: number; limit: number } {
+  const offset = count(q.offset, 0);
+  const limit = count(q.limit, fallbackLimit);
   if (limit < 1 || limit > MAX_LIMIT) throw malformed();
   return { offset, limit };
 }
 
-function treeQuery(q: Query) {
-  return { level: level(q), tree: bool(q, 'tree', false), metadata: jsonObject(q, 'metadata') };
+function treeQuery(q: TreeQuery) {
+  return { level: level(q.level), tree: flag(q.tree, false), metadata: jsonObject(q.metadata) };
 }
 
 /**
@@ -173,7 +175,7 @@ function groupRoutes(app: FastifyInstance, service: GroupsService): void {
     },
   );
 
-  app.get(
+  app.get<{ Querystring: TreeQuery }>(
     '/groups',
     {
       config: groups,
@@ -185,7 +187,7 @@ function groupRoutes(app: FastifyInstance, service: GroupsService): void {
       },
     },
     async (request) => {
-      const q = treeQuery(request.query as Query);
+      const q = treeQuery(request.query);
       const page = await service.list(request.headers.authorization, q.level, q.tree, q.metadata);
       return { total: page.total, level: q.level, name: '', groups: page.groups.map(groupView) };
     },
@@ -245,14 +247,14 @@ function treeRoutes(app: FastifyInstance, service: GroupsService): void {
     ['children', 'The group and its descendants down to `level`'],
     ['parents', 'The group and its ancestors up to `level`'],
   ] as const) {
-    app.get<{ Params: { id: string } }>(
+    app.get<{ Params: { id: string }; Querystring: TreeQuery }>(
       `/groups/:id/${path}`,
       {
         config: groups,
         schema: { tags, summary, querystring: TreeQuery, response: { 200: GroupsPage, ...Errors } },
       },
       async (request) => {
-        const q = treeQuery(request.query as Query);
+        const q = treeQuery(request.query);
         const page = await service.related(
           request.headers.authorization,
           request.params.id,
@@ -304,7 +306,7 @@ function memberRoutes(app: FastifyInstance, service: GroupsService): void {
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
     '/groups/:id/members',
     {
       config: groups,
@@ -316,9 +318,9 @@ function memberRoutes(app: FastifyInstance, service: GroupsService): void {
       },
     },
     async (request) => {
-      const q = request.query as Query;
+      const q = request.query;
       const { offset, limit } = paging(q);
-      const type = single(q, 'type') || undefined;
+      const type = q.type || undefined;
       const page = await service.members(
         request.headers.authorization,
         request.params.id,
@@ -338,7 +340,7 @@ function memberRoutes(app: FastifyInstance, service: GroupsService): void {
     },
   );
 
-  app.get<{ Params: { memberId: string } }>(
+  app.get<{ Params: { memberId: string }; Querystring: PageQuery }>(
     '/members/:memberId/groups',
     {
       config: groups,
@@ -350,12 +352,12 @@ function memberRoutes(app: FastifyInstance, service: GroupsService): void {
       },
     },
     async (request) => {
-      const q = request.query as Query;
+      const q = request.query;
       const { offset, limit } = paging(q);
       const page = await service.memberships(
         request.headers.authorization,
         request.params.memberId,
-        jsonObject(q, 'metadata'),
+        jsonObject(q.metadata),
         offset,
         limit,
       );
@@ -366,7 +368,7 @@ function memberRoutes(app: FastifyInstance, service: GroupsService): void {
 
 /** The things and the users in a group, as the things and users services answered them. */
 function memberListRoutes(app: FastifyInstance, service: GroupsService, auth: AuthService): void {
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
     '/groups/things/:id',
     {
       config: { unauthenticated: 401 },
@@ -381,15 +383,9 @@ function memberListRoutes(app: FastifyInstance, service: GroupsService, auth: Au
       const header = request.headers.authorization;
       if (!header) throw malformed();
       const identity = await auth.identify(header);
-      const q = request.query as Query;
+      const q = request.query;
       const { offset, limit } = paging(q);
-      const page = await service.things(
-        identity,
-        request.params.id,
-        jsonObject(q, 'metadata'),
-        offset,
-        limit,
-      );
+      const page = await service.things(identity, request.params.id, jsonObject(q.metadata), offset, limit);
       return {
         total: page.total,
         offset: page.offset,
@@ -406,7 +402,7 @@ function memberListRoutes(app: FastifyInstance, service: GroupsService, auth: Au
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: PageQuery }>(
     '/groups/users/:id',
     {
       config: groups,
@@ -418,9 +414,9 @@ function memberListRoutes(app: FastifyInstance, service: GroupsService, auth: Au
       },
     },
     async (request) => {
-      const q = request.query as Query;
-      const offset = uint(q, 'offset', 0);
-      const limit = uint(q, 'limit', 10);
+      const q = request.query;
+      const offset = count(q.offset, 0);
+      const limit = count(q.limit, 10);
       if (limit > MAX_LIMIT) throw malformed();
       const page = await service.users(request.headers.authorization, request.params.id, offset, limit);
       return { total: page.total, offset, limit, users: page.rows.map(userView) };

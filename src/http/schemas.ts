@@ -5,9 +5,6 @@ export const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([s
 
 export const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'free-form JSON object' });
 
-/** List parameters are strings on the wire; services parse them with Mainflux's rules. */
-export const Str = (description: string) => Type.Optional(Type.String({ description }));
-
 /** Drops keys whose value Go's `omitempty` would leave out. */
 export function omitEmpty<T extends Record<string, unknown>>(obj: T): T {
   const out: Record<string, unknown> = {};

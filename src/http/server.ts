@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import { acceptableJson } from './json.js';
 import { RequestHistogram } from './metrics.js';
+import { QUERY_ERROR, queryError } from './query.js';
 
 /**
  * How a route reads its body (API.md §0.3):
@@ -38,6 +39,11 @@ declare module 'fastify' {
     body?: BodyMode;
     /** Message for a body that fails its schema (defaults to Mainflux's). */
     malformedMessage?: string;
+    /**
+     * `first`: a query parameter given more than once counts as its first value, as
+     * Go's `Query().Get` reads it (bootstrap); by default a repetition is an error.
+     */
+    query?: 'first';
   }
 }
 
@@ -167,7 +173,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     trustProxy: (options.trustProxy ?? false) as boolean | string,
     return503OnClosing: true,
     ajv: {
-      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false },
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+        keywords: [QUERY_ERROR],
+      },
     },
     routerOptions: { maxParamLength: 5000 },
     // A path that is not valid percent-encoding gets the same JSON error body as any other 400.
@@ -199,6 +211,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   // Callback style: no promise a request for the routes that read no JSON.
   app.addHook('preValidation', (request, _reply, done) => {
+    if (request.routeOptions.config.query === 'first') {
+      const query = request.query as Record<string, unknown>;
+      for (const [name, value] of Object.entries(query)) if (Array.isArray(value)) query[name] = value[0];
+    }
     const mode = request.routeOptions.config.body;
     if (!mode || mode === 'raw') return done();
     const contentType = request.headers['content-type'] ?? '';
@@ -278,16 +294,20 @@ export function errorAnswer(
   error: unknown,
   unauthenticated: UnauthenticatedStatus,
   malformedMessage: string = Messages.malformed,
+  /** The route's querystring schema, whose parameters may word their own error. */
+  querystring?: unknown,
 ): ErrorAnswer | null {
   let err = error;
   const fe = error as FastifyError & { validationContext?: string };
   if (fe?.validation) {
     err =
-      fe.validationContext === 'querystring' || fe.validationContext === 'params'
-        ? invalidQuery()
-        : malformed(
-            `${malformedMessage}: ${fe.validationContext ?? 'body'}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
-          );
+      fe.validationContext === 'querystring'
+        ? queryError(querystring, fe.validation[0]?.instancePath)
+        : fe.validationContext === 'params'
+          ? invalidQuery()
+          : malformed(
+              `${malformedMessage}: ${fe.validationContext ?? 'body'}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim(),
+            );
   }
   if (err instanceof DomainError) {
     const answer: ErrorAnswer = { status: statusOf(err, unauthenticated), message: err.message };
@@ -310,7 +330,12 @@ export function errorAnswer(
 
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const config = request.routeOptions?.config;
-  const answer = errorAnswer(error, config?.unauthenticated ?? 403, config?.malformedMessage);
+  const answer = errorAnswer(
+    error,
+    config?.unauthenticated ?? 403,
+    config?.malformedMessage,
+    request.routeOptions?.schema?.querystring,
+  );
   if (answer) {
     if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
     reply.code(answer.status).type('application/json').send({ error: answer.message });

@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { malformed, notFound, unauthenticated } from '../errors.js';
-import { bool, jsonObject, type Query, saysFalse, single, uint } from '../http/query.js';
+import { count, flag, jsonObject, Param, saysFalse } from '../http/query.js';
 import {
   Answer,
   DEPRECATED_HEADER,
@@ -11,7 +11,6 @@ import {
   Opt,
   omitEmpty,
   Public,
-  Str,
 } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { ThingsService } from './service.js';
@@ -84,15 +83,18 @@ function pageQuery(input: ListInput, connectionList: boolean) {
   };
 }
 
-function fromQueryString(q: Query, connectionList: boolean) {
+function fromQueryString(
+  q: Static<typeof ListQuery> & Static<typeof ConnectionQuery>,
+  connectionList: boolean,
+) {
   return pageQuery(
     {
-      offset: uint(q, 'offset', 0),
-      limit: uint(q, 'limit', 10),
-      name: connectionList ? undefined : single(q, 'name'),
-      metadata: connectionList ? undefined : jsonObject(q, 'metadata'),
-      order: single(q, 'order'),
-      dir: single(q, 'dir'),
+      offset: count(q.offset, 0),
+      limit: count(q.limit, 10),
+      name: connectionList ? undefined : q.name,
+      metadata: connectionList ? undefined : jsonObject(q.metadata),
+      order: q.order,
+      dir: q.dir,
     },
     connectionList,
   );
@@ -102,26 +104,28 @@ function fromQueryString(q: Query, connectionList: boolean) {
  * `disconnected=true` (0.12.1) or `connected=false` (the seed document) list the
  * complement. 0.12.1 ignores `connected`, so any other value of it is ignored too.
  */
-function wantsConnected(q: Query): boolean {
-  return !bool(q, 'disconnected', false) && !saysFalse(q, 'connected');
+function wantsConnected(q: Static<typeof ConnectionQuery>): boolean {
+  return !flag(q.disconnected, false) && !saysFalse(q.connected);
 }
 
+// order and dir are checked by the listing rules (pageQuery), after every parameter
+// has been read, as 0.12.1 validates them: a wrong one is malformed, not an invalid query.
 const ListQuery = Type.Object({
-  offset: Str('default 0'),
-  limit: Str('default 10, at most 100'),
-  name: Str('case-insensitive substring of the name'),
-  metadata: Str('JSON object the metadata must contain, e.g. {"serial":"123"}'),
-  order: Str('name | id'),
-  dir: Str('asc | desc (default desc)'),
+  offset: Param.uint('default 0'),
+  limit: Param.uint('default 10, at most 100'),
+  name: Param.text('case-insensitive substring of the name'),
+  metadata: Param.json('JSON object the metadata must contain, e.g. {"serial":"123"}'),
+  order: Param.text('name | id'),
+  dir: Param.text('asc | desc (default desc)'),
 });
 
 const ConnectionQuery = Type.Object({
-  offset: Str('default 0'),
-  limit: Str('default 10, 1..100'),
-  order: Str('name | id'),
-  dir: Str('asc | desc'),
-  disconnected: Str('true: list the complement'),
-  connected: Str('false: list the complement (seed document spelling)'),
+  offset: Param.uint('default 0'),
+  limit: Param.uint('default 10, 1..100'),
+  order: Param.text('name | id'),
+  dir: Param.text('asc | desc'),
+  disconnected: Param.bool('true: list the complement'),
+  connected: Param.ignored('false: list the complement (seed document spelling)'),
 });
 
 const ThingBody = Type.Object({ name: Opt(Type.String()), key: Opt(Type.String()), metadata: Opt(Metadata) });
@@ -276,7 +280,7 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
     },
   );
 
-  app.get(
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/things',
     {
       config: things,
@@ -288,7 +292,7 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
       },
     },
     async (request) => {
-      const { query, echo } = fromQueryString(request.query as Query, false);
+      const { query, echo } = fromQueryString(request.query, false);
       const page = await service.listThings(request.headers.authorization, query);
       return { total: page.total, ...echo, things: page.items.map(thingView) };
     },
@@ -331,7 +335,7 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: Static<typeof ConnectionQuery> }>(
     '/things/:id/channels',
     {
       config: things,
@@ -344,7 +348,7 @@ export function thingsRoutes(app: FastifyInstance, service: ThingsService): void
       },
     },
     async (request) => {
-      const q = request.query as Query;
+      const q = request.query;
       const { query, echo } = fromQueryString(q, true);
       const page = await service.channelsOfThing(
         request.headers.authorization,
@@ -455,7 +459,7 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
     },
   );
 
-  app.get(
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/channels',
     {
       config: things,
@@ -467,13 +471,13 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
       },
     },
     async (request) => {
-      const { query, echo } = fromQueryString(request.query as Query, false);
+      const { query, echo } = fromQueryString(request.query, false);
       const page = await service.listChannels(request.headers.authorization, query);
       return { total: page.total, ...echo, channels: page.items.map(channelView) };
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: Static<typeof ConnectionQuery> }>(
     '/channels/:id/things',
     {
       config: things,
@@ -486,7 +490,7 @@ function channelsRoutes(app: FastifyInstance, service: ThingsService): void {
       },
     },
     async (request) => {
-      const q = request.query as Query;
+      const q = request.query;
       const { query, echo } = fromQueryString(q, true);
       const page = await service.thingsOfChannel(
         request.headers.authorization,

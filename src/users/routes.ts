@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { jsonObject, type Query, single, uint } from '../http/query.js';
-import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty, Public, Str } from '../http/schemas.js';
+import { count, jsonObject, Param } from '../http/query.js';
+import { Answer, Errors, Metadata, NoBody, Opt, omitEmpty, Public } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { UsersService } from './service.js';
 import type { User } from './types.js';
@@ -27,6 +27,13 @@ export const UsersPage = Answer('A page of users', {
   users: Type.Array(UserView),
 });
 /** `{}`: what 0.12.1 answers for a changed or reset password. */
+const UsersQuery = Type.Object({
+  offset: Param.uint('default 0'),
+  limit: Param.uint('default 10'),
+  email: Param.text('substring'),
+  metadata: Param.json('JSON object to contain'),
+});
+
 const EmptyObject = (description: string) => Answer(description, {});
 
 export function usersRoutes(app: FastifyInstance, service: UsersService): void {
@@ -96,29 +103,24 @@ function userRoutes(app: FastifyInstance, service: UsersService): void {
     async (request) => userView(await service.view(request.headers.authorization, request.params.userId)),
   );
 
-  app.get(
+  app.get<{ Querystring: Static<typeof UsersQuery> }>(
     '/users',
     {
       config: users,
       schema: {
         tags,
         summary: 'List users (the admin sees all; everyone else only themselves)',
-        querystring: Type.Object({
-          offset: Str('default 0'),
-          limit: Str('default 10'),
-          email: Str('substring'),
-          metadata: Str('JSON object to contain'),
-        }),
+        querystring: UsersQuery,
         response: { 200: UsersPage, ...Errors },
       },
     },
     async (request) => {
-      const q = request.query as Query;
+      const q = request.query;
       const filter = {
-        offset: uint(q, 'offset', 0),
-        limit: uint(q, 'limit', 10),
-        email: single(q, 'email'),
-        metadata: jsonObject(q, 'metadata'),
+        offset: count(q.offset, 0),
+        limit: count(q.limit, 10),
+        email: q.email,
+        metadata: jsonObject(q.metadata),
       };
       const page = await service.list(request.headers.authorization, filter);
       return { ...page, users: page.users.map(userView) };
