@@ -128,6 +128,21 @@ export async function check(folder: string): Promise<{ ok: boolean; report: stri
     }
   }
 
+  // What the server serialised from a schema, compared with JSON.stringify of the same value.
+  const serialised: {
+    method: string;
+    route: string;
+    status: number;
+    same: boolean;
+    expected?: string;
+    actual?: string;
+  }[] = [];
+  for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.json-lines'))) {
+    for (const line of fs.readFileSync(path.join(folder, file), 'utf8').split('\n')) {
+      if (line) serialised.push(JSON.parse(line));
+    }
+  }
+
   const mismatches = new Map<string, { count: number; example: string }>();
   const called = new Set<Route>();
   let checked = 0;
@@ -191,11 +206,22 @@ export async function check(folder: string): Promise<{ ok: boolean; report: stri
     }
   }
 
+  for (const s of serialised) {
+    if (!s.same)
+      mismatch(
+        `serialised ${s.method} ${s.route} → ${s.status}`,
+        `from its schema: ${s.actual}; meant: ${s.expected}`,
+      );
+  }
+
   const declaring = table.filter((r) => declaresAnswers(r.op));
   const never = table.filter((r) => !called.has(r)).map((r) => `${r.method} ${r.template}`);
   const lines = [
     `contract: ${answers.length} answers recorded; ${checked} checked against ${declaring.length} of ${table.length} operations that declare their answers; ${undeclared} of operations that declare none; ${outside} outside the description`,
   ];
+  lines.push(
+    `serialised from answer schemas: ${serialised.length} answers compared with JSON.stringify of the same value, ${serialised.filter((s) => !s.same).length} differ`,
+  );
   if (never.length > 0) lines.push(`  never called: ${never.join(', ')}`);
   const silent = table.filter((r) => !declaresAnswers(r.op)).map((r) => `${r.method} ${r.template}`);
   if (silent.length > 0) lines.push(`  DECLARES NO ANSWERS (every route must): ${silent.join(', ')}`);

@@ -22,6 +22,7 @@ import {
 import { acceptableJson } from './json.js';
 import { RequestHistogram } from './metrics.js';
 import { QUERY_ERROR, queryError } from './query.js';
+import { answerSerialiser } from './serialise.js';
 
 /**
  * How a route reads its body (API.md §0.3):
@@ -186,11 +187,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   }) as unknown as FastifyInstance;
 
-  // Answers are written with JSON.stringify whatever the route declares: the declared
-  // answer schemas document them, and the suite checks every answer against them
-  // (scripts/contract.ts). fastify's schema serialiser would instead drop a field a
-  // schema missed, or coerce a mistyped value, without a word: Mainflux's bodies matter to the byte.
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Answers are serialised from the routes' answer schemas (fastify's compiled
+  // serialiser). It would drop a field a schema missed, or coerce a mistyped value,
+  // without a word, and Mainflux's bodies matter to the byte: the test suite compares
+  // every answer it serialises with JSON.stringify of the same value (test/helpers/server.ts)
+  // and checks it against the OpenAPI description (scripts/contract.ts).
+  app.setSerializerCompiler(({ schema }) => answerSerialiser(schema));
 
   // Every body arrives as bytes; the route's mode decides how it is read (below), so
   // each family of endpoints gets Mainflux's Content-Type rule, not fastify's.

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { type App, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -65,6 +66,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     ...env,
   };
   const app = await buildApp(loadConfig(fullEnv));
+  watchSerialisation(app.http);
   const address = await app.http.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,
@@ -105,6 +107,9 @@ export interface RequestOptions {
 const contractFile = process.env.TETHYS_TEST_CONTRACT_DIR
   ? path.join(process.env.TETHYS_TEST_CONTRACT_DIR, `answers-${process.pid}.jsonl`)
   : null;
+const serialisedFile = process.env.TETHYS_TEST_CONTRACT_DIR
+  ? path.join(process.env.TETHYS_TEST_CONTRACT_DIR, `serialised-${process.pid}.json-lines`)
+  : null;
 
 function record(method: string, url: string, res: Response, text: string): void {
   if (!contractFile) return;
@@ -116,6 +121,37 @@ function record(method: string, url: string, res: Response, text: string): void 
     body: text.length <= 1_000_000 ? text : null,
   };
   fs.appendFileSync(contractFile, `${JSON.stringify(line)}\n`);
+}
+
+/**
+ * The server serialises its answers from the routes' answer schemas. That would drop
+ * a field a schema lacks, coerce a mistyped value or reorder fields without a word, so
+ * with the contract check on, every answer serialised that way is compared with what
+ * JSON.stringify makes of the same value (the bytes the code means to send), and each
+ * comparison is kept for scripts/contract.ts, which fails on any difference.
+ */
+function watchSerialisation(http: FastifyInstance): void {
+  if (!serialisedFile) return;
+  const file = serialisedFile;
+  const meant = new WeakMap<object, string>();
+  http.addHook('preSerialization', (request, _reply, payload, done) => {
+    meant.set(request, JSON.stringify(payload));
+    done(null, payload);
+  });
+  http.addHook('onSend', (request, reply, payload, done) => {
+    const expected = meant.get(request);
+    if (expected !== undefined && typeof payload === 'string') {
+      const line = {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        same: payload === expected,
+        ...(payload === expected ? {} : { expected: expected.slice(0, 400), actual: payload.slice(0, 400) }),
+      };
+      fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
+    }
+    done(null, payload);
+  });
 }
 
 /** fetch, with every answer kept for the contract check (for clients such as the SDK). */
