@@ -128,8 +128,9 @@ async function assemble(
     forgetAfterMs: config.throttle.maxDelayMs,
   });
   const auth = new AuthService(new KeysRepository(db), new TokenCodec(secret), events, config.cacheSize);
+  const usersRepo = new UsersRepository(db);
   const users = new UsersService(
-    new UsersRepository(db),
+    usersRepo,
     auth,
     createMailer(config.email),
     {
@@ -141,6 +142,7 @@ async function assemble(
     throttle,
   );
   const thingsRepo = new ThingsRepository(db);
+  const channelsRepo = new ChannelsRepository(db);
   const connections = new ConnectionsRepository(db);
   const access = new ThingAccess(thingsRepo, connections, events, config.cacheSize);
   const singleUser =
@@ -151,14 +153,20 @@ async function assemble(
     db,
     auth,
     thingsRepo,
-    new ChannelsRepository(db),
+    channelsRepo,
     connections,
     access,
     events,
     singleUser,
   );
-  const groups = new GroupsService(db, auth, new GroupsRepository(db), events, config.users.adminEmail);
-  const certsRepo = new CertsRepository(db);
+  const groups = new GroupsService(
+    db,
+    auth,
+    new GroupsRepository(db, thingsRepo, usersRepo),
+    events,
+    config.users.adminEmail,
+  );
+  const certsRepo = new CertsRepository(db, thingsRepo);
   const certs = new CertsService(
     db,
     certsRepo,
@@ -192,7 +200,7 @@ async function assemble(
     db,
     auth,
     things,
-    new BootstrapRepository(db),
+    new BootstrapRepository(db, thingsRepo, channelsRepo),
     new BootstrapCipher(Buffer.from(encryptKey, 'hex')),
     events,
     throttle,

@@ -10,6 +10,7 @@ import { CertsRepository } from '../src/certs/repo.js';
 import { openPki } from '../src/certs/service.js';
 import { loadConfig } from '../src/config.js';
 import { inTransaction } from '../src/db/transactions.js';
+import { ThingsRepository } from '../src/things/repo.js';
 import { assertError, createThing } from './helpers/entities.js';
 import {
   certPublicKey,
@@ -587,7 +588,7 @@ describe(`certs CA across restarts and from files (${dialect})`, () => {
         openPki(
           loadConfig({ TETHYS_DATA_DIR: server.dataDir, ...env }).certs,
           server.dataDir,
-          new CertsRepository(server.app.services.db),
+          new CertsRepository(server.app.services.db, new ThingsRepository(server.app.services.db)),
           pino({ level: 'silent' }),
         );
       await assert.rejects(

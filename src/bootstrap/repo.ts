@@ -3,6 +3,7 @@ import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
 import { executor, onDuplicate } from '../db/transactions.js';
 import { conflict } from '../errors.js';
+import type { ChannelsRepository, ThingsRepository } from '../things/repo.js';
 import type { BootstrapConfig, Certs, ConfigChannel, ConfigFilter } from './types.js';
 
 interface ConfigRow {
@@ -23,8 +24,17 @@ const COLUMNS = sql.raw(
   'b.thing_id, b.owner, t.key AS thing_key, b.external_id, b.external_key, b.name, b.content, b.client_cert, b.client_key, b.ca_cert, b.state',
 );
 
+/**
+ * Configs and their channel lists. A config's thing (its key) and channels (name,
+ * metadata) are read in the same statement, joined as the things domain's row sources
+ * (`ThingsRepository.source`, `ChannelsRepository.source`): a config is one query.
+ */
 export class BootstrapRepository {
-  constructor(private db: Db) {}
+  constructor(
+    private db: Db,
+    private things: Pick<ThingsRepository, 'source' | 'lockOwned'>,
+    private channels: Pick<ChannelsRepository, 'source'>,
+  ) {}
 
   private ex() {
     return executor(this.db);
@@ -90,9 +100,9 @@ export class BootstrapRepository {
       ConfigRow & { ch_id: string | null; ch_name: string | null; ch_metadata: unknown }
     >`
       SELECT ${COLUMNS}, c.id AS ch_id, c.name AS ch_name, c.metadata AS ch_metadata
-      FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id
+      FROM bootstrap_configs b JOIN ${this.things.source()} t ON t.id = b.thing_id
       LEFT JOIN bootstrap_channels bc ON bc.thing_id = b.thing_id
-      LEFT JOIN channels c ON c.id = bc.channel_id
+      LEFT JOIN ${this.channels.source()} c ON c.id = bc.channel_id
       WHERE ${where} ORDER BY bc.position`.execute(this.ex());
     const first = rows.rows[0];
     if (!first) return null;
@@ -106,18 +116,15 @@ export class BootstrapRepository {
 
   /**
    * `lock` (in a transaction, PostgreSQL): the config's thing row is locked to commit
-   * first, and the config read after, in a statement of its own so that it sees what a
-   * change that held the lock before committed. Changes to one config's state and
-   * channels are so made one after the other, each on what the one before left. The
-   * thing's row, not the config's: deleting the thing locks it first and the config
-   * after, so locking the two in the other order deadlocked. (SQLite makes every write
-   * transaction wait its turn anyway.)
+   * first (`ThingsRepository.lockOwned`, in the same transaction), and the config read
+   * after, in a statement of its own so that it sees what a change that held the lock
+   * before committed. Changes to one config's state and channels are so made one after
+   * the other, each on what the one before left. The thing's row, not the config's:
+   * deleting the thing locks it first and the config after, so locking the two in the
+   * other order deadlocked. (SQLite makes every write transaction wait its turn anyway.)
    */
   async byId(owner: string, thingId: string, lock = false): Promise<BootstrapConfig | null> {
-    if (lock && this.db.dialect === 'postgres')
-      await sql`SELECT 1 FROM things WHERE id = ${thingId} AND owner = ${owner} FOR NO KEY UPDATE`.execute(
-        this.ex(),
-      );
+    if (lock) await this.things.lockOwned(owner, thingId);
     return this.one(sql`b.thing_id = ${thingId} AND b.owner = ${owner}`);
   }
 
@@ -139,14 +146,11 @@ export class BootstrapRepository {
     if (filter.name)
       where.push(sql`${sql.raw(PLAN_EACH_TIME)} lower(b.name) LIKE ${`%${filter.name.toLowerCase()}%`}`);
     const cond = sql.join(where, sql` AND `);
+    const from = sql`bootstrap_configs b JOIN ${this.things.source()} t ON t.id = b.thing_id`;
     const [rows, count] = await Promise.all([
-      sql<ConfigRow>`SELECT ${COLUMNS} FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}
+      sql<ConfigRow>`SELECT ${COLUMNS} FROM ${from} WHERE ${cond}
         ORDER BY b.thing_id ASC LIMIT ${limit} OFFSET ${offset}`.execute(this.ex()),
-      sql<{
-        n: number | string;
-      }>`SELECT count(*) AS n FROM bootstrap_configs b JOIN things t ON t.id = b.thing_id WHERE ${cond}`.execute(
-        this.ex(),
-      ),
+      sql<{ n: number | string }>`SELECT count(*) AS n FROM ${from} WHERE ${cond}`.execute(this.ex()),
     ]);
     return { total: Number(count.rows[0]?.n ?? 0), configs: rows.rows.map((r) => this.toConfig(r, [])) };
   }

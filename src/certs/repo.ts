@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
+import type { ThingsRepository } from '../things/repo.js';
 import type { RevokedEntry } from './crl.js';
 import type { CertRecord } from './types.js';
 
@@ -14,10 +15,9 @@ interface CertsTable {
   created_at: string;
 }
 
-/** The tables this repository reads: its own, and things (does a thing still exist). */
+/** The table this repository owns. */
 interface CertsSchema {
   certs: CertsTable;
-  things: { id: string };
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -36,10 +36,14 @@ function toRecord(row: CertsTable): CertRecord {
 
 /**
  * SQL for certificate records. Every statement runs on the current transaction when
- * one is open (provisioning issues certificates inside its own).
+ * one is open (provisioning issues certificates inside its own). Things are read
+ * through the things repository's row source (`orphans`).
  */
 export class CertsRepository {
-  constructor(private db: Db) {}
+  constructor(
+    private db: Db,
+    private things: Pick<ThingsRepository, 'source'>,
+  ) {}
 
   private ex(): Kysely<CertsSchema> {
     return executor(this.db) as unknown as Kysely<CertsSchema>;
@@ -114,15 +118,6 @@ export class CertsRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async thingExists(thingId: string): Promise<boolean> {
-    const row = await this.ex()
-      .selectFrom('things')
-      .select('id')
-      .where('id', '=', thingId)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
   /** Valid certificates whose thing is gone (a revocation that failed, or a crash in between). */
   async orphans(now: Date): Promise<string[]> {
     const rows = await this.ex()
@@ -130,9 +125,7 @@ export class CertsRepository {
       .select('c.serial')
       .where('c.revoked_at', 'is', null)
       .where('c.expires_at', '>', iso(now))
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('things as t').select('t.id').whereRef('t.id', '=', 'c.thing_id'))),
-      )
+      .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM ${this.things.source()} t WHERE t.id = c.thing_id)`)
       .execute();
     return rows.map((r) => r.serial);
   }

@@ -98,7 +98,7 @@ export class CertsService {
   async activeThing(serial: string): Promise<string | null> {
     const record = await this.repo.bySerial(formatSerial(serial));
     if (!record || record.revokedAt || record.expiresAt.getTime() <= Date.now()) return null;
-    return (await this.repo.thingExists(record.thingId)) ? record.thingId : null;
+    return (await this.things.thingExists(record.thingId)) ? record.thingId : null;
   }
 
   /** True when a remote PKI (Vault) issues: provisioning must revoke what it issued when a later step fails. */
@@ -120,7 +120,7 @@ export class CertsService {
       await this.repo.insert(recordOf(identity.email, cert, null));
       // The thing may have been deleted while the key was generated: its removal
       // revoked the certificates recorded then, not this one.
-      if (!(await this.repo.thingExists(thing.id))) throw notFound();
+      if (!(await this.things.thingExists(thing.id))) throw notFound();
     } catch (err) {
       await this.abandon(identity.email, [cert]);
       throw err;

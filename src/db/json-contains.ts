@@ -1,3 +1,6 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Dialect } from './schema.js';
+
 /**
  * JSON containment with PostgreSQL's jsonb `@>` semantics: every key of the filter
  * object is in the stored object with a contained value; arrays contain when every
@@ -17,4 +20,21 @@ export function jsonContains(stored: unknown, filter: unknown): boolean {
     if (!Object.hasOwn(obj, k) || !jsonContains(obj[k], v)) return false;
   }
   return true;
+}
+
+/**
+ * SQL: `column` (a metadata column of this dialect) contains `filter`, with `@>` on
+ * PostgreSQL and `tethys_json_contains` (the function above, registered with SQLite)
+ * there; TRUE without a filter.
+ */
+export function containsSql(
+  dialect: Dialect,
+  column: RawBuilder<unknown>,
+  filter: Record<string, unknown> | undefined,
+): RawBuilder<unknown> {
+  if (!filter || Object.keys(filter).length === 0) return sql`TRUE`;
+  const json = JSON.stringify(filter);
+  return dialect === 'postgres'
+    ? sql`${column} @> ${json}::jsonb`
+    : sql`tethys_json_contains(${column}, ${json}) = 1`;
 }

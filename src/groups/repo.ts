@@ -1,7 +1,10 @@
 import { type RawBuilder, sql } from 'kysely';
+import { containsSql } from '../db/json-contains.js';
 import type { Db } from '../db/schema.js';
 import { executor, LockClass, onDuplicate } from '../db/transactions.js';
 import { conflict } from '../errors.js';
+import type { ThingsRepository } from '../things/repo.js';
+import type { UsersRepository } from '../users/repo.js';
 import { type Group, GroupMessages, type Member } from './types.js';
 
 type GroupRow = {
@@ -20,9 +23,18 @@ type GroupRow = {
 const GROUP_COLUMNS =
   'g.id, g.owner_id, g.parent_id, g.name, g.description, g.metadata, g.path, g.level, g.created_at, g.updated_at';
 
-/** Groups and their members; every read is scoped to the owner's groups. */
+/**
+ * Groups and their members; every read is scoped to the owner's groups. Members that
+ * are things or accounts are read in the same statement as the page of members, joined
+ * as their domain's row source (`ThingsRepository.source`, `UsersRepository.source`):
+ * a group of any size pages in the database.
+ */
 export class GroupsRepository {
-  constructor(private db: Db) {}
+  constructor(
+    private db: Db,
+    private thingRows: Pick<ThingsRepository, 'source'>,
+    private accountRows: Pick<UsersRepository, 'source'>,
+  ) {}
 
   private ex() {
     return executor(this.db);
@@ -43,14 +55,9 @@ export class GroupsRepository {
     };
   }
 
-  /** `alias.metadata` contains `metadata` (TRUE without a filter). */
-  private contains(metadata: Record<string, unknown> | undefined, alias = 'g'): RawBuilder<unknown> {
-    if (!metadata || Object.keys(metadata).length === 0) return sql`TRUE`;
-    const json = JSON.stringify(metadata);
-    const column = sql.raw(`${alias}.metadata`);
-    return this.db.dialect === 'postgres'
-      ? sql`${column} @> ${json}::jsonb`
-      : sql`tethys_json_contains(${column}, ${json}) = 1`;
+  /** The group's metadata contains `metadata` (TRUE without a filter). */
+  private contains(metadata: Record<string, unknown> | undefined): RawBuilder<unknown> {
+    return containsSql(this.db.dialect, sql.raw('g.metadata'), metadata);
   }
 
   /** A member table's assignment order (see the migration). */
@@ -221,7 +228,8 @@ export class GroupsRepository {
 
   /**
    * The owner's things among a group's `things` members (API.md §3.5), in assignment
-   * order: a join with the things table, so a group of any size pages in the database.
+   * order: a join with the owner's things (filtered by metadata), so a group of any size
+   * pages in the database.
    */
   async things(
     groupId: string,
@@ -233,15 +241,14 @@ export class GroupsRepository {
     total: number;
     rows: { id: string; name: string; key: string; metadata: Record<string, unknown> }[];
   }> {
-    const where = sql`m.group_id = ${groupId} AND m.type = 'things' AND t.owner = ${owner} AND ${this.contains(metadata, 't')}`;
+    const from = sql`group_members m JOIN ${this.thingRows.source({ owner, metadata })} t ON t.id = m.member_id`;
+    const where = sql`m.group_id = ${groupId} AND m.type = 'things'`;
     const [rows, count] = await Promise.all([
       sql<{ id: string; name: string; key: string; metadata: unknown }>`SELECT t.id, t.name, t.key, t.metadata
-        FROM group_members m JOIN things t ON t.id = m.member_id
-        WHERE ${where} ORDER BY ${this.order()} LIMIT ${limit} OFFSET ${offset}`.execute(this.ex()),
-      sql<{
-        n: number | string;
-      }>`SELECT count(*) AS n FROM group_members m JOIN things t ON t.id = m.member_id
-        WHERE ${where}`.execute(this.ex()),
+        FROM ${from} WHERE ${where} ORDER BY ${this.order()} LIMIT ${limit} OFFSET ${offset}`.execute(
+        this.ex(),
+      ),
+      sql<{ n: number | string }>`SELECT count(*) AS n FROM ${from} WHERE ${where}`.execute(this.ex()),
     ]);
     return {
       total: Number(count.rows[0]?.n ?? 0),
@@ -257,13 +264,12 @@ export class GroupsRepository {
     limit: number,
   ): Promise<{ total: number; rows: { id: string; email: string; metadata: Record<string, unknown> }[] }> {
     const only = onlyId === null ? sql`` : sql`AND u.id = ${onlyId}`;
+    const from = sql`group_members m JOIN ${this.accountRows.source()} u ON u.id = m.member_id`;
     const where = sql`m.group_id = ${groupId} AND m.type = 'users' ${only}`;
     const [rows, count] = await Promise.all([
       sql<{ id: string; email: string; metadata: unknown }>`SELECT u.id, u.email, u.metadata
-        FROM group_members m JOIN users u ON u.id = m.member_id
-        WHERE ${where} ORDER BY u.email LIMIT ${limit} OFFSET ${offset}`.execute(this.ex()),
-      sql<{ n: number | string }>`SELECT count(*) AS n FROM group_members m JOIN users u ON u.id = m.member_id
-        WHERE ${where}`.execute(this.ex()),
+        FROM ${from} WHERE ${where} ORDER BY u.email LIMIT ${limit} OFFSET ${offset}`.execute(this.ex()),
+      sql<{ n: number | string }>`SELECT count(*) AS n FROM ${from} WHERE ${where}`.execute(this.ex()),
     ]);
     return {
       total: Number(count.rows[0]?.n ?? 0),

@@ -2,6 +2,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import { GinPendingFlush } from '../db/gin-pending.js';
+import { containsSql } from '../db/json-contains.js';
 import type { Admission, Db } from '../db/schema.js';
 import { executor, inTransaction, inUnitOfWork, LockClass, onDuplicate } from '../db/transactions.js';
 import { conflict } from '../errors.js';
@@ -215,6 +216,25 @@ abstract class EntityRepository<T extends Thing | Channel> {
         SELECT ${columns}, row_number() OVER (ORDER BY ${this.orderBy(q)}) AS rn FROM ${sql.raw(this.table)} WHERE owner = ${owner}
       ) s WHERE (rn - 1) % ${ANCHOR_EVERY} = 0 ORDER BY rn`.execute(this.ex());
     return rows.rows.map((r) => ({ id: r.id, name: r.name ?? '' }));
+  }
+
+  /**
+   * The rows, with the columns of `columns` (metadata as stored: Db.parseJson reads it),
+   * only the owner's and only those whose metadata contains `metadata` when given, as a
+   * row source another domain's repository joins in a statement of its own (ARCHITECTURE.md,
+   * "Who may touch what"): a page or a lookup that needs rows of both domains stays one
+   * query. A plain subquery, which PostgreSQL and SQLite both fold into the statement
+   * around it: the plans are those of a join with the table.
+   */
+  source(filter: { owner?: string; metadata?: Metadata } = {}): RawBuilder<unknown> {
+    const where: RawBuilder<unknown>[] = [];
+    if (filter.owner !== undefined) where.push(sql`owner = ${filter.owner}`);
+    if (filter.metadata && Object.keys(filter.metadata).length > 0)
+      where.push(containsSql(this.db.dialect, sql.raw('metadata'), filter.metadata));
+    const columns = sql.raw(this.columns.join(', '));
+    return where.length === 0
+      ? sql`(SELECT ${columns} FROM ${sql.raw(this.table)})`
+      : sql`(SELECT ${columns} FROM ${sql.raw(this.table)} WHERE ${sql.join(where, sql` AND `)})`;
   }
 
   async byId(owner: string, id: string): Promise<T | null> {
@@ -446,6 +466,21 @@ export class ThingsRepository extends EntityRepository<Thing> {
     return found;
   }
 
+  /**
+   * In a transaction on PostgreSQL, locks the owner's thing row to commit (FOR NO KEY
+   * UPDATE): another domain's changes to what belongs to the thing (a bootstrap config's
+   * state and channels) so go one at a time, each after the one before committed, and
+   * after a deletion of the thing that came first (which locks the row too). SQLite runs
+   * one write transaction at a time: nothing to lock.
+   */
+  async lockOwned(owner: string, id: string): Promise<void> {
+    if (this.db.dialect === 'postgres')
+      await sql`SELECT 1 FROM things WHERE id = ${id} AND owner = ${owner} FOR NO KEY UPDATE`.execute(
+        this.ex(),
+      );
+  }
+
+  /** Whether the thing exists, whoever owns it. */
   async exists(id: string): Promise<boolean> {
     const row = await this.ex().selectFrom('things').select('id').where('id', '=', id).executeTakeFirst();
     return Boolean(row);

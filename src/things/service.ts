@@ -105,6 +105,11 @@ export class ThingsService {
     return thing;
   }
 
+  /** Whether the thing exists, whoever owns it (certs: a certificate's thing is still there). */
+  thingExists(id: string): Promise<boolean> {
+    return this.things.exists(id);
+  }
+
   async listThings(token: Credential, q: PageQuery): Promise<Page<Thing>> {
     const { email } = await this.identify(token);
     return this.things.list(email, q);

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import type { Db } from '../db/schema.js';
 import { executor, onDuplicate } from '../db/transactions.js';
@@ -33,6 +33,16 @@ const hasNul = (s: string) => s.includes('\u0000');
 
 export class UsersRepository {
   constructor(private db: Db) {}
+
+  /**
+   * The accounts (id, email, metadata as stored; never the password hash) as a row
+   * source another domain's repository joins in a statement of its own (groups pages
+   * its `users` members with it). A plain subquery, which PostgreSQL and SQLite fold
+   * into the statement around it.
+   */
+  source(): RawBuilder<unknown> {
+    return sql`(SELECT id, email, metadata FROM users)`;
+  }
 
   private toUser(row: { id: string; email: string; metadata: unknown }): User {
     return { id: row.id, email: row.email, metadata: this.db.parseJson(row.metadata) };
