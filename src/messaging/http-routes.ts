@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { malformed } from '../errors.js';
 import { RequestHistogram } from '../http/metrics.js';
@@ -35,8 +35,13 @@ async function publish(
 
 /**
  * HTTP message adapter (API.md §7), at /http/channels/… as behind Mainflux's gateway and
- * at /channels/…: fastify routes (they define the behaviour and the OpenAPI entry), and a
- * lane in front of them for the common request, the platform's hottest and simplest.
+ * at /channels/…. One implementation answers every publish (`respond`). A lane in front
+ * of fastify takes the common request (a POST with a Content-Length within the limit and
+ * nothing to decode in its path) without fastify's per-request machinery (routing,
+ * hooks, reply objects, a child logger), which was over half the cost of a publish.
+ * The fastify routes declare the operations (the OpenAPI entries, 405 for other
+ * methods) and bring the rare requests to the same `respond` once fastify has read the
+ * body (chunked or oversize bodies, percent-encoded paths, `Expect`).
  */
 export function messagingRoutes(
   app: FastifyInstance,
@@ -44,15 +49,14 @@ export function messagingRoutes(
   maxPayload: number,
   logger: Logger,
 ): void {
-  const handler = async (
+  const respond = responder(service, logger);
+  const handler = (
     request: FastifyRequest<{ Params: { chanId: string; '*'?: string } }>,
-    reply: any,
+    reply: FastifyReply,
   ) => {
-    const body = request.body;
-    const payload = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-    const { chanId } = request.params;
-    await publish(service, chanId, request.params['*'], request.headers.authorization, payload);
-    reply.code(202).send();
+    const payload = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    reply.hijack();
+    respond(reply.raw, request.params.chanId, request.params['*'], request.headers.authorization, payload);
   };
   const schema = (subtopic: boolean) => ({
     tags: ['messages'],
@@ -78,26 +82,44 @@ export function messagingRoutes(
       handler,
     );
   }
-  addLane(app, messageLane(service, maxPayload, logger));
+  addLane(app, messageLane(respond, maxPayload));
+}
+
+type Respond = (
+  res: http.ServerResponse,
+  chanId: string,
+  wildcard: string | undefined,
+  authorization: string | undefined,
+  payload: Buffer,
+) => void;
+
+/** The one publish of the HTTP adapter: 202 once the bus has the message, else the mapped error. */
+function responder(service: MessagingService, logger: Logger): Respond {
+  return (res, chanId, wildcard, authorization, payload) => {
+    publish(service, chanId, wildcard, authorization, payload).then(
+      () => answer(res, 202, null),
+      (err: unknown) => {
+        const a = errorAnswer(err, UNAUTHENTICATED);
+        if (!a) logger.error({ err, chanId, method: 'POST' }, 'request failed');
+        answer(res, a?.status ?? 500, a?.message ?? 'internal server error', a?.retryAfter);
+      },
+    );
+  };
 }
 
 /** A message path with nothing to decode: `%` anywhere goes to the router, which decodes. */
 const MESSAGE_PATH = /^\/(http\/)?channels\/([^/?#%]+)\/messages(?:\/([^?#%]*))?(?:\?[^#]*)?$/;
 
 /**
- * The message routes without fastify's per-request machinery (routing, hooks, reply
- * objects, a child logger), which was over half the cost of a publish. It takes only a
- * POST to a message path with a Content-Length within the limit; anything else (chunked
- * or oversize bodies, percent-encoded paths, `Expect`) goes to the routes above, whose
- * answers it reproduces byte for byte: the same statuses, headers, JSON errors (the same
- * error mapping) and request-duration metric under the same route labels.
+ * The common request to the adapter, taken before fastify: it reads the body itself,
+ * answers with `respond`, and records the request-duration metric under the labels
+ * fastify's routes would.
  */
-function messageLane(service: MessagingService, maxPayload: number, logger: Logger): Lane {
+function messageLane(respond: Respond, maxPayload: number): Lane {
   const duration = RequestHistogram.shared();
   return (req, res) => {
     if (req.method !== 'POST') return false;
-    const url = req.url ?? '';
-    const m = MESSAGE_PATH.exec(url);
+    const m = MESSAGE_PATH.exec(req.url ?? '');
     if (!m) return false;
     const h = req.headers;
     const length = Number(h['content-length']);
@@ -110,14 +132,7 @@ function messageLane(service: MessagingService, maxPayload: number, logger: Logg
     req.on('error', () => {});
     req.on('end', () => {
       const payload = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      publish(service, m[2]!, m[3], h.authorization, payload).then(
-        () => answer(res, 202, null),
-        (err: unknown) => {
-          const a = errorAnswer(err, UNAUTHENTICATED);
-          if (!a) logger.error({ err, url, method: 'POST' }, 'request failed');
-          answer(res, a?.status ?? 500, a?.message ?? 'internal server error', a?.retryAfter);
-        },
-      );
+      respond(res, m[2]!, m[3], h.authorization, payload);
     });
     res.once('finish', () => {
       duration.observe('POST', route, res.statusCode, (performance.now() - started) / 1000);
@@ -126,7 +141,7 @@ function messageLane(service: MessagingService, maxPayload: number, logger: Logg
   };
 }
 
-/** As fastify answers: CORS headers, then an empty body or `{"error": …}` as JSON. */
+/** CORS headers, then an empty body or `{"error": …}` as JSON (as every other route answers). */
 function answer(res: http.ServerResponse, status: number, error: string | null, retryAfter?: number): void {
   for (const [name, value] of CORS_HEADER_LIST) res.setHeader(name, value);
   if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
