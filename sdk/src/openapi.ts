@@ -1162,6 +1162,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "external_id": "02:42:ac:11:00:02",
+                 *       "external_key": "a-secret-of-the-gateway",
+                 *       "name": "edge-gw",
+                 *       "channels": [
+                 *         "3a0b0e16-0b1a-4b5f-9a8e-1c5d2f0e7a44"
+                 *       ],
+                 *       "content": "{\"agent\":{\"heartbeat\":{\"interval\":\"10s\"}}}"
+                 *     }
+                 */
                 "application/json": {
                     thing_id?: string | null;
                     external_id?: string | null;
@@ -1661,6 +1672,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "external_id": "02:42:ac:11:00:02",
+                 *       "external_key": "a-secret-of-the-gateway",
+                 *       "name": "edge-gw"
+                 *     }
+                 */
                 "application/json": {
                     external_id?: string | null;
                     external_key?: string | null;
@@ -1854,6 +1872,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ops@example.com",
+                 *       "password": "a long password"
+                 *     }
+                 */
                 "application/json": {
                     email: string;
                     password: string;
@@ -1906,6 +1930,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "email": "ops@example.com",
+                 *       "password": "a long password"
+                 *     }
+                 */
                 "application/json": {
                     email: string;
                     password: string;
@@ -3499,6 +3529,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "sensor-1",
+                 *       "metadata": {
+                 *         "site": "north",
+                 *         "serial": "123456"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name?: string | null;
                     key?: string | null;
@@ -3669,6 +3708,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "sensor-1",
+                 *       "metadata": {
+                 *         "site": "north",
+                 *         "serial": "123456"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name?: string | null;
                     key?: string | null;
@@ -4019,6 +4067,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "telemetry",
+                 *       "metadata": {
+                 *         "type": "data"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name?: string | null;
                     metadata?: {
@@ -4185,6 +4241,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "telemetry",
+                 *       "metadata": {
+                 *         "type": "data"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name?: string | null;
                     metadata?: {
@@ -4348,6 +4412,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channel_ids": [
+                 *         "3a0b0e16-0b1a-4b5f-9a8e-1c5d2f0e7a44"
+                 *       ],
+                 *       "thing_ids": [
+                 *         "5b68df78-86f7-4c2b-8a5e-2e1bde5e4b6b"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     channel_ids?: string[] | null;
                     thing_ids?: string[] | null;
@@ -4633,6 +4707,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "thing_id": "5b68df78-86f7-4c2b-8a5e-2e1bde5e4b6b",
+                 *       "key_type": "ec",
+                 *       "key_bits": 256,
+                 *       "valid": "8760h"
+                 *     }
+                 */
                 "application/json": {
                     thing_id?: string | null;
                     key_bits?: number | null;

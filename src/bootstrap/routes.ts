@@ -50,17 +50,30 @@ const ConfigsQuery = Type.Object({
   name: Param.text('case-insensitive substring'),
 });
 
-const NewConfigBody = Type.Object({
-  thing_id: Opt(Type.String()),
-  external_id: Opt(Type.String()),
-  external_key: Opt(Type.String()),
-  channels: Opt(Type.Array(Type.String())),
-  name: Opt(Type.String()),
-  content: Opt(Type.String()),
-  client_cert: Opt(Type.String()),
-  client_key: Opt(Type.String()),
-  ca_cert: Opt(Type.String()),
-});
+const NewConfigBody = Type.Object(
+  {
+    thing_id: Opt(Type.String()),
+    external_id: Opt(Type.String()),
+    external_key: Opt(Type.String()),
+    channels: Opt(Type.Array(Type.String())),
+    name: Opt(Type.String()),
+    content: Opt(Type.String()),
+    client_cert: Opt(Type.String()),
+    client_key: Opt(Type.String()),
+    ca_cert: Opt(Type.String()),
+  },
+  {
+    examples: [
+      {
+        external_id: '02:42:ac:11:00:02',
+        external_key: 'a-secret-of-the-gateway',
+        name: 'edge-gw',
+        channels: ['3a0b0e16-0b1a-4b5f-9a8e-1c5d2f0e7a44'],
+        content: '{"agent":{"heartbeat":{"interval":"10s"}}}',
+      },
+    ],
+  },
+);
 type NewConfigInput = { [K in keyof typeof NewConfigBody.static]?: string | string[] | null };
 
 const IdParam = Type.Object({ id: Type.String() });

@@ -43,20 +43,31 @@ const recordView = (r: CertRecord) => ({
   ...(r.revokedAt ? { revoked: true, revocation_time: r.revokedAt.toISOString() } : {}),
 });
 
-const IssueBody = Type.Object({
-  thing_id: Opt(Type.String()),
-  key_bits: Opt(
-    Type.Integer({ description: 'RSA: 2048, 3072, 4096; EC: 256, 384; 0 or absent: the default' }),
-  ),
-  rsa_bits: Opt(Type.Integer({ description: 'the seed document name of key_bits' })),
-  key_type: Opt(Type.String({ description: 'rsa (default) or ec' })),
-  valid: Opt(
-    Type.String({ description: 'validity as a Go duration such as 8760h; empty: MF_CERTS_SIGN_HOURS_VALID' }),
-  ),
-  csr: Opt(
-    Type.String({ description: 'PEM PKCS#10 request: its public key is certified, no private key is made' }),
-  ),
-});
+const IssueBody = Type.Object(
+  {
+    thing_id: Opt(Type.String()),
+    key_bits: Opt(
+      Type.Integer({ description: 'RSA: 2048, 3072, 4096; EC: 256, 384; 0 or absent: the default' }),
+    ),
+    rsa_bits: Opt(Type.Integer({ description: 'the seed document name of key_bits' })),
+    key_type: Opt(Type.String({ description: 'rsa (default) or ec' })),
+    valid: Opt(
+      Type.String({
+        description: 'validity as a Go duration such as 8760h; empty: MF_CERTS_SIGN_HOURS_VALID',
+      }),
+    ),
+    csr: Opt(
+      Type.String({
+        description: 'PEM PKCS#10 request: its public key is certified, no private key is made',
+      }),
+    ),
+  },
+  {
+    examples: [
+      { thing_id: '5b68df78-86f7-4c2b-8a5e-2e1bde5e4b6b', key_type: 'ec', key_bits: 256, valid: '8760h' },
+    ],
+  },
+);
 
 const ThingParam = Type.Object({ thingId: Type.String() });
 

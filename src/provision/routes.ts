@@ -42,11 +42,18 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
         tags,
         summary:
           "Provision a gateway: the layout's things and channels, bootstrap configs, connections and certificates, all or nothing",
-        body: Type.Object({
-          external_id: Opt(Type.String()),
-          external_key: Opt(Type.String()),
-          name: Opt(Type.String()),
-        }),
+        body: Type.Object(
+          {
+            external_id: Opt(Type.String()),
+            external_key: Opt(Type.String()),
+            name: Opt(Type.String()),
+          },
+          {
+            examples: [
+              { external_id: '02:42:ac:11:00:02', external_key: 'a-secret-of-the-gateway', name: 'edge-gw' },
+            ],
+          },
+        ),
         response: { 201: Provisioned, ...Errors },
       },
     },

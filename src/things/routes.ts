@@ -128,7 +128,10 @@ const ConnectionQuery = Type.Object({
   connected: Param.ignored('false: list the complement (seed document spelling)'),
 });
 
-const ThingBody = Type.Object({ name: Opt(Type.String()), key: Opt(Type.String()), metadata: Opt(Metadata) });
+const ThingBody = Type.Object(
+  { name: Opt(Type.String()), key: Opt(Type.String()), metadata: Opt(Metadata) },
+  { examples: [{ name: 'sensor-1', metadata: { site: 'north', serial: '123456' } }] },
+);
 
 // ---- answers (thingView and channelView above make them) --------------------------
 export const ThingView = Answer('A thing (name and metadata left out when empty)', {
@@ -159,7 +162,10 @@ const Done = NoBody('Done');
 const Removed = NoBody('Removed (also when there was nothing to remove)');
 const Created = (what: string) =>
   NoBody(`${what} created`, { Location: `the new ${what.toLowerCase()}`, ...DEPRECATED_HEADER });
-const ChannelBody = Type.Object({ name: Opt(Type.String()), metadata: Opt(Metadata) });
+const ChannelBody = Type.Object(
+  { name: Opt(Type.String()), metadata: Opt(Metadata) },
+  { examples: [{ name: 'telemetry', metadata: { type: 'data' } }] },
+);
 const IdParam = Type.Object({ id: Type.String() });
 
 type ThingInput = { name?: string | null; key?: string | null; metadata?: Record<string, unknown> | null };
@@ -512,10 +518,20 @@ function connectionsRoutes(app: FastifyInstance, service: ThingsService): void {
       schema: {
         tags,
         summary: 'Connect every listed channel with every listed thing, all or nothing',
-        body: Type.Object({
-          channel_ids: Opt(Type.Array(Type.String())),
-          thing_ids: Opt(Type.Array(Type.String())),
-        }),
+        body: Type.Object(
+          {
+            channel_ids: Opt(Type.Array(Type.String())),
+            thing_ids: Opt(Type.Array(Type.String())),
+          },
+          {
+            examples: [
+              {
+                channel_ids: ['3a0b0e16-0b1a-4b5f-9a8e-1c5d2f0e7a44'],
+                thing_ids: ['5b68df78-86f7-4c2b-8a5e-2e1bde5e4b6b'],
+              },
+            ],
+          },
+        ),
         response: { 200: Done, ...Errors },
       },
     },

@@ -51,7 +51,10 @@ function accountRoutes(app: FastifyInstance, service: UsersService): void {
       schema: {
         tags,
         summary: 'Register a user',
-        body: Type.Object({ email: Type.String(), password: Type.String(), metadata: Opt(Metadata) }),
+        body: Type.Object(
+          { email: Type.String(), password: Type.String(), metadata: Opt(Metadata) },
+          { examples: [{ email: 'ops@example.com', password: 'a long password' }] },
+        ),
         response: { 201: NoBody('User registered', { Location: 'the new user' }), ...Errors },
         ...Public,
       },
@@ -71,7 +74,10 @@ function accountRoutes(app: FastifyInstance, service: UsersService): void {
       schema: {
         tags,
         summary: 'Log in: issue a login token (valid 10 h)',
-        body: Type.Object({ email: Type.String(), password: Type.String() }),
+        body: Type.Object(
+          { email: Type.String(), password: Type.String() },
+          { examples: [{ email: 'ops@example.com', password: 'a long password' }] },
+        ),
         response: {
           201: Answer('The login token (use it as Authorization)', { token: Type.String() }),
           ...Errors,
