@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CsvError, parseCsv } from '../src/cli/csv.js';
 import { Progress } from '../src/cli/progress.js';
-import { dialect, userToken, withServer } from './helpers/server.js';
+import { closedPort, dialect, userToken, withServer } from './helpers/server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,15 +43,6 @@ function runCli(args: string[], env: Record<string, string | undefined>): Promis
       resolve({ code, stdout, stderr, json });
     });
   });
-}
-
-/** A loopback port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }
 
 /** One CSV field as a spreadsheet writes it: quoted when it holds a comma, quote or line break. */

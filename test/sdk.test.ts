@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
-import { Tethys, TethysError } from '../sdk/src/index.js';
-import { dialect, recordingFetch, withServer } from './helpers/server.js';
+import { BootstrapCipher, Tethys, TethysError, TethysNetworkError } from '../sdk/src/index.js';
+import { closedPort, dialect, recordingFetch, withServer } from './helpers/server.js';
+
+/** The server's MF_BOOTSTRAP_ENCRYPT_KEY: AES-256. */
+const ENCRYPT_KEY = '0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0';
 
 /** The TypeScript SDK (sdk/) against the real server: what a user of it writes. */
 describe(`TypeScript SDK (${dialect})`, () => {
-  const fixture = withServer();
+  const fixture = withServer({ MF_BOOTSTRAP_ENCRYPT_KEY: ENCRYPT_KEY });
   const uid = () => crypto.randomBytes(5).toString('hex');
   let tethys: Tethys;
 
@@ -103,5 +106,188 @@ describe(`TypeScript SDK (${dialect})`, () => {
       byKey.things.list(),
       (err: unknown) => err instanceof TethysError && err.status === 401,
     );
+  });
+
+  it('errors say what was asked; no answer at all is a network error with the reason', async () => {
+    const me = await account();
+    const missing = crypto.randomUUID();
+    await assert.rejects(me.things.get(missing), (err: unknown) => {
+      assert.ok(err instanceof TethysError);
+      assert.equal(err.status, 404);
+      assert.equal(err.method, 'GET');
+      assert.equal(err.path, `/things/${missing}`);
+      assert.equal(err.summary, `404 non-existent entity (GET /things/${missing})`);
+      return true;
+    });
+    await assert.rejects(me.things.list({ limit: 1000 }), (err: unknown) => {
+      assert.ok(err instanceof TethysError);
+      assert.equal(err.status, 400);
+      assert.equal(err.path, '/things?limit=1000', 'the path with its query');
+      return true;
+    });
+    const away = new Tethys({ url: `http://127.0.0.1:${await closedPort()}/`, token: 'x' });
+    await assert.rejects(away.things.list(), (err: unknown) => {
+      assert.ok(err instanceof TethysNetworkError, String(err));
+      assert.match(err.reason, /ECONNREFUSED/);
+      assert.match(
+        err.message,
+        /^cannot reach http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED \S+ \(GET \/things\)$/,
+      );
+      assert.equal(err.summary, err.message);
+      assert.ok(err.cause, 'the original error is kept');
+      return true;
+    });
+  });
+
+  it('users by id; connections and their complement; groups: trees, members, memberships', async () => {
+    const me = await account();
+    const profile = await me.users.profile();
+    assert.deepEqual(await me.users.get(profile.id), profile);
+
+    const [a, b] = await me.things.createMany([{ name: 'a' }, { name: 'b' }]);
+    const [channel] = await me.channels.createMany([{ name: 'c' }]);
+    await me.connect([channel!.id], [a!.id]);
+    const connected = await me.channels.things(channel!.id, { order: 'name', dir: 'asc' });
+    assert.deepEqual(
+      connected.things.map((t) => t.id),
+      [a!.id],
+    );
+    const others = await me.channels.things(channel!.id, { connected: false });
+    assert.deepEqual(
+      others.things.map((t) => t.id),
+      [b!.id],
+    );
+    assert.equal((await me.things.channels(b!.id, { connected: false })).channels[0]?.id, channel!.id);
+    await me.channels.update(channel!.id, { name: 'renamed', metadata: { floor: 2 } });
+    assert.deepEqual(await me.channels.get(channel!.id), {
+      id: channel!.id,
+      name: 'renamed',
+      metadata: { floor: 2 },
+    });
+
+    const root = await me.groups.create({ name: `site-${uid()}`, metadata: { kind: 'site' } });
+    const floor = await me.groups.create({ name: 'floor', parent_id: root });
+    await me.groups.update(floor, { name: 'floor-1', description: 'first' });
+    assert.equal((await me.groups.get(floor)).description, 'first');
+    const tree = await me.groups.list({ level: 2, tree: true });
+    assert.equal(tree.groups.length, 1);
+    assert.equal(tree.groups[0]!.id, root);
+    assert.deepEqual(
+      tree.groups[0]!.children?.map((g) => g.name),
+      ['floor-1'],
+    );
+    assert.deepEqual(
+      (await me.groups.list({ level: 2, metadata: { kind: 'site' } })).groups.map((g) => g.id),
+      [root],
+    );
+    assert.deepEqual(
+      (await me.groups.children(root, { level: 2 })).groups.map((g) => g.id).sort(),
+      [root, floor].sort(),
+    );
+    assert.ok((await me.groups.parents(floor, { level: 2 })).groups.some((g) => g.id === root));
+
+    await me.groups.assign(floor, 'things', [a!.id, b!.id]);
+    const members = await me.groups.members(floor, { type: 'things', limit: 10 });
+    assert.deepEqual(members.Members.map((m) => m.ID).sort(), [a!.id, b!.id].sort());
+    assert.deepEqual(
+      (await me.groups.memberships(a!.id)).groups.map((g) => g.id),
+      [floor],
+    );
+    assert.equal((await me.groups.things(floor)).total, 2);
+    await me.groups.unassign(floor, [b!.id]);
+    assert.equal((await me.groups.things(floor)).things[0]?.id, a!.id);
+    await assert.rejects(
+      me.groups.remove(floor),
+      (err: unknown) => err instanceof TethysError && err.status === 409,
+    );
+  });
+
+  it('bootstrap configs: update, channels, state; the secure fetch decrypts to the plain one', async () => {
+    const me = await account();
+    const [c1, c2] = await me.channels.createMany([{ name: 'one' }, { name: 'two' }]);
+    const externalId = `aa:bb:${uid()}`;
+    const id = await me.bootstrap.create({
+      external_id: externalId,
+      external_key: 'ext-key',
+      name: 'gw',
+      channels: [c1!.id],
+    });
+    await me.bootstrap.update(id, { name: 'gateway', content: '{"agent":{}}' });
+    await me.bootstrap.setChannels(id, [c2!.id]);
+    await me.bootstrap.setState(id, 1);
+    const config = await me.bootstrap.get(id);
+    assert.equal(config.name, 'gateway');
+    assert.equal(config.state, 1);
+    assert.deepEqual(
+      config.mainflux_channels?.map((c) => c.id),
+      [c2!.id],
+    );
+
+    const plain = await me.bootstrap.fetch(externalId, 'ext-key');
+    assert.equal(plain.content, '{"agent":{}}');
+    // The key as hex (upper case too), as bytes, or as a cipher made once.
+    const cipher = new BootstrapCipher(ENCRYPT_KEY);
+    for (const key of [ENCRYPT_KEY.toUpperCase(), Buffer.from(ENCRYPT_KEY, 'hex'), cipher]) {
+      assert.deepEqual(await me.bootstrap.fetchSecure(externalId, 'ext-key', key), plain);
+    }
+    // The server cannot decrypt a key sealed with another AES key: it finds no config.
+    await assert.rejects(
+      me.bootstrap.fetchSecure(externalId, 'ext-key', '00'.repeat(32)),
+      (err: unknown) =>
+        err instanceof TethysError && err.status === 404 && err.path.startsWith('/things/bootstrap/secure/'),
+    );
+    assert.throws(() => new BootstrapCipher('abc'), RangeError);
+    assert.throws(() => new BootstrapCipher(new Uint8Array(20)), RangeError);
+    await me.bootstrap.remove(id);
+    await assert.rejects(
+      me.bootstrap.get(id),
+      (err: unknown) => err instanceof TethysError && err.status === 404,
+    );
+  });
+
+  it('the bootstrap cipher is AES-CFB as node:crypto (and the server) make it, byte for byte', async () => {
+    for (const size of [16, 24, 32]) {
+      const key = crypto.randomBytes(size);
+      const cipher = new BootstrapCipher(key);
+      for (const length of [0, 1, 15, 16, 17, 32, 33, 1000]) {
+        const plain = crypto.randomBytes(length);
+        const iv = crypto.randomBytes(16);
+        const node = crypto.createCipheriv(`aes-${size * 8}-cfb`, key, iv);
+        const expected = Buffer.concat([iv, node.update(plain), node.final()]);
+        assert.deepEqual(
+          Buffer.from(await cipher.encrypt(plain, iv)),
+          expected,
+          `AES-${size * 8}, ${length} bytes`,
+        );
+        assert.deepEqual(Buffer.from(await cipher.decrypt(expected)), plain);
+      }
+      // The header a gateway sends: hex(random iv ‖ ciphertext), which node:crypto reads back.
+      const header = Buffer.from(await cipher.encryptExternalKey('ext-key'), 'hex');
+      const node = crypto.createDecipheriv(`aes-${size * 8}-cfb`, key, header.subarray(0, 16));
+      assert.equal(Buffer.concat([node.update(header.subarray(16)), node.final()]).toString(), 'ext-key');
+    }
+  });
+
+  it('the CRL as PEM or DER; a Mainflux /mapping answering 201 with {"error"} throws', async () => {
+    const me = await account();
+    assert.match(await me.certs.crl(), /^-----BEGIN X509 CRL-----/);
+    const der = await me.certs.crlDer();
+    assert.ok(der instanceof Uint8Array);
+    assert.equal(der[0], 0x30, 'a DER SEQUENCE');
+
+    // 0.12.1's answer to a flow that failed half-way (API.md §5); Tethys never gives it.
+    const mainflux = new Tethys({
+      url: 'http://mainflux.invalid',
+      fetch: async () =>
+        new Response('{"error":"failed to create bootstrap config"}', {
+          status: 201,
+          headers: { 'content-type': 'application/json' },
+        }),
+    });
+    await assert.rejects(mainflux.provision('gw', 'key'), (err: unknown) => {
+      assert.ok(err instanceof TethysError);
+      assert.equal(err.summary, '201 failed to create bootstrap config (POST /mapping)');
+      return true;
+    });
   });
 });

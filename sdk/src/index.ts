@@ -11,7 +11,10 @@
  *     const [sensor] = await me.things.createMany([{ name: 'sensor-1' }]);
  *     for await (const thing of me.things.all({ metadata: { site: 'north' } })) console.log(thing.id);
  */
+import { BootstrapCipher } from './cipher.js';
 import type { operations } from './openapi.js';
+
+export { BootstrapCipher } from './cipher.js';
 
 /** The JSON body an operation answers with a status. */
 type Answer<O extends keyof operations, S extends number> =
@@ -29,12 +32,17 @@ export type ThingsPage = Answer<'listThings', 200>;
 export type ChannelsPage = Answer<'listChannels', 200>;
 export type NewThing = Body<'createThing'>;
 export type NewChannel = Body<'createChannel'>;
+export type ThingChange = Body<'updateThing'>;
+export type ChannelChange = Body<'updateChannel'>;
+export type ThingChannelsPage = Answer<'listThingChannels', 200>;
+export type ChannelThingsPage = Answer<'listChannelThings', 200>;
 export type User = Answer<'getProfile', 200>;
 export type IssuedKey = Answer<'issueKey', 201>;
 export type Key = Answer<'getKey', 200>;
 export type Config = Answer<'getConfig', 200>;
 export type ConfigsPage = Answer<'listConfigs', 200>;
 export type NewConfig = Body<'createConfig'>;
+export type ConfigChange = Body<'updateConfig'>;
 export type DeviceConfig = Answer<'fetchBootstrapConfig', 200>;
 export type Provisioned = Answer<'provisionGateway', 201>;
 export type IssuedCert = Answer<'issueCert', 201>;
@@ -42,6 +50,12 @@ export type CertsPage = Answer<'listCerts', 201>;
 export type CertRequest = Body<'issueCert'>;
 export type Group = Answer<'getGroup', 200>;
 export type NewGroup = Body<'createGroup'>;
+export type GroupChange = Body<'updateGroup'>;
+/** Groups down to a level (`groups.list`, `children`, `parents`), nested with `tree`. */
+export type GroupsList = Answer<'listGroups', 200>;
+export type GroupMembersPage = Answer<'listGroupMembers', 200>;
+export type MembershipsPage = Answer<'listMemberships', 200>;
+export type GroupThingsPage = Answer<'listGroupThings', 200>;
 
 /** What the list operations of things and channels take. */
 export interface ListQuery {
@@ -53,16 +67,69 @@ export interface ListQuery {
   dir?: 'asc' | 'desc';
 }
 
-/** A refusal from the server: its status, its `{"error"}` text, and how long to wait when it says. */
+/** What a request was: its method, and its path with the query string. */
+export interface Asked {
+  method: string;
+  path: string;
+}
+
+/**
+ * A refusal from the server: its status, its `{"error"}` text (`message`), the request it
+ * refused, and how long to wait when it says. Also an answer that cannot be used: a
+ * Mainflux `/mapping` that answers 201 with `{"error"}`, a secure bootstrap answer that
+ * does not decrypt (`status` is then the answer's).
+ */
 export class TethysError extends Error {
+  /** Seconds, from Retry-After (429, 503). */
+  readonly retryAfter?: number;
+  readonly method: string;
+  /** The path asked, with its query string. */
+  readonly path: string;
+
   constructor(
     readonly status: number,
     message: string,
-    /** Seconds, from Retry-After (429, 503). */
-    readonly retryAfter?: number,
+    asked: Asked & { retryAfter?: number },
   ) {
     super(message);
     this.name = 'TethysError';
+    this.retryAfter = asked.retryAfter;
+    this.method = asked.method;
+    this.path = asked.path;
+  }
+
+  /** One line for logs and people: `404 non-existent entity (GET /things/…)`. */
+  get summary(): string {
+    return `${this.status} ${this.message} (${this.method} ${this.path})`;
+  }
+}
+
+/**
+ * No answer at all: connection refused, a name that does not resolve, a reset, TLS. The
+ * message says where and why: `cannot reach http://…:9000: connect ECONNREFUSED … (GET /things)`.
+ */
+export class TethysNetworkError extends Error {
+  readonly method: string;
+  /** The path asked, with its query string. */
+  readonly path: string;
+
+  constructor(
+    /** The server's base URL. */
+    readonly url: string,
+    asked: Asked,
+    /** Why, from the innermost error that has a code (undici wraps it in `cause`). */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot reach ${url}: ${reason} (${asked.method} ${asked.path})`, options);
+    this.name = 'TethysNetworkError';
+    this.method = asked.method;
+    this.path = asked.path;
+  }
+
+  /** The same line as the message. */
+  get summary(): string {
+    return this.message;
   }
 }
 
@@ -75,19 +142,45 @@ export interface TethysOptions {
   fetch?: typeof fetch;
 }
 
+type Query = Record<string, string | number | boolean | undefined>;
+
 interface Call {
   body?: unknown;
   /** Sent as is, with its content type (messages). */
   raw?: { data: string | Uint8Array; contentType: string };
-  query?: Record<string, string | number | undefined>;
+  query?: Query;
   /** Authorization other than the client's token (a thing key, an external key), or null for none. */
   auth?: string | null;
+  /** Answer the body as bytes, not parsed (encrypted or DER answers); a refusal is still parsed. */
+  binary?: boolean;
 }
 
 interface Reply<T> {
   status: number;
   headers: Headers;
   body: T;
+}
+
+/** How a paged list is asked for. */
+export interface PageQuery {
+  offset?: number;
+  limit?: number;
+}
+
+/** A thing's channels or a channel's things; `connected: false` lists the others instead. */
+export interface ConnectionQuery extends PageQuery {
+  order?: 'name' | 'id';
+  dir?: 'asc' | 'desc';
+  connected?: boolean;
+}
+
+/** What the tree listings of groups take. */
+export interface GroupsQuery {
+  /** Levels to include, 1..5 (server default 1). */
+  level?: number;
+  /** Nest children inside their parents. */
+  tree?: boolean;
+  metadata?: Record<string, unknown>;
 }
 
 const PAGE = 100;
@@ -98,7 +191,7 @@ export class Tethys {
 
   constructor(private readonly options: TethysOptions) {
     this.base = options.url.replace(/\/+$/, '');
-    this.doFetch = options.fetch ?? fetch;
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** The same server with another token (after a login, or for another user). */
@@ -122,12 +215,21 @@ export class Tethys {
     const search = query.length
       ? `?${new URLSearchParams(query.map(([k, v]) => [k, String(v)])).toString()}`
       : '';
-    const res = await this.doFetch(`${this.base}${path}${search}`, {
-      method,
-      headers,
-      body: body as BodyInit | undefined,
-    });
-    const text = await res.text();
+    const asked = { method, path: `${path}${search}` };
+    let res: Response;
+    let bytes: Uint8Array;
+    try {
+      res = await this.doFetch(`${this.base}${asked.path}`, {
+        method,
+        headers,
+        body: body as BodyInit | undefined,
+      });
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      throw new TethysNetworkError(this.base, asked, networkReason(err), { cause: err });
+    }
+    if (res.ok && call.binary) return { status: res.status, headers: res.headers, body: bytes as T };
+    const text = new TextDecoder().decode(bytes);
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -135,20 +237,24 @@ export class Tethys {
       parsed = text;
     }
     if (!res.ok) {
-      const message =
-        parsed && typeof parsed === 'object' && 'error' in parsed
-          ? String((parsed as { error: unknown }).error)
-          : `${res.status} ${res.statusText}`;
       const retry = Number(res.headers.get('retry-after'));
-      throw new TethysError(res.status, message, Number.isFinite(retry) && retry > 0 ? retry : undefined);
+      throw new TethysError(res.status, errorText(res, parsed), {
+        ...asked,
+        retryAfter: Number.isFinite(retry) && retry > 0 ? retry : undefined,
+      });
     }
     return { status: res.status, headers: res.headers, body: parsed as T };
   }
 
-  /** The id at the end of a Location header (what creates answer). */
-  private static created(reply: Reply<unknown>): string {
+  /** POSTs a create; answers the id at the end of the Location header. */
+  private async create(path: string, body: unknown, auth?: string | null): Promise<string> {
+    const reply = await this.call('POST', path, { body, auth });
     const location = reply.headers.get('location') ?? '';
-    return decodeURIComponent(location.slice(location.lastIndexOf('/') + 1));
+    const id = location.slice(location.lastIndexOf('/') + 1);
+    if (!id) {
+      throw new TethysError(reply.status, 'the answer has no Location header', { method: 'POST', path });
+    }
+    return decodeURIComponent(id);
   }
 
   /** Every item of a paged list, fetching pages of 100 as it goes. */
@@ -164,7 +270,7 @@ export class Tethys {
     }
   }
 
-  private listQuery(q: ListQuery = {}): Record<string, string | number | undefined> {
+  private listQuery(q: ListQuery = {}): Query {
     return {
       offset: q.offset,
       limit: q.limit,
@@ -178,12 +284,14 @@ export class Tethys {
   readonly users = {
     /** Registers an account; answers its id. */
     register: async (email: string, password: string, metadata?: Record<string, unknown>): Promise<string> =>
-      Tethys.created(await this.call('POST', '/users', { body: { email, password, metadata }, auth: null })),
+      this.create('/users', { email, password, metadata }, null),
     /** Logs in; answers the token (use it with `withToken`). */
     login: async (email: string, password: string): Promise<string> =>
       (await this.call<Answer<'login', 201>>('POST', '/tokens', { body: { email, password }, auth: null }))
         .body.token,
     profile: async (): Promise<User> => (await this.call<User>('GET', '/users/profile')).body,
+    /** Another user's account, by id. */
+    get: async (id: string): Promise<User> => (await this.call<User>('GET', `/users/${enc(id)}`)).body,
     changePassword: async (oldPassword: string, password: string): Promise<void> => {
       await this.call('PATCH', '/password', { body: { old_password: oldPassword, password } });
     },
@@ -200,21 +308,18 @@ export class Tethys {
   };
 
   /** What things and channels share: create, read, change, remove, list, every page. */
-  private entities<E, Page extends { total: number }, New>(kind: 'things' | 'channels') {
+  private entities<E, Page extends { total: number }, New, Change>(kind: 'things' | 'channels') {
     const list = async (query?: ListQuery): Promise<Page> =>
       (await this.call<Page>('GET', `/${kind}`, { query: this.listQuery(query) })).body;
     return {
       /** Creates one; answers its id. */
-      create: async (entity: New = {} as New): Promise<string> =>
-        Tethys.created(await this.call('POST', `/${kind}`, { body: entity })),
+      create: async (entity: New = {} as New): Promise<string> => this.create(`/${kind}`, entity),
       /** Creates them all or none; answers them with their ids (and things' keys). */
       createMany: async (entities: New[]): Promise<E[]> =>
         (await this.call<Record<typeof kind, E[]>>('POST', `/${kind}/bulk`, { body: entities })).body[kind],
       get: async (id: string): Promise<E> => (await this.call<E>('GET', `/${kind}/${enc(id)}`)).body,
-      update: async (
-        id: string,
-        change: { name?: string; metadata?: Record<string, unknown> },
-      ): Promise<void> => {
+      /** Replaces the name and metadata (a field left out is cleared). */
+      update: async (id: string, change: Change): Promise<void> => {
         await this.call('PUT', `/${kind}/${enc(id)}`, { body: change });
       },
       remove: async (id: string): Promise<void> => {
@@ -232,28 +337,27 @@ export class Tethys {
   }
 
   /** A thing's channels or a channel's things (with `connected: false`, the others). */
-  private async connected<P>(path: string, query: { offset?: number; limit?: number; connected?: boolean }) {
-    const { offset, limit, connected } = query;
+  private async connected<P>(path: string, query: ConnectionQuery) {
+    const { connected, ...rest } = query;
+    // `disconnected=true` is 0.12.1's spelling (it ignores the seed document's `connected=false`).
     return (
-      await this.call<P>('GET', path, {
-        query: { offset, limit, connected: connected === false ? 'false' : undefined },
-      })
+      await this.call<P>('GET', path, { query: { ...rest, disconnected: connected === false || undefined } })
     ).body;
   }
 
   readonly things = {
-    ...this.entities<Thing, ThingsPage, NewThing>('things'),
+    ...this.entities<Thing, ThingsPage, NewThing, ThingChange>('things'),
     updateKey: async (id: string, key: string): Promise<void> => {
       await this.call('PATCH', `/things/${enc(id)}/key`, { body: { key } });
     },
-    channels: (id: string, query: { offset?: number; limit?: number; connected?: boolean } = {}) =>
-      this.connected<Answer<'listThingChannels', 200>>(`/things/${enc(id)}/channels`, query),
+    channels: (id: string, query: ConnectionQuery = {}) =>
+      this.connected<ThingChannelsPage>(`/things/${enc(id)}/channels`, query),
   };
 
   readonly channels = {
-    ...this.entities<Channel, ChannelsPage, NewChannel>('channels'),
-    things: (id: string, query: { offset?: number; limit?: number; connected?: boolean } = {}) =>
-      this.connected<Answer<'listChannelThings', 200>>(`/channels/${enc(id)}/things`, query),
+    ...this.entities<Channel, ChannelsPage, NewChannel, ChannelChange>('channels'),
+    things: (id: string, query: ConnectionQuery = {}) =>
+      this.connected<ChannelThingsPage>(`/channels/${enc(id)}/things`, query),
   };
 
   /** Connects every channel with every thing, all or nothing. */
@@ -286,13 +390,23 @@ export class Tethys {
 
   readonly bootstrap = {
     /** Creates a gateway's config (and its thing unless `thing_id` is given); answers the thing id. */
-    create: async (config: NewConfig): Promise<string> =>
-      Tethys.created(await this.call('POST', '/things/configs', { body: config })),
+    create: async (config: NewConfig): Promise<string> => this.create('/things/configs', config),
     get: async (thingId: string): Promise<Config> =>
       (await this.call<Config>('GET', `/things/configs/${enc(thingId)}`)).body,
     list: async (
-      query: { offset?: number; limit?: number; state?: 0 | 1; external_id?: string; name?: string } = {},
-    ) => (await this.call<ConfigsPage>('GET', '/things/configs', { query })).body,
+      query: PageQuery & { state?: 0 | 1; external_id?: string; name?: string } = {},
+    ): Promise<ConfigsPage> =>
+      (await this.call<ConfigsPage>('GET', '/things/configs', { query: { ...query } })).body,
+    /** Replaces the name and content (a field left out is cleared). */
+    update: async (thingId: string, change: ConfigChange): Promise<void> => {
+      await this.call('PUT', `/things/configs/${enc(thingId)}`, { body: change });
+    },
+    /** Replaces the config's channels; the thing of an active config is connected to them. */
+    setChannels: async (thingId: string, channelIds: string[]): Promise<void> => {
+      await this.call('PUT', `/things/configs/connections/${enc(thingId)}`, {
+        body: { channels: channelIds },
+      });
+    },
     /** Whitelists (1: connects the thing to the config's channels) or deactivates (0). */
     setState: async (thingId: string, state: 0 | 1): Promise<void> => {
       await this.call('PUT', `/things/state/${enc(thingId)}`, { body: { state } });
@@ -304,41 +418,146 @@ export class Tethys {
     fetch: async (externalId: string, externalKey: string): Promise<DeviceConfig> =>
       (await this.call<DeviceConfig>('GET', `/things/bootstrap/${enc(externalId)}`, { auth: externalKey }))
         .body,
+    /**
+     * The same, encrypted both ways with the server's MF_BOOTSTRAP_ENCRYPT_KEY (hex, bytes
+     * or a `BootstrapCipher`): the external key goes out encrypted, the answer comes back
+     * encrypted and is decrypted here.
+     */
+    fetchSecure: async (
+      externalId: string,
+      externalKey: string,
+      encryptionKey: string | Uint8Array | BootstrapCipher,
+    ): Promise<DeviceConfig> => {
+      const cipher =
+        encryptionKey instanceof BootstrapCipher ? encryptionKey : new BootstrapCipher(encryptionKey);
+      const path = `/things/bootstrap/secure/${enc(externalId)}`;
+      const reply = await this.call<Uint8Array>('GET', path, {
+        auth: await cipher.encryptExternalKey(externalKey),
+        binary: true,
+      });
+      try {
+        return JSON.parse(await cipher.decryptText(reply.body)) as DeviceConfig;
+      } catch {
+        throw new TethysError(
+          reply.status,
+          "the answer does not decrypt to a config: is the key the server's MF_BOOTSTRAP_ENCRYPT_KEY?",
+          { method: 'GET', path },
+        );
+      }
+    },
   };
 
-  /** Provisions a gateway from the server's layout in one transaction (`/mapping`). */
+  /**
+   * Provisions a gateway from the server's layout in one transaction (`/mapping`). Without a
+   * token the server uses its configured credentials.
+   */
   async provision(externalId: string, externalKey: string, name?: string): Promise<Provisioned> {
-    return (
-      await this.call<Provisioned>('POST', '/mapping', {
-        body: { external_id: externalId, external_key: externalKey, ...(name ? { name } : {}) },
-      })
-    ).body;
+    const reply = await this.call<Provisioned & { error?: unknown }>('POST', '/mapping', {
+      body: { external_id: externalId, external_key: externalKey, ...(name !== undefined ? { name } : {}) },
+    });
+    // Mainflux 0.12.1 answers 201 with {"error"} when the flow fails half-way.
+    const failed = reply.body?.error;
+    if (typeof failed === 'string' && failed) {
+      throw new TethysError(reply.status, failed, { method: 'POST', path: '/mapping' });
+    }
+    return reply.body;
   }
 
   readonly certs = {
     issue: async (request: CertRequest): Promise<IssuedCert> =>
       (await this.call<IssuedCert>('POST', '/certs', { body: request })).body,
-    list: async (thingId: string, query: { offset?: number; limit?: number } = {}): Promise<CertsPage> =>
-      (await this.call<CertsPage>('GET', `/certs/${enc(thingId)}`, { query })).body,
+    list: async (thingId: string, query: PageQuery = {}): Promise<CertsPage> =>
+      (await this.call<CertsPage>('GET', `/certs/${enc(thingId)}`, { query: { ...query } })).body,
     /** Revokes every valid certificate of the thing; answers when. */
     revoke: async (thingId: string): Promise<string> =>
       (await this.call<Answer<'revokeCerts', 200>>('DELETE', `/certs/${enc(thingId)}`)).body.RevocationTime,
     /** The CRL, PEM. */
     crl: async (): Promise<string> => (await this.call<string>('GET', '/certs/crl')).body,
+    /** The CRL, DER. */
+    crlDer: async (): Promise<Uint8Array> =>
+      (await this.call<Uint8Array>('GET', '/certs/crl', { query: { format: 'der' }, binary: true })).body,
   };
 
   readonly groups = {
-    create: async (group: NewGroup): Promise<string> =>
-      Tethys.created(await this.call('POST', '/groups', { body: group })),
+    /** Creates a group (under `parent_id` when given); answers its id. */
+    create: async (group: NewGroup): Promise<string> => this.create('/groups', group),
     get: async (id: string): Promise<Group> => (await this.call<Group>('GET', `/groups/${enc(id)}`)).body,
+    /** Replaces the name, description and metadata (a field left out is cleared). */
+    update: async (id: string, change: GroupChange): Promise<void> => {
+      await this.call('PUT', `/groups/${enc(id)}`, { body: change });
+    },
+    /** Removes the group and its subtree; refused while it has members. */
     remove: async (id: string): Promise<void> => {
       await this.call('DELETE', `/groups/${enc(id)}`);
     },
-    /** Adds things (or users) to the group. */
-    assign: async (id: string, type: 'things' | 'users', members: string[]): Promise<void> => {
+    /** Your groups down to `level`. */
+    list: async (query: GroupsQuery = {}): Promise<GroupsList> =>
+      (await this.call<GroupsList>('GET', '/groups', { query: groupsQuery(query) })).body,
+    /** The group and its descendants down to `level`. */
+    children: async (id: string, query: GroupsQuery = {}): Promise<GroupsList> =>
+      (await this.call<GroupsList>('GET', `/groups/${enc(id)}/children`, { query: groupsQuery(query) })).body,
+    /** The group and its ancestors up to `level`. */
+    parents: async (id: string, query: GroupsQuery = {}): Promise<GroupsList> =>
+      (await this.call<GroupsList>('GET', `/groups/${enc(id)}/parents`, { query: groupsQuery(query) })).body,
+    /** Adds members of one type (things, users, or a type of your own) to the group, all or nothing. */
+    assign: async (
+      id: string,
+      type: 'things' | 'users' | (string & {}),
+      members: string[],
+    ): Promise<void> => {
       await this.call('POST', `/groups/${enc(id)}/members`, { body: { type, members } });
     },
+    /** Removes members from the group. */
+    unassign: async (id: string, members: string[]): Promise<void> => {
+      await this.call('DELETE', `/groups/${enc(id)}/members`, { body: { members } });
+    },
+    /** One page of the group's members (of one type when `type` is given). */
+    members: async (id: string, query: PageQuery & { type?: string } = {}): Promise<GroupMembersPage> =>
+      (await this.call<GroupMembersPage>('GET', `/groups/${enc(id)}/members`, { query: { ...query } })).body,
+    /** One page of your groups the member (a thing, a user) is in. */
+    memberships: async (memberId: string, query: PageQuery = {}): Promise<MembershipsPage> =>
+      (await this.call<MembershipsPage>('GET', `/members/${enc(memberId)}/groups`, { query: { ...query } }))
+        .body,
+    /** One page of your things in the group. */
+    things: async (id: string, query: PageQuery = {}): Promise<GroupThingsPage> =>
+      (await this.call<GroupThingsPage>('GET', `/groups/things/${enc(id)}`, { query: { ...query } })).body,
   };
 }
 
 const enc = encodeURIComponent;
+
+function groupsQuery(q: GroupsQuery): Query {
+  return {
+    level: q.level,
+    tree: q.tree || undefined,
+    metadata: q.metadata ? JSON.stringify(q.metadata) : undefined,
+  };
+}
+
+/** The server's `{"error"}` text, else the first line of the body, else the status text. */
+function errorText(res: Response, body: unknown): string {
+  if (body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string') {
+    return (body as { error: string }).error;
+  }
+  if (typeof body === 'string' && body.trim()) return body.trim().split('\n')[0]!.slice(0, 200);
+  return res.statusText || 'error';
+}
+
+/** fetch throws a TypeError; undici puts the real reason (ECONNREFUSED, ENOTFOUND, …) in `cause`. */
+function networkReason(err: unknown): string {
+  let e: unknown = err;
+  const seen = new Set<unknown>();
+  while (e && typeof e === 'object' && !seen.has(e)) {
+    seen.add(e);
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') {
+      return typeof message === 'string' && message && !message.includes(code)
+        ? `${code} ${message}`
+        : String(message || code);
+    }
+    const cause = (e as { cause?: unknown }).cause;
+    if (!cause) return typeof message === 'string' && message ? message : String(e);
+    e = cause;
+  }
+  return String(err);
+}

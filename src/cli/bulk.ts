@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ApiClient, HttpError, NetworkError } from './client.js';
+import { type Tethys, TethysError, TethysNetworkError } from '../../sdk/src/index.js';
 import { CsvError, type CsvRecord, parseCsv } from './csv.js';
 import { Progress } from './progress.js';
 import { InputError } from './run.js';
 
 /**
  * Bulk import of things or channels from a CSV or JSON file: the whole file is read
- * and checked first (so a typo on row 9,000 sends nothing), then sent to
- * `POST /<kind>/bulk` batch by batch. Each batch is all or nothing on the server; the
- * import stops at the first failed batch and says which rows it held.
+ * and checked first (so a typo on row 9,000 sends nothing), then sent batch by batch
+ * with the SDK's `createMany` (`POST /<kind>/bulk`). Each batch is all or nothing on the
+ * server; the import stops at the first failed batch and says which rows it held.
  */
 
 export type BulkKind = 'things' | 'channels';
@@ -187,7 +187,7 @@ export interface BulkFailure {
   rows: BulkRow[];
   /** Rows after the failed batch, never sent. */
   notSent: number;
-  error: HttpError | NetworkError;
+  error: TethysError | TethysNetworkError;
 }
 
 export interface BulkOutcome {
@@ -197,7 +197,7 @@ export interface BulkOutcome {
 }
 
 export async function importBulk(
-  api: ApiClient,
+  api: Tethys,
   kind: BulkKind,
   rows: BulkRow[],
   options: BulkOptions,
@@ -213,16 +213,11 @@ export async function importBulk(
     for (let start = 0; start < rows.length; start += options.batch) {
       const batch = rows.slice(start, start + options.batch);
       try {
-        const reply = await api.post(
-          `/${kind}/bulk`,
-          batch.map((r) => r.entity),
-        );
-        const created = (reply.body as Record<string, unknown> | undefined)?.[kind];
-        const list = Array.isArray(created) ? created : [];
+        const list: unknown[] = await api[kind].createMany(batch.map((r) => r.entity));
         outcome.created += list.length || batch.length;
         if (options.keep) outcome.items.push(...list);
       } catch (err) {
-        if (err instanceof HttpError || err instanceof NetworkError) {
+        if (err instanceof TethysError || err instanceof TethysNetworkError) {
           outcome.failure = { rows: batch, notSent: rows.length - start - batch.length, error: err };
           return outcome;
         }
@@ -244,8 +239,8 @@ export function describeFailure(
   file: string,
 ): string[] {
   const { error, rows } = failure;
-  const lines = [`error: ${error.message}`];
-  if (error instanceof NetworkError) {
+  const lines = [`error: ${error.summary}`];
+  if (error instanceof TethysNetworkError) {
     lines.push(
       `  ${describeRows(rows)} of ${file}: unknown whether they were created (no answer); check with \`tethys ${kind} list\``,
     );

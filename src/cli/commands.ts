@@ -1,6 +1,5 @@
 import { Argument, type Command, Option } from 'commander';
 import { type BulkKind, describeFailure, importBulk, readBulkFile } from './bulk.js';
-import { seg } from './client.js';
 import { gatewayCommands } from './gateway-commands.js';
 import {
   EXIT_FAILED,
@@ -36,7 +35,7 @@ export function registerClientCommands(program: Command): void {
     .addOption(tokenOption())
     .action(
       handler<[string[], string[]]>(true, async (api, [channelIds, thingIds]) => {
-        await api.post('/connect', { channel_ids: channelIds, thing_ids: thingIds });
+        await api.connect(channelIds, thingIds);
       }),
     );
   gatewayCommands(program);
@@ -80,11 +79,7 @@ function usersCommands(program: Command): void {
     )
     .action(
       handler<[string, string]>(false, async (api, [email, password], options) => {
-        const id = await api.create('/users', {
-          email,
-          password,
-          ...(options.metadata ? { metadata: options.metadata } : {}),
-        });
+        const id = await api.users.register(email, password, options.metadata);
         printJson({ id, email });
       }),
     );
@@ -99,8 +94,7 @@ function usersCommands(program: Command): void {
     .argument('<password>')
     .action(
       handler<[string, string]>(false, async (api, [email, password]) => {
-        const reply = await api.post('/tokens', { email, password });
-        process.stdout.write(`${(reply.body as { token: string }).token}\n`);
+        process.stdout.write(`${await api.users.login(email, password)}\n`);
       }),
     );
 
@@ -108,7 +102,7 @@ function usersCommands(program: Command): void {
     .argument('[id]')
     .action(
       handler<[string | undefined]>(true, async (api, [id]) => {
-        printJson((await api.get(id ? `/users/${seg(id)}` : '/users/profile')).body);
+        printJson(await (id ? api.users.get(id) : api.users.profile()));
       }),
     );
 }
@@ -139,8 +133,8 @@ function entityCommands(program: Command, kind: BulkKind): void {
     .addArgument(jsonArgument('<json>', `the ${one}, e.g. ${example}`))
     .action(
       handler<[Record<string, unknown>]>(true, async (api, [body]) => {
-        const id = await api.create(`/${kind}`, body);
-        printJson((await api.get(`/${kind}/${seg(id)}`)).body);
+        const id = await api[kind].create(body);
+        printJson(await api[kind].get(id));
       }),
     );
 
@@ -148,7 +142,7 @@ function entityCommands(program: Command, kind: BulkKind): void {
     .argument('<id>')
     .action(
       handler<[string]>(true, async (api, [id]) => {
-        printJson((await api.get(`/${kind}/${seg(id)}`)).body);
+        printJson(await api[kind].get(id));
       }),
     );
 
@@ -157,15 +151,8 @@ function entityCommands(program: Command, kind: BulkKind): void {
     .addOption(new Option('--metadata <json>', 'metadata contains this JSON object').argParser(jsonObjectArg))
     .action(
       handler<[]>(true, async (api, _args, o) => {
-        const query = {
-          offset: o.offset,
-          limit: o.limit,
-          name: o.name,
-          metadata: o.metadata ? JSON.stringify(o.metadata) : undefined,
-          order: o.order,
-          dir: o.dir,
-        };
-        printJson((await api.get(`/${kind}`, query)).body);
+        const { offset, limit, name, metadata, order, dir } = o;
+        printJson(await api[kind].list({ offset, limit, name, metadata, order, dir }));
       }),
     );
 
@@ -178,8 +165,8 @@ function entityCommands(program: Command, kind: BulkKind): void {
     .addArgument(jsonArgument('<json>', `new name and metadata, e.g. '{"name":"y","metadata":{}}'`))
     .action(
       handler<[string, Record<string, unknown>]>(true, async (api, [id, body]) => {
-        await api.put(`/${kind}/${seg(id)}`, body);
-        printJson((await api.get(`/${kind}/${seg(id)}`)).body);
+        await api[kind].update(id, body);
+        printJson(await api[kind].get(id));
       }),
     );
 
@@ -187,7 +174,7 @@ function entityCommands(program: Command, kind: BulkKind): void {
     .argument('<id>')
     .action(
       handler<[string]>(true, async (api, [id]) => {
-        await api.delete(`/${kind}/${seg(id)}`);
+        await api[kind].remove(id);
       }),
     );
 
@@ -203,9 +190,11 @@ function entityCommands(program: Command, kind: BulkKind): void {
           limit: o.limit,
           order: o.order,
           dir: o.dir,
-          disconnected: o.disconnected ? true : undefined,
+          connected: !o.disconnected,
         };
-        printJson((await api.get(`/${kind}/${seg(id)}/${other}`, query)).body);
+        printJson(
+          await (kind === 'things' ? api.things.channels(id, query) : api.channels.things(id, query)),
+        );
       }),
     );
 
@@ -215,7 +204,7 @@ function entityCommands(program: Command, kind: BulkKind): void {
       .argument('<channelId>')
       .action(
         handler<[string, string]>(true, async (api, [thingId, channelId]) => {
-          await api.post('/connect', { channel_ids: [channelId], thing_ids: [thingId] });
+          await api.connect([channelId], [thingId]);
         }),
       );
 
@@ -228,7 +217,7 @@ function entityCommands(program: Command, kind: BulkKind): void {
       .argument('<channelId>')
       .action(
         handler<[string, string]>(true, async (api, [thingId, channelId]) => {
-          await api.delete(`/channels/${seg(channelId)}/things/${seg(thingId)}`);
+          await api.disconnect(channelId, thingId);
         }),
       );
   }
@@ -280,7 +269,7 @@ Example CSV:
           failed: {
             first_row: failed[0]!.row,
             last_row: failed[failed.length - 1]!.row,
-            error: outcome.failure.error.message,
+            error: outcome.failure.error.summary,
           },
         });
         process.stderr.write(`${describeFailure(kind, outcome.failure, outcome.created, file).join('\n')}\n`);
@@ -307,8 +296,8 @@ function groupsCommands(program: Command): void {
     .option('--parent <groupId>', 'create it under this group')
     .action(
       handler<[Record<string, unknown>]>(true, async (api, [body], o) => {
-        const id = await api.create('/groups', o.parent ? { ...body, parent_id: o.parent } : body);
-        printJson((await api.get(`/groups/${seg(id)}`)).body);
+        const id = await api.groups.create(o.parent ? { ...body, parent_id: o.parent } : body);
+        printJson(await api.groups.get(id));
       }),
     );
 
@@ -316,7 +305,7 @@ function groupsCommands(program: Command): void {
     .argument('<id>')
     .action(
       handler<[string]>(true, async (api, [id]) => {
-        printJson((await api.get(`/groups/${seg(id)}`)).body);
+        printJson(await api.groups.get(id));
       }),
     );
 
@@ -326,12 +315,7 @@ function groupsCommands(program: Command): void {
     .addOption(new Option('--metadata <json>', 'metadata contains this JSON object').argParser(jsonObjectArg))
     .action(
       handler<[]>(true, async (api, _args, o) => {
-        const query = {
-          level: o.level,
-          tree: o.tree ? true : undefined,
-          metadata: o.metadata ? JSON.stringify(o.metadata) : undefined,
-        };
-        printJson((await api.get('/groups', query)).body);
+        printJson(await api.groups.list({ level: o.level, tree: Boolean(o.tree), metadata: o.metadata }));
       }),
     );
 
@@ -345,8 +329,7 @@ function groupsCommands(program: Command): void {
       .option('--tree', 'nest children inside their parents')
       .action(
         handler<[string]>(true, async (api, [id], o) => {
-          const query = { level: o.level, tree: o.tree ? true : undefined };
-          printJson((await api.get(`/groups/${seg(id)}/${name}`, query)).body);
+          printJson(await api.groups[name](id, { level: o.level, tree: Boolean(o.tree) }));
         }),
       );
   }
@@ -356,8 +339,8 @@ function groupsCommands(program: Command): void {
     .addArgument(jsonArgument('<json>', 'e.g. \'{"name":"site-b","description":"","metadata":{}}\''))
     .action(
       handler<[string, Record<string, unknown>]>(true, async (api, [id, body]) => {
-        await api.put(`/groups/${seg(id)}`, body);
-        printJson((await api.get(`/groups/${seg(id)}`)).body);
+        await api.groups.update(id, body);
+        printJson(await api.groups.get(id));
       }),
     );
 
@@ -365,7 +348,7 @@ function groupsCommands(program: Command): void {
     .argument('<id>')
     .action(
       handler<[string]>(true, async (api, [id]) => {
-        await api.delete(`/groups/${seg(id)}`);
+        await api.groups.remove(id);
       }),
     );
 
@@ -375,7 +358,7 @@ function groupsCommands(program: Command): void {
     .addArgument(new Argument('<memberIds>', 'member ids, comma-separated').argParser(idListArg))
     .action(
       handler<[string, string, string[]]>(true, async (api, [id, type, members]) => {
-        await api.post(`/groups/${seg(id)}/members`, { type, members });
+        await api.groups.assign(id, type, members);
       }),
     );
 
@@ -384,7 +367,7 @@ function groupsCommands(program: Command): void {
     .addArgument(new Argument('<memberIds>', 'member ids, comma-separated').argParser(idListArg))
     .action(
       handler<[string, string[]]>(true, async (api, [id, members]) => {
-        await api.delete(`/groups/${seg(id)}/members`, { members });
+        await api.groups.unassign(id, members);
       }),
     );
 
@@ -393,8 +376,7 @@ function groupsCommands(program: Command): void {
     .option('--type <type>', 'only members of this type')
     .action(
       handler<[string]>(true, async (api, [id], o) => {
-        const query = { offset: o.offset, limit: o.limit, type: o.type };
-        printJson((await api.get(`/groups/${seg(id)}/members`, query)).body);
+        printJson(await api.groups.members(id, { offset: o.offset, limit: o.limit, type: o.type }));
       }),
     );
 
@@ -402,7 +384,7 @@ function groupsCommands(program: Command): void {
     .argument('<memberId>')
     .action(
       handler<[string]>(true, async (api, [id], o) => {
-        printJson((await api.get(`/members/${seg(id)}/groups`, { offset: o.offset, limit: o.limit })).body);
+        printJson(await api.groups.memberships(id, { offset: o.offset, limit: o.limit }));
       }),
     );
 
@@ -410,7 +392,7 @@ function groupsCommands(program: Command): void {
     .argument('<groupId>')
     .action(
       handler<[string]>(true, async (api, [id], o) => {
-        printJson((await api.get(`/groups/things/${seg(id)}`, { offset: o.offset, limit: o.limit })).body);
+        printJson(await api.groups.things(id, { offset: o.offset, limit: o.limit }));
       }),
     );
 }
@@ -426,8 +408,7 @@ function keysCommands(program: Command): void {
     )
     .action(
       handler<[]>(true, async (api, _args, o) => {
-        const body = { type: 2, ...(o.duration !== undefined ? { duration: o.duration } : {}) };
-        printJson((await api.post('/keys', body)).body);
+        printJson(await api.keys.issue(o.duration));
       }),
     );
 
@@ -435,7 +416,7 @@ function keysCommands(program: Command): void {
     .argument('<id>')
     .action(
       handler<[string]>(true, async (api, [id]) => {
-        printJson((await api.get(`/keys/${seg(id)}`)).body);
+        printJson(await api.keys.get(id));
       }),
     );
 
@@ -443,7 +424,7 @@ function keysCommands(program: Command): void {
     .argument('<id>')
     .action(
       handler<[string]>(true, async (api, [id]) => {
-        await api.delete(`/keys/${seg(id)}`);
+        await api.keys.revoke(id);
       }),
     );
 }

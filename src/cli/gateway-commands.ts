@@ -1,9 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
+import { BootstrapCipher, type NewConfig, type Tethys } from '../../sdk/src/index.js';
 import { parseGoDuration } from '../durations.js';
-import { ApiClient, HttpError, seg } from './client.js';
 import { leaf } from './commands.js';
 import {
   handler,
@@ -66,7 +65,7 @@ function prepareOutDir(dir: string): string {
 }
 
 /** Writes a file; private keys get mode 0600 (also when the file was there before). */
-function writeOut(file: string, content: string | Buffer, secret = false): void {
+function writeOut(file: string, content: string | Uint8Array, secret = false): void {
   try {
     if (!secret) {
       fs.writeFileSync(file, content);
@@ -90,16 +89,6 @@ const pemFile = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
 // ---------------------------------------------------------------------------------------
 // provision
 
-interface MappingResult {
-  things?: { id: string }[] | null;
-  channels?: unknown[] | null;
-  client_cert?: Record<string, string>;
-  client_key?: Record<string, string>;
-  ca_cert?: string;
-  whitelisted?: Record<string, boolean>;
-  error?: string;
-}
-
 function provisionCommand(program: Command): void {
   leaf(
     program,
@@ -122,17 +111,8 @@ configured credentials (MF_PROVISION_API_KEY, or MF_PROVISION_USER and MF_PROVIS
     .action(
       handler<[string, string]>(false, async (api, [externalId, externalKey], o) => {
         const out = o.out === undefined ? undefined : prepareOutDir(o.out);
-        const body = {
-          external_id: externalId,
-          external_key: externalKey,
-          ...(o.name !== undefined ? { name: o.name } : {}),
-        };
-        const reply = await api.post('/mapping', body);
-        const result = (reply.body ?? {}) as MappingResult;
-        // 0.12.1 answers 201 with {"error": ...} when the flow fails half-way (API.md §5).
-        if (typeof result.error === 'string' && result.error) {
-          throw new HttpError(reply.status, result.error, 'POST', '/mapping');
-        }
+        // 0.12.1's 201 with {"error": ...} when the flow fails half-way (API.md §5) throws too.
+        const result = await api.provision(externalId, externalKey, o.name);
         if (!out) {
           printJson(result);
           return;
@@ -211,37 +191,22 @@ function configBody(
 }
 
 /** MF_BOOTSTRAP_ENCRYPT_KEY: 32, 48 or 64 hex digits (AES-128/192/256). */
-function encryptKeyArg(value: string): Buffer | undefined {
+function encryptKeyArg(value: string): BootstrapCipher | undefined {
   if (value === '') return undefined; // an empty TETHYS_BOOTSTRAP_ENCRYPT_KEY is no key
-  if (!/^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})$/.test(value)) {
+  try {
+    return new BootstrapCipher(value);
+  } catch {
     throw new InvalidArgumentError(
       "Expected 32, 48 or 64 hex digits, the server's MF_BOOTSTRAP_ENCRYPT_KEY.",
     );
   }
-  return Buffer.from(value, 'hex');
-}
-
-const cipherName = (key: Buffer) => `aes-${key.length * 8}-cfb`;
-
-/** The Agent's request header (MODEL.md §6): hex(iv ‖ AES-CFB(key, iv, external key)). */
-export function encryptExternalKey(key: Buffer, externalKey: string): string {
-  const iv = crypto.randomBytes(16);
-  const cipher = crypto.createCipheriv(cipherName(key), key, iv);
-  return Buffer.concat([iv, cipher.update(externalKey, 'utf8'), cipher.final()]).toString('hex');
-}
-
-/** The answer of the secure fetch: iv ‖ AES-CFB(key, iv, JSON). */
-export function decryptConfig(key: Buffer, body: Buffer): string {
-  const decipher = crypto.createDecipheriv(cipherName(key), key, body.subarray(0, 16));
-  return Buffer.concat([decipher.update(body.subarray(16)), decipher.final()]).toString('utf8');
 }
 
 function bootstrapCommands(program: Command): void {
   const group = program
     .command('bootstrap')
     .description('bootstrap configs: what a gateway receives when it fetches its config');
-  const view = async (api: ApiClient, id: string) =>
-    printJson((await api.get(`/things/configs/${seg(id)}`)).body);
+  const view = async (api: Tethys, id: string) => printJson(await api.bootstrap.get(id));
 
   leaf(
     group,
@@ -266,7 +231,7 @@ Example:
     )
     .action(
       handler<[Record<string, unknown>]>(true, async (api, [body]) => {
-        const id = await api.create('/things/configs', body);
+        const id = await api.bootstrap.create(body as NewConfig);
         await view(api, id);
       }),
     );
@@ -292,11 +257,11 @@ Example:
         const query = {
           offset: o.offset,
           limit: o.limit,
-          state: o.state,
+          state: o.state === undefined ? undefined : (Number(o.state) as 0 | 1),
           external_id: o.externalId,
           name: o.name,
         };
-        printJson((await api.get('/things/configs', query)).body);
+        printJson(await api.bootstrap.list(query));
       }),
     );
 
@@ -313,7 +278,7 @@ Example:
     )
     .action(
       handler<[string, Record<string, unknown>]>(true, async (api, [id, body]) => {
-        await api.put(`/things/configs/${seg(id)}`, body);
+        await api.bootstrap.update(id, body);
         await view(api, id);
       }),
     );
@@ -327,7 +292,7 @@ Example:
     .addArgument(new Argument('<channelIds>', 'channel ids, comma-separated').argParser(idListArg))
     .action(
       handler<[string, string[]]>(true, async (api, [id, channels]) => {
-        await api.put(`/things/configs/connections/${seg(id)}`, { channels });
+        await api.bootstrap.setChannels(id, channels);
         await view(api, id);
       }),
     );
@@ -341,7 +306,7 @@ Example:
     .option('--off', 'deactivate instead (state 0): disconnect the thing from the config channels')
     .action(
       handler<[string]>(true, async (api, [id], o) => {
-        await api.put(`/things/state/${seg(id)}`, { state: o.off ? 0 : 1 });
+        await api.bootstrap.setState(id, o.off ? 0 : 1);
         await view(api, id);
       }),
     );
@@ -350,7 +315,7 @@ Example:
     .argument('<id>')
     .action(
       handler<[string]>(true, async (api, [id]) => {
-        await api.delete(`/things/configs/${seg(id)}`);
+        await api.bootstrap.remove(id);
       }),
     );
 
@@ -373,48 +338,24 @@ Example:
     )
     .action(
       handler<[string, string]>(false, async (api, [externalId, externalKey], o) => {
+        // The external key is the credential: the token, if any, is not sent.
         if (!o.secure) {
-          const device = new ApiClient(api.base, externalKey);
-          printJson((await device.get(`/things/bootstrap/${seg(externalId)}`)).body);
+          printJson(await api.bootstrap.fetch(externalId, externalKey));
           return;
         }
-        const key = o.encryptKey as Buffer | undefined;
-        if (!key) {
+        const cipher = o.encryptKey as BootstrapCipher | undefined;
+        if (!cipher) {
           throw new UsageError(
             "--secure needs the server's key: pass --encrypt-key <hex> or set TETHYS_BOOTSTRAP_ENCRYPT_KEY",
           );
         }
-        const target = `/things/bootstrap/secure/${seg(externalId)}`;
-        const device = new ApiClient(api.base, encryptExternalKey(key, externalKey));
-        const reply = await device.request('GET', target, { binary: true });
-        const body = reply.body as Buffer;
-        let config: unknown;
-        try {
-          if (body.length <= 16) throw new Error('too short');
-          config = JSON.parse(decryptConfig(key, body));
-        } catch {
-          throw new HttpError(
-            reply.status,
-            'the answer does not decrypt to a config: is --encrypt-key the server’s MF_BOOTSTRAP_ENCRYPT_KEY?',
-            'GET',
-            target,
-          );
-        }
-        printJson(config);
+        printJson(await api.bootstrap.fetchSecure(externalId, externalKey, cipher));
       }),
     );
 }
 
 // ---------------------------------------------------------------------------------------
 // certs
-
-interface IssuedCert {
-  thing_id?: string;
-  cert?: string;
-  cert_key?: string;
-  ca_cert?: string;
-  [field: string]: unknown;
-}
 
 /** The private key under each of its names in the answer (certs/routes.ts issuedView). */
 const KEY_FIELDS = ['cert_key', 'client_key', 'ClientKey'];
@@ -484,7 +425,7 @@ function certsCommands(program: Command): void {
           ...(o.valid !== undefined ? { valid: o.valid } : {}),
           ...(csr !== undefined ? { csr } : {}),
         };
-        const issued = (await api.post('/certs', body)).body as IssuedCert;
+        const issued = await api.certs.issue(body);
         if (!out) {
           printJson(issued);
           return;
@@ -505,7 +446,7 @@ function certsCommands(program: Command): void {
     .addOption(new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(limitArg))
     .action(
       handler<[string]>(true, async (api, [thingId], o) => {
-        printJson((await api.get(`/certs/${seg(thingId)}`, { offset: o.offset, limit: o.limit })).body);
+        printJson(await api.certs.list(thingId, { offset: o.offset, limit: o.limit }));
       }),
     );
 
@@ -513,7 +454,7 @@ function certsCommands(program: Command): void {
     .argument('<thing_id>')
     .action(
       handler<[string]>(true, async (api, [thingId]) => {
-        printJson((await api.delete(`/certs/${seg(thingId)}`)).body);
+        printJson({ RevocationTime: await api.certs.revoke(thingId) });
       }),
     );
 
@@ -526,11 +467,7 @@ function certsCommands(program: Command): void {
         if (o.der && !o.out && process.stdout.isTTY) {
           throw new UsageError('--der is binary: give --out <file> or redirect stdout');
         }
-        const reply = await api.request('GET', '/certs/crl', {
-          query: { format: o.der ? 'der' : undefined },
-          binary: true,
-        });
-        const crl = reply.body as Buffer;
+        const crl = o.der ? await api.certs.crlDer() : await api.certs.crl();
         if (o.out) writeOut(o.out, crl);
         else process.stdout.write(crl);
       }),

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { ApiClient, HttpError, NetworkError } from './client.js';
+import { Tethys, TethysError, TethysNetworkError } from '../../sdk/src/index.js';
 
 /**
  * How client commands run and fail. Exit codes: 0 success; 1 the request failed (HTTP
@@ -41,9 +41,11 @@ export function printError(message: string): void {
 }
 
 export function describeError(err: unknown): { message: string; exitCode: number } {
-  if (err instanceof HttpError || err instanceof NetworkError || err instanceof InputError) {
-    return { message: err.message, exitCode: EXIT_FAILED };
+  // A failed request in one line: `404 non-existent entity (GET /things/…)`, `cannot reach …`.
+  if (err instanceof TethysError || err instanceof TethysNetworkError) {
+    return { message: err.summary, exitCode: EXIT_FAILED };
   }
+  if (err instanceof InputError) return { message: err.message, exitCode: EXIT_FAILED };
   if (err instanceof UsageError) return { message: err.message, exitCode: EXIT_USAGE };
   return {
     message: `unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
@@ -51,24 +53,25 @@ export function describeError(err: unknown): { message: string; exitCode: number
   };
 }
 
-export function apiFor(options: ConnectionOptions, needsToken: boolean): ApiClient {
+export function apiFor(options: ConnectionOptions, needsToken: boolean): Tethys {
   const token = options.token?.trim();
   if (needsToken && !token) {
     throw new UsageError(
       'this command needs a token: pass --token <token> or set TETHYS_TOKEN (get one with `tethys users token <email> <password>`)',
     );
   }
-  return new ApiClient(options.url, token);
+  // Mainflux expects the raw token, no scheme (API.md §0.2); the SDK sends it so.
+  return new Tethys({ url: options.url, token: token || undefined });
 }
 
 /**
- * Wraps a command's work: builds the API client from --url/--token, reports any failure
+ * Wraps a command's work: builds the SDK client from --url/--token, reports any failure
  * as one `error: ...` line on stderr and sets the exit code (the process ends by itself,
  * so stdout is flushed).
  */
 export function handler<A extends unknown[]>(
   needsToken: boolean,
-  work: (api: ApiClient, args: A, options: Record<string, any>) => Promise<void>,
+  work: (api: Tethys, args: A, options: Record<string, any>) => Promise<void>,
 ): (...params: unknown[]) => Promise<void> {
   return async (...params: unknown[]) => {
     const command = params[params.length - 1] as Command;

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
@@ -161,6 +162,15 @@ export const recordingFetch: typeof fetch = async (input, init) => {
   record(init?.method ?? 'GET', url.pathname + url.search, res, await res.clone().text());
   return res;
 };
+
+/** A loopback port nobody listens on. */
+export async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
 
 /** A small HTTP client for tests: JSON in, status + headers + parsed body out. */
 export function client(base: string) {
