@@ -112,7 +112,18 @@ const DeviceConfig = Answer("What a gateway receives (the Mainflux Agent's forma
 });
 const Done = NoBody('Done');
 
+/** Bootstrap (API.md §4): the operator's configs and their parts, and a gateway's fetch. */
 export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService): void {
+  createConfigRoute(app, service);
+  listConfigsRoute(app, service);
+  configRoutes(app, service);
+  configPartRoutes(app, service);
+  configStateRoute(app, service);
+  deviceRoutes(app, service);
+}
+
+/** A new config, and its thing unless it names one. */
+function createConfigRoute(app: FastifyInstance, service: BootstrapService): void {
   app.post<{ Body: NewConfigInput }>(
     '/things/configs',
     {
@@ -139,7 +150,44 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
       empty(reply, 201);
     },
   );
+}
 
+/** The operator's configs, a page at a time, without their channels. */
+function listConfigsRoute(app: FastifyInstance, service: BootstrapService): void {
+  app.get<{ Querystring: Static<typeof ConfigsQuery> }>(
+    '/things/configs',
+    {
+      config: { ...bootstrap, query: 'first' },
+      schema: {
+        tags,
+        summary: 'List bootstrap configs',
+        querystring: ConfigsQuery,
+        response: { 200: ConfigsPage, ...Errors },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const offset = count(q.offset || undefined, 0);
+      const limit = Math.min(count(q.limit || undefined, 10) || 10, 100);
+      const page = await service.list(
+        request.headers.authorization,
+        {
+          state: q.state ? Number(q.state) : undefined,
+          externalId: q.external_id || undefined,
+          thingId: q.mainflux_id || undefined,
+          thingKey: q.mainflux_key || undefined,
+          name: q.name || undefined,
+        },
+        offset,
+        limit,
+      );
+      return { total: page.total, offset, limit, configs: page.configs.map((c) => configView(c, false)) };
+    },
+  );
+}
+
+/** View, replace and remove one config. */
+function configRoutes(app: FastifyInstance, service: BootstrapService): void {
   app.get<{ Params: { id: string } }>(
     '/things/configs/:id',
     {
@@ -177,6 +225,26 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
     },
   );
 
+  app.delete<{ Params: { id: string } }>(
+    '/things/configs/:id',
+    {
+      config: bootstrap,
+      schema: {
+        tags,
+        summary: 'Remove a config (the thing and its connections stay)',
+        params: IdParam,
+        response: { 204: NoBody('Removed (also when there was none)'), ...Errors },
+      },
+    },
+    async (request, reply) => {
+      await service.remove(request.headers.authorization, request.params.id);
+      empty(reply, 204);
+    },
+  );
+}
+
+/** A config's parts: the certificates a gateway receives, and its channels. */
+function configPartRoutes(app: FastifyInstance, service: BootstrapService): void {
   app.patch<{
     Params: { id: string };
     Body: { client_cert?: string | null; client_key?: string | null; ca_cert?: string | null };
@@ -228,55 +296,10 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
       empty(reply, 200);
     },
   );
+}
 
-  app.get<{ Querystring: Static<typeof ConfigsQuery> }>(
-    '/things/configs',
-    {
-      config: { ...bootstrap, query: 'first' },
-      schema: {
-        tags,
-        summary: 'List bootstrap configs',
-        querystring: ConfigsQuery,
-        response: { 200: ConfigsPage, ...Errors },
-      },
-    },
-    async (request) => {
-      const q = request.query;
-      const offset = count(q.offset || undefined, 0);
-      const limit = Math.min(count(q.limit || undefined, 10) || 10, 100);
-      const page = await service.list(
-        request.headers.authorization,
-        {
-          state: q.state ? Number(q.state) : undefined,
-          externalId: q.external_id || undefined,
-          thingId: q.mainflux_id || undefined,
-          thingKey: q.mainflux_key || undefined,
-          name: q.name || undefined,
-        },
-        offset,
-        limit,
-      );
-      return { total: page.total, offset, limit, configs: page.configs.map((c) => configView(c, false)) };
-    },
-  );
-
-  app.delete<{ Params: { id: string } }>(
-    '/things/configs/:id',
-    {
-      config: bootstrap,
-      schema: {
-        tags,
-        summary: 'Remove a config (the thing and its connections stay)',
-        params: IdParam,
-        response: { 204: NoBody('Removed (also when there was none)'), ...Errors },
-      },
-    },
-    async (request, reply) => {
-      await service.remove(request.headers.authorization, request.params.id);
-      empty(reply, 204);
-    },
-  );
-
+/** Whitelisting: activate a config (its thing is connected to its channels) or deactivate it. */
+function configStateRoute(app: FastifyInstance, service: BootstrapService): void {
   app.put<{ Params: { id: string }; Body: { state?: number | null } }>(
     '/things/state/:id',
     {
@@ -294,12 +317,16 @@ export function bootstrapRoutes(app: FastifyInstance, service: BootstrapService)
       empty(reply, 200);
     },
   );
+}
 
-  const device = {
-    tags: ['bootstrap (gateway)'],
-    params: Type.Object({ externalId: Type.String() }),
-    ...ExternalKey,
-  };
+const device = {
+  tags: ['bootstrap (gateway)'],
+  params: Type.Object({ externalId: Type.String() }),
+  ...ExternalKey,
+};
+
+/** A gateway fetches its config, in the clear or encrypted. */
+function deviceRoutes(app: FastifyInstance, service: BootstrapService): void {
   app.get<{ Params: { externalId: string } }>(
     '/things/bootstrap/:externalId',
     {

@@ -139,10 +139,19 @@ const ListQuery = Type.Object({
   limit: Param.uint(`default ${DEFAULT_LIMIT}, 1..100`),
 });
 
-export function certsRoutes(app: FastifyInstance, service: CertsService): void {
-  const tags = ['certs'];
-  app.addHook('onClose', async () => service.close());
+const tags = ['certs'];
 
+/** Certificates of things (API.md §6): issue, the CRL, a thing's records, revocation. */
+export function certsRoutes(app: FastifyInstance, service: CertsService): void {
+  app.addHook('onClose', async () => service.close());
+  issueRoute(app, service);
+  crlRoute(app, service);
+  recordsRoute(app, service);
+  revokeRoutes(app, service);
+}
+
+/** Issue a certificate (and its key, unless a CSR is given). */
+function issueRoute(app: FastifyInstance, service: CertsService): void {
   app.post<{ Body: IssueInput }>(
     '/certs',
     {
@@ -166,7 +175,10 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
       reply.code(201).send(issuedView(issued));
     },
   );
+}
 
+/** The revocation list, PEM or DER. */
+function crlRoute(app: FastifyInstance, service: CertsService): void {
   app.get<{ Querystring: Static<typeof CrlQuery> }>(
     '/certs/crl',
     {
@@ -197,7 +209,10 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
         .send(crl);
     },
   );
+}
 
+/** A thing's certificate records, a page at a time. */
+function recordsRoute(app: FastifyInstance, service: CertsService): void {
   app.get<{ Params: { thingId: string }; Querystring: Static<typeof ListQuery> }>(
     '/certs/:thingId',
     {
@@ -225,7 +240,10 @@ export function certsRoutes(app: FastifyInstance, service: CertsService): void {
       });
     },
   );
+}
 
+/** Revoke a thing's certificates, named in the body (the seed document) or the path. */
+function revokeRoutes(app: FastifyInstance, service: CertsService): void {
   const revoke = async (token: string | undefined, thingId: string) => ({
     RevocationTime: (await service.revokeThing(token, thingId)).toISOString(),
   });

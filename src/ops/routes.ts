@@ -24,8 +24,17 @@ const Health = (description: string) =>
     error: Type.Optional(Type.String({ description: 'what fails' })),
   });
 
+const tags = ['operations'];
+
+/** What operators and Mainflux's tools ask of a running instance: version, health, metrics. */
 export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVersion: string): void {
-  const tags = ['operations'];
+  versionRoute(app, tethysVersion);
+  healthRoute(app, db, bus, tethysVersion);
+  metricsRoutes(app);
+}
+
+/** The Mainflux API version spoken, and ours in a header. */
+function versionRoute(app: FastifyInstance, tethysVersion: string): void {
   // The body Mainflux's SDK reads (`.version`); no trailing newline, sniffed as text.
   app.get(
     '/version',
@@ -47,7 +56,10 @@ export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVer
       return JSON.stringify({ service: 'things', version: MAINFLUX_VERSION });
     },
   );
+}
 
+/** Whether the database and the message bus answer. */
+function healthRoute(app: FastifyInstance, db: Db, bus: BusState, tethysVersion: string): void {
   app.get(
     '/health',
     {
@@ -85,7 +97,10 @@ export function opsRoutes(app: FastifyInstance, db: Db, bus: BusState, tethysVer
       return body;
     },
   );
+}
 
+/** Prometheus metrics, on every method as Mainflux answers them. */
+function metricsRoutes(app: FastifyInstance): void {
   const metrics = async (_request: unknown, reply: FastifyReply) => {
     reply.type(client.register.contentType);
     return client.register.metrics();

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Answer, Errors, Metadata, Opt } from '../http/schemas.js';
-import { ChannelView, channelView, ThingView, thingView } from '../things/routes.js';
+import { ChannelView, channelView, ThingView, thingView } from '../things/schemas.js';
 import type { MappingResult, ProvisionService } from './service.js';
 
 const provision = { unauthenticated: 401 as const };
