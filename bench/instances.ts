@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { type Account, type Api, ApiError, type CreatedThing } from './api.js';
+import type { Account, Api, CreatedThing } from './api.js';
 import { loadBenchConfig } from './config.js';
 import { formatInt } from './format.js';
 import { type LoadResult, type LoadSpec, runLoad } from './load.js';
@@ -51,14 +51,8 @@ export function raiseOpenFilesLimit(to: number): void {
 export const warmupSeconds = (): number => loadBenchConfig().warmup;
 
 /** The account on this server: registered unless it exists (a shared PostgreSQL), then logged in. */
-export async function accountOn(api: Api, email: string, password = 'bench-password-1'): Promise<Account> {
-  try {
-    await api.call('POST', '/users', { body: { email, password }, expect: 201 });
-  } catch (err) {
-    if (!(err instanceof ApiError && err.status === 409)) throw err;
-  }
-  const { token } = await api.call('POST', '/tokens', { body: { email, password }, expect: 201 });
-  return { email, password, token };
+export function accountOn(api: Api, email: string, password = 'bench-password-1'): Promise<Account> {
+  return api.createAccount(email, password, true);
 }
 
 /** Creates `count` things through POST /things/bulk (1000 a request, 4 in flight). */

@@ -91,7 +91,18 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
   const tlsFiles = config.tls.cert
     ? { cert: fs.readFileSync(config.tls.cert, 'utf8'), key: fs.readFileSync(config.tls.key, 'utf8') }
     : undefined;
-  const db = await openDatabase({
+  const db = await openConfiguredDatabase(config, logger);
+  try {
+    return await assemble(config, logger, db, layout, tlsFiles);
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** The database the settings name (SQLite in the data folder unless a URL is given), migrated. */
+export function openConfiguredDatabase(config: Config, logger: Logger): Promise<Db> {
+  return openDatabase({
     url: config.db.url,
     dataDir: config.dataDir,
     limits: {
@@ -102,24 +113,15 @@ export async function buildApp(config: Config, options: { logger?: Logger } = {}
     },
     logger,
   });
-  try {
-    return await assemble(config, logger, db, layout, tlsFiles);
-  } catch (err) {
-    await db.close().catch(() => {});
-    throw err;
-  }
 }
 
-async function assemble(
-  config: Config,
-  logger: Logger,
-  db: Db,
-  layout: Layout,
-  tlsFiles: { cert: string; key: string } | undefined,
-): Promise<App> {
-  const events = new EventHub();
+/**
+ * The services the others build on: identity (auth), accounts (users), things and
+ * channels with their access cache, and the throttle of guesses they share. Exported for
+ * the services' unit tests, which run them on a real database without the servers.
+ */
+export function coreServices(config: Config, db: Db, logger: Logger, events: EventHub) {
   const secret = resolveAuthSecret(config.auth.secret, config.dataDir, (msg) => logger.warn(msg));
-
   const throttle = new FailureThrottle({
     ...DEFAULT_THROTTLE,
     freeFailures: config.throttle.freeFailures,
@@ -159,6 +161,19 @@ async function assemble(
     events,
     singleUser,
   );
+  return { throttle, auth, users, access, things, repositories: { usersRepo, thingsRepo, channelsRepo } };
+}
+
+async function assemble(
+  config: Config,
+  logger: Logger,
+  db: Db,
+  layout: Layout,
+  tlsFiles: { cert: string; key: string } | undefined,
+): Promise<App> {
+  const events = new EventHub();
+  const { throttle, auth, users, access, things, repositories } = coreServices(config, db, logger, events);
+  const { usersRepo, thingsRepo, channelsRepo } = repositories;
   const groups = new GroupsService(
     db,
     auth,

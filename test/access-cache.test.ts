@@ -5,6 +5,7 @@ import { DomainError } from '../src/errors.js';
 import { EventHub } from '../src/events.js';
 import { ThingAccess } from '../src/things/access.js';
 import type { ConnectionsRepository, ThingsRepository } from '../src/things/repo.js';
+import { clockPast } from './helpers/wait.js';
 
 /**
  * Units of the access check and the queues in front of the database: answers asked at
@@ -100,9 +101,10 @@ describe('bounded waits for the database', () => {
     const first = groups.submit([1]);
     await new Promise((r) => setImmediate(r));
     const waiting = [groups.submit([2]), groups.submit([3])];
+    const queued = Date.now();
     await assert.rejects(groups.submit([4]), (err: DomainError) => err.kind === 'unavailable');
-    // Waits out maxWaitMs (50) of the waiting requests under test: not synchronisation.
-    await new Promise((r) => setTimeout(r, 80));
+    // The subject is time: the waiting requests outwait maxWaitMs (50) before their turn.
+    await clockPast(queued + 50);
     release();
     assert.equal(await first, '1');
     for (const w of waiting) await assert.rejects(w, (err: DomainError) => err.retryAfterSeconds === 1);

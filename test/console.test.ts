@@ -499,16 +499,21 @@ describe(`web console (${dialect})`, { skip }, () => {
     await message.getByText('"temperature"').waitFor();
     await message.getByText('room.hall').waitFor();
     // Without a subtopic: delivered once (the console subscribes to the topic and its subtopics).
-    const plain = await recordingFetch(`${server.url}/http/channels/${channelId}/messages`, {
-      method: 'POST',
-      headers: { Authorization: weio.key },
-      body: 'plain text',
-    });
-    assert.equal(plain.status, 202);
-    await page.locator('li.message').first().getByText('plain text').waitFor();
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(await page.locator('li.message').count(), 2, 'each message is shown once');
+    const plainly = async (text: string) => {
+      const sent = await recordingFetch(`${server.url}/http/channels/${channelId}/messages`, {
+        method: 'POST',
+        headers: { Authorization: weio.key },
+        body: text,
+      });
+      assert.equal(sent.status, 202);
+      await page.locator('li.message').first().getByText(text).waitFor();
+    };
+    await plainly('plain text');
     await shot('channel');
+    // Fence: one more message from the same thing on the same path. The console's one
+    // connection delivers in order, so a second copy of 'plain text' would be shown before it.
+    await plainly('fence');
+    assert.equal(await page.locator('li.message').count(), 3, 'each message is shown once');
     await page.getByRole('button', { name: 'Stop' }).click();
   });
 

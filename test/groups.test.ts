@@ -12,6 +12,7 @@ import {
   sorted,
 } from './helpers/entities.js';
 import { dialect, type Reply, type Request, userToken, withServer } from './helpers/server.js';
+import { clockPast } from './helpers/wait.js';
 
 /** Groups (API.md §2.2, §1.10, §3.5; MODEL.md §2.3), owner-scoped as the README's differences from 0.12.1 say. */
 
@@ -31,7 +32,6 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** A well-formed ULID that names no group. */
 const missingId = () => `0${Array.from(crypto.randomBytes(25), (b) => CROCKFORD[b % 32]).join('')}`;
 const tag = () => crypto.randomBytes(4).toString('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Ids of group views in the order the listings must use: by path. */
 const byPath = (views: { id: string; path: string }[]) =>
   [...views].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((v) => v.id);
@@ -309,8 +309,8 @@ describe(`groups (${dialect})`, () => {
     it('replaces name, description and metadata (omitted ones cleared); updated_at moves', async () => {
       const id = await create(alice.token, { name: `u-${tag()}`, description: 'old', metadata: { a: 1 } });
       const before = await view(alice.token, id);
-      // Moves the clock so updated_at can differ: not synchronisation.
-      await sleep(20);
+      // The subject is time: the update happens in a later millisecond than the creation.
+      await clockPast(Date.parse(before.updated_at));
       const put = await request('PUT', `/groups/${id}`, {
         token: alice.token,
         body: { name: 'renamed', description: 'new', metadata: { b: { c: [2] } } },

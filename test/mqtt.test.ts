@@ -15,6 +15,7 @@ import {
 import { connackCode, connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
 import { openssl, workdir } from './helpers/openssl.js';
 import {
+  client,
   dialect,
   type Reply,
   type Request,
@@ -708,26 +709,24 @@ describe(`MQTT broker (${dialect})`, { timeout: 60_000 }, () => {
   });
 });
 
-/** The test client's shape over fastify's inject (for a server whose port speaks HTTPS). */
+/**
+ * The test client (and its SDK) over fastify's inject, for a server whose port speaks
+ * HTTPS with a self-signed certificate.
+ */
 function injectClient(server: TestServer): Request {
-  return async (method, url, options = {}) => {
-    const headers: Record<string, string> = { ...(options.headers ?? {}) };
-    if (options.token !== undefined) headers.authorization = options.token;
-    let payload: string | Buffer | undefined;
-    if (options.raw !== undefined) payload = options.raw;
-    else if (options.body !== undefined) payload = JSON.stringify(options.body);
-    if (payload !== undefined && options.contentType !== null)
-      headers['content-type'] = options.contentType ?? 'application/json';
-    const res = await server.app.http.inject({ method: method as 'GET', url, headers, payload });
-    const h = new Headers();
+  const injectFetch: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    const res = await server.app.http.inject({
+      method: (init?.method ?? 'GET') as 'GET',
+      url: url.pathname + url.search,
+      headers: init?.headers as Record<string, string>,
+      payload: init?.body as string | Buffer | undefined,
+    });
+    const headers = new Headers();
     for (const [k, v] of Object.entries(res.headers))
-      if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : String(v));
-    let json: any;
-    try {
-      json = res.body ? JSON.parse(res.body) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.statusCode, headers: h, text: res.body, json };
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+    const empty = [204, 205, 304].includes(res.statusCode);
+    return new Response(empty ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
   };
+  return client('http://tethys.inject', injectFetch);
 }

@@ -9,9 +9,9 @@ import mqtt, {
   type MqttClient,
 } from 'mqtt';
 import { connect, connectedGroup, createChannel, createThings, type ThingView } from './helpers/entities.js';
-import { connectThing, mqttUrl, settle, sleep, TestClient } from './helpers/mqtt.js';
+import { connectThing, mqttUrl, settle, TestClient } from './helpers/mqtt.js';
 import { client, dialect, startServer, userToken, withServer } from './helpers/server.js';
-import { eventually } from './helpers/wait.js';
+import { clockPast, eventually } from './helpers/wait.js';
 
 /**
  * MQTT 5 (issue 17): reason codes for every refusal, what CONNACK advertises, properties
@@ -396,6 +396,7 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
       await first.subscribe(topic(channel), 1);
       await first.end();
       const pub = await open(things[1]!);
+      const published = Date.now();
       await pub.client.publishAsync(topic(channel), 'short-lived', {
         qos: 1,
         properties: { messageExpiryInterval: 1 },
@@ -404,8 +405,8 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
         qos: 1,
         properties: { messageExpiryInterval: 60 },
       });
-      // Waits out the 1 s message expiry under test: not synchronisation.
-      await sleep(2100);
+      // The subject is time: past the 1 s expiry, counted in whole seconds (so 2 s).
+      await clockPast(published + 2000);
       const { c: again } = await resume(things[0]!, extra);
       const kept = await again.waitFor((m) => m.payload.toString() === 'long-lived');
       assert.ok((kept.packet.properties?.messageExpiryInterval ?? 0) <= 58);
@@ -443,8 +444,12 @@ describe(`MQTT 5 (${dialect})`, { timeout: 90_000 }, () => {
         clean: false,
         properties: { sessionExpiryInterval: 30 },
       });
-      // Waits past the 1 s will delay under test (a will would be due by then): not synchronisation.
-      await sleep(1500);
+      // Fence on the will timers: a client dropped now with the same 1 s delay has its will
+      // published after the one above would have been (timers of one length fire in the
+      // order they were set, and both wills take the same path to the watcher).
+      const later = await open(things[1]!, willOf('after-never'));
+      (later.client as unknown as { stream: net.Socket }).stream.destroy();
+      await watcher.waitFor((m) => m.payload.toString() === 'after-never', 5000);
       assert.equal(watcher.received('never').length, 0);
     });
 

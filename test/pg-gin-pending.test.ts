@@ -3,6 +3,7 @@ import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { page } from './helpers/entities.js';
 import { dialect, userToken, withServer } from './helpers/server.js';
+import { eventually } from './helpers/wait.js';
 
 /**
  * PostgreSQL's GIN indexes keep new entries in a pending list that every metadata or
@@ -28,15 +29,12 @@ describe(`GIN pending entries are merged after writes (${dialect})`, { skip: dia
   const pending = async (index: string): Promise<number> =>
     Number((await db.query('SELECT pending_tuples FROM pgstatginindex($1)', [index])).rows[0].pending_tuples);
 
-  async function settles(index: string): Promise<number> {
-    const deadline = Date.now() + 5000;
-    let n = await pending(index);
-    while (n > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      n = await pending(index);
-    }
-    return n;
-  }
+  /** Waits (5 s at most) until the index has no pending entries. */
+  const settles = (index: string) =>
+    eventually(`no pending entries in ${index}`, async () => (await pending(index)) === 0, {
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
 
   it('a bulk create: entries pending at first, none a few seconds later; the filter finds the thing', async () => {
     const body = Array.from({ length: 2000 }, (_, i) => ({
@@ -46,8 +44,8 @@ describe(`GIN pending entries are merged after writes (${dialect})`, { skip: dia
     const reply = await request('POST', '/things/bulk', { token, body });
     assert.equal(reply.status, 201);
     assert.ok((await pending('things_metadata')) > 0, 'the insert went to the pending list');
-    assert.equal(await settles('things_metadata'), 0);
-    assert.equal(await settles('things_name_trgm'), 0);
+    await settles('things_metadata');
+    await settles('things_name_trgm');
     const found = await page(request, token, `/things?metadata=${encodeURIComponent('{"serial":"g1234"}')}`);
     assert.equal(found.total, 1);
     assert.equal(found.things[0].name, 'gin-1234');
@@ -57,7 +55,7 @@ describe(`GIN pending entries are merged after writes (${dialect})`, { skip: dia
     const channels = Array.from({ length: 500 }, (_, i) => ({ name: `c-${i}`, metadata: { room: `r${i}` } }));
     assert.equal((await request('POST', '/channels/bulk', { token, body: channels })).status, 201);
     assert.ok((await pending('channels_metadata')) > 0);
-    assert.equal(await settles('channels_metadata'), 0);
+    await settles('channels_metadata');
 
     const thing = (await page(request, token, '/things?limit=1')).things[0];
     const put = await request('PUT', `/things/${thing.id}`, {
@@ -66,7 +64,7 @@ describe(`GIN pending entries are merged after writes (${dialect})`, { skip: dia
     });
     assert.equal(put.status, 200);
     assert.ok((await pending('things_metadata')) > 0);
-    assert.equal(await settles('things_metadata'), 0);
+    await settles('things_metadata');
     const found = await page(request, token, `/things?metadata=${encodeURIComponent('{"place":"roof"}')}`);
     assert.deepEqual(
       found.things.map((t: { id: string }) => t.id),

@@ -4,6 +4,7 @@ import { before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createChannels, createThings, ids, listAll, page, sorted } from './helpers/entities.js';
 import { dialect, type Reply, userToken, withServer } from './helpers/server.js';
+import { eventually } from './helpers/wait.js';
 
 /**
  * Clients racing for the same unique value: the same external id, thing key, connection
@@ -337,16 +338,17 @@ describe(`a request waiting on another transaction's change (${dialect})`, {
 
   /** Waits until a statement like `pattern` waits for a lock in the server's database. */
   async function waiting(pattern: string): Promise<void> {
-    for (let i = 0; ; i++) {
-      const found = await watcher.query(
-        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
-          AND wait_event_type = 'Lock' AND query ILIKE $1`,
-        [pattern],
-      );
-      if (found.rowCount) return;
-      assert.ok(i < 400, `no statement like ${pattern} waited`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await eventually(
+      `a statement like ${pattern} waiting for a lock`,
+      async () =>
+        (
+          await watcher.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+              AND wait_event_type = 'Lock' AND query ILIKE $1`,
+            [pattern],
+          )
+        ).rowCount,
+    );
   }
 
   const config = async (token: string, channels: string[]) => {

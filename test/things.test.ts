@@ -16,6 +16,7 @@ import {
   UUID_V4,
 } from './helpers/entities.js';
 import { client, dialect, startServer, userToken, withServer } from './helpers/server.js';
+import { clockPast } from './helpers/wait.js';
 
 const DEPRECATED =
   'This endpoint will be depreciated in v1.0.0. It will be replaced with the bulk endpoint currently found at /things/bulk.';
@@ -61,9 +62,10 @@ describe(`things (${dialect})`, () => {
       for (const name of ['first', 'second', 'third']) {
         const before = Date.now();
         const thing = await createThing(request, token, { name });
-        made.push({ id: thing.id, before, after: Date.now() });
-        // Moves the clock so each UUIDv7 timestamp is distinct: not synchronisation.
-        await new Promise((r) => setTimeout(r, 3));
+        const createdBy = Date.now();
+        made.push({ id: thing.id, before, after: createdBy });
+        // The subject is time: the next id's timestamp is a later millisecond.
+        await clockPast(createdBy);
       }
       const [channel] = await createChannels(request, token, [{ name: 'c' }]);
       made.push({ id: channel!.id, before: made[2]!.after, after: Date.now() });

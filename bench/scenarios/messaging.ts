@@ -116,7 +116,7 @@ export const publishHttp: ExtendedScenario = {
   async run(ctx: BenchContext, duration: number): Promise<LoadResult> {
     const things = ctx.accessThings.slice(0, 256);
     const path = `/http/channels/${ctx.accessChannel}/messages`;
-    await ctx.api.call('POST', path, { token: things[0]!.key, body: JSON.parse(SENML), expect: 202 });
+    await ctx.api.sdk.messages.publish(things[0]!.key, ctx.accessChannel, SENML);
     const spec: LoadSpec = {
       url: ctx.server.url,
       connections: 32,
@@ -202,11 +202,7 @@ const publishHttpNatsScenario = (jetstream: boolean): ExtendedScenario => ({
       server = await startInstance({ dbUrl, extraEnv: { MF_NATS_URL: nats.url, ...busEnv(jetstream) } });
       const api = new Api(server.url);
       const fixture = await mqttFixture(server, api);
-      await api.call('POST', `/http/channels/${fixture.channel}/messages`, {
-        token: fixture.things[0]!.key,
-        body: JSON.parse(SENML),
-        expect: 202,
-      });
+      await api.sdk.messages.publish(fixture.things[0]!.key, fixture.channel, SENML);
       const spec = httpPublishSpec(server, fixture, duration);
       server.takeLog();
       const n = nats;
@@ -669,11 +665,12 @@ const natsTwoInstancesScenario = (jetstream: boolean): ExtendedScenario => ({
       };
       // One message first: the path A → NATS → B works.
       const api = new Api(a!.url);
-      await api.call('POST', `/http/channels/${fixture.channel}/messages/bench`, {
-        token: publishers.things[0]!.key,
-        body: [{ bn: 'bench:', n: 'check', v: performance.now() }],
-        expect: 202,
-      });
+      await api.sdk.messages.publish(
+        publishers.things[0]!.key,
+        fixture.channel,
+        JSON.stringify([{ bn: 'bench:', n: 'check', v: performance.now() }]),
+        { subtopic: 'bench' },
+      );
       await settleCount(() => receivedAll, 1, { quietMs: 5000, maxMs: 5000 });
       if (receivedAll < 1)
         throw new Error('a message published on instance A did not reach the subscriber on B within 5 s');

@@ -35,14 +35,6 @@ function provisionAccount(server: BenchServer, api: Api): Promise<Account> {
   return account;
 }
 
-interface MappingAnswer {
-  things?: { id: string }[];
-  channels?: { id: string }[];
-  client_cert?: Record<string, string>;
-  client_key?: Record<string, string>;
-  whitelisted?: Record<string, boolean>;
-}
-
 /** The mapping load: a fresh external id and key every request, from a counter. */
 function mappingLoad(token: string, prefix: string): ScenarioLoad {
   let n = 0;
@@ -65,11 +57,7 @@ type KeyKind = 'none' | 'ec' | 'rsa';
 
 /** One mapping, checked: one thing, two channels, whitelisted, and the expected key. */
 async function checkMapping(api: Api, token: string, prefix: string, keys: KeyKind): Promise<void> {
-  const answer = (await api.call('POST', '/mapping', {
-    token,
-    body: { external_id: `${prefix}-check`, external_key: `key-${prefix}-check` },
-    expect: 201,
-  })) as MappingAnswer;
+  const answer = await api.as(token).provision(`${prefix}-check`, `key-${prefix}-check`);
   const thing = answer.things?.[0]?.id;
   if (
     answer.things?.length !== 1 ||
@@ -344,19 +332,13 @@ export const bootstrapFetch: ExtendedScenario = {
         const i = next++;
         const externalId = `${prefix}-${i}`;
         const externalKey = `key-${prefix}-${i}`;
-        const answer = (await ctx.api.call('POST', '/mapping', {
-          token: account.token,
-          body: { external_id: externalId, external_key: externalKey },
-          expect: 201,
-        })) as MappingAnswer;
+        const answer = await ctx.api.as(account.token).provision(externalId, externalKey);
         gateways[i] = { externalId, externalKey, thing: answer.things![0]!.id };
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
     const first = gateways[0]!;
-    const config = await ctx.api.call('GET', `/things/bootstrap/${first.externalId}`, {
-      token: first.externalKey,
-    });
+    const config = await ctx.api.sdk.bootstrap.fetch(first.externalId, first.externalKey);
     if (config?.mainflux_id !== first.thing || (config?.mainflux_channels?.length ?? 0) !== 2) {
       throw new Error(
         `bootstrap fetch: expected thing ${first.thing} with 2 channels, got ${JSON.stringify(config).slice(0, 300)}`,

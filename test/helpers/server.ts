@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { Tethys } from '../../sdk/src/index.js';
 import { type App, buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
@@ -155,14 +156,6 @@ function watchSerialisation(http: FastifyInstance): void {
   });
 }
 
-/** fetch, with every answer kept for the contract check (for clients such as the SDK). */
-export const recordingFetch: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
-  const url = new URL(input instanceof globalThis.Request ? input.url : String(input));
-  record(init?.method ?? 'GET', url.pathname + url.search, res, await res.clone().text());
-  return res;
-};
-
 /** A loopback port nobody listens on. */
 export async function closedPort(): Promise<number> {
   const srv = net.createServer();
@@ -172,9 +165,36 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A small HTTP client for tests: JSON in, status + headers + parsed body out. */
-export function client(base: string) {
-  return async function request(method: string, url: string, options: RequestOptions = {}): Promise<Reply> {
+/** `doFetch`, with every answer kept for the contract check. */
+function recording(doFetch: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const res = await doFetch(input, init);
+    const url = new URL(input instanceof globalThis.Request ? input.url : String(input));
+    record(init?.method ?? 'GET', url.pathname + url.search, res, await res.clone().text());
+    return res;
+  };
+}
+
+/** fetch, with every answer kept for the contract check (for clients such as the SDK). */
+export const recordingFetch: typeof fetch = recording(fetch);
+
+/** The raw HTTP client of the tests (what the wire is tested with), and the SDK for set-up. */
+export interface Request {
+  (method: string, url: string, options?: RequestOptions): Promise<Reply>;
+  /**
+   * The SDK on the same server, with `token`, its traffic recorded for the contract
+   * check: for set-up (users, things, channels, connections). Tests of the wire itself
+   * (statuses, headers, exact bodies) send raw requests.
+   */
+  sdk(token?: string): Tethys;
+}
+
+/**
+ * A small HTTP client for tests: JSON in, status + headers + parsed body out. `doFetch`
+ * replaces fetch (a server reached through fastify's inject).
+ */
+export function client(base: string, doFetch: typeof fetch = fetch): Request {
+  const request = async (method: string, url: string, options: RequestOptions = {}): Promise<Reply> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token !== undefined) headers.authorization = options.token;
     let body: string | Buffer | undefined;
@@ -182,7 +202,7 @@ export function client(base: string) {
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined && options.contentType !== null)
       headers['content-type'] = options.contentType ?? 'application/json';
-    const res = await fetch(base + url, { method, headers, body: body as BodyInit | undefined });
+    const res = await doFetch(base + url, { method, headers, body: body as BodyInit | undefined });
     const text = await res.text();
     record(method, url, res, text);
     let json: any;
@@ -193,21 +213,21 @@ export function client(base: string) {
     }
     return { status: res.status, headers: res.headers, text, json };
   };
+  const sdkFetch = doFetch === fetch ? recordingFetch : recording(doFetch);
+  return Object.assign(request, {
+    sdk: (token?: string) => new Tethys({ url: base, token, fetch: sdkFetch }),
+  });
 }
 
-export type Request = ReturnType<typeof client>;
-
-/** Registers a user and logs in; returns the login token. */
+/** Registers a user and logs in (through the SDK); returns the login token. */
 export async function userToken(
   request: Request,
   email = `u${crypto.randomBytes(5).toString('hex')}@example.com`,
   password = 'secret-password',
 ): Promise<{ email: string; password: string; token: string }> {
-  const created = await request('POST', '/users', { body: { email, password } });
-  if (created.status !== 201) throw new Error(`register ${email}: ${created.status} ${created.text}`);
-  const login = await request('POST', '/tokens', { body: { email, password } });
-  if (login.status !== 201) throw new Error(`login ${email}: ${login.status} ${login.text}`);
-  return { email, password, token: login.json.token };
+  const tethys = request.sdk();
+  await tethys.users.register(email, password);
+  return { email, password, token: await tethys.users.login(email, password) };
 }
 
 /** The server of one describe block, started by its `before` hook and closed by its `after` hook. */
@@ -249,15 +269,20 @@ export function withServer(
       await started?.close();
     }
   });
+  const notYet = () => new Error('withServer: the server is started by the before hook, not yet run');
+  const live = () => {
+    if (!http) throw notYet();
+    return http;
+  };
   const fixture: ServerFixture = {
     get server() {
-      if (!started) throw new Error('withServer: the server is started by the before hook, not yet run');
+      if (!started) throw notYet();
       return started;
     },
-    request: (method, url, requestOptions) => {
-      if (!http) throw new Error('withServer: the server is started by the before hook, not yet run');
-      return http(method, url, requestOptions);
-    },
+    request: Object.assign(
+      (method: string, url: string, requestOptions?: RequestOptions) => live()(method, url, requestOptions),
+      { sdk: (token?: string) => live().sdk(token) },
+    ),
     user: () => userToken(fixture.request),
   };
   return fixture;

@@ -26,3 +26,13 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Waits until the clock is past `instant` (ms since the epoch). For tests whose subject
+ * is time itself (an expiry, a delay, timestamps that must differ), never to wait for
+ * something to happen: that is `eventually`, or a fence.
+ */
+export async function clockPast(instant: number): Promise<void> {
+  for (let left = instant - Date.now(); left >= 0; left = instant - Date.now())
+    await new Promise((r) => setTimeout(r, left + 1));
+}
