@@ -9,6 +9,8 @@ export default defineConfig({
   // Relative asset URLs: the console works behind a reverse proxy under any path prefix.
   base: './',
   publicDir: 'public',
+  // The console's client is the SDK, from its sources (console/tsconfig.json maps the same name).
+  resolve: { alias: { '@tethys/sdk': fileURLToPath(new URL('../sdk/src/index.ts', import.meta.url)) } },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),

@@ -57,7 +57,10 @@ const skip = onPostgres
     ? `no Chromium found (${CHROMIUM_PATHS.join(', ')}): install it with "apt-get install -y chromium" to run the console test`
     : false;
 
-/** Builds the console when dist/console is missing or older than its sources (npm ci builds it already). */
+/**
+ * Builds the console when dist/console is missing or older than its sources, the SDK's
+ * included (npm ci builds it already).
+ */
 function ensureConsoleBuilt(): void {
   const newest = (dir: string): number => {
     let t = 0;
@@ -69,6 +72,7 @@ function ensureConsoleBuilt(): void {
   };
   const sources = Math.max(
     newest(path.join(ROOT, 'console/src')),
+    newest(path.join(ROOT, 'sdk/src')),
     fs.statSync(path.join(ROOT, 'console/index.html')).mtimeMs,
   );
   if (fs.existsSync(CONSOLE_DIST) && fs.statSync(CONSOLE_DIST).mtimeMs >= sources) return;

@@ -139,6 +139,36 @@ describe(`TypeScript SDK (${dialect})`, () => {
     });
   });
 
+  it('a signal cancels the calls of a client, in flight or made later, with its reason', async () => {
+    const me = await account();
+    const leave = new AbortController();
+    const page = me.withSignal(leave.signal);
+    assert.equal((await page.things.list({ limit: 1 })).total, 0, 'the token goes along');
+
+    // Aborted as soon as the request is under way, before any answer can arrive.
+    const stop = new AbortController();
+    const stopping = new Tethys({
+      url: fixture.server.url,
+      signal: stop.signal,
+      fetch: (input, init) => {
+        const answer = fetch(input, init);
+        stop.abort();
+        return answer;
+      },
+    });
+    await assert.rejects(stopping.things.list(), (err: unknown) => {
+      assert.ok(!(err instanceof TethysNetworkError), String(err));
+      assert.equal((err as Error).name, 'AbortError');
+      return true;
+    });
+
+    const reason = new Error('the page was left');
+    leave.abort(reason);
+    await assert.rejects(page.things.create({ name: 'never' }), (err: unknown) => err === reason);
+    await assert.rejects(page.withToken('another').things.list(), (err: unknown) => err === reason);
+    assert.equal((await me.things.list({ limit: 1 })).total, 0, 'the client it came from is not cancelled');
+  });
+
   it('users by id; connections and their complement; groups: trees, members, memberships', async () => {
     const me = await account();
     const profile = await me.users.profile();

@@ -1,6 +1,8 @@
 // One CSV reader for the CLI and the console: the same quoting and leniency rules.
+
+import type { Metadata } from '@tethys/sdk';
 import { type CsvRecord, parseCsv } from '../../src/cli/csv.ts';
-import type { EntityKind, Metadata } from './api.ts';
+import type { EntityKind } from './api.ts';
 
 /**
  * Reads an import file (CSV with a header row naming the columns name,key,metadata, or a

@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiError, configureApi } from './api.ts';
 
 /**
  * The login token lives in sessionStorage: it survives a reload of the tab but not the
- * tab itself, and other tabs do not share it. A 401/403 from the API ends the session
- * and the login page says why.
+ * tab itself, and other tabs do not share it. A 401/403 to a call made with the token
+ * ends the session (api.ts) and the login page says why.
  */
 
 export interface Session {
@@ -97,13 +96,3 @@ export function useSession(): Session | null {
 }
 
 changed();
-
-configureApi({
-  token: () => current?.token ?? null,
-  unauthorized: (error: ApiError) => {
-    if (!current) return;
-    signOut(
-      `Your session has ended: the server refused the login token (${error.message}). It may have expired (tokens last 10 hours) or been revoked. Please log in again.`,
-    );
-  },
-});

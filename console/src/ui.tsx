@@ -1,10 +1,11 @@
 import type { ComponentChildren, TargetedKeyboardEvent } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api.ts';
+import { failureText } from './api.ts';
 
 /** The words to show for a failure: the API's message, or the exception's. */
 export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  const failure = failureText(error);
+  if (failure) return failure;
   if (error instanceof Error) return error.message;
   return String(error);
 }

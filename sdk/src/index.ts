@@ -27,6 +27,8 @@ type Body<O extends keyof operations> = operations[O] extends {
   : never;
 
 export type Thing = Answer<'getThing', 200>;
+/** The free-form JSON object of a thing, a channel, a user. */
+export type Metadata = NonNullable<Thing['metadata']>;
 export type Channel = Answer<'getChannel', 200>;
 export type ThingsPage = Answer<'listThings', 200>;
 export type ChannelsPage = Answer<'listChannels', 200>;
@@ -140,6 +142,12 @@ export interface TethysOptions {
   token?: string;
   /** Another fetch (tests, proxies); the global one by default. */
   fetch?: typeof fetch;
+  /**
+   * Cancels the client's calls when it aborts (a page left, a stop button): a call in
+   * flight or made afterwards rejects with the signal's reason (an `AbortError` unless
+   * given another), not with a TethysNetworkError.
+   */
+  signal?: AbortSignal;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -199,6 +207,11 @@ export class Tethys {
     return new Tethys({ ...this.options, token });
   }
 
+  /** The same server and token, its calls cancelled when `signal` aborts (see `TethysOptions.signal`). */
+  withSignal(signal: AbortSignal): Tethys {
+    return new Tethys({ ...this.options, signal });
+  }
+
   private async call<T>(method: string, path: string, call: Call = {}): Promise<Reply<T>> {
     const headers: Record<string, string> = {};
     const auth = call.auth === undefined ? this.options.token : call.auth;
@@ -216,6 +229,7 @@ export class Tethys {
       ? `?${new URLSearchParams(query.map(([k, v]) => [k, String(v)])).toString()}`
       : '';
     const asked = { method, path: `${path}${search}` };
+    const signal = this.options.signal;
     let res: Response;
     let bytes: Uint8Array;
     try {
@@ -223,9 +237,11 @@ export class Tethys {
         method,
         headers,
         body: body as BodyInit | undefined,
+        signal,
       });
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       throw new TethysNetworkError(this.base, asked, networkReason(err), { cause: err });
     }
     if (res.ok && call.binary) return { status: res.status, headers: res.headers, body: bytes as T };

@@ -1,5 +1,6 @@
+import type { Config } from '@tethys/sdk';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type BootstrapConfig } from '../api.ts';
+import { api } from '../api.ts';
 import { navigate } from '../router.ts';
 import {
   Busy,
@@ -44,35 +45,31 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
     setExtInput(state.external_id);
     setStateInput(state.state);
   }, [state.name, state.external_id, state.state]);
-  const [dialog, setDialog] = useState<null | { type: 'edit' | 'view' | 'delete'; config: BootstrapConfig }>(
-    null,
-  );
+  const [dialog, setDialog] = useState<null | { type: 'edit' | 'view' | 'delete'; config: Config }>(null);
   const [notice, setNotice] = useState('');
   const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
   const [toggling, setToggling] = useState('');
 
   const page = useLoad(
-    () =>
-      api
-        .configs({
-          offset: state.offset,
-          limit: state.limit,
-          state: state.state || undefined,
-          name: state.name || undefined,
-          external_id: state.external_id || undefined,
-        })
-        .then((r) => r.data),
+    (signal) =>
+      api(signal).bootstrap.list({
+        offset: state.offset,
+        limit: state.limit,
+        state: state.state ? (Number(state.state) as 0 | 1) : undefined,
+        name: state.name || undefined,
+        external_id: state.external_id || undefined,
+      }),
     [state.offset, state.limit, state.state, state.name, state.external_id],
   );
   const go = (patch: Partial<typeof state>) => navigate('/bootstrap', { ...state, ...patch });
 
-  const toggle = async (c: BootstrapConfig) => {
+  const toggle = async (c: Config) => {
     setRowError(null);
     setNotice('');
     setToggling(c.mainflux_id);
     try {
       const next = c.state === 1 ? 0 : 1;
-      await api.changeState(c.mainflux_id, next);
+      await api().bootstrap.setState(c.mainflux_id, next);
       setNotice(
         `${c.name || c.external_id} is now ${next === 1 ? 'active: its thing is connected to the config channels' : 'inactive: its thing is disconnected from the config channels'}.`,
       );
@@ -84,7 +81,7 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
     }
   };
 
-  const columns: Column<BootstrapConfig>[] = [
+  const columns: Column<Config>[] = [
     { key: 'name', label: 'Name', render: (c) => c.name || <em class="muted">unnamed</em> },
     { key: 'external_id', label: 'External id', render: (c) => <code>{c.external_id}</code> },
     {
@@ -204,7 +201,7 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
       {page.loading && !page.data ? <Busy label="Loading configs…" /> : null}
       {page.data ? (
         <>
-          <DataTable<BootstrapConfig>
+          <DataTable<Config>
             caption="Bootstrap configs"
             columns={columns}
             rows={page.data.configs}
@@ -246,7 +243,7 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
             </p>
           }
           confirmLabel="Delete config"
-          onConfirm={() => api.removeConfig(dialog.config.mainflux_id)}
+          onConfirm={() => api().bootstrap.remove(dialog.config.mainflux_id)}
           onClose={() => {
             setDialog(null);
             page.reload();
@@ -259,7 +256,7 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
 
 function EditConfig({ id, onClose, onSaved }: { id: string; onClose: () => void; onSaved: () => void }) {
   // The list leaves out nothing needed here, but the full view is fresher.
-  const config = useLoad(() => api.config(id).then((r) => r.data), [id]);
+  const config = useLoad((signal) => api(signal).bootstrap.get(id), [id]);
   const [name, setName] = useState<string | null>(null);
   const [content, setContent] = useState<string | null>(null);
   const nameValue = name ?? config.data?.name ?? '';
@@ -269,7 +266,7 @@ function EditConfig({ id, onClose, onSaved }: { id: string; onClose: () => void;
     if (invalid) throw new Error(`The content is not valid JSON: ${invalid}`);
     // The API replaces both name and content.
     const compact = contentValue.trim() ? JSON.stringify(JSON.parse(contentValue)) : '';
-    await api.updateConfig(id, nameValue, compact);
+    await api().bootstrap.update(id, { name: nameValue, content: compact });
     onSaved();
   });
   return (
@@ -324,11 +321,15 @@ function prettyContent(content?: string): string {
   }
 }
 
-function GatewayView({ config, onClose }: { config: BootstrapConfig; onClose: () => void }) {
-  const view = useLoad(async () => {
-    if (!config.external_key) throw new Error('This config has no external key, so no gateway can fetch it.');
-    return (await api.gatewayView(config.external_id, config.external_key)).data;
-  }, [config.external_id]);
+function GatewayView({ config, onClose }: { config: Config; onClose: () => void }) {
+  const view = useLoad(
+    async (signal) => {
+      if (!config.external_key)
+        throw new Error('This config has no external key, so no gateway can fetch it.');
+      return api(signal).bootstrap.fetch(config.external_id, config.external_key);
+    },
+    [config.external_id],
+  );
   const text = view.data ? JSON.stringify(view.data, null, 2) : '';
   const command = `curl -s '${location.origin}/things/bootstrap/${encodeURIComponent(config.external_id)}' -H 'Authorization: ${(config.external_key ?? '').replace(/'/g, `'\\''`)}'`;
   return (

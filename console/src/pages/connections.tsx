@@ -1,5 +1,6 @@
+import { type Channel, type ConnectionQuery, TethysError, type Thing } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
-import { ApiError, api, type Channel, type EntityKind, type Thing } from '../api.ts';
+import { api, type EntityKind } from '../api.ts';
 import { navigate } from '../router.ts';
 import {
   Busy,
@@ -7,6 +8,7 @@ import {
   DataTable,
   Dialog,
   ErrorText,
+  errorMessage,
   Field,
   MetadataView,
   Notice,
@@ -19,6 +21,22 @@ import {
 type Entity = Thing | Channel;
 
 const OTHER: Record<EntityKind, EntityKind> = { things: 'channels', channels: 'things' };
+
+/** One page, by name, of the other side of a thing's or a channel's connections (`connected: false`: the others). */
+async function otherSide(
+  kind: EntityKind,
+  id: string,
+  query: ConnectionQuery,
+  signal: AbortSignal,
+): Promise<{ total: number; items: Entity[] }> {
+  const q = { ...query, order: 'name', dir: 'asc' } as const;
+  if (kind === 'things') {
+    const page = await api(signal).things.channels(id, q);
+    return { total: page.total, items: page.channels };
+  }
+  const page = await api(signal).channels.things(id, q);
+  return { total: page.total, items: page.things };
+}
 
 /**
  * The other side of a thing's or a channel's connections: connected ones (paged, select
@@ -41,16 +59,8 @@ export function ConnectionsPanel({
   const [connecting, setConnecting] = useState(false);
   const [notice, setNotice] = useState('');
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
-  const list = useLoad(
-    () =>
-      api
-        .connections(kind, id, { offset, limit, disconnected: false, order: 'name', dir: 'asc' })
-        .then((r) => r.data),
-    [kind, id, offset, limit],
-  );
-  const items: Entity[] = list.data
-    ? ((other === 'things' ? list.data.things : list.data.channels) ?? [])
-    : [];
+  const list = useLoad((signal) => otherSide(kind, id, { offset, limit }, signal), [kind, id, offset, limit]);
+  const items = list.data?.items ?? [];
   const pair = (otherId: string) =>
     kind === 'things' ? { channel: otherId, thing: id } : { channel: id, thing: otherId };
 
@@ -62,9 +72,9 @@ export function ConnectionsPanel({
     for (let i = 0; i < ids.length; i++) {
       const p = pair(ids[i]!);
       try {
-        await api.disconnect(p.channel, p.thing);
+        await api().disconnect(p.channel, p.thing);
       } catch (err) {
-        failed.push(`${ids[i]}: ${(err as Error).message}`);
+        failed.push(`${ids[i]}: ${errorMessage(err)}`);
       }
       setProgress({ done: i + 1, total: ids.length });
     }
@@ -182,15 +192,10 @@ function ConnectDialog({
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [byId, setById] = useState('');
   const list = useLoad(
-    () =>
-      api
-        .connections(kind, id, { offset, limit, disconnected: true, order: 'name', dir: 'asc' })
-        .then((r) => r.data),
+    (signal) => otherSide(kind, id, { offset, limit, connected: false }, signal),
     [kind, id, offset, limit],
   );
-  const items: Entity[] = list.data
-    ? ((other === 'things' ? list.data.things : list.data.channels) ?? [])
-    : [];
+  const items = list.data?.items ?? [];
   const typed = byId
     .split(/[\s,]+/)
     .map((s) => s.trim())
@@ -200,15 +205,17 @@ function ConnectDialog({
   const connect = useAction(async () => {
     if (ids.length === 0) throw new Error(`Select ${other} or enter their ids first.`);
     try {
-      if (kind === 'things') await api.connect(ids, [id]);
-      else await api.connect([id], ids);
+      if (kind === 'things') await api().connect(ids, [id]);
+      else await api().connect([id], ids);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 409)
+      if (err instanceof TethysError && err.status === 409)
         throw new Error(
-          `${err.message}. One of them is already connected; the request is all or nothing, so nothing was connected.`,
+          `${errorMessage(err)}. One of them is already connected; the request is all or nothing, so nothing was connected.`,
         );
-      if (err instanceof ApiError && err.status === 404)
-        throw new Error(`${err.message}. One of the ids is not one of your ${other}; nothing was connected.`);
+      if (err instanceof TethysError && err.status === 404)
+        throw new Error(
+          `${errorMessage(err)}. One of the ids is not one of your ${other}; nothing was connected.`,
+        );
       throw err;
     }
     onConnected(ids.length);

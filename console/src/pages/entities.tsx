@@ -1,6 +1,7 @@
+import type { Channel, Thing } from '@tethys/sdk';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Channel, type EntityKind, type Thing } from '../api.ts';
+import { api, type EntityKind } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import {
   Busy,
@@ -58,17 +59,24 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
   // A notice belongs to the view it was given in.
   useEffect(() => setNotice(null), [queryText]);
 
-  const page = useLoad(async () => {
-    if (filter.error) return null;
-    const { data } = await api.list(kind, { ...state, metadata: filter.value });
-    return data;
-  }, [kind, state.offset, state.limit, state.order, state.dir, state.name, state.meta]);
+  const page = useLoad(
+    async (signal) => {
+      if (filter.error) return null;
+      return api(signal)[kind].list({
+        offset: state.offset,
+        limit: state.limit,
+        order: state.order || undefined,
+        dir: state.dir || undefined,
+        name: state.name || undefined,
+        metadata: filter.value && Object.keys(filter.value).length ? filter.value : undefined,
+      });
+    },
+    [kind, state.offset, state.limit, state.order, state.dir, state.name, state.meta],
+  );
 
   const go = (patch: Partial<typeof state>) => navigate(`/${kind}`, { ...state, ...patch });
   const what = SINGULAR[kind];
-  const items: Entity[] = page.data
-    ? ((kind === 'things' ? page.data.things : page.data.channels) ?? [])
-    : [];
+  const items: Entity[] = page.data ? ('things' in page.data ? page.data.things : page.data.channels) : [];
   const metaProblem = parseMetadataFilter(metaInput).error;
 
   const columns: Column<Entity>[] = [
@@ -241,7 +249,7 @@ export function EntityList({ kind, query }: { kind: EntityKind; query: URLSearch
             </p>
           }
           confirmLabel={`Delete ${what}`}
-          onConfirm={() => api.remove(kind, dialog.entity.id)}
+          onConfirm={() => api()[kind].remove(dialog.entity.id)}
           onClose={() => {
             setDialog(null);
             page.reload();

@@ -1,6 +1,7 @@
+import { type Channel, type IssuedCert, TethysError, type Thing } from '@tethys/sdk';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError, api, type Channel, type EntityKind, type IssuedCert, type Thing } from '../api.ts';
+import { api, type EntityKind } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import {
   Busy,
@@ -85,7 +86,7 @@ function Header({
           }
           confirmLabel={`Delete ${what}`}
           onConfirm={async () => {
-            await api.remove(kind, entity.id);
+            await api()[kind].remove(entity.id);
             navigate(`/${kind}`);
           }}
           onClose={() => setDialog('')}
@@ -105,7 +106,7 @@ function Loading<T>({
   children: (data: T) => ComponentChildren;
 }) {
   if (load.error) {
-    if (load.error instanceof ApiError && load.error.status === 404)
+    if (load.error instanceof TethysError && load.error.status === 404)
       return (
         <section>
           <h1>Not found</h1>
@@ -122,7 +123,7 @@ function Loading<T>({
 }
 
 export function ThingPage({ id }: { id: string }) {
-  const thing = useLoad(() => api.view<Thing>('things', id).then((r) => r.data), [id]);
+  const thing = useLoad((signal) => api(signal).things.get(id), [id]);
   return (
     <Loading load={thing} what="thing">
       {(t) => (
@@ -139,7 +140,7 @@ export function ThingPage({ id }: { id: string }) {
 }
 
 export function ChannelPage({ id }: { id: string }) {
-  const channel = useLoad(() => api.view<Channel>('channels', id).then((r) => r.data), [id]);
+  const channel = useLoad((signal) => api(signal).channels.get(id), [id]);
   return (
     <Loading load={channel} what="channel">
       {(c) => (
@@ -158,7 +159,7 @@ function KeyPanel({ thing, onChanged }: { thing: Thing; onChanged: () => void })
   const [key, setKey] = useState('');
   const [notice, setNotice] = useState('');
   const change = useAction(async () => {
-    await api.changeKey(thing.id, key);
+    await api().things.updateKey(thing.id, key);
     setChanging(false);
     setKey('');
     setNotice('The key was changed. Devices using the old key lost access at once.');
@@ -228,7 +229,7 @@ function CertsPanel({ thing }: { thing: Thing }) {
   const [issued, setIssued] = useState<IssuedCert | null>(null);
   const [notice, setNotice] = useState('');
   const list = useLoad(
-    () => api.certs(thing.id, offset, limit).then((r) => r.data),
+    (signal) => api(signal).certs.list(thing.id, { offset, limit }),
     [thing.id, offset, limit],
   );
   const base = (thing.name || thing.id).replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -345,8 +346,8 @@ function CertsPanel({ thing }: { thing: Thing }) {
           }
           confirmLabel="Revoke"
           onConfirm={async () => {
-            const { data } = await api.revokeCerts(thing.id);
-            setNotice(`Revoked at ${formatTime(data.RevocationTime)}.`);
+            const revokedAt = await api().certs.revoke(thing.id);
+            setNotice(`Revoked at ${formatTime(revokedAt)}.`);
             setIssued(null);
           }}
           onClose={() => {
@@ -372,8 +373,7 @@ function IssueDialog({
   const [bits, setBits] = useState(2048);
   const [valid, setValid] = useState('8760h');
   const issue = useAction(async () => {
-    const { data } = await api.issueCert(thing.id, keyType, bits, valid);
-    onIssued(data);
+    onIssued(await api().certs.issue({ thing_id: thing.id, key_type: keyType, key_bits: bits, valid }));
   });
   return (
     <Dialog title="Issue a certificate" onClose={onClose}>
@@ -444,14 +444,13 @@ function IssueDialog({
 
 function ConfigPanel({ thingId }: { thingId: string }) {
   const config = useLoad(
-    () =>
-      api.config(thingId).then(
-        (r) => r.data,
-        (err) => {
-          if (err instanceof ApiError && err.status === 404) return null;
+    (signal) =>
+      api(signal)
+        .bootstrap.get(thingId)
+        .catch((err) => {
+          if (err instanceof TethysError && err.status === 404) return null;
           throw err;
-        },
-      ),
+        }),
     [thingId],
   );
   return (

@@ -1,5 +1,6 @@
+import type { Channel, Metadata, Thing } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
-import { api, type Channel, type EntityKind, type Metadata, type Thing } from '../api.ts';
+import { api, type EntityKind } from '../api.ts';
 import { Dialog, ErrorText, Field, JsonEditor, objectValidator, parseJsonObject, useAction } from '../ui.tsx';
 
 export const SINGULAR: Record<EntityKind, string> = { things: 'thing', channels: 'channel' };
@@ -30,10 +31,10 @@ export function EntityForm({
     if (parsed.error) throw new Error(`Metadata is not valid JSON: ${parsed.error}`);
     const body = { name, metadata: parsed.value };
     if (entity) {
-      await api.update(kind, entity.id, body);
+      await api()[kind].update(entity.id, body);
       onSaved(entity.id, name);
     } else {
-      const id = await api.create(kind, { ...body, ...(kind === 'things' && key ? { key } : {}) });
+      const id = await api()[kind].create({ ...body, ...(kind === 'things' && key ? { key } : {}) });
       onSaved(id, name);
     }
   });

@@ -1,5 +1,6 @@
+import type { Thing } from '@tethys/sdk';
 import { useRef, useState } from 'preact/hooks';
-import { api, type EntityKind, type Thing } from '../api.ts';
+import { api, type EntityKind } from '../api.ts';
 import { COLUMNS, ImportFileError, type ImportRow, readImport } from '../importing.ts';
 import { Dialog, download, ErrorText, errorMessage, Field, Notice, ProgressBar } from '../ui.tsx';
 import { SINGULAR, TITLE } from './forms.tsx';
@@ -76,11 +77,7 @@ export function ImportDialog({
           res[i] = { status: 'not sent', message: 'import stopped before this batch' };
       } else {
         try {
-          const { data } = await api.bulk(
-            kind,
-            batch.map(({ r }) => r.entity),
-          );
-          const created = (kind === 'things' ? data.things : data.channels) ?? [];
+          const created = await api()[kind].createMany(batch.map(({ r }) => r.entity));
           batch.forEach(({ i }, n) => {
             const c = created[n] as Thing | undefined;
             res[i] = c

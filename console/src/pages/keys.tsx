@@ -1,5 +1,6 @@
+import { type IssuedKey, TethysError } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
-import { ApiError, api, type IssuedKey } from '../api.ts';
+import { api } from '../api.ts';
 import { currentSession } from '../session.ts';
 import {
   Busy,
@@ -69,7 +70,7 @@ export function KeysPage() {
     if (unit !== 'never' && (!Number.isInteger(n) || n <= 0))
       throw new Error('The duration must be a whole number above 0.');
     const duration = unit === 'never' ? 0 : n * UNITS[unit]!;
-    const { data } = await api.createKey(duration);
+    const data = await api().keys.issue(duration);
     setCreated(data);
     if (data.id) {
       update([
@@ -84,25 +85,28 @@ export function KeysPage() {
   const visible = stored.slice(page * PAGE, (page + 1) * PAGE);
   const ids = visible.map((k) => k.id).join(',');
   // One GET /keys/{id} per key shown: whether it still exists on the server.
-  const statuses = useLoad(async () => {
-    const out: Record<string, KeyStatus> = {};
-    await Promise.all(
-      visible.map(async (k) => {
-        try {
-          const { data } = await api.viewKey(k.id);
-          out[k.id] = {
-            state: data.expires_at && new Date(data.expires_at) < new Date() ? 'expired' : 'active',
-          };
-        } catch (err) {
-          out[k.id] =
-            err instanceof ApiError && err.status === 404
-              ? { state: 'gone' }
-              : { state: 'error', error: err };
-        }
-      }),
-    );
-    return out;
-  }, [ids]);
+  const statuses = useLoad(
+    async (signal) => {
+      const out: Record<string, KeyStatus> = {};
+      await Promise.all(
+        visible.map(async (k) => {
+          try {
+            const data = await api(signal).keys.get(k.id);
+            out[k.id] = {
+              state: data.expires_at && new Date(data.expires_at) < new Date() ? 'expired' : 'active',
+            };
+          } catch (err) {
+            out[k.id] =
+              err instanceof TethysError && err.status === 404
+                ? { state: 'gone' }
+                : { state: 'error', error: err };
+          }
+        }),
+      );
+      return out;
+    },
+    [ids],
+  );
 
   const pages = Math.max(1, Math.ceil(stored.length / PAGE));
   return (
@@ -275,7 +279,7 @@ export function KeysPage() {
           }
           confirmLabel="Revoke key"
           onConfirm={async () => {
-            await api.revokeKey(revoking.id);
+            await api().keys.revoke(revoking.id);
             update(readStored().filter((x) => x.id !== revoking.id));
             setNotice(`Revoked ${revoking.label || revoking.id}.`);
           }}

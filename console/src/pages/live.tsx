@@ -1,5 +1,6 @@
+import { type Channel, TethysError, type Thing } from '@tethys/sdk';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, type Channel, type Thing } from '../api.ts';
+import { api } from '../api.ts';
 import { brokerUrl, MqttSubscriber } from '../mqtt.ts';
 import { Busy, ErrorText, useAction, useLoad } from '../ui.tsx';
 
@@ -39,19 +40,19 @@ function renderPayload(payload: Uint8Array): { text: string; kind: string } {
   }
 }
 
-async function findConsoleThing(): Promise<Thing | null> {
-  const { data } = await api.list('things', {
+async function findConsoleThing(signal?: AbortSignal): Promise<Thing | null> {
+  const page = await api(signal).things.list({
     offset: 0,
     limit: 1,
     metadata: CONSOLE_METADATA,
     order: 'name',
     dir: 'asc',
   });
-  return data.things[0] ?? null;
+  return page.things[0] ?? null;
 }
 
 export function LiveView({ channel }: { channel: Channel }) {
-  const consoleThing = useLoad(() => findConsoleThing(), []);
+  const consoleThing = useLoad((signal) => findConsoleThing(signal), []);
   const [status, setStatus] = useState<'off' | 'connecting' | 'live'>('off');
   const [closed, setClosed] = useState('');
   const [messages, setMessages] = useState<Received[]>([]);
@@ -68,15 +69,15 @@ export function LiveView({ channel }: { channel: Channel }) {
     setClosed('');
     let thing = consoleThing.data ?? (await findConsoleThing());
     if (!thing) {
-      const id = await api.create('things', { name: CONSOLE_NAME, metadata: CONSOLE_METADATA });
-      thing = (await api.view<Thing>('things', id)).data;
+      const id = await api().things.create({ name: CONSOLE_NAME, metadata: CONSOLE_METADATA });
+      thing = await api().things.get(id);
       consoleThing.setData(thing);
     }
     try {
-      await api.connectOne(channel.id, thing.id);
+      await api().connect([channel.id], [thing.id]);
     } catch (err) {
       // Already connected is what we want.
-      if (!(err instanceof ApiError && err.status === 409)) throw err;
+      if (!(err instanceof TethysError && err.status === 409)) throw err;
     }
     setStatus('connecting');
     const sub = new MqttSubscriber({

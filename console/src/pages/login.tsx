@@ -1,5 +1,6 @@
+import { TethysError } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
-import { ApiError, api } from '../api.ts';
+import { api } from '../api.ts';
 import { signIn, takeNotice } from '../session.ts';
 import { ErrorText, Field, Notice, useAction } from '../ui.tsx';
 
@@ -14,18 +15,18 @@ export function LoginPage({ mode }: { mode: 'login' | 'register' }) {
     if (register) {
       if (password !== confirm) throw new Error('The two passwords differ.');
       try {
-        await api.register(email, password);
+        await api().users.register(email, password);
       } catch (err) {
-        if (err instanceof ApiError && err.status === 409)
+        if (err instanceof TethysError && err.status === 409)
           throw new Error('An account with this e-mail address already exists. Log in instead.');
         throw err;
       }
     }
     try {
-      const { data } = await api.login(email, password);
-      signIn({ token: data.token, email });
+      signIn({ token: await api().users.login(email, password), email });
     } catch (err) {
-      if (err instanceof ApiError && err.status === 403) throw new Error('Wrong e-mail address or password.');
+      if (err instanceof TethysError && err.status === 403)
+        throw new Error('Wrong e-mail address or password.');
       throw err;
     }
   });

@@ -1,4 +1,5 @@
-import { api, type Thing } from '../api.ts';
+import type { Thing } from '@tethys/sdk';
+import { api } from '../api.ts';
 import { href } from '../router.ts';
 import { Busy, ErrorText, MetadataView, useLoad } from '../ui.tsx';
 
@@ -32,7 +33,7 @@ const GATEWAY = { type: 'gateway' };
 
 export function OverviewPage() {
   const gateways = useLoad(
-    () => api.list('things', { offset: 0, limit: 5, metadata: GATEWAY }).then((r) => r.data),
+    (signal) => api(signal).things.list({ offset: 0, limit: 5, metadata: GATEWAY }),
     [],
   );
   return (
@@ -42,29 +43,47 @@ export function OverviewPage() {
         <Count
           label="Things"
           link="#/things"
-          load={() => api.list('things', { offset: 0, limit: 1 }).then((r) => r.data.total)}
+          load={(signal) =>
+            api(signal)
+              .things.list({ offset: 0, limit: 1 })
+              .then((p) => p.total)
+          }
         />
         <Count
           label="Channels"
           link="#/channels"
-          load={() => api.list('channels', { offset: 0, limit: 1 }).then((r) => r.data.total)}
+          load={(signal) =>
+            api(signal)
+              .channels.list({ offset: 0, limit: 1 })
+              .then((p) => p.total)
+          }
         />
         <Count
           label="Gateways"
           link={href('/things', { meta: 'type=gateway' })}
-          load={() =>
-            api.list('things', { offset: 0, limit: 1, metadata: GATEWAY }).then((r) => r.data.total)
+          load={(signal) =>
+            api(signal)
+              .things.list({ offset: 0, limit: 1, metadata: GATEWAY })
+              .then((p) => p.total)
           }
         />
         <Count
           label="Bootstrap configs"
           link="#/bootstrap"
-          load={() => api.configs({ offset: 0, limit: 1 }).then((r) => r.data.total)}
+          load={(signal) =>
+            api(signal)
+              .bootstrap.list({ offset: 0, limit: 1 })
+              .then((p) => p.total)
+          }
         />
         <Count
           label="Active configs"
           link={href('/bootstrap', { state: '1' })}
-          load={() => api.configs({ offset: 0, limit: 1, state: '1' }).then((r) => r.data.total)}
+          load={(signal) =>
+            api(signal)
+              .bootstrap.list({ offset: 0, limit: 1, state: 1 })
+              .then((p) => p.total)
+          }
         />
       </div>
       <p class="muted small-text">

@@ -1,5 +1,6 @@
+import { type Provisioned, TethysError } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
-import { api, type MappingResult } from '../api.ts';
+import { api } from '../api.ts';
 import {
   Busy,
   CopyButton,
@@ -21,15 +22,22 @@ export function ProvisionPage() {
   const [externalKey, setExternalKey] = useState('');
   const [name, setName] = useState('');
   const [result, setResult] = useState<{
-    data: MappingResult;
+    data: Provisioned;
     externalId: string;
     externalKey: string;
   } | null>(null);
   const provision = useAction(async () => {
     setResult(null);
-    const { data } = await api.provision(externalId.trim(), externalKey, name.trim());
-    // 0.12.1 answered 201 with an "error" field on failure; Tethys answers an error status. Handle both.
-    if (data.error) throw new Error(`Provisioning failed: ${data.error}`);
+    let data: Provisioned;
+    try {
+      data = await api().provision(externalId.trim(), externalKey, name.trim() || undefined);
+    } catch (err) {
+      // 0.12.1 answered 201 with an "error" field on failure (the SDK throws it with that status);
+      // Tethys answers an error status. Handle both.
+      if (err instanceof TethysError && err.status < 400)
+        throw new Error(`Provisioning failed: ${err.message}`);
+      throw err;
+    }
     setResult({ data, externalId: externalId.trim(), externalKey });
   });
 
@@ -100,7 +108,7 @@ function ProvisionResult({
   externalId,
   externalKey,
 }: {
-  data: MappingResult;
+  data: Provisioned;
   externalId: string;
   externalKey: string;
 }) {
