@@ -79,7 +79,7 @@ type NewConfigInput = { [K in keyof typeof NewConfigBody.static]?: string | stri
 const IdParam = Type.Object({ id: Type.String() });
 
 // ---- answers (configView and deviceConfig make them) ------------------------------
-const ConfigChannel = Type.Object(
+export const ConfigChannel = Type.Object(
   { id: Type.String(), name: Type.Optional(Type.String()), metadata: Type.Union([Metadata, Type.Null()]) },
   { additionalProperties: false },
 );
@@ -101,7 +101,7 @@ const ConfigsPage = Answer('A page of bootstrap configs (without their channels)
   limit: Type.Integer(),
   configs: Type.Array(Type.Object(configFields, { additionalProperties: false })),
 });
-const DeviceConfig = Answer("What a gateway receives (the Mainflux Agent's format)", {
+export const DeviceConfig = Answer("What a gateway receives (the Mainflux Agent's format)", {
   mainflux_id: Type.String(),
   mainflux_key: Type.String(),
   mainflux_channels: Type.Union([Type.Array(ConfigChannel), Type.Null()]),
