@@ -243,7 +243,17 @@ async function assemble(
     headersTimeoutMs: config.http.headersTimeoutMs,
     requestTimeoutMs: config.http.requestTimeoutMs,
     maxConnections: config.http.maxConnections,
-    https: tlsFiles ? { cert: Buffer.from(tlsFiles.cert), key: Buffer.from(tlsFiles.key) } : undefined,
+    // A client may present a certificate (a device of an x509 enrollment group proves
+    // itself with it); nothing is refused at the handshake: the route that reads one
+    // checks it against its own CA.
+    https: tlsFiles
+      ? {
+          cert: Buffer.from(tlsFiles.cert),
+          key: Buffer.from(tlsFiles.key),
+          requestCert: true,
+          rejectUnauthorized: false,
+        }
+      : undefined,
   });
   await http.register(swagger, {
     openapi: {

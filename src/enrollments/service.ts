@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import type { Logger } from 'pino';
 import type { AuthService } from '../auth/service.js';
 import { type Identity, KeyType } from '../auth/types.js';
 import type { BootstrapService } from '../bootstrap/service.js';
@@ -134,7 +133,6 @@ export class EnrollmentsService {
     private certs: ThingCertIssuer | null,
     private throttle: FailureThrottle,
     events: EventHub,
-    private logger: Logger,
   ) {
     // A removed thing's device may register again (as a new device).
     events.on('thing.removed', (e) => this.repo.forgetThing(e.id));

@@ -65,7 +65,7 @@ export interface HttpServerOptions {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   maxConnections: number;
-  https?: { cert: Buffer; key: Buffer };
+  https?: { cert: Buffer; key: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
 }
 
 /**
