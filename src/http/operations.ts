@@ -79,6 +79,15 @@ export const OPERATION_IDS: Record<string, string> = {
   'POST /identify': 'identifyThing',
   'POST /identify/channels/{chanId}/access-by-key': 'canAccessByKey',
   'POST /identify/channels/{chanId}/access-by-id': 'canAccessById',
+  // enrollment groups
+  'POST /enrollments': 'createEnrollment',
+  'GET /enrollments': 'listEnrollments',
+  'GET /enrollments/{id}': 'getEnrollment',
+  'PATCH /enrollments/{id}': 'updateEnrollment',
+  'DELETE /enrollments/{id}': 'removeEnrollment',
+  'POST /enrollments/{id}/rotate-key': 'rotateEnrollmentKey',
+  'GET /enrollments/{id}/registrations': 'listRegistrations',
+  'POST /enrollments/{id}/register': 'registerDevice',
   // certs
   'POST /certs': 'issueCert',
   'GET /certs/crl': 'getCrl',
