@@ -21,7 +21,7 @@ export function omitEmpty<T extends Record<string, unknown>>(obj: T): T {
 // ---- answers ----------------------------------------------------------------------
 // Routes declare every answer they give (`schema.response`): the OpenAPI description at
 // /docs/json shows them, and the test suite checks every answer it receives against them
-// (scripts/contract.ts). They document; they do not serialise (see createHttpServer).
+// (scripts/contract.ts). Answers are written from them (src/http/serialise.ts).
 
 /** An object answer with exactly these fields (a field the code adds but the schema lacks is a contract failure). */
 export const Answer = <T extends TProperties>(description: string, properties: T) =>
