@@ -212,12 +212,13 @@ describe(`cli gateway commands (${dialect})`, () => {
     assert.deepEqual(sorted(ids(moved.json.mainflux_channels)), sorted([c2, c3]));
     assert.deepEqual(await thingChannels(id), sorted([c2, c3]), 'an active config: connections follow');
 
-    const [plain, secure, secureByEnv] = await Promise.all([
+    const [plain, secure, secureByEnv, sealed] = await Promise.all([
       tethys(['bootstrap', 'fetch', externalId, 'ext-key'], { TETHYS_TOKEN: 'not-used' }),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure', '--encrypt-key', ENCRYPT_KEY]),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure'], {
         TETHYS_BOOTSTRAP_ENCRYPT_KEY: ENCRYPT_KEY.toUpperCase(),
       }),
+      tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--sealed']),
     ]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.json.mainflux_id, id);
@@ -227,17 +228,21 @@ describe(`cli gateway commands (${dialect})`, () => {
     assert.equal(secure.code, 0, secure.stderr);
     assert.deepEqual(secure.json, plain.json, 'the secure fetch decrypts to the same config');
     assert.deepEqual(secureByEnv.json, plain.json);
+    assert.equal(sealed.code, 0, sealed.stderr);
+    assert.equal(sealed.stdout, plain.stdout, 'the sealed fetch opens to the same config, printed the same');
 
     const off = await tethys(['bootstrap', 'whitelist', id, '--off']);
     assert.equal(off.code, 0, off.stderr);
     assert.equal(off.json.state, 0);
     assert.deepEqual(await thingChannels(id), [], 'deactivated: disconnected');
 
-    const [wrongKey, otherAesKey, noAesKey, badAesKey] = await Promise.all([
+    const [wrongKey, otherAesKey, noAesKey, badAesKey, sealedWrongKey, sealedAndSecure] = await Promise.all([
       tethys(['bootstrap', 'fetch', externalId, 'wrong']),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure', '--encrypt-key', '0'.repeat(64)]),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure']),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure', '--encrypt-key', 'abc']),
+      tethys(['bootstrap', 'fetch', externalId, 'wrong', '--sealed']),
+      tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--sealed', '--secure']),
     ]);
     assert.equal(wrongKey.code, 1);
     assert.equal(
@@ -249,6 +254,12 @@ describe(`cli gateway commands (${dialect})`, () => {
     assert.equal(otherAesKey.stdout, '');
     assertUsage(noAesKey, /--secure needs the server's key/);
     assertUsage(badAesKey, /hex digits/);
+    assert.equal(sealedWrongKey.code, 1);
+    assert.equal(
+      sealedWrongKey.stderr,
+      `error: 404 failed to get bootstrap configuration for given external key (GET /things/bootstrap/sealed/${encodeURIComponent(externalId)})\n`,
+    );
+    assertUsage(sealedAndSecure, /--sealed.*cannot be used with.*--secure/);
 
     const removed = await tethys(['bootstrap', 'remove', id]);
     assert.equal(removed.code, 0, removed.stderr);

@@ -13,8 +13,11 @@
  */
 import { BootstrapCipher } from './cipher.js';
 import type { operations } from './openapi.js';
+import { openSealedText } from './sealed.js';
 
 export { BootstrapCipher } from './cipher.js';
+// The sealed bootstrap fetch (bootstrap.fetchSealed).
+export { openSealed, openSealedText } from './sealed.js';
 
 /** The JSON body an operation answers with a status. */
 type Answer<O extends keyof operations, S extends number> =
@@ -457,6 +460,24 @@ export class Tethys {
         throw new TethysError(
           reply.status,
           "the answer does not decrypt to a config: is the key the server's MF_BOOTSTRAP_ENCRYPT_KEY?",
+          { method: 'GET', path },
+        );
+      }
+    },
+    /**
+     * The same, sealed for this gateway alone (AES-256-GCM under a key derived from its
+     * external key; no server key needed) and opened here: an answer altered on the way,
+     * or sealed for another id or key, throws a TethysError.
+     */
+    fetchSealed: async (externalId: string, externalKey: string): Promise<DeviceConfig> => {
+      const path = `/things/bootstrap/sealed/${enc(externalId)}`;
+      const reply = await this.call<Uint8Array>('GET', path, { auth: externalKey, binary: true });
+      try {
+        return JSON.parse(await openSealedText(reply.body, externalId, externalKey)) as DeviceConfig;
+      } catch {
+        throw new TethysError(
+          reply.status,
+          'the sealed answer does not open: it was altered on the way, or sealed for another external id or key',
           { method: 'GET', path },
         );
       }

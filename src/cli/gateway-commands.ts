@@ -17,7 +17,7 @@ import {
 
 /**
  * Gateway set-up from the command line: `provision` (POST /mapping), `bootstrap` (the
- * configs a gateway fetches, and the fetch itself, plain or AES-CFB encrypted) and
+ * configs a gateway fetches, and the fetch itself: plain, AES-CFB encrypted or sealed) and
  * `certs` (client certificates for things, and the CRL). Same conventions as the other
  * client commands: JSON on stdout, `error: ...` and exit 1 when a request fails, exit 2
  * with nothing sent when the command line is wrong.
@@ -330,6 +330,12 @@ Example:
     .option('--secure', 'use the encrypted exchange (GET /things/bootstrap/secure/{external_id}, AES-CFB)')
     .addOption(
       new Option(
+        '--sealed',
+        'use the sealed exchange (GET /things/bootstrap/sealed/{external_id}, AES-256-GCM under a key derived from the external key; no server key needed)',
+      ).conflicts('secure'),
+    )
+    .addOption(
+      new Option(
         '--encrypt-key <hex>',
         "the server's MF_BOOTSTRAP_ENCRYPT_KEY (32, 48 or 64 hex digits), for --secure",
       )
@@ -339,6 +345,10 @@ Example:
     .action(
       handler<[string, string]>(false, async (api, [externalId, externalKey], o) => {
         // The external key is the credential: the token, if any, is not sent.
+        if (o.sealed) {
+          printJson(await api.bootstrap.fetchSealed(externalId, externalKey));
+          return;
+        }
         if (!o.secure) {
           printJson(await api.bootstrap.fetch(externalId, externalKey));
           return;

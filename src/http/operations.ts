@@ -22,6 +22,7 @@ export const OPERATION_IDS: Record<string, string> = {
   'PUT /things/state/{id}': 'changeConfigState',
   'GET /things/bootstrap/{externalId}': 'fetchBootstrapConfig',
   'GET /things/bootstrap/secure/{externalId}': 'fetchBootstrapConfigSecure',
+  'GET /things/bootstrap/sealed/{externalId}': 'fetchBootstrapConfigSealed',
   // provision
   'POST /mapping': 'provisionGateway',
   'GET /mapping': 'getProvisionContent',
