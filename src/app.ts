@@ -25,8 +25,11 @@ import { EventHub } from './events.js';
 import { GroupsRepository } from './groups/repo.js';
 import { groupsRoutes } from './groups/routes.js';
 import { GroupsService } from './groups/service.js';
+import { idempotentRoutes, userScope } from './http/idempotency.js';
 import { describeRoute } from './http/operations.js';
 import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
+import { IdempotencyRepository } from './idempotency/repo.js';
+import { IdempotencyService } from './idempotency/service.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
 import { MqttBroker } from './messaging/mqtt/broker.js';
@@ -58,6 +61,7 @@ export interface Services {
   bootstrap: BootstrapService;
   provision: ProvisionService;
   messaging: MessagingService;
+  idempotency: IdempotencyService;
 }
 
 export interface App {
@@ -231,6 +235,8 @@ async function assemble(
     ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
     : new InProcessBus();
   const messaging = new MessagingService(access, bus);
+  const idempotency = new IdempotencyService(new IdempotencyRepository(db), logger);
+  idempotency.start();
 
   if (await users.ensureAdmin(config.users.adminEmail, config.users.adminPassword)) {
     logger.info({ email: config.users.adminEmail }, 'created the admin account');
@@ -288,6 +294,11 @@ async function assemble(
   http.addHook('onRoute', (r) => {
     routes.push({ method: r.method, url: r.url });
   });
+  // Before the routes: it adds its hooks to those that opt in.
+  idempotentRoutes(http, {
+    service: idempotency,
+    scope: async (request) => userScope(await things.identify(request.headers.authorization)),
+  });
   messagingRoutes(http, messaging, config.messaging.maxPayload, logger);
   bootstrapRoutes(http, bootstrap);
   provisionRoutes(http, provision);
@@ -327,6 +338,7 @@ async function assemble(
     await mqtt.close();
     await http.close();
     certs.close();
+    idempotency.close();
     await bus.close();
     await db.close();
   };
@@ -334,7 +346,19 @@ async function assemble(
     http,
     mqtt,
     logger,
-    services: { db, events, auth, users, things, groups, certs, bootstrap, provision, messaging },
+    services: {
+      db,
+      events,
+      auth,
+      users,
+      things,
+      groups,
+      certs,
+      bootstrap,
+      provision,
+      messaging,
+      idempotency,
+    },
     close,
     async shutdown(timeoutMs: number) {
       const started = Date.now();

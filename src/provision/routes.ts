@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { userScope } from '../http/idempotency.js';
 import { Answer, Errors, Metadata, Opt } from '../http/schemas.js';
 import { ChannelView, channelView, ThingView, thingView } from '../things/schemas.js';
 import type { MappingResult, ProvisionService } from './service.js';
@@ -37,7 +38,14 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
   app.post<{ Body: { external_id?: string | null; external_key?: string | null; name?: string | null } }>(
     '/mapping',
     {
-      config: { ...provision, body: 'json-exact' },
+      config: {
+        ...provision,
+        body: 'json-exact',
+        // The caller may be the configured account (a request without Authorization).
+        idempotent: {
+          scope: async (request) => userScope(await service.credentials(request.headers.authorization)),
+        },
+      },
       schema: {
         tags,
         summary:
