@@ -67,7 +67,7 @@ const ROUTES: { path: string; body: () => unknown; creates: { things: number; ch
 
 describe('idempotent writes (Idempotency-Key)', () => {
   const fixture = withServer(X509);
-  const request: Request = (method, url, options) => fixture.request(method, url, options);
+  const request: Request = fixture.request;
   const post = (url: string, token: string, key: string | undefined, body: unknown) =>
     request('POST', url, { token, body, headers: key === undefined ? {} : { 'idempotency-key': key } });
   const services = () => fixture.server.app.services;
