@@ -27,6 +27,9 @@ import { groupsRoutes } from './groups/routes.js';
 import { GroupsService } from './groups/service.js';
 import { describeRoute } from './http/operations.js';
 import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
+import { LayoutsRepository } from './layouts/repo.js';
+import { layoutsRoutes } from './layouts/routes.js';
+import { LayoutsService } from './layouts/service.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
 import { MqttBroker } from './messaging/mqtt/broker.js';
@@ -56,6 +59,7 @@ export interface Services {
   groups: GroupsService;
   certs: CertsService;
   bootstrap: BootstrapService;
+  layouts: LayoutsService;
   provision: ProvisionService;
   messaging: MessagingService;
 }
@@ -210,7 +214,8 @@ async function assemble(
     { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
     'provision layout loaded',
   );
-  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, logger);
+  const layouts = new LayoutsService(auth, new LayoutsRepository(db), layout, config.provision);
+  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, layouts, logger);
 
   const bus: Bus = config.messaging.natsUrl
     ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
@@ -276,6 +281,7 @@ async function assemble(
   messagingRoutes(http, messaging, config.messaging.maxPayload, logger);
   bootstrapRoutes(http, bootstrap);
   provisionRoutes(http, provision);
+  layoutsRoutes(http, layouts);
   usersRoutes(http, users);
   authRoutes(http, auth);
   groupsRoutes(http, groups, auth);
@@ -319,7 +325,7 @@ async function assemble(
     http,
     mqtt,
     logger,
-    services: { db, events, auth, users, things, groups, certs, bootstrap, provision, messaging },
+    services: { db, events, auth, users, things, groups, certs, bootstrap, layouts, provision, messaging },
     close,
     async shutdown(timeoutMs: number) {
       const started = Date.now();

@@ -23,6 +23,7 @@ const OWNER: Record<string, string> = {
   bootstrap_configs: 'bootstrap',
   bootstrap_channels: 'bootstrap',
   certs: 'certs',
+  layouts: 'layouts',
 };
 
 /** SQL keywords as the repositories write them (upper case), and kysely's table methods. */
