@@ -27,7 +27,15 @@ export class LayoutsRepository {
       owner: r.owner,
       name: r.name,
       toml: r.toml,
-      parameters: this.db.parseJson(r.parameters) as unknown as LayoutParameter[],
+      // jsonb keeps an object's keys in its own order: the declaration's order again.
+      parameters: (this.db.parseJson(r.parameters) as unknown as LayoutParameter[]).map((p) => ({
+        name: p.name,
+        type: p.type,
+        required: p.required,
+        default: p.default,
+        pattern: p.pattern,
+        device: p.device,
+      })),
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     };
