@@ -4,8 +4,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { Tethys, TethysError } from '../sdk/src/index.js';
 import { assertError, ids, listAll, page, sorted } from './helpers/entities.js';
-import { client, dialect, type Request, startServer, userToken, withServer } from './helpers/server.js';
+import { runCli } from './helpers/process.js';
+import {
+  client,
+  dialect,
+  type Request,
+  recordingFetch,
+  startServer,
+  userToken,
+  withServer,
+} from './helpers/server.js';
 
 /**
  * Named provision layouts (issue 19): CRUD and paging, who sees what, the read-only
@@ -670,6 +680,169 @@ metadata = { type = "control" }
       assert.equal(second.json.things[0].name, `gw-${externalId}`);
       await request('DELETE', `/layouts/${name}`, { token: alice.token });
       assertError(await mapping(alice.token, { layout: name }), 404);
+    });
+  });
+  describe('the SDK and the CLI', () => {
+    it('SDK: layouts.create/get/list/all/update/remove, provision with a layout and parameters', async () => {
+      const me = new Tethys({ url: fixture.server.url, token: alice.token, fetch: recordingFetch });
+      const name = `sdk-${uid()}`;
+      const created = await me.layouts.create(name, SENSOR);
+      assert.equal(created.name, name);
+      assert.deepEqual(
+        created.parameters.map((p) => [p.name, p.type]),
+        [
+          ['site', 'string'],
+          ['floor', 'integer'],
+          ['indoor', 'boolean'],
+          ['label', 'string'],
+          ['spare', 'integer'],
+        ],
+      );
+      assert.deepEqual(await me.layouts.get(name), created);
+      assert.equal((await me.layouts.get('default')).name, 'default');
+      const first = await me.layouts.list({ limit: 1 });
+      assert.deepEqual(
+        first.layouts.map((l) => l.name),
+        ['default'],
+      );
+      const every: string[] = [];
+      for await (const layout of me.layouts.all()) every.push(layout.name);
+      assert.equal(every[0], 'default');
+      assert.ok(every.includes(name));
+      assert.equal(every.length, first.total);
+
+      const externalId = `sdk-${uid()}`;
+      const provisioned = await me.provision(externalId, 'k', {
+        name: 'edge',
+        layout: name,
+        parameters: { site: 'sdk-site', floor: 7 },
+      });
+      assert.equal(provisioned.things[0]!.name, 'sdk-site-gw');
+      assert.equal(provisioned.things[0]!.metadata?.floor, 7);
+      // The former signature still works: the server's layout and a name.
+      const plain = await me.provision(`sdk-${uid()}`, 'k', 'edge');
+      assert.equal(plain.things[0]!.name, 'edge');
+      await assert.rejects(
+        me.provision(`sdk-${uid()}`, 'k', { layout: name, parameters: { floor: 1 } }),
+        (err) => {
+          assert.ok(err instanceof TethysError);
+          assert.equal(err.status, 400);
+          assert.match(err.message, /parameter "site" is required/);
+          return true;
+        },
+      );
+
+      const updated = await me.layouts.update(name, PLAIN);
+      assert.deepEqual(updated, { name, toml: PLAIN, parameters: [] });
+      await me.layouts.remove(name);
+      await assert.rejects(me.layouts.get(name), (err) => err instanceof TethysError && err.status === 404);
+      await assert.rejects(
+        me.layouts.create(`sdk-${uid()}`, '[[things]\n'),
+        (err) => err instanceof TethysError && err.status === 400 && /line 1, column/.test(err.message),
+      );
+    });
+
+    it('CLI: layouts list|get|create|update|delete, provision --layout --param', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-cli-layouts-'));
+      const tethys = (args: string[], env: Record<string, string> = {}) =>
+        runCli(args, { TETHYS_URL: fixture.server.url, TETHYS_TOKEN: alice.token, ...env });
+      try {
+        const sensorFile = path.join(dir, 'sensor.toml');
+        const plainFile = path.join(dir, 'plain.toml');
+        const brokenFile = path.join(dir, 'broken.toml');
+        fs.writeFileSync(sensorFile, SENSOR);
+        fs.writeFileSync(plainFile, PLAIN);
+        fs.writeFileSync(brokenFile, '[[things]]\nname = "gw"\n[things.metadata\n');
+        const name = `cli-${uid()}`;
+
+        const created = await tethys(['layouts', 'create', name, sensorFile]);
+        assert.equal(created.code, 0, created.stderr);
+        assert.equal(created.json.name, name);
+        assert.equal(created.json.parameters.length, 5);
+
+        const [got, toml, listed, broken, missing] = await Promise.all([
+          tethys(['layouts', 'get', name]),
+          tethys(['layouts', 'get', name, '--toml']),
+          tethys(['layouts', 'list', '--limit', '100']),
+          tethys(['layouts', 'create', `cli-${uid()}`, brokenFile]),
+          tethys(['layouts', 'create', `cli-${uid()}`, path.join(dir, 'nope.toml')]),
+        ]);
+        assert.equal(got.code, 0, got.stderr);
+        assert.deepEqual(got.json, created.json);
+        assert.equal(toml.stdout, SENSOR);
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.equal(listed.json.layouts[0].name, 'default');
+        assert.ok(listed.json.layouts.some((l: any) => l.name === name));
+        assert.equal(broken.code, 1);
+        assert.match(broken.stderr, /^error: 400 layout cli-\w+ line 3, column \d+: .*\(POST \/layouts\)\n$/);
+        assert.equal(missing.code, 1);
+        assert.match(missing.stderr, /nope\.toml: no such file/);
+
+        // --param values typed as the layout declares them.
+        const externalId = `cli-${uid()}`;
+        const provisioned = await tethys([
+          'provision',
+          externalId,
+          'cli-secret',
+          '--layout',
+          name,
+          '--param',
+          'site=plant-c',
+          '--param',
+          'floor=4',
+          '--param',
+          'indoor=false',
+          '--param',
+          'label:="door"',
+        ]);
+        assert.equal(provisioned.code, 0, provisioned.stderr);
+        const [gateway] = provisioned.json.things;
+        assert.equal(gateway.name, 'plant-c-gw');
+        assert.equal(gateway.metadata.floor, 4);
+        assert.deepEqual(gateway.metadata.nested, { indoor: false, spare: 0, list: ['plant-c', 1, 'door'] });
+        const fetched = await tethys(['bootstrap', 'fetch', externalId, 'cli-secret']);
+        assert.equal(fetched.code, 0, fetched.stderr);
+        assert.match(fetched.json.content, /"floor":4/);
+
+        const [notInteger, noValue, twice, refused] = await Promise.all([
+          tethys([
+            'provision',
+            `cli-${uid()}`,
+            'k',
+            '--layout',
+            name,
+            '--param',
+            'site=a',
+            '--param',
+            'floor=x',
+          ]),
+          tethys(['provision', `cli-${uid()}`, 'k', '--layout', name, '--param', 'site']),
+          tethys(['provision', `cli-${uid()}`, 'k', '--param', 'a=1', '--param', 'a=2']),
+          tethys(['provision', `cli-${uid()}`, 'k', '--layout', name, '--param', 'floor=1']),
+        ]);
+        assert.equal(notInteger.code, 2, notInteger.stderr);
+        assert.match(notInteger.stderr, /--param floor: the layout declares an integer/);
+        assert.equal(noValue.code, 2);
+        assert.equal(twice.code, 2);
+        assert.match(twice.stderr, /"a" is given twice/);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stderr, /^error: 400 parameter "site" is required/);
+
+        const updated = await tethys(['layouts', 'update', name, plainFile]);
+        assert.equal(updated.code, 0, updated.stderr);
+        assert.deepEqual(updated.json.parameters, []);
+        const removed = await tethys(['layouts', 'delete', name]);
+        assert.equal(removed.code, 0, removed.stderr);
+        assert.equal(removed.stdout, '');
+        const gone = await tethys(['layouts', 'get', name]);
+        assert.equal(gone.code, 1);
+        assert.match(gone.stderr, /^error: 404 layout cli-\w+ does not exist/);
+        const readOnly = await tethys(['layouts', 'delete', 'default']);
+        assert.equal(readOnly.code, 1);
+        assert.match(readOnly.stderr, /403 .*read-only/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });
