@@ -417,6 +417,11 @@ metadata = { type = "control" }
         /line 16: .*pattern applies to string parameters only/,
       );
       await refused(decl('type = "string"\npattern = "(["'), /line 16: .*pattern does not compile/);
+      await refused(
+        decl('type = "string"\npattern = "^(a+)+$"'),
+        /line 16: .*pattern repeats a group that holds a repetition/,
+      );
+      await refused(decl("type = 'string'\npattern = '^([a-z]\\w*-)*x$'"), /line 16: .*exponential time/);
       await refused(decl('type = "string"\npattern = 5'), /line 16: .*pattern must be a string/);
       await refused(decl('type = "integer"\ndefault = "1"'), /line 16: .*default must be an integer/);
       await refused(decl('type = "boolean"\ndefault = 1'), /line 16: .*default must be true or false/);
@@ -661,6 +666,38 @@ metadata = { type = "control" }
       const plain = await mapping(alice.token, {});
       assert.equal(plain.status, 201, plain.text);
       assert.equal(plain.json.client_cert, undefined);
+    });
+
+    it('a failure at any step of a named layout’s /mapping leaves nothing; the same request then works', async () => {
+      const user = await userToken(request);
+      const name = `atomic-${uid()}`;
+      assert.equal((await create(user.token, name, SENSOR)).status, 201);
+      const provision = fixture.server.app.services.provision;
+      for (const step of ['channels', 'things', 'config', 'whitelist'] as const) {
+        const body = {
+          external_id: `fail-${step}-${uid()}`,
+          external_key: 'k',
+          layout: name,
+          parameters: { site: 'atomic', floor: 1 },
+        };
+        provision.beforeStep = (s) => {
+          if (s === step) throw new Error('injected');
+        };
+        try {
+          assertError(await request('POST', '/mapping', { token: user.token, body }), 500);
+        } finally {
+          provision.beforeStep = undefined;
+        }
+        assert.deepEqual(await totals(request, user.token), { things: 0, channels: 0, configs: 0 }, step);
+        const again = await request('POST', '/mapping', { token: user.token, body });
+        assert.equal(again.status, 201, again.text);
+        for (const thing of again.json.things) {
+          await request('DELETE', `/things/${thing.id}`, { token: user.token });
+        }
+        for (const channel of again.json.channels) {
+          await request('DELETE', `/channels/${channel.id}`, { token: user.token });
+        }
+      }
     });
 
     it('a layout changed or removed: /mapping uses what is stored now', async () => {

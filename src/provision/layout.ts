@@ -3,7 +3,15 @@ import { parse, stringify, TomlError } from 'smol-toml';
 import { keySizeProblem, parseValidity } from '../certs/rules.js';
 import type { Config } from '../config.js';
 import { byteLength } from '../things/types.js';
-import { BUILT_INS, MAX_STRING_VALUE, ofType, PLACEHOLDER, placeholdersIn, typeWords } from './parameters.js';
+import {
+  BUILT_INS,
+  MAX_STRING_VALUE,
+  nestedRepetition,
+  ofType,
+  PLACEHOLDER,
+  placeholdersIn,
+  typeWords,
+} from './parameters.js';
 
 export interface LayoutEntity {
   name: string;
@@ -267,6 +275,12 @@ function readParameters(at: Lines, value: unknown): LayoutParameter[] {
         new RegExp(pattern, 'u');
       } catch (err) {
         throw fail(`pattern does not compile: ${(err as Error).message}`, 'pattern');
+      }
+      if (nestedRepetition(pattern)) {
+        throw fail(
+          'pattern repeats a group that holds a repetition, as (a+)+ does: matching it can take exponential time',
+          'pattern',
+        );
       }
     }
     const fallback = declaration.default ?? null;

@@ -36,6 +36,39 @@ export function placeholdersIn(value: unknown, into: Set<string>): Set<string> {
   return into;
 }
 
+/**
+ * Whether a pattern repeats a group that itself holds a repetition (`(a+)+`, `(\w*-)*`,
+ * `(x{2,})+`): the shape whose backtracking can take exponential time on a value that
+ * almost matches. Patterns are the layout owner's, values the requester's (later an
+ * enrolling device's), and a regular expression cannot be interrupted, so such
+ * patterns are refused. Overlapping alternatives (`(a|a)+`) are not detected.
+ */
+export function nestedRepetition(pattern: string): boolean {
+  const repeats = (at: number) =>
+    pattern[at] === '*' || pattern[at] === '+' || /^\{\d+,\d*\}/.test(pattern.slice(at));
+  const groups: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+    } else if (inClass) {
+      inClass = c !== ']';
+    } else if (c === '[') {
+      inClass = true;
+    } else if (c === '(') {
+      groups.push(false);
+    } else if (c === ')') {
+      const holds = groups.pop() ?? false;
+      if (holds && repeats(i + 1)) return true;
+      if ((holds || repeats(i + 1)) && groups.length > 0) groups[groups.length - 1] = true;
+    } else if (repeats(i) && groups.length > 0) {
+      groups[groups.length - 1] = true;
+    }
+  }
+  return false;
+}
+
 const TYPE_WORDS = { string: 'a string', integer: 'an integer', boolean: 'true or false' } as const;
 
 /** Whether a value is of a parameter type (the check of requests and of declared defaults). */
