@@ -30,6 +30,9 @@ import { describeRoute } from './http/operations.js';
 import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
 import { IdempotencyRepository } from './idempotency/repo.js';
 import { IdempotencyService } from './idempotency/service.js';
+import { LayoutsRepository } from './layouts/repo.js';
+import { layoutsRoutes } from './layouts/routes.js';
+import { LayoutsService } from './layouts/service.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
 import { MqttBroker } from './messaging/mqtt/broker.js';
@@ -59,6 +62,7 @@ export interface Services {
   groups: GroupsService;
   certs: CertsService;
   bootstrap: BootstrapService;
+  layouts: LayoutsService;
   provision: ProvisionService;
   messaging: MessagingService;
   idempotency: IdempotencyService;
@@ -229,7 +233,8 @@ async function assemble(
     { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
     'provision layout loaded',
   );
-  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, logger);
+  const layouts = new LayoutsService(auth, new LayoutsRepository(db), layout, config.provision);
+  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, layouts, logger);
 
   const bus: Bus = config.messaging.natsUrl
     ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
@@ -302,6 +307,7 @@ async function assemble(
   messagingRoutes(http, messaging, config.messaging.maxPayload, logger);
   bootstrapRoutes(http, bootstrap);
   provisionRoutes(http, provision);
+  layoutsRoutes(http, layouts);
   usersRoutes(http, users);
   authRoutes(http, auth);
   groupsRoutes(http, groups, auth);
@@ -357,6 +363,7 @@ async function assemble(
       bootstrap,
       provision,
       messaging,
+      layouts,
       idempotency,
     },
     close,

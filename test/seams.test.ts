@@ -24,6 +24,7 @@ const OWNER: Record<string, string> = {
   bootstrap_channels: 'bootstrap',
   certs: 'certs',
   idempotency_keys: 'idempotency',
+  layouts: 'layouts',
 };
 
 /** SQL keywords as the repositories write them (upper case), and kysely's table methods. */

@@ -229,6 +229,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/layouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The layouts you may use: the server’s (default) first, then yours by name */
+        get: operations["listLayouts"];
+        put?: never;
+        /** Store a named layout (400 naming the line of a problem; 409 for a name you use, or default) */
+        post: operations["createLayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/layouts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A layout of yours, or the server’s (default) */
+        get: operations["getLayout"];
+        /** Replace a layout's TOML (default is read-only: 403) */
+        put: operations["updateLayout"];
+        post?: never;
+        /** Remove a layout (default is read-only: 403) */
+        delete: operations["removeLayout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -1739,17 +1776,14 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "external_id": "02:42:ac:11:00:02",
-                 *       "external_key": "a-secret-of-the-gateway",
-                 *       "name": "edge-gw"
-                 *     }
-                 */
                 "application/json": {
                     external_id?: string | null;
                     external_key?: string | null;
                     name?: string | null;
+                    layout?: string | null;
+                    parameters?: {
+                        [key: string]: unknown;
+                    } | null;
                 };
             };
         };
@@ -1794,6 +1828,325 @@ export interface operations {
                         };
                     };
                 };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    listLayouts: {
+        parameters: {
+            query?: {
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, 1..100 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of layouts: `default` first, then yours by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        layouts: {
+                            name: string;
+                            /** @description the layout's TOML (the server's without its [server] section) */
+                            toml: string;
+                            /** @description the parameters it declares, by name */
+                            parameters: {
+                                name: string;
+                                type: "string" | "integer" | "boolean";
+                                required: boolean;
+                                /** @description used when a request gives none; null: the type's zero value */
+                                default: string | number | boolean | null;
+                                /** @description strings only */
+                                pattern: string | null;
+                                /** @description a self-enrolling device may set it */
+                                device: boolean;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    createLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "sensor-v2",
+                 *       "toml": "[parameters.site]\ntype = \"string\"\nrequired = true\npattern = \"^[a-z0-9-]{1,32}$\"\n\n[[things]]\nname = \"{{site}}-gateway\"\n[things.metadata]\nexternal_id = \"x\"\nsite = \"{{site}}\"\n\n[[channels]]\nname = \"{{site}}-control\"\nmetadata = { type = \"control\" }\n\n[[channels]]\nname = \"{{site}}-data\"\nmetadata = { type = \"data\" }\n"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description 1 to 64 of a-z, 0-9, '.', '_', '-'; not default */
+                    name: string;
+                    /** @description the layout, as the server reads MF_PROVISION_CONFIG_FILE */
+                    toml: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A named layout */
+            201: {
+                headers: {
+                    /** @description /layouts/<name> */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description the layout's TOML (the server's without its [server] section) */
+                        toml: string;
+                        /** @description the parameters it declares, by name */
+                        parameters: {
+                            name: string;
+                            type: "string" | "integer" | "boolean";
+                            required: boolean;
+                            /** @description used when a request gives none; null: the type's zero value */
+                            default: string | number | boolean | null;
+                            /** @description strings only */
+                            pattern: string | null;
+                            /** @description a self-enrolling device may set it */
+                            device: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    getLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the layout's name, or default */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A named layout */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description the layout's TOML (the server's without its [server] section) */
+                        toml: string;
+                        /** @description the parameters it declares, by name */
+                        parameters: {
+                            name: string;
+                            type: "string" | "integer" | "boolean";
+                            required: boolean;
+                            /** @description used when a request gives none; null: the type's zero value */
+                            default: string | number | boolean | null;
+                            /** @description strings only */
+                            pattern: string | null;
+                            /** @description a self-enrolling device may set it */
+                            device: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    updateLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the layout's name, or default */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "toml": "[parameters.site]\ntype = \"string\"\nrequired = true\npattern = \"^[a-z0-9-]{1,32}$\"\n\n[[things]]\nname = \"{{site}}-gateway\"\n[things.metadata]\nexternal_id = \"x\"\nsite = \"{{site}}\"\n\n[[channels]]\nname = \"{{site}}-control\"\nmetadata = { type = \"control\" }\n\n[[channels]]\nname = \"{{site}}-data\"\nmetadata = { type = \"data\" }\n"
+                 *     }
+                 */
+                "application/json": {
+                    toml: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A named layout */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description the layout's TOML (the server's without its [server] section) */
+                        toml: string;
+                        /** @description the parameters it declares, by name */
+                        parameters: {
+                            name: string;
+                            type: "string" | "integer" | "boolean";
+                            required: boolean;
+                            /** @description used when a request gives none; null: the type's zero value */
+                            default: string | number | boolean | null;
+                            /** @description strings only */
+                            pattern: string | null;
+                            /** @description a self-enrolling device may set it */
+                            device: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    removeLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the layout's name, or default */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
             "4XX": {

@@ -27,6 +27,12 @@ export const OPERATION_IDS: Record<string, string> = {
   // provision
   'POST /mapping': 'provisionGateway',
   'GET /mapping': 'getProvisionContent',
+  // named layouts
+  'POST /layouts': 'createLayout',
+  'GET /layouts': 'listLayouts',
+  'GET /layouts/{name}': 'getLayout',
+  'PUT /layouts/{name}': 'updateLayout',
+  'DELETE /layouts/{name}': 'removeLayout',
   // users
   'POST /users': 'registerUser',
   'GET /users': 'listUsers',
