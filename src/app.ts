@@ -25,8 +25,14 @@ import { EventHub } from './events.js';
 import { GroupsRepository } from './groups/repo.js';
 import { groupsRoutes } from './groups/routes.js';
 import { GroupsService } from './groups/service.js';
+import { idempotentRoutes, userScope } from './http/idempotency.js';
 import { describeRoute } from './http/operations.js';
 import { answerWrongMethods, createHttpServer, drainHttp } from './http/server.js';
+import { IdempotencyRepository } from './idempotency/repo.js';
+import { IdempotencyService } from './idempotency/service.js';
+import { LayoutsRepository } from './layouts/repo.js';
+import { layoutsRoutes } from './layouts/routes.js';
+import { LayoutsService } from './layouts/service.js';
 import { type Bus, InProcessBus, NatsBus } from './messaging/bus.js';
 import { messagingRoutes } from './messaging/http-routes.js';
 import { MqttBroker } from './messaging/mqtt/broker.js';
@@ -56,8 +62,10 @@ export interface Services {
   groups: GroupsService;
   certs: CertsService;
   bootstrap: BootstrapService;
+  layouts: LayoutsService;
   provision: ProvisionService;
   messaging: MessagingService;
+  idempotency: IdempotencyService;
 }
 
 export interface App {
@@ -225,12 +233,15 @@ async function assemble(
     { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
     'provision layout loaded',
   );
-  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, logger);
+  const layouts = new LayoutsService(auth, new LayoutsRepository(db), layout, config.provision);
+  const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, layouts, logger);
 
   const bus: Bus = config.messaging.natsUrl
     ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
     : new InProcessBus();
   const messaging = new MessagingService(access, bus);
+  const idempotency = new IdempotencyService(new IdempotencyRepository(db), logger);
+  idempotency.start();
 
   if (await users.ensureAdmin(config.users.adminEmail, config.users.adminPassword)) {
     logger.info({ email: config.users.adminEmail }, 'created the admin account');
@@ -298,9 +309,15 @@ async function assemble(
   http.addHook('onRoute', (r) => {
     routes.push({ method: r.method, url: r.url });
   });
+  // Before the routes: it adds its hooks to those that opt in.
+  idempotentRoutes(http, {
+    service: idempotency,
+    scope: async (request) => userScope(await things.identify(request.headers.authorization)),
+  });
   messagingRoutes(http, messaging, config.messaging.maxPayload, logger);
   bootstrapRoutes(http, bootstrap);
   provisionRoutes(http, provision);
+  layoutsRoutes(http, layouts);
   usersRoutes(http, users);
   authRoutes(http, auth);
   groupsRoutes(http, groups, auth);
@@ -337,6 +354,7 @@ async function assemble(
     await mqtt.close();
     await http.close();
     certs.close();
+    idempotency.close();
     await bus.close();
     await db.close();
   };
@@ -344,7 +362,20 @@ async function assemble(
     http,
     mqtt,
     logger,
-    services: { db, events, auth, users, things, groups, certs, bootstrap, provision, messaging },
+    services: {
+      db,
+      events,
+      auth,
+      users,
+      things,
+      groups,
+      certs,
+      bootstrap,
+      provision,
+      messaging,
+      layouts,
+      idempotency,
+    },
     close,
     async shutdown(timeoutMs: number) {
       const started = Date.now();

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'unprocessable'
   | 'unsupported_content_type'
   | 'too_large'
   | 'not_configured'
@@ -51,6 +52,8 @@ export const unauthenticated = (message: string = Messages.credentials) =>
 export const forbidden = (message: string) => new DomainError('forbidden', message);
 export const notFound = (message: string = Messages.notFound) => new DomainError('not_found', message);
 export const conflict = (message: string = Messages.conflict) => new DomainError('conflict', message);
+/** Well-formed, but at odds with what the server already holds for it (a reused idempotency key). */
+export const unprocessable = (message: string) => new DomainError('unprocessable', message);
 export const unsupportedContentType = () => new DomainError('unsupported_content_type', Messages.contentType);
 export const notConfigured = (message: string) => new DomainError('not_configured', message);
 export const upstreamFailed = (message: string, cause?: unknown) =>
@@ -77,6 +80,7 @@ const STATUS: Record<ErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unprocessable: 422,
   unsupported_content_type: 415,
   too_large: 413,
   not_configured: 503,

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { openSealed } from '../sdk/src/index.js';
 import { loadConfig } from '../src/config.js';
 import {
   assertEmpty,
@@ -49,13 +50,41 @@ function agentDecrypt(keyHex: string, body: Buffer): string {
   return Buffer.concat([decipher.update(body.subarray(16)), decipher.final()]).toString('utf8');
 }
 
-/** The secure fetch returns raw bytes: read them as bytes, not as text. */
-async function secureFetch(base: string, externalId: string, header?: string) {
-  const res = await recordingFetch(`${base}/things/bootstrap/secure/${encodeURIComponent(externalId)}`, {
+/** A gateway fetch read as bytes, not as text: `variant` is '' (plain), 'secure/' or 'sealed/'. */
+async function fetchBytes(base: string, variant: string, externalId: string, header?: string) {
+  const res = await recordingFetch(`${base}/things/bootstrap/${variant}${encodeURIComponent(externalId)}`, {
     headers: header === undefined ? {} : { authorization: header },
   });
   const body = Buffer.from(await res.arrayBuffer());
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', body };
+}
+
+/** The secure fetch returns raw bytes. */
+const secureFetch = (base: string, externalId: string, header?: string) =>
+  fetchBytes(base, 'secure/', externalId, header);
+
+/**
+ * Opens a sealed answer with node:crypto alone, from the contract rather than the server's
+ * code: nonce (12) ‖ AES-256-GCM ciphertext ‖ tag (16), the key HKDF-SHA256(external key,
+ * salt external id, info "tethys bootstrap v1"), the external id as AAD. Throws when the
+ * answer does not open.
+ */
+function nodeOpen(body: Buffer, externalId: string, externalKey: string): Buffer {
+  const utf8 = (text: string) => Buffer.from(text, 'utf8');
+  const key = Buffer.from(
+    crypto.hkdfSync('sha256', utf8(externalKey), utf8(externalId), utf8('tethys bootstrap v1'), 32),
+  );
+  const decipher = crypto.createDecipheriv('aes-256-gcm', key, body.subarray(0, 12), { authTagLength: 16 });
+  decipher.setAAD(utf8(externalId));
+  decipher.setAuthTag(body.subarray(body.length - 16));
+  return Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]);
+}
+
+/** The same bytes with one bit flipped at `at`. */
+function flipped(body: Buffer, at: number): Buffer {
+  const copy = Buffer.from(body);
+  copy[at] = copy[at]! ^ 0x01;
+  return copy;
 }
 
 const uid = () => crypto.randomBytes(6).toString('hex');
@@ -931,6 +960,99 @@ describe(`bootstrap (${dialect})`, () => {
       }
       for (const good of [DEFAULT_KEY, '0'.repeat(48), KEY_256, KEY_256.toUpperCase()]) {
         assert.equal(loadConfig({ MF_BOOTSTRAP_ENCRYPT_KEY: good }).bootstrap.encryptKey, good);
+      }
+    });
+  });
+
+  describe('sealed fetch GET /things/bootstrap/sealed/{external_id}', () => {
+    const sealedFetch = (externalId: string, header?: string) =>
+      fetchBytes(fixture.server.url, 'sealed/', externalId, header);
+
+    /** A config with channels, content, certificates, and an external id beyond ASCII. */
+    async function sealedGateway() {
+      const channels = await createChannels(request, alice, [
+        { name: 'ctl', metadata: { type: 'control', note: 'ü' } },
+        { name: 'data' },
+      ]);
+      const externalId = `gw-é-${uid()}`;
+      const externalKey = `key-${uid()}`;
+      const id = await addConfig(alice, {
+        external_id: externalId,
+        external_key: externalKey,
+        channels: ids(channels),
+        content: '{"agent":{"name":"ünï <&> \u2028"}}',
+      });
+      assertEmpty(
+        await request('PATCH', `/things/configs/certs/${id}`, {
+          token: alice,
+          body: { client_cert: 'CERT', client_key: 'KEY', ca_cert: 'CA' },
+        }),
+        200,
+      );
+      return { externalId, externalKey };
+    }
+
+    it('opens with node:crypto to exactly the plain fetch bytes; a fresh nonce every time', async () => {
+      const { externalId, externalKey } = await sealedGateway();
+      const plain = await fetchBytes(fixture.server.url, '', externalId, externalKey);
+      assert.equal(plain.status, 200, plain.body.toString());
+      assert.ok(JSON.parse(plain.body.toString()).client_key, 'the plain answer holds the certificates');
+
+      const first = await sealedFetch(externalId, externalKey);
+      assert.equal(first.status, 200, first.body.toString());
+      assert.equal(first.contentType, 'application/octet-stream');
+      assert.equal(first.body.length, 12 + plain.body.length + 16, 'nonce ‖ ciphertext ‖ tag');
+      assert.deepEqual(nodeOpen(first.body, externalId, externalKey), plain.body);
+      // The SDK's WebCrypto opening reads the same bytes.
+      assert.deepEqual(Buffer.from(await openSealed(first.body, externalId, externalKey)), plain.body);
+
+      const second = await sealedFetch(externalId, `Thing ${externalKey}`);
+      assert.equal(second.status, 200, 'newer Agents send `Thing <key>`: the key is what follows');
+      assert.notDeepEqual(second.body.subarray(0, 12), first.body.subarray(0, 12), 'a fresh nonce');
+      assert.notDeepEqual(second.body.subarray(12), first.body.subarray(12), 'so another ciphertext');
+      assert.deepEqual(nodeOpen(second.body, externalId, externalKey), plain.body);
+    });
+
+    it('a flipped bit in nonce, ciphertext or tag, another external id or key: it does not open', async () => {
+      const { externalId, externalKey } = await sealedGateway();
+      const { body } = await sealedFetch(externalId, externalKey);
+      const places = { nonce: 0, 'nonce end': 11, ciphertext: 12, 'ciphertext end': body.length - 17 };
+      const tampered: [string, Buffer][] = [
+        ...Object.entries(places).map(([name, at]): [string, Buffer] => [name, flipped(body, at)]),
+        ['tag', flipped(body, body.length - 16)],
+        ['tag end', flipped(body, body.length - 1)],
+        ['truncated', body.subarray(0, body.length - 1)],
+      ];
+      for (const [name, bytes] of tampered) {
+        assert.throws(() => nodeOpen(bytes, externalId, externalKey), /authenticate/, name);
+        await assert.rejects(openSealed(bytes, externalId, externalKey), (err: Error) => {
+          assert.equal(err.name, 'OperationError', name);
+          return true;
+        });
+      }
+      assert.throws(() => nodeOpen(body, `${externalId}x`, externalKey), /authenticate/, 'another id');
+      assert.throws(() => nodeOpen(body, externalId, `${externalKey}x`), /authenticate/, 'another key');
+      await assert.rejects(openSealed(body, `${externalId}x`, externalKey));
+      await assert.rejects(openSealed(body, externalId, `${externalKey}x`));
+      await assert.rejects(openSealed(body.subarray(0, 27), externalId, externalKey), RangeError);
+    });
+
+    it('refuses as the plain fetch does: no key 403, unknown external id 404, wrong key 404', async () => {
+      const g = await gateway(alice);
+      const cases: [string, string | undefined, number][] = [
+        [g.externalId, undefined, 403],
+        [g.externalId, '', 403],
+        [`unknown-${uid()}`, g.externalKey, 404],
+        [g.externalId, `${g.externalKey}x`, 404],
+        [g.externalId, alice, 404],
+      ];
+      for (const [externalId, key, status] of cases) {
+        const plain = await fetchBytes(fixture.server.url, '', externalId, key);
+        const sealed = await sealedFetch(externalId, key);
+        assert.equal(plain.status, status);
+        assert.equal(sealed.status, status, `${externalId} ${key}`);
+        assert.match(sealed.contentType, /^application\/json/);
+        assert.deepEqual(sealed.body, plain.body, 'the same error');
       }
     });
   });

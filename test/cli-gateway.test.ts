@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createChannels, createThing, ids, listAll, sorted } from './helpers/entities.js';
 import { certPublicKey, keyPublicKey, openssl, opensslResult, opensslSerial } from './helpers/openssl.js';
+import { type CliRun, runCli as runTethys } from './helpers/process.js';
 import { dialect, userToken, withServer } from './helpers/server.js';
 
 /**
@@ -15,43 +14,16 @@ import { dialect, userToken, withServer } from './helpers/server.js';
  * processes against a real server, with openssl as the judge of the files they write.
  */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** MF_BOOTSTRAP_ENCRYPT_KEY of the server: 64 hex digits, AES-256. */
 const ENCRYPT_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uid = () => crypto.randomBytes(5).toString('hex');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** stdout parsed as JSON, undefined when it is not JSON. */
-  json: any;
-}
+type Run = CliRun;
 
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, TETHYS_TOKEN: '', TETHYS_BOOTSTRAP_ENCRYPT_KEY: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let json: any;
-      try {
-        json = stdout ? JSON.parse(stdout) : undefined;
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, json });
-    });
-  });
-}
+/** No key of the caller's environment leaks into the commands: each test gives its own. */
+const runCli = (args: string[], env: Record<string, string | undefined>) =>
+  runTethys(args, { TETHYS_BOOTSTRAP_ENCRYPT_KEY: '', ...env });
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
@@ -212,12 +184,13 @@ describe(`cli gateway commands (${dialect})`, () => {
     assert.deepEqual(sorted(ids(moved.json.mainflux_channels)), sorted([c2, c3]));
     assert.deepEqual(await thingChannels(id), sorted([c2, c3]), 'an active config: connections follow');
 
-    const [plain, secure, secureByEnv] = await Promise.all([
+    const [plain, secure, secureByEnv, sealed] = await Promise.all([
       tethys(['bootstrap', 'fetch', externalId, 'ext-key'], { TETHYS_TOKEN: 'not-used' }),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure', '--encrypt-key', ENCRYPT_KEY]),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure'], {
         TETHYS_BOOTSTRAP_ENCRYPT_KEY: ENCRYPT_KEY.toUpperCase(),
       }),
+      tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--sealed']),
     ]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.json.mainflux_id, id);
@@ -227,17 +200,21 @@ describe(`cli gateway commands (${dialect})`, () => {
     assert.equal(secure.code, 0, secure.stderr);
     assert.deepEqual(secure.json, plain.json, 'the secure fetch decrypts to the same config');
     assert.deepEqual(secureByEnv.json, plain.json);
+    assert.equal(sealed.code, 0, sealed.stderr);
+    assert.equal(sealed.stdout, plain.stdout, 'the sealed fetch opens to the same config, printed the same');
 
     const off = await tethys(['bootstrap', 'whitelist', id, '--off']);
     assert.equal(off.code, 0, off.stderr);
     assert.equal(off.json.state, 0);
     assert.deepEqual(await thingChannels(id), [], 'deactivated: disconnected');
 
-    const [wrongKey, otherAesKey, noAesKey, badAesKey] = await Promise.all([
+    const [wrongKey, otherAesKey, noAesKey, badAesKey, sealedWrongKey, sealedAndSecure] = await Promise.all([
       tethys(['bootstrap', 'fetch', externalId, 'wrong']),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure', '--encrypt-key', '0'.repeat(64)]),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure']),
       tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--secure', '--encrypt-key', 'abc']),
+      tethys(['bootstrap', 'fetch', externalId, 'wrong', '--sealed']),
+      tethys(['bootstrap', 'fetch', externalId, 'ext-key', '--sealed', '--secure']),
     ]);
     assert.equal(wrongKey.code, 1);
     assert.equal(
@@ -249,6 +226,12 @@ describe(`cli gateway commands (${dialect})`, () => {
     assert.equal(otherAesKey.stdout, '');
     assertUsage(noAesKey, /--secure needs the server's key/);
     assertUsage(badAesKey, /hex digits/);
+    assert.equal(sealedWrongKey.code, 1);
+    assert.equal(
+      sealedWrongKey.stderr,
+      `error: 404 failed to get bootstrap configuration for given external key (GET /things/bootstrap/sealed/${encodeURIComponent(externalId)})\n`,
+    );
+    assertUsage(sealedAndSecure, /--sealed.*cannot be used with.*--secure/);
 
     const removed = await tethys(['bootstrap', 'remove', id]);
     assert.equal(removed.code, 0, removed.stderr);

@@ -208,6 +208,30 @@ describe(`SQLite in a folder turned read-only (${dialect})`, { skip: readOnlyPro
     assert.equal(after.things, before.things + 1, 'the refused writes left nothing');
     assert.equal(after.configs, before.configs);
   });
+
+  it('an Idempotency-Key cannot be claimed: 503 with Retry-After; once writable, the retry runs', async () => {
+    const before = await counts();
+    const keyed = { token, body: [{ name: 'keyed' }], headers: { 'idempotency-key': `"ro-${Date.now()}"` } };
+    assert.equal(immutable(dataDir, true), null);
+    try {
+      const refused = await request('POST', '/things/bulk', keyed);
+      assertError(refused, 503, 'database unavailable');
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    } finally {
+      immutable(dataDir, false);
+    }
+    const ran = await eventually(
+      'the keyed retry runs',
+      async () => {
+        const r = await request('POST', '/things/bulk', keyed);
+        return r.status === 201 ? r : null;
+      },
+      { timeoutMs: 5000 },
+    );
+    const replay = await request('POST', '/things/bulk', keyed);
+    assert.equal(replay.text, ran.text);
+    assert.equal((await counts()).things, before.things + 1);
+  });
 });
 
 describe(`kill -9 while creating things (${dialect})`, { timeout: 120_000 }, () => {

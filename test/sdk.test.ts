@@ -275,6 +275,57 @@ describe(`TypeScript SDK (${dialect})`, () => {
     );
   });
 
+  it('the sealed fetch opens to the plain config; an altered answer or a wrong key throws TethysError', async () => {
+    const me = await account();
+    const [c1] = await me.channels.createMany([{ name: 'one', metadata: { type: 'control' } }]);
+    const externalId = `sealed:${uid()}`;
+    await me.bootstrap.create({
+      external_id: externalId,
+      external_key: 'ext-key',
+      channels: [c1!.id],
+      content: '{"agent":{}}',
+    });
+    const plain = await me.bootstrap.fetch(externalId, 'ext-key');
+    assert.deepEqual(await me.bootstrap.fetchSealed(externalId, 'ext-key'), plain);
+
+    // A gateway's own fetch that flips one bit of the answer on the way: nonce, ciphertext, tag.
+    for (const at of [0, 12, -1]) {
+      const tampering = new Tethys({
+        url: fixture.server.url,
+        fetch: async (input, init) => {
+          const res = await recordingFetch(input, init);
+          const bytes = new Uint8Array(await res.arrayBuffer());
+          const i = at < 0 ? bytes.length + at : at;
+          bytes[i] = bytes[i]! ^ 0x80;
+          return new Response(bytes, { status: res.status, headers: res.headers });
+        },
+      });
+      await assert.rejects(tampering.bootstrap.fetchSealed(externalId, 'ext-key'), (err: unknown) => {
+        assert.ok(err instanceof TethysError, String(err));
+        assert.equal(err.status, 200);
+        assert.match(
+          err.summary,
+          /^200 the sealed answer does not open: .* \(GET \/things\/bootstrap\/sealed\/sealed%3A/,
+        );
+        return true;
+      });
+    }
+    await assert.rejects(me.bootstrap.fetchSealed(externalId, 'wrong'), (err: unknown) => {
+      assert.ok(err instanceof TethysError);
+      assert.equal(
+        err.summary,
+        `404 failed to get bootstrap configuration for given external key (GET /things/bootstrap/sealed/${encodeURIComponent(externalId)})`,
+      );
+      return true;
+    });
+    await assert.rejects(me.bootstrap.fetchSealed(`unknown-${uid()}`, 'ext-key'), (err: unknown) => {
+      assert.ok(err instanceof TethysError);
+      assert.equal(err.status, 404);
+      assert.equal(err.message, 'failed to read bootstrap configuration');
+      return true;
+    });
+  });
+
   it('the bootstrap cipher is AES-CFB as node:crypto (and the server) make it, byte for byte', async () => {
     for (const size of [16, 24, 32]) {
       const key = crypto.randomBytes(size);

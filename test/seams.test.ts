@@ -23,6 +23,8 @@ const OWNER: Record<string, string> = {
   bootstrap_configs: 'bootstrap',
   bootstrap_channels: 'bootstrap',
   certs: 'certs',
+  idempotency_keys: 'idempotency',
+  layouts: 'layouts',
 };
 
 /** SQL keywords as the repositories write them (upper case), and kysely's table methods. */

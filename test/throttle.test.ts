@@ -199,8 +199,9 @@ describe(`throttled guessing (${dialect})`, () => {
       },
     });
     assert.equal(added.status, 201, added.text);
+    // Guesses through the plain and the sealed fetch count alike.
     for (let i = 0; i < 5; i++) {
-      const r = await request('GET', `/things/bootstrap/${externalId}`, {
+      const r = await request('GET', `/things/bootstrap/${i % 2 ? 'sealed/' : ''}${externalId}`, {
         headers: { authorization: `guess-${i}` },
       });
       assert.equal(r.status, 404);
@@ -214,6 +215,11 @@ describe(`throttled guessing (${dialect})`, () => {
       headers: { authorization: 'aa'.repeat(16) },
     });
     assertError(secure, 429);
+    const sealed = await request('GET', `/things/bootstrap/sealed/${externalId}`, {
+      headers: { authorization: 'right-key' },
+    });
+    assertError(sealed, 429);
+    assert.ok(Number(sealed.headers.get('retry-after')) >= 1);
   });
 
   it('MQTT CONNECTs with a wrong key: refused, then refused as not authorized without a check', async () => {

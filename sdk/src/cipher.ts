@@ -77,7 +77,8 @@ export class BootstrapCipher {
   }
 }
 
-function subtle(): SubtleCrypto {
+/** WebCrypto's SubtleCrypto, or an error saying where to find it. */
+export function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
   if (!s)
     throw new Error('WebCrypto (crypto.subtle) is not available: Node 20+, or a browser page over https');

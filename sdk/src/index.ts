@@ -13,8 +13,11 @@
  */
 import { BootstrapCipher } from './cipher.js';
 import type { operations } from './openapi.js';
+import { openSealedText } from './sealed.js';
 
 export { BootstrapCipher } from './cipher.js';
+// The sealed bootstrap fetch (bootstrap.fetchSealed).
+export { openSealed, openSealedText } from './sealed.js';
 
 /** The JSON body an operation answers with a status. */
 type Answer<O extends keyof operations, S extends number> =
@@ -58,6 +61,25 @@ export type GroupsList = Answer<'listGroups', 200>;
 export type GroupMembersPage = Answer<'listGroupMembers', 200>;
 export type MembershipsPage = Answer<'listMemberships', 200>;
 export type GroupThingsPage = Answer<'listGroupThings', 200>;
+
+// ---- named layouts (issue 19) -------------------------------------------------------
+/** A named provision layout: its TOML and the parameters it declares. */
+export type Layout = Answer<'getLayout', 200>;
+export type LayoutsPage = Answer<'listLayouts', 200>;
+export type LayoutParameter = Layout['parameters'][number];
+/** A value of a layout parameter, of the type the layout declares. */
+export type ParameterValue = string | number | boolean;
+
+/** What `provision` takes besides the gateway's external id and key. */
+export interface ProvisionOptions {
+  /** Replaces the name of every thing whose layout name holds no placeholder; `{{name}}` in layouts. */
+  name?: string;
+  /** A named layout of yours (`layouts.create`), or `default`; absent: the server's layout. */
+  layout?: string;
+  /** Values of the layout's parameters. */
+  parameters?: Record<string, ParameterValue>;
+}
+// ---- end of named layouts ------------------------------------------------------------
 
 /** What the list operations of things and channels take. */
 export interface ListQuery {
@@ -461,15 +483,46 @@ export class Tethys {
         );
       }
     },
+    /**
+     * The same, sealed for this gateway alone (AES-256-GCM under a key derived from its
+     * external key; no server key needed) and opened here: an answer altered on the way,
+     * or sealed for another id or key, throws a TethysError.
+     */
+    fetchSealed: async (externalId: string, externalKey: string): Promise<DeviceConfig> => {
+      const path = `/things/bootstrap/sealed/${enc(externalId)}`;
+      const reply = await this.call<Uint8Array>('GET', path, { auth: externalKey, binary: true });
+      try {
+        return JSON.parse(await openSealedText(reply.body, externalId, externalKey)) as DeviceConfig;
+      } catch {
+        throw new TethysError(
+          reply.status,
+          'the sealed answer does not open: it was altered on the way, or sealed for another external id or key',
+          { method: 'GET', path },
+        );
+      }
+    },
   };
 
   /**
-   * Provisions a gateway from the server's layout in one transaction (`/mapping`). Without a
-   * token the server uses its configured credentials.
+   * Provisions a gateway in one transaction (`/mapping`): from the server's layout, or from
+   * a named one with its parameters (`{ layout, parameters }`; a name alone may be given as
+   * a string, as before). Without a token the server uses its configured credentials.
    */
-  async provision(externalId: string, externalKey: string, name?: string): Promise<Provisioned> {
+  async provision(
+    externalId: string,
+    externalKey: string,
+    nameOrOptions?: string | ProvisionOptions,
+  ): Promise<Provisioned> {
+    const { name, layout, parameters } =
+      typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
     const reply = await this.call<Provisioned & { error?: unknown }>('POST', '/mapping', {
-      body: { external_id: externalId, external_key: externalKey, ...(name !== undefined ? { name } : {}) },
+      body: {
+        external_id: externalId,
+        external_key: externalKey,
+        ...(name !== undefined ? { name } : {}),
+        ...(layout !== undefined ? { layout } : {}),
+        ...(parameters !== undefined ? { parameters } : {}),
+      },
     });
     // Mainflux 0.12.1 answers 201 with {"error"} when the flow fails half-way.
     const failed = reply.body?.error;
@@ -538,6 +591,33 @@ export class Tethys {
     things: async (id: string, query: PageQuery = {}): Promise<GroupThingsPage> =>
       (await this.call<GroupThingsPage>('GET', `/groups/things/${enc(id)}`, { query: { ...query } })).body,
   };
+
+  // ---- named layouts (issue 19) -----------------------------------------------------
+  /** Named provision layouts: yours, and the server's read-only `default`. */
+  readonly layouts = {
+    /** Stores a layout (TOML); answers it with the parameters it declares. A bad one: 400 naming the line. */
+    create: async (name: string, toml: string): Promise<Layout> =>
+      (await this.call<Layout>('POST', '/layouts', { body: { name, toml } })).body,
+    /** A layout of yours, or `default`. */
+    get: async (name: string): Promise<Layout> =>
+      (await this.call<Layout>('GET', `/layouts/${enc(name)}`)).body,
+    /** One page: `default` first, then yours by name. */
+    list: async (query: PageQuery = {}): Promise<LayoutsPage> =>
+      (await this.call<LayoutsPage>('GET', '/layouts', { query: { ...query } })).body,
+    /** Every layout you may use, page after page. */
+    all: (): AsyncGenerator<Layout> =>
+      this.pages(
+        (offset, limit) => this.layouts.list({ offset, limit }),
+        (p) => p.layouts,
+      ),
+    /** Replaces a layout's TOML; answers it as stored. */
+    update: async (name: string, toml: string): Promise<Layout> =>
+      (await this.call<Layout>('PUT', `/layouts/${enc(name)}`, { body: { toml } })).body,
+    remove: async (name: string): Promise<void> => {
+      await this.call('DELETE', `/layouts/${enc(name)}`);
+    },
+  };
+  // ---- end of named layouts ---------------------------------------------------------
 }
 
 const enc = encodeURIComponent;

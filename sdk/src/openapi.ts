@@ -194,6 +194,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/things/bootstrap/sealed/{externalId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The same, sealed for this gateway alone (AES-256-GCM); Authorization: <external key> */
+        get: operations["fetchBootstrapConfigSealed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/mapping": {
         parameters: {
             query?: never;
@@ -207,6 +224,43 @@ export interface paths {
         /** Provision a gateway: the layout's things and channels, bootstrap configs, connections and certificates, all or nothing */
         post: operations["provisionGateway"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/layouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The layouts you may use: the server’s (default) first, then yours by name */
+        get: operations["listLayouts"];
+        put?: never;
+        /** Store a named layout (400 naming the line of a problem; 409 for a name you use, or default) */
+        post: operations["createLayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/layouts/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A layout of yours, or the server’s (default) */
+        get: operations["getLayout"];
+        /** Replace a layout's TOML (default is read-only: 403) */
+        put: operations["updateLayout"];
+        post?: never;
+        /** Remove a layout (default is read-only: 403) */
+        delete: operations["removeLayout"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1619,6 +1673,50 @@ export interface operations {
             };
         };
     };
+    fetchBootstrapConfigSealed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                externalId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description nonce (12 bytes) ‖ AES-256-GCM ciphertext of the config JSON exactly as the plain fetch answers it ‖ tag (16 bytes). Key: HKDF-SHA256 of the external key (UTF-8), salt the external id (UTF-8), info "tethys bootstrap v1", 32 bytes; additional authenticated data: the external id (UTF-8) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
     getProvisionContent: {
         parameters: {
             query?: never;
@@ -1666,23 +1764,26 @@ export interface operations {
     provisionGateway: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: a retry with the same key and the same request within 24 h gets the first answer again (status, headers, body) and changes nothing; the key with another request is refused 422, a retry while the first runs 409. Keys are per user. A string of 1 to 255 visible ASCII characters, quoted (`"…"`, the draft's form) or bare; anything else is refused 400.
+                 * @example "8e03978e-40d5-43e8-bc93-6894a57f9324"
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "external_id": "02:42:ac:11:00:02",
-                 *       "external_key": "a-secret-of-the-gateway",
-                 *       "name": "edge-gw"
-                 *     }
-                 */
                 "application/json": {
                     external_id?: string | null;
                     external_key?: string | null;
                     name?: string | null;
+                    layout?: string | null;
+                    parameters?: {
+                        [key: string]: unknown;
+                    } | null;
                 };
             };
         };
@@ -1727,6 +1828,325 @@ export interface operations {
                         };
                     };
                 };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    listLayouts: {
+        parameters: {
+            query?: {
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, 1..100 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of layouts: `default` first, then yours by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        layouts: {
+                            name: string;
+                            /** @description the layout's TOML (the server's without its [server] section) */
+                            toml: string;
+                            /** @description the parameters it declares, by name */
+                            parameters: {
+                                name: string;
+                                type: "string" | "integer" | "boolean";
+                                required: boolean;
+                                /** @description used when a request gives none; null: the type's zero value */
+                                default: string | number | boolean | null;
+                                /** @description strings only */
+                                pattern: string | null;
+                                /** @description a self-enrolling device may set it */
+                                device: boolean;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    createLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "sensor-v2",
+                 *       "toml": "[parameters.site]\ntype = \"string\"\nrequired = true\npattern = \"^[a-z0-9-]{1,32}$\"\n\n[[things]]\nname = \"{{site}}-gateway\"\n[things.metadata]\nexternal_id = \"x\"\nsite = \"{{site}}\"\n\n[[channels]]\nname = \"{{site}}-control\"\nmetadata = { type = \"control\" }\n\n[[channels]]\nname = \"{{site}}-data\"\nmetadata = { type = \"data\" }\n"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description 1 to 64 of a-z, 0-9, '.', '_', '-'; not default */
+                    name: string;
+                    /** @description the layout, as the server reads MF_PROVISION_CONFIG_FILE */
+                    toml: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A named layout */
+            201: {
+                headers: {
+                    /** @description /layouts/<name> */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description the layout's TOML (the server's without its [server] section) */
+                        toml: string;
+                        /** @description the parameters it declares, by name */
+                        parameters: {
+                            name: string;
+                            type: "string" | "integer" | "boolean";
+                            required: boolean;
+                            /** @description used when a request gives none; null: the type's zero value */
+                            default: string | number | boolean | null;
+                            /** @description strings only */
+                            pattern: string | null;
+                            /** @description a self-enrolling device may set it */
+                            device: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    getLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the layout's name, or default */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A named layout */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description the layout's TOML (the server's without its [server] section) */
+                        toml: string;
+                        /** @description the parameters it declares, by name */
+                        parameters: {
+                            name: string;
+                            type: "string" | "integer" | "boolean";
+                            required: boolean;
+                            /** @description used when a request gives none; null: the type's zero value */
+                            default: string | number | boolean | null;
+                            /** @description strings only */
+                            pattern: string | null;
+                            /** @description a self-enrolling device may set it */
+                            device: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    updateLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the layout's name, or default */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "toml": "[parameters.site]\ntype = \"string\"\nrequired = true\npattern = \"^[a-z0-9-]{1,32}$\"\n\n[[things]]\nname = \"{{site}}-gateway\"\n[things.metadata]\nexternal_id = \"x\"\nsite = \"{{site}}\"\n\n[[channels]]\nname = \"{{site}}-control\"\nmetadata = { type = \"control\" }\n\n[[channels]]\nname = \"{{site}}-data\"\nmetadata = { type = \"data\" }\n"
+                 *     }
+                 */
+                "application/json": {
+                    toml: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A named layout */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description the layout's TOML (the server's without its [server] section) */
+                        toml: string;
+                        /** @description the parameters it declares, by name */
+                        parameters: {
+                            name: string;
+                            type: "string" | "integer" | "boolean";
+                            required: boolean;
+                            /** @description used when a request gives none; null: the type's zero value */
+                            default: string | number | boolean | null;
+                            /** @description strings only */
+                            pattern: string | null;
+                            /** @description a self-enrolling device may set it */
+                            device: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    removeLayout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the layout's name, or default */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
             "4XX": {
@@ -3523,7 +3943,13 @@ export interface operations {
     createThing: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: a retry with the same key and the same request within 24 h gets the first answer again (status, headers, body) and changes nothing; the key with another request is refused 422, a retry while the first runs 409. Keys are per user. A string of 1 to 255 visible ASCII characters, quoted (`"…"`, the draft's form) or bare; anything else is refused 400.
+                 * @example "8e03978e-40d5-43e8-bc93-6894a57f9324"
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3586,7 +4012,13 @@ export interface operations {
     createThings: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: a retry with the same key and the same request within 24 h gets the first answer again (status, headers, body) and changes nothing; the key with another request is refused 422, a retry while the first runs 409. Keys are per user. A string of 1 to 255 visible ASCII characters, quoted (`"…"`, the draft's form) or bare; anything else is refused 400.
+                 * @example "8e03978e-40d5-43e8-bc93-6894a57f9324"
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4061,7 +4493,13 @@ export interface operations {
     createChannel: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: a retry with the same key and the same request within 24 h gets the first answer again (status, headers, body) and changes nothing; the key with another request is refused 422, a retry while the first runs 409. Keys are per user. A string of 1 to 255 visible ASCII characters, quoted (`"…"`, the draft's form) or bare; anything else is refused 400.
+                 * @example "8e03978e-40d5-43e8-bc93-6894a57f9324"
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4122,7 +4560,13 @@ export interface operations {
     createChannels: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: a retry with the same key and the same request within 24 h gets the first answer again (status, headers, body) and changes nothing; the key with another request is refused 422, a retry while the first runs 409. Keys are per user. A string of 1 to 255 visible ASCII characters, quoted (`"…"`, the draft's form) or bare; anything else is refused 400.
+                 * @example "8e03978e-40d5-43e8-bc93-6894a57f9324"
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };

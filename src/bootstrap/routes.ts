@@ -325,7 +325,7 @@ const device = {
   ...ExternalKey,
 };
 
-/** A gateway fetches its config, in the clear or encrypted. */
+/** A gateway fetches its config: in the clear, CFB-encrypted (the Agent's), or sealed. */
 function deviceRoutes(app: FastifyInstance, service: BootstrapService): void {
   app.get<{ Params: { externalId: string } }>(
     '/things/bootstrap/:externalId',
@@ -340,31 +340,51 @@ function deviceRoutes(app: FastifyInstance, service: BootstrapService): void {
     async (request) => service.fetch(request.params.externalId, request.headers.authorization, request.ip),
   );
 
-  app.get<{ Params: { externalId: string } }>(
+  bytesFetchRoute(
+    app,
     '/things/bootstrap/secure/:externalId',
+    'The same, AES-CFB encrypted both ways (Authorization: hex(iv ‖ encrypted key))',
     {
-      config: bootstrap,
-      schema: {
-        ...device,
-        summary: 'The same, AES-CFB encrypted both ways (Authorization: hex(iv ‖ encrypted key))',
-        response: {
-          200: {
-            description:
-              'The config as above, encrypted (AES-CFB with MF_BOOTSTRAP_ENCRYPT_KEY: IV, then ciphertext); labelled application/json as in Mainflux',
-            type: 'string',
-            format: 'binary',
-          },
-          ...Errors,
-        },
-      },
+      description:
+        'The config as above, encrypted (AES-CFB with MF_BOOTSTRAP_ENCRYPT_KEY: IV, then ciphertext); labelled application/json as in Mainflux',
+      type: 'string',
+      format: 'binary',
     },
+    'application/json',
+    (externalId, header, source) => service.secureFetch(externalId, header, source),
+  );
+
+  bytesFetchRoute(
+    app,
+    '/things/bootstrap/sealed/:externalId',
+    'The same, sealed for this gateway alone (AES-256-GCM); Authorization: <external key>',
+    {
+      description:
+        'nonce (12 bytes) ‖ AES-256-GCM ciphertext of the config JSON exactly as the plain fetch answers it ‖ tag (16 bytes). ' +
+        'Key: HKDF-SHA256 of the external key (UTF-8), salt the external id (UTF-8), info "tethys bootstrap v1", 32 bytes; ' +
+        'additional authenticated data: the external id (UTF-8)',
+      content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+    },
+    'application/octet-stream',
+    (externalId, header, source) => service.sealedFetch(externalId, header, source),
+  );
+}
+
+/** A gateway's fetch answered as bytes (encrypted), of a content type. */
+function bytesFetchRoute(
+  app: FastifyInstance,
+  url: string,
+  summary: string,
+  answer: Record<string, unknown>,
+  contentType: string,
+  fetch: (externalId: string, header: string | undefined, source: string) => Promise<Buffer>,
+): void {
+  app.get<{ Params: { externalId: string } }>(
+    url,
+    { config: bootstrap, schema: { ...device, summary, response: { 200: answer, ...Errors } } },
     async (request, reply) => {
-      const body = await service.secureFetch(
-        request.params.externalId,
-        request.headers.authorization,
-        request.ip,
-      );
-      reply.type('application/json').send(body);
+      const body = await fetch(request.params.externalId, request.headers.authorization, request.ip);
+      reply.type(contentType).send(body);
     },
   );
 }

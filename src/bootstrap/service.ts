@@ -10,6 +10,7 @@ import { isUuid } from '../things/types.js';
 import type { FailureThrottle } from '../throttle.js';
 import { ConfigCache } from './cache.js';
 import type { BootstrapRepository } from './repo.js';
+import { sealConfig } from './sealed.js';
 import type { BootstrapCipher } from './secure.js';
 import { type BootstrapConfig, type Certs, type ConfigFilter, State } from './types.js';
 
@@ -271,6 +272,17 @@ export class BootstrapService {
     if (!safeEqual(config.externalKey, key.value)) this.guessed(subject, source, notFound(KEY_MISMATCH));
     this.throttle.succeeded(subject, source);
     return this.cipher.encrypt(Buffer.from(JSON.stringify(deviceConfig(config))));
+  }
+
+  /**
+   * GET /things/bootstrap/sealed/{externalId}: the plain fetch's answer, byte for byte,
+   * sealed with a key derived from this gateway's external key (sealed.ts). It is the
+   * plain fetch: the same authentication, answers and throttling of guesses.
+   */
+  async sealedFetch(externalId: string, header: string | undefined, source = ''): Promise<Buffer> {
+    const config = await this.fetch(externalId, header, source);
+    // The fetch succeeded: the key in the header is the config's external key.
+    return sealConfig(externalId, externalKeyOf(header), Buffer.from(JSON.stringify(config)));
   }
 
   private guessed(subject: string, source: string, answer: Error): never {

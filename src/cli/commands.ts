@@ -1,6 +1,7 @@
 import { Argument, type Command, Option } from 'commander';
 import { type BulkKind, describeFailure, importBulk, readBulkFile } from './bulk.js';
 import { gatewayCommands } from './gateway-commands.js';
+import { layoutCommands } from './layout-commands.js';
 import {
   EXIT_FAILED,
   handler,
@@ -39,6 +40,7 @@ export function registerClientCommands(program: Command): void {
       }),
     );
   gatewayCommands(program);
+  layoutCommands(program);
   const hintOnError = (command: Command): void => {
     command.showHelpAfterError('(add --help for usage)');
     command.commands.forEach(hintOnError);

@@ -4,6 +4,7 @@ import { Argument, type Command, InvalidArgumentError, Option } from 'commander'
 import { BootstrapCipher, type NewConfig, type Tethys } from '../../sdk/src/index.js';
 import { parseGoDuration } from '../durations.js';
 import { leaf } from './commands.js';
+import { type ParamArg, paramArg, parameterValues } from './layout-commands.js';
 import {
   handler,
   InputError,
@@ -17,7 +18,7 @@ import {
 
 /**
  * Gateway set-up from the command line: `provision` (POST /mapping), `bootstrap` (the
- * configs a gateway fetches, and the fetch itself, plain or AES-CFB encrypted) and
+ * configs a gateway fetches, and the fetch itself: plain, AES-CFB encrypted or sealed) and
  * `certs` (client certificates for things, and the CRL). Same conventions as the other
  * client commands: JSON on stdout, `error: ...` and exit 1 when a request fails, exit 2
  * with nothing sent when the command line is wrong.
@@ -98,6 +99,13 @@ function provisionCommand(program: Command): void {
     .argument('<external_id>', 'the gateway’s external id (e.g. its MAC address)')
     .argument('<external_key>', 'the secret the gateway fetches its config with')
     .option('--name <name>', 'name of the things made (default: the layout’s names)')
+    .option('--layout <name>', 'a named layout of yours (see `tethys layouts`), or default')
+    .addOption(
+      new Option(
+        '--param <name=value>',
+        "a value of the layout's parameters (repeat it); name:=<JSON> sends the JSON value as it is",
+      ).argParser(paramArg),
+    )
     .option(
       '--out <dir>',
       'write each thing’s certificate and key (<thing id>.crt, <thing id>.key, 0600) and ca.crt there; the printed result then leaves the keys out',
@@ -106,13 +114,25 @@ function provisionCommand(program: Command): void {
       'after',
       `
 Without --token (or TETHYS_TOKEN) no Authorization is sent: the server provisions with its
-configured credentials (MF_PROVISION_API_KEY, or MF_PROVISION_USER and MF_PROVISION_PASS).`,
+configured credentials (MF_PROVISION_API_KEY, or MF_PROVISION_USER and MF_PROVISION_PASS).
+
+--param site=plant-a --param floor=3: with a token, each value is sent as the layout
+declares it (floor as the integer 3); without one, as text (floor:=3 sends the number).`,
     )
     .action(
       handler<[string, string]>(false, async (api, [externalId, externalKey], o) => {
         const out = o.out === undefined ? undefined : prepareOutDir(o.out);
         // 0.12.1's 201 with {"error": ...} when the flow fails half-way (API.md §5) throws too.
-        const result = await api.provision(externalId, externalKey, o.name);
+        const params = (o.param ?? []) as ParamArg[];
+        const parameters =
+          params.length > 0
+            ? await parameterValues(api, params, o.layout, Boolean(o.token?.trim()))
+            : undefined;
+        const result = await api.provision(externalId, externalKey, {
+          name: o.name,
+          layout: o.layout,
+          parameters,
+        });
         if (!out) {
           printJson(result);
           return;
@@ -330,6 +350,12 @@ Example:
     .option('--secure', 'use the encrypted exchange (GET /things/bootstrap/secure/{external_id}, AES-CFB)')
     .addOption(
       new Option(
+        '--sealed',
+        'use the sealed exchange (GET /things/bootstrap/sealed/{external_id}, AES-256-GCM under a key derived from the external key; no server key needed)',
+      ).conflicts('secure'),
+    )
+    .addOption(
+      new Option(
         '--encrypt-key <hex>',
         "the server's MF_BOOTSTRAP_ENCRYPT_KEY (32, 48 or 64 hex digits), for --secure",
       )
@@ -339,6 +365,10 @@ Example:
     .action(
       handler<[string, string]>(false, async (api, [externalId, externalKey], o) => {
         // The external key is the credential: the token, if any, is not sent.
+        if (o.sealed) {
+          printJson(await api.bootstrap.fetchSealed(externalId, externalKey));
+          return;
+        }
         if (!o.secure) {
           printJson(await api.bootstrap.fetch(externalId, externalKey));
           return;

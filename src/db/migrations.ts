@@ -2,6 +2,8 @@ import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { bootstrapMigration } from '../bootstrap/migration.js';
 import { certsMigration } from '../certs/migration.js';
 import { groupsMigration } from '../groups/migration.js';
+import { idempotencyMigration } from '../idempotency/migration.js';
+import { layoutsMigration } from '../layouts/migration.js';
 import type { Database, Dialect } from './schema.js';
 
 /**
@@ -221,6 +223,8 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0006_unique_by_hash': uniqueByHash(dialect),
     '0007_groups': groupsMigration(dialect),
     '0008_duplicate_error': duplicateError(dialect),
+    '0009_layouts': layoutsMigration(dialect),
+    '0010_idempotency': idempotencyMigration(dialect),
   };
 }
 

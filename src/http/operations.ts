@@ -1,4 +1,5 @@
 import type { FastifySchema } from 'fastify';
+import { IdempotencyKeyHeader } from './schemas.js';
 
 /**
  * The name of every operation in the OpenAPI description (`operationId`): what a client
@@ -22,9 +23,16 @@ export const OPERATION_IDS: Record<string, string> = {
   'PUT /things/state/{id}': 'changeConfigState',
   'GET /things/bootstrap/{externalId}': 'fetchBootstrapConfig',
   'GET /things/bootstrap/secure/{externalId}': 'fetchBootstrapConfigSecure',
+  'GET /things/bootstrap/sealed/{externalId}': 'fetchBootstrapConfigSealed',
   // provision
   'POST /mapping': 'provisionGateway',
   'GET /mapping': 'getProvisionContent',
+  // named layouts
+  'POST /layouts': 'createLayout',
+  'GET /layouts': 'listLayouts',
+  'GET /layouts/{name}': 'getLayout',
+  'PUT /layouts/{name}': 'updateLayout',
+  'DELETE /layouts/{name}': 'removeLayout',
   // users
   'POST /users': 'registerUser',
   'GET /users': 'listUsers',
@@ -119,7 +127,7 @@ export function describeRoute({
 }: {
   schema: FastifySchema;
   url: string;
-  route: { method: string | string[] };
+  route: { method: string | string[]; config?: { idempotent?: unknown } };
 }): { schema: FastifySchema; url: string } {
   if ((schema as { hide?: boolean } | undefined)?.hide) return { schema, url };
   const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
@@ -127,6 +135,8 @@ export function describeRoute({
   const operationId = OPERATION_IDS[key];
   if (!operationId) throw new Error(`route ${key} has no name in src/http/operations.ts`);
   const named = { ...schema, operationId } as FastifySchema;
+  // Described, not validated: the idempotency hooks read the header themselves.
+  if (route.config?.idempotent) named.headers = IdempotencyKeyHeader;
   const params = schema?.params as { properties?: Record<string, object>; required?: string[] } | undefined;
   if (!url.endsWith('/*') || !params?.properties?.['*']) return { schema: named, url };
   const { '*': wildcard, ...others } = params.properties;

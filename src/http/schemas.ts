@@ -21,7 +21,7 @@ export function omitEmpty<T extends Record<string, unknown>>(obj: T): T {
 // ---- answers ----------------------------------------------------------------------
 // Routes declare every answer they give (`schema.response`): the OpenAPI description at
 // /docs/json shows them, and the test suite checks every answer it receives against them
-// (scripts/contract.ts). They document; they do not serialise (see createHttpServer).
+// (scripts/contract.ts). Answers are written from them (src/http/serialise.ts).
 
 /** An object answer with exactly these fields (a field the code adds but the schema lacks is a contract failure). */
 export const Answer = <T extends TProperties>(description: string, properties: T) =>
@@ -59,6 +59,21 @@ export const Errors = {
     },
   ),
 };
+
+/**
+ * The request header of the routes whose config says `idempotent` (describeRoute adds
+ * it to their description): the IETF httpapi draft's Idempotency-Key.
+ */
+export const IdempotencyKeyHeader = Type.Object({
+  'Idempotency-Key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Makes the request safe to retry: a retry with the same key and the same request within 24 h gets the first answer again (status, headers, body) and changes nothing; the key with another request is refused 422, a retry while the first runs 409. Keys are per user. A string of 1 to 255 visible ASCII characters, quoted (`"…"`, the draft\'s form) or bare; anything else is refused 400.',
+      examples: ['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
+    }),
+  ),
+});
 
 export const DEPRECATED_HEADER = {
   'Warning-Deprecated': 'this endpoint is deprecated in favour of the bulk one',

@@ -19,6 +19,7 @@ import {
   type UnauthenticatedStatus,
   unsupportedContentType,
 } from '../errors.js';
+import type { Idempotent } from './idempotency.js';
 import { acceptableJson } from './json.js';
 import { RequestHistogram } from './metrics.js';
 import { QUERY_ERROR, queryError } from './query.js';
@@ -45,6 +46,11 @@ declare module 'fastify' {
      * Go's `Query().Get` reads it (bootstrap); by default a repetition is an error.
      */
     query?: 'first';
+    /**
+     * Takes an `Idempotency-Key` header (src/http/idempotency.ts): a retry gets the
+     * first answer again. `true` keys by the caller's user; a route may name its caller.
+     */
+    idempotent?: Idempotent;
   }
 }
 

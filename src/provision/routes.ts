@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { userScope } from '../http/idempotency.js';
 import { Answer, Errors, Metadata, Opt } from '../http/schemas.js';
 import { ChannelView, channelView, ThingView, thingView } from '../things/schemas.js';
 import type { MappingResult, ProvisionService } from './service.js';
@@ -34,10 +35,25 @@ function resultView(r: MappingResult) {
 }
 
 export function provisionRoutes(app: FastifyInstance, service: ProvisionService): void {
-  app.post<{ Body: { external_id?: string | null; external_key?: string | null; name?: string | null } }>(
+  app.post<{
+    Body: {
+      external_id?: string | null;
+      external_key?: string | null;
+      name?: string | null;
+      layout?: string | null;
+      parameters?: Record<string, unknown> | null;
+    };
+  }>(
     '/mapping',
     {
-      config: { ...provision, body: 'json-exact' },
+      config: {
+        ...provision,
+        body: 'json-exact',
+        // The caller may be the configured account (a request without Authorization).
+        idempotent: {
+          scope: async (request) => userScope(await service.credentials(request.headers.authorization)),
+        },
+      },
       schema: {
         tags,
         summary:
@@ -47,10 +63,28 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
             external_id: Opt(Type.String()),
             external_key: Opt(Type.String()),
             name: Opt(Type.String()),
+            layout: Opt(
+              Type.String({
+                description:
+                  "a named layout of yours (POST /layouts), or default; absent: the server's layout",
+              }),
+            ),
+            parameters: Opt(
+              Type.Record(Type.String(), Type.Unknown(), {
+                description:
+                  "values of the layout's parameters: strings, integers or booleans, as each declares",
+              }),
+            ),
           },
           {
             examples: [
               { external_id: '02:42:ac:11:00:02', external_key: 'a-secret-of-the-gateway', name: 'edge-gw' },
+              {
+                external_id: '02:42:ac:11:00:03',
+                external_key: 'another-secret',
+                layout: 'sensor-v2',
+                parameters: { site: 'plant-a' },
+              },
             ],
           },
         ),
@@ -63,6 +97,8 @@ export function provisionRoutes(app: FastifyInstance, service: ProvisionService)
         externalId: b.external_id ?? '',
         externalKey: b.external_key ?? '',
         name: b.name ?? undefined,
+        layout: b.layout ?? undefined,
+        parameters: b.parameters ?? undefined,
       });
       reply.code(201).send(resultView(result));
     },

@@ -12,6 +12,7 @@ import type { ThingsService } from '../things/service.js';
 import type { Channel, Thing } from '../things/types.js';
 import type { UsersService } from '../users/service.js';
 import type { Layout } from './layout.js';
+import { bindLayout, resolveParameters } from './parameters.js';
 import { runSteps, type Step } from './steps.js';
 
 /** What provisioning needs of the certs domain. */
@@ -30,6 +31,16 @@ export interface MappingRequest {
   externalId: string;
   externalKey: string;
   name?: string;
+  /** A named layout of the caller's, or `default`; absent: the server's layout. */
+  layout?: string;
+  /** Values of the layout's parameters. */
+  parameters?: Record<string, unknown>;
+}
+
+/** Where named layouts come from (the layouts domain). */
+export interface LayoutSource {
+  /** The caller's layout of that name, or the server's for `default`; notFound otherwise. */
+  layoutFor(identity: Identity, name: string): Promise<Layout>;
 }
 
 export interface MappingResult {
@@ -76,6 +87,7 @@ export class ProvisionService {
     private bootstrap: BootstrapService,
     private certs: CertIssuer | null,
     readonly layout: Layout,
+    private layouts: LayoutSource,
     private logger: Logger,
   ) {}
 
@@ -102,7 +114,7 @@ export class ProvisionService {
   async provision(header: string | undefined, request: MappingRequest): Promise<MappingResult> {
     if (!request.externalId || !request.externalKey) throw malformed();
     const identity = await this.credentials(header);
-    const layout = this.layout;
+    const layout = await this.chosenLayout(identity, request);
     if (layout.things.length === 0) throw malformed('things list in configuration empty');
     if (layout.channels.length === 0) throw malformed('channels list in configuration is empty');
     const context: Provisioning = {
@@ -113,7 +125,7 @@ export class ProvisionService {
       keys: [],
       issued: [],
     };
-    await runSteps(this.steps(), context, (step, err) =>
+    await runSteps(this.steps(layout), context, (step, err) =>
       this.logger.error(
         { err, step, externalId: request.externalId },
         'could not undo a step of a failed provisioning',
@@ -122,9 +134,27 @@ export class ProvisionService {
     return context.result!;
   }
 
+  /**
+   * The layout the request names (else the server's), its parameters checked and its
+   * placeholders replaced: a parameter that is unknown, missing, of the wrong type or
+   * not matching its pattern is malformed before anything is written.
+   */
+  private async chosenLayout(identity: Identity, request: MappingRequest): Promise<Layout> {
+    const name = request.layout || 'default';
+    const layout = request.layout ? await this.layouts.layoutFor(identity, request.layout) : this.layout;
+    const values = resolveParameters(layout.parameters, request.parameters, name);
+    return bindLayout(layout, {
+      ...values,
+      external_id: request.externalId,
+      name: request.name || request.externalId,
+      // An enrolling device's; /mapping has none.
+      registration_id: '',
+    });
+  }
+
   /** The steps of a provisioning, in order, each with its undo. */
-  private steps(): Step<Provisioning>[] {
-    const issuer = this.layout.x509Provision ? this.certs : null;
+  private steps(layout: Layout): Step<Provisioning>[] {
+    const issuer = layout.x509Provision ? this.certs : null;
     if (!issuer) return [{ name: 'store', invoke: (p) => this.store(p) }];
     return [
       {
@@ -187,7 +217,7 @@ export class ProvisionService {
       const created = await this.things.createThings(
         identity,
         layout.things.map((t, index) => ({
-          name: request.name || t.name,
+          name: t.templated ? t.name : request.name || t.name,
           key: p.things[index]!.key,
           metadata:
             index === gatewayIndex

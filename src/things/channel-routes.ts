@@ -42,7 +42,7 @@ function createChannelRoutes(app: FastifyInstance, service: ThingsService): void
   app.post<{ Body: ChannelInput }>(
     '/channels',
     {
-      config: { ...things, body: 'json' },
+      config: { ...things, body: 'json', idempotent: true },
       schema: {
         tags,
         summary: 'Create a channel',
@@ -64,7 +64,7 @@ function createChannelRoutes(app: FastifyInstance, service: ThingsService): void
   app.post<{ Body: ChannelInput[] }>(
     '/channels/bulk',
     {
-      config: { ...things, body: 'json' },
+      config: { ...things, body: 'json', idempotent: true },
       schema: {
         tags,
         summary: 'Create many channels, all or nothing',

@@ -56,7 +56,7 @@ function createThingRoutes(app: FastifyInstance, service: ThingsService): void {
   app.post<{ Body: ThingInput }>(
     '/things',
     {
-      config: { ...things, body: 'json' },
+      config: { ...things, body: 'json', idempotent: true },
       schema: {
         tags,
         summary: 'Create a thing',
@@ -78,7 +78,7 @@ function createThingRoutes(app: FastifyInstance, service: ThingsService): void {
   app.post<{ Body: ThingInput[] }>(
     '/things/bulk',
     {
-      config: { ...things, body: 'json' },
+      config: { ...things, body: 'json', idempotent: true },
       schema: {
         tags,
         summary: 'Create many things, all or nothing',
