@@ -21,6 +21,9 @@ import type { Config } from './config.js';
 import { consoleRoutes } from './console/routes.js';
 import { openDatabase } from './db/database.js';
 import type { Db } from './db/schema.js';
+import { EnrollmentsRepository } from './enrollments/repo.js';
+import { enrollmentsRoutes } from './enrollments/routes.js';
+import { EnrollmentsService } from './enrollments/service.js';
 import { EventHub } from './events.js';
 import { GroupsRepository } from './groups/repo.js';
 import { groupsRoutes } from './groups/routes.js';
@@ -63,6 +66,7 @@ export interface Services {
   certs: CertsService;
   bootstrap: BootstrapService;
   layouts: LayoutsService;
+  enrollments: EnrollmentsService;
   provision: ProvisionService;
   messaging: MessagingService;
   idempotency: IdempotencyService;
@@ -235,6 +239,16 @@ async function assemble(
   );
   const layouts = new LayoutsService(auth, new LayoutsRepository(db), layout, config.provision);
   const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, layouts, logger);
+  const enrollments = new EnrollmentsService(
+    db,
+    auth,
+    new EnrollmentsRepository(db),
+    provision,
+    bootstrap,
+    certs,
+    throttle,
+    events,
+  );
 
   const bus: Bus = config.messaging.natsUrl
     ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
@@ -298,6 +312,13 @@ async function assemble(
             name: 'Authorization',
             description: "A gateway's external key (its bootstrap config's)",
           },
+          deviceKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description:
+              'An enrolling device of a symmetric_key group: `SharedKey <base64(HMAC-SHA256(base64-decoded group key, registration id))>`. A device of an x509 group sends none: it presents a TLS client certificate (HTTPS listener) chaining to the group CA, CN = the registration id',
+          },
         },
       },
       security: [{ userToken: [] }],
@@ -318,6 +339,7 @@ async function assemble(
   bootstrapRoutes(http, bootstrap);
   provisionRoutes(http, provision);
   layoutsRoutes(http, layouts);
+  enrollmentsRoutes(http, enrollments);
   usersRoutes(http, users);
   authRoutes(http, auth);
   groupsRoutes(http, groups, auth);
@@ -374,6 +396,7 @@ async function assemble(
       provision,
       messaging,
       layouts,
+      enrollments,
       idempotency,
     },
     close,

@@ -4,15 +4,32 @@ import fs from 'node:fs';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { assertEmpty, assertError, UUID_V4 } from './helpers/entities.js';
-import { certPublicKey, commonName, csrPublicKey, openssl, opensslResult, workdir } from './helpers/openssl.js';
-import { dialect, type Request, startServer, type TestServer, userToken, withServer } from './helpers/server.js';
+import {
+  certPublicKey,
+  commonName,
+  csrPublicKey,
+  openssl,
+  opensslResult,
+  workdir,
+} from './helpers/openssl.js';
+import {
+  dialect,
+  type Request,
+  startServer,
+  type TestServer,
+  userToken,
+  withServer,
+} from './helpers/server.js';
 
 /** The device key of a registration id, as a device computes it (Azure DPS's derivation). */
 const deviceKey = (groupKey: string, registrationId: string) =>
   crypto.createHmac('sha256', Buffer.from(groupKey, 'base64')).update(registrationId).digest('base64');
 
 /** An EC P-256 key and a CSR for it, made by openssl as a device would. */
-function csrOf(work: ReturnType<typeof workdir>, name: string): { csr: string; csrFile: string; keyFile: string } {
+function csrOf(
+  work: ReturnType<typeof workdir>,
+  name: string,
+): { csr: string; csrFile: string; keyFile: string } {
   const keyFile = work.path(`${name}.key`);
   const csrFile = work.path(`${name}.csr`);
   openssl(
@@ -50,12 +67,21 @@ describe(`enrollment groups (${dialect})`, () => {
     request('POST', '/enrollments', { token, body });
 
   async function group(body: Record<string, unknown> = {}): Promise<any> {
-    const reply = await create(alice, { name: `g-${crypto.randomUUID()}`, attestation: 'symmetric_key', ...body });
+    const reply = await create(alice, {
+      name: `g-${crypto.randomUUID()}`,
+      attestation: 'symmetric_key',
+      ...body,
+    });
     assert.equal(reply.status, 201, reply.text);
     return reply.json;
   }
 
-  const register = (id: string, registrationId: string, key: string | undefined, extra: Record<string, unknown> = {}) =>
+  const register = (
+    id: string,
+    registrationId: string,
+    key: string | undefined,
+    extra: Record<string, unknown> = {},
+  ) =>
     request('POST', `/enrollments/${id}/register`, {
       token: key === undefined ? undefined : `SharedKey ${key}`,
       body: { registration_id: registrationId, ...extra },
@@ -127,7 +153,10 @@ describe(`enrollment groups (${dialect})`, () => {
       [{ name: 'x', attestation: 'symmetric_key', ca_cert: 'x' }, /ca_cert/],
       [{ name: 'x', attestation: 'symmetric_key', registration_id_pattern: '(' }, /registration_id_pattern/],
       [{ name: 'x', attestation: 'symmetric_key', max_devices: 0 }, /max_devices/],
-      [{ name: 'x', attestation: 'symmetric_key', certificate: { key_type: 'ec', key_bits: 1024 } }, /key_bits/],
+      [
+        { name: 'x', attestation: 'symmetric_key', certificate: { key_type: 'ec', key_bits: 1024 } },
+        /key_bits/,
+      ],
       [{ name: 'x', attestation: 'symmetric_key', certificate: { valid: 'soon' } }, /valid/],
       [{ name: 'x', attestation: 'symmetric_key', layout: 'no-such-layout' }, /no-such-layout/],
     ];
@@ -154,7 +183,10 @@ describe(`enrollment groups (${dialect})`, () => {
       ['POST', `/enrollments/${g.id}/rotate-key`],
       ['GET', `/enrollments/${g.id}/registrations`],
     ] as const) {
-      assertError(await request(method, path, { token: bob, body: method === 'PATCH' ? {} : undefined }), 404);
+      assertError(
+        await request(method, path, { token: bob, body: method === 'PATCH' ? {} : undefined }),
+        404,
+      );
       assertError(await request(method, path, { body: method === 'PATCH' ? {} : undefined }), 401);
     }
     assert.equal((await request('GET', '/enrollments', { token: bob })).json.total, 0);
@@ -210,7 +242,10 @@ describe(`enrollment groups (${dialect})`, () => {
     const count = await thingCount(alice);
     assertError(await register(g.id, 'dev-1', undefined), 401);
     assertError(await register(g.id, 'dev-1', deviceKey(g.group_key, 'dev-2')), 401);
-    assertError(await register(g.id, 'dev-1', deviceKey(crypto.randomBytes(32).toString('base64'), 'dev-1')), 401);
+    assertError(
+      await register(g.id, 'dev-1', deviceKey(crypto.randomBytes(32).toString('base64'), 'dev-1')),
+      401,
+    );
     const pattern = await register(g.id, 'other-1', deviceKey(g.group_key, 'other-1'));
     assertError(pattern, 403);
     assert.match(pattern.json.error, /registration_id_pattern/);
@@ -218,7 +253,11 @@ describe(`enrollment groups (${dialect})`, () => {
     const full = await register(g.id, 'dev-2', deviceKey(g.group_key, 'dev-2'));
     assertError(full, 403);
     assert.match(full.json.error, /max_devices/);
-    assert.equal((await register(g.id, 'dev-1', deviceKey(g.group_key, 'dev-1'))).status, 200, 'a known device is not new');
+    assert.equal(
+      (await register(g.id, 'dev-1', deviceKey(g.group_key, 'dev-1'))).status,
+      200,
+      'a known device is not new',
+    );
     await request('PATCH', `/enrollments/${g.id}`, { token: alice, body: { enabled: false } });
     const disabled = await register(g.id, 'dev-1', deviceKey(g.group_key, 'dev-1'));
     assertError(disabled, 403);
@@ -236,7 +275,10 @@ describe(`enrollment groups (${dialect})`, () => {
     assert.notEqual(rotated.json.group_key, g.group_key);
     assertError(await register(g.id, 'r-1', deviceKey(g.group_key, 'r-1')), 401);
     assert.equal((await register(g.id, 'r-1', deviceKey(rotated.json.group_key, 'r-1'))).status, 200);
-    assert.equal((await request('GET', `/enrollments/${g.id}`, { token: alice })).json.group_key, rotated.json.group_key);
+    assert.equal(
+      (await request('GET', `/enrollments/${g.id}`, { token: alice })).json.group_key,
+      rotated.json.group_key,
+    );
   });
 
   it('signs a CSR for the device: no private key leaves the server, openssl verifies it, CN is the thing id', async () => {
@@ -273,7 +315,16 @@ describe(`enrollment groups (${dialect})`, () => {
       [...ids, ...ids].map((id) => register(g.id, id, deviceKey(g.group_key, id))),
     );
     const statuses = replies.map((r) => r.status);
-    assert.equal(statuses.filter((s) => s === 201).length, 50, JSON.stringify(replies.filter((r) => r.status >= 300).map((r) => r.text).slice(0, 3)));
+    assert.equal(
+      statuses.filter((s) => s === 201).length,
+      50,
+      JSON.stringify(
+        replies
+          .filter((r) => r.status >= 300)
+          .map((r) => r.text)
+          .slice(0, 3),
+      ),
+    );
     assert.equal(statuses.filter((s) => s === 200).length, 50);
     for (const id of ids) {
       const pair = replies.filter((r) => r.json.registration_id === id);
@@ -341,20 +392,68 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
   function ca(name: string): { cert: string; key: string } {
     const key = work.path(`${name}.key`);
     const cert = work.path(`${name}.crt`);
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`);
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+    );
     return { cert, key };
   }
   function deviceCert(issuer: { cert: string; key: string }, cn: string): { cert: string; key: string } {
     const key = work.path(`${cn}-${crypto.randomUUID()}.key`);
     const csr = work.path(`${cn}.csr`);
     const cert = work.path(`${cn}-${crypto.randomUUID()}.crt`);
-    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`);
-    openssl('x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', cert, '-days', '1');
+    openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      `/CN=${cn}`,
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      issuer.cert,
+      '-CAkey',
+      issuer.key,
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      '1',
+    );
     return { cert, key };
   }
 
   /** POST over HTTPS with a client certificate. */
-  function registerTls(path: string, body: unknown, client?: { cert: string; key: string }): Promise<{ status: number; json: any }> {
+  function registerTls(
+    path: string,
+    body: unknown,
+    client?: { cert: string; key: string },
+  ): Promise<{ status: number; json: any }> {
     const url = new URL(path, server.url);
     return new Promise((resolve, reject) => {
       const req = https.request(
@@ -384,10 +483,31 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
   let fleetCa: { cert: string; key: string };
   before(async () => {
     const tls = ca('server');
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', work.path('https.key'), '-out', work.path('https.crt'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1');
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      work.path('https.key'),
+      '-out',
+      work.path('https.crt'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    );
     void tls;
     serverCa = fs.readFileSync(work.path('https.crt'), 'utf8');
-    server = await startServer({ TETHYS_TLS_CERT: work.path('https.crt'), TETHYS_TLS_KEY: work.path('https.key') });
+    server = await startServer({
+      TETHYS_TLS_CERT: work.path('https.crt'),
+      TETHYS_TLS_KEY: work.path('https.key'),
+    });
     fleetCa = ca('fleet');
     const email = `x509-${crypto.randomUUID()}@example.com`;
     assert.equal((await registerTls('/users', { email, password: 'secret-password' })).status, 201);
@@ -395,7 +515,14 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
     group = await new Promise((resolve, reject) => {
       const url = new URL('/enrollments', server.url);
       const req = https.request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', ca: serverCa, headers: { 'content-type': 'application/json', authorization: owner } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          ca: serverCa,
+          headers: { 'content-type': 'application/json', authorization: owner },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c) => chunks.push(c));
@@ -403,7 +530,13 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
         },
       );
       req.on('error', reject);
-      req.end(JSON.stringify({ name: 'x509-line', attestation: 'x509', ca_cert: fs.readFileSync(fleetCa.cert, 'utf8') }));
+      req.end(
+        JSON.stringify({
+          name: 'x509-line',
+          attestation: 'x509',
+          ca_cert: fs.readFileSync(fleetCa.cert, 'utf8'),
+        }),
+      );
     });
   });
   after(async () => {
@@ -415,9 +548,17 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
     assert.equal(group.attestation, 'x509');
     assert.equal(group.group_key, undefined);
     const device = deviceCert(fleetCa, 'unit-7');
-    const first = await registerTls(`/enrollments/${group.id}/register`, { registration_id: 'unit-7' }, device);
+    const first = await registerTls(
+      `/enrollments/${group.id}/register`,
+      { registration_id: 'unit-7' },
+      device,
+    );
     assert.equal(first.status, 201, JSON.stringify(first.json));
-    const again = await registerTls(`/enrollments/${group.id}/register`, { registration_id: 'unit-7' }, device);
+    const again = await registerTls(
+      `/enrollments/${group.id}/register`,
+      { registration_id: 'unit-7' },
+      device,
+    );
     assert.equal(again.status, 200);
     assert.equal(again.json.thing_id, first.json.thing_id);
   });
@@ -430,7 +571,11 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
       ['another CN', deviceCert(fleetCa, 'unit-9')],
     ];
     for (const [label, client] of cases) {
-      const reply = await registerTls(`/enrollments/${group.id}/register`, { registration_id: 'unit-8' }, client);
+      const reply = await registerTls(
+        `/enrollments/${group.id}/register`,
+        { registration_id: 'unit-8' },
+        client,
+      );
       assert.equal(reply.status, 401, label);
       assert.equal(typeof reply.json.error, 'string');
     }

@@ -21,9 +21,13 @@ function bytesToBase64(bytes: Uint8Array): string {
 
 /** base64(HMAC-SHA256(base64-decoded group key, registration id)): what `SharedKey` carries. */
 export async function deriveDeviceKey(groupKey: string, registrationId: string): Promise<string> {
-  const key = await subtle().importKey('raw', base64ToBytes(groupKey), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
+  const key = await subtle().importKey(
+    'raw',
+    base64ToBytes(groupKey),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   const mac = await subtle().sign('HMAC', key, new TextEncoder().encode(registrationId));
   return bytesToBase64(new Uint8Array(mac));
 }

@@ -81,6 +81,18 @@ export interface ProvisionOptions {
 }
 // ---- end of named layouts ------------------------------------------------------------
 
+// ---- enrollment groups (issue 19) ---------------------------------------------------
+export type Enrollment = Answer<'getEnrollment', 200>;
+export type EnrollmentsPage = Answer<'listEnrollments', 200>;
+export type NewEnrollment = Body<'createEnrollment'>;
+export type EnrollmentChange = Body<'updateEnrollment'>;
+export type RegistrationsPage = Answer<'listRegistrations', 200>;
+export type Registration = RegistrationsPage['registrations'][number];
+export type DeviceRegistration = Body<'registerDevice'>;
+export type Registered = Answer<'registerDevice', 201>;
+export { deriveDeviceKey } from './enrollment.js';
+// ---- end of enrollment groups ---------------------------------------------------------
+
 /** What the list operations of things and channels take. */
 export interface ListQuery {
   offset?: number;
@@ -618,6 +630,57 @@ export class Tethys {
     },
   };
   // ---- end of named layouts ---------------------------------------------------------
+
+  // ---- enrollment groups (issue 19) ---------------------------------------------------
+  /** Enrollment groups: a fleet sharing one credential registers itself (zero-touch). */
+  readonly enrollments = {
+    /** A new group; a symmetric_key group's answer carries its `group_key`. */
+    create: async (group: NewEnrollment): Promise<Enrollment> =>
+      (await this.call<Enrollment>('POST', '/enrollments', { body: group })).body,
+    get: async (id: string): Promise<Enrollment> =>
+      (await this.call<Enrollment>('GET', `/enrollments/${enc(id)}`)).body,
+    list: async (query: PageQuery = {}): Promise<EnrollmentsPage> =>
+      (await this.call<EnrollmentsPage>('GET', '/enrollments', { query: { ...query } })).body,
+    all: (): AsyncGenerator<Enrollment> =>
+      this.pages(
+        (offset, limit) => this.enrollments.list({ offset, limit }),
+        (p) => p.enrollments,
+      ),
+    /** Changes enabled, max_devices, parameters or registration_id_pattern. */
+    update: async (id: string, change: EnrollmentChange): Promise<Enrollment> =>
+      (await this.call<Enrollment>('PATCH', `/enrollments/${enc(id)}`, { body: change })).body,
+    /** Removes the group; its devices stay as they are. */
+    remove: async (id: string): Promise<void> => {
+      await this.call('DELETE', `/enrollments/${enc(id)}`);
+    },
+    /** A new group key; the old one stops working at once. */
+    rotateKey: async (id: string): Promise<string> =>
+      (await this.call<{ group_key: string }>('POST', `/enrollments/${enc(id)}/rotate-key`)).body.group_key,
+    registrations: async (id: string, query: PageQuery = {}): Promise<RegistrationsPage> =>
+      (
+        await this.call<RegistrationsPage>('GET', `/enrollments/${enc(id)}/registrations`, {
+          query: { ...query },
+        })
+      ).body,
+    /**
+     * A device registers itself. With `deviceKey` (`deriveDeviceKey(groupKey, id)`) for a
+     * symmetric_key group; for an x509 group give none, and construct the client with a
+     * `fetch` that presents the device's TLS client certificate. `created`: a new thing
+     * (201), or the same as before (200).
+     */
+    register: async (
+      id: string,
+      registration: DeviceRegistration,
+      deviceKey?: string,
+    ): Promise<Registered & { created: boolean }> => {
+      const reply = await this.call<Registered>('POST', `/enrollments/${enc(id)}/register`, {
+        body: registration,
+        auth: deviceKey ? `SharedKey ${deviceKey}` : null,
+      });
+      return { ...reply.body, created: reply.status === 201 };
+    },
+  };
+  // ---- end of enrollment groups -------------------------------------------------------
 }
 
 const enc = encodeURIComponent;

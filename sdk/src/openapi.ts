@@ -266,6 +266,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's enrollment groups */
+        get: operations["listEnrollments"];
+        put?: never;
+        /** Create an enrollment group */
+        post: operations["createEnrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/enrollments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An enrollment group */
+        get: operations["getEnrollment"];
+        put?: never;
+        post?: never;
+        /** Remove an enrollment group (its devices stay as they are) */
+        delete: operations["removeEnrollment"];
+        options?: never;
+        head?: never;
+        /** Change enabled, max_devices, parameters or registration_id_pattern */
+        patch: operations["updateEnrollment"];
+        trace?: never;
+    };
+    "/enrollments/{id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new group key; the old one stops working at once */
+        post: operations["rotateEnrollmentKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/enrollments/{id}/registrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group's registered devices */
+        get: operations["listRegistrations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/enrollments/{id}/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A device registers itself: Authorization: SharedKey <base64(HMAC-SHA256(group key, registration_id))>, or a client certificate from the group's CA on the HTTPS listener */
+        post: operations["registerDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -2147,6 +2235,655 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    listEnrollments: {
+        parameters: {
+            query?: {
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, 1..100 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of enrollment groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        enrollments: {
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            attestation: "symmetric_key" | "x509";
+                            /** @description 32 random bytes, base64 */
+                            group_key?: string;
+                            /** @description x509: the CA device certificates chain to (PEM) */
+                            ca_cert?: string;
+                            layout: string;
+                            /** @description free-form JSON object */
+                            parameters: {
+                                [key: string]: unknown;
+                            };
+                            /** @description '' lets every registration id in */
+                            registration_id_pattern: string;
+                            /** @description null: no limit */
+                            max_devices: number | null;
+                            certificate?: {
+                                key_type: string;
+                                key_bits: number;
+                                valid: string;
+                            };
+                            enabled: boolean;
+                            /** @description devices registered now */
+                            registered: number;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    createEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "line-3",
+                 *       "attestation": "symmetric_key",
+                 *       "layout": "sensor-v2",
+                 *       "parameters": {
+                 *         "site": "plant-a"
+                 *       },
+                 *       "registration_id_pattern": "^SN[0-9]{8}$",
+                 *       "max_devices": 10000,
+                 *       "certificate": {
+                 *         "key_type": "ec",
+                 *         "key_bits": 256,
+                 *         "valid": "8760h"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    attestation: "symmetric_key" | "x509";
+                    ca_cert?: string | null;
+                    layout?: string | null;
+                    parameters?: {
+                        [key: string]: unknown;
+                    } | null;
+                    registration_id_pattern?: string | null;
+                    max_devices?: number | null;
+                    certificate?: {
+                        key_type?: string | null;
+                        key_bits?: number | null;
+                        valid?: string | null;
+                    } | null;
+                    enabled?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description An enrollment group (group_key: symmetric_key groups, shown to the owner) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        attestation: "symmetric_key" | "x509";
+                        /** @description 32 random bytes, base64 */
+                        group_key?: string;
+                        /** @description x509: the CA device certificates chain to (PEM) */
+                        ca_cert?: string;
+                        layout: string;
+                        /** @description free-form JSON object */
+                        parameters: {
+                            [key: string]: unknown;
+                        };
+                        /** @description '' lets every registration id in */
+                        registration_id_pattern: string;
+                        /** @description null: no limit */
+                        max_devices: number | null;
+                        certificate?: {
+                            key_type: string;
+                            key_bits: number;
+                            valid: string;
+                        };
+                        enabled: boolean;
+                        /** @description devices registered now */
+                        registered: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    getEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An enrollment group (group_key: symmetric_key groups, shown to the owner) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        attestation: "symmetric_key" | "x509";
+                        /** @description 32 random bytes, base64 */
+                        group_key?: string;
+                        /** @description x509: the CA device certificates chain to (PEM) */
+                        ca_cert?: string;
+                        layout: string;
+                        /** @description free-form JSON object */
+                        parameters: {
+                            [key: string]: unknown;
+                        };
+                        /** @description '' lets every registration id in */
+                        registration_id_pattern: string;
+                        /** @description null: no limit */
+                        max_devices: number | null;
+                        certificate?: {
+                            key_type: string;
+                            key_bits: number;
+                            valid: string;
+                        };
+                        enabled: boolean;
+                        /** @description devices registered now */
+                        registered: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    removeEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    updateEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    enabled?: boolean | null;
+                    max_devices?: number | null;
+                    parameters?: {
+                        [key: string]: unknown;
+                    } | null;
+                    registration_id_pattern?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description An enrollment group (group_key: symmetric_key groups, shown to the owner) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @enum {string} */
+                        attestation: "symmetric_key" | "x509";
+                        /** @description 32 random bytes, base64 */
+                        group_key?: string;
+                        /** @description x509: the CA device certificates chain to (PEM) */
+                        ca_cert?: string;
+                        layout: string;
+                        /** @description free-form JSON object */
+                        parameters: {
+                            [key: string]: unknown;
+                        };
+                        /** @description '' lets every registration id in */
+                        registration_id_pattern: string;
+                        /** @description null: no limit */
+                        max_devices: number | null;
+                        certificate?: {
+                            key_type: string;
+                            key_bits: number;
+                            valid: string;
+                        };
+                        enabled: boolean;
+                        /** @description devices registered now */
+                        registered: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    rotateEnrollmentKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        group_key: string;
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    listRegistrations: {
+        parameters: {
+            query?: {
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, 1..100 */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of a group's devices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        registrations: {
+                            registration_id: string;
+                            thing_id: string;
+                            /** Format: date-time */
+                            first_enrolled: string;
+                            /** Format: date-time */
+                            last_enrolled: string;
+                            /** @description registrations so far */
+                            count: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    registerDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "registration_id": "SN00000042",
+                 *       "csr": "-----BEGIN CERTIFICATE REQUEST-----…"
+                 *     }
+                 */
+                "application/json": {
+                    registration_id: string;
+                    csr?: string | null;
+                    parameters?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Registered before: the same thing */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        registration_id: string;
+                        thing_id: string;
+                        thing_key: string;
+                        channels: {
+                            id: string;
+                            name?: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                        }[];
+                        /** @description What a gateway receives (the Mainflux Agent's format) */
+                        bootstrap: {
+                            mainflux_id: string;
+                            mainflux_key: string;
+                            mainflux_channels: {
+                                id: string;
+                                name?: string;
+                                metadata: {
+                                    [key: string]: unknown;
+                                } | null;
+                            }[] | null;
+                            content?: string;
+                            client_cert?: string;
+                            client_key?: string;
+                            ca_cert?: string;
+                        };
+                        /** @description The certificate made for the device */
+                        certificate?: {
+                            /** @description PEM */
+                            client_cert: string;
+                            /** @description PEM; only when the server made the key (no CSR) */
+                            client_key?: string;
+                            /** @description PEM */
+                            issuing_ca: string;
+                            serial: string;
+                            /** Format: date-time */
+                            expire: string;
+                        };
+                    };
+                };
+            };
+            /** @description Registered now: a new thing */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        registration_id: string;
+                        thing_id: string;
+                        thing_key: string;
+                        channels: {
+                            id: string;
+                            name?: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            } | null;
+                        }[];
+                        /** @description What a gateway receives (the Mainflux Agent's format) */
+                        bootstrap: {
+                            mainflux_id: string;
+                            mainflux_key: string;
+                            mainflux_channels: {
+                                id: string;
+                                name?: string;
+                                metadata: {
+                                    [key: string]: unknown;
+                                } | null;
+                            }[] | null;
+                            content?: string;
+                            client_cert?: string;
+                            client_key?: string;
+                            ca_cert?: string;
+                        };
+                        /** @description The certificate made for the device */
+                        certificate?: {
+                            /** @description PEM */
+                            client_cert: string;
+                            /** @description PEM; only when the server made the key (no CSR) */
+                            client_key?: string;
+                            /** @description PEM */
+                            issuing_ca: string;
+                            serial: string;
+                            /** Format: date-time */
+                            expire: string;
+                        };
+                    };
+                };
             };
             /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
             "4XX": {

@@ -135,7 +135,7 @@ export class CertsService {
    */
   async sign(
     thing: { id: string; key: string },
-    request: { valid: string; key: PreparedKey },
+    request: { valid: string; key?: PreparedKey; csr?: string },
   ): Promise<IssuedCert> {
     return this.signParsed(thing, await this.parse({ thingId: thing.id, ...request }));
   }

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { bootstrapMigration } from '../bootstrap/migration.js';
 import { certsMigration } from '../certs/migration.js';
+import { enrollmentsMigration } from '../enrollments/migration.js';
 import { groupsMigration } from '../groups/migration.js';
 import { idempotencyMigration } from '../idempotency/migration.js';
 import { layoutsMigration } from '../layouts/migration.js';
@@ -225,6 +226,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0008_duplicate_error': duplicateError(dialect),
     '0009_layouts': layoutsMigration(dialect),
     '0010_idempotency': idempotencyMigration(dialect),
+    '0011_enrollments': enrollmentsMigration(dialect),
   };
 }
 

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigChannel, DeviceConfig } from '../bootstrap/routes.js';
 import type { IssuedCert } from '../certs/types.js';
 import { count, Param } from '../http/query.js';
-import { Answer, Errors, Metadata, NoBody, Opt, Public } from '../http/schemas.js';
+import { Answer, DeviceKey, Errors, Metadata, NoBody, Opt } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { EnrollmentsService, Registered } from './service.js';
 import type { Enrollment, Registration } from './types.js';
@@ -384,7 +384,7 @@ function registerRoute(app: FastifyInstance, service: EnrollmentsService): void 
           201: { ...RegisteredView, description: 'Registered now: a new thing' },
           ...Errors,
         },
-        ...Public,
+        ...DeviceKey,
       },
     },
     async (request, reply) => {

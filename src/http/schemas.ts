@@ -89,3 +89,5 @@ export const Public = { security: [] };
 export const ThingKey = { security: [{ thingKey: [] }] };
 /** A gateway's external key in Authorization (the bootstrap fetch). */
 export const ExternalKey = { security: [{ externalKey: [] }] };
+/** An enrolling device: its derived key, or (x509 groups) nothing but its TLS client certificate. */
+export const DeviceKey = { security: [{ deviceKey: [] }, {}] as Record<string, string[]>[] };

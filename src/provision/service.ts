@@ -6,6 +6,7 @@ import type { BootstrapService } from '../bootstrap/service.js';
 import type { IssuedCert, PreparedKey } from '../certs/types.js';
 import type { Db } from '../db/schema.js';
 import { inTransaction } from '../db/transactions.js';
+import type { DeviceRequest } from '../enrollments/service.js';
 import { DomainError, malformed, unauthenticated } from '../errors.js';
 import { newEntityId } from '../ids.js';
 import type { ThingsService } from '../things/service.js';
@@ -20,7 +21,10 @@ export interface CertIssuer {
   /** Key generation, done before the transaction opens (an RSA key takes seconds). */
   prepareKey(request: { keyType: string; keyBits: number }): Promise<PreparedKey>;
   /** The PKI's part for a thing about to be created (a remote call with Vault): before the transaction. */
-  sign(thing: { id: string; key: string }, request: { valid: string; key: PreparedKey }): Promise<IssuedCert>;
+  sign(
+    thing: { id: string; key: string },
+    request: { valid: string; key?: PreparedKey; csr?: string },
+  ): Promise<IssuedCert>;
   /** Records what `sign` made, in the transaction that creates the things. */
   record(owner: string, certs: IssuedCert[]): Promise<void>;
   /** After a failure: revokes them, and keeps those it could not revoke where the sweep retries. */
@@ -61,9 +65,14 @@ interface Provisioning {
   layout: Layout;
   /** Chosen before anything is written: certificates name the things before they exist. */
   things: { id: string; key: string }[];
-  /** Per thing, in layout order, when the layout issues certificates. */
+  /** The things (indexes, layout order) that get a certificate, and how it is made. */
+  certified: number[];
+  certificate: { keyType: string; keyBits: number; valid: string } | { csr: string; valid: string } | null;
+  /** Per certified thing, when the server makes the keys. */
   keys: PreparedKey[];
   issued: IssuedCert[];
+  /** An enrolling device's: more metadata on the gateway thing, and work at both ends of the transaction. */
+  device?: Pick<DeviceRequest, 'metadata' | 'first' | 'last'>;
   result?: MappingResult;
 }
 
@@ -122,16 +131,97 @@ export class ProvisionService {
       request,
       layout,
       things: layout.things.map(() => ({ id: newEntityId(), key: crypto.randomUUID() })),
+      certified: layout.x509Provision && this.certs ? layout.things.map((_, index) => index) : [],
+      certificate: layout.certs,
       keys: [],
       issued: [],
     };
-    await runSteps(this.steps(layout), context, (step, err) =>
+    await this.run(context);
+    return context.result!;
+  }
+
+  private async run(context: Provisioning): Promise<void> {
+    await runSteps(this.steps(context), context, (step, err) =>
       this.logger.error(
-        { err, step, externalId: request.externalId },
+        { err, step, externalId: context.request.externalId },
         'could not undo a step of a failed provisioning',
       ),
     );
-    return context.result!;
+  }
+
+  /**
+   * An enrolling device's registration (EnrollmentsService): the owner's layout with
+   * the parameters and the registration id as external id, a whitelisted config for the
+   * gateway thing, and a certificate for that thing alone (for the device's CSR, or with
+   * a key made here), in the same steps as /mapping.
+   */
+  async provisionDevice(
+    request: DeviceRequest,
+  ): Promise<{ thingId: string; certificate: IssuedCert | null }> {
+    const named = await this.layoutOf(request.owner, request.layout);
+    const values = resolveParameters(named.parameters, request.parameters, request.layout);
+    const bound = bindLayout(named, {
+      ...values,
+      external_id: request.registrationId,
+      name: request.registrationId,
+      registration_id: request.registrationId,
+    });
+    const layout: Layout = { ...bound, bootstrapProvision: true, autoWhitelist: true };
+    const gateway = gatewayIndex(layout);
+    if (gateway < 0) {
+      throw malformed(`layout ${request.layout} has no gateway thing (a thing with external_id metadata)`);
+    }
+    if (request.certificate && !this.certs) throw malformed('certificates are not configured on this server');
+    const c = request.certificate;
+    const context: Provisioning = {
+      identity: request.owner,
+      request: { externalId: request.registrationId, externalKey: request.externalKey },
+      layout,
+      things: layout.things.map(() => ({ id: newEntityId(), key: crypto.randomUUID() })),
+      certified: c ? [gateway] : [],
+      certificate: c ? ('csr' in c ? { csr: c.csr, valid: '' } : c) : null,
+      keys: [],
+      issued: [],
+      device: request,
+    };
+    await this.run(context);
+    return { thingId: context.things[gateway]!.id, certificate: context.issued[0] ?? null };
+  }
+
+  /**
+   * DeviceProvisioner: parameters checked against the owner's layout before a group is
+   * made or changed (`complete: false`: a required one may come later from the device)
+   * and before a device registers (`deviceOnly`: only those the layout lets it set).
+   */
+  async checkParameters(
+    owner: Identity,
+    layoutName: string,
+    parameters: Record<string, unknown>,
+    options: { complete: boolean; deviceOnly: boolean },
+  ): Promise<void> {
+    const layout = await this.layoutOf(owner, layoutName);
+    if (options.deviceOnly) {
+      for (const [name, value] of Object.entries(parameters)) {
+        const declared = layout.parameters.find((p) => p.name === name);
+        if (value !== null && declared && !declared.device) {
+          throw malformed(`parameter "${name}" is not one a device may set (device = true)`);
+        }
+      }
+    }
+    const declared = options.complete
+      ? layout.parameters
+      : layout.parameters.map((p) => ({ ...p, required: false }));
+    resolveParameters(declared, parameters, layoutName);
+  }
+
+  /** The owner's layout of that name, or the server's for `default`; an unknown one is malformed. */
+  private async layoutOf(owner: Identity, name: string): Promise<Layout> {
+    try {
+      return await this.layouts.layoutFor(owner, name);
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === 'not_found') throw malformed(`unknown layout "${name}"`);
+      throw err;
+    }
   }
 
   /**
@@ -153,32 +243,37 @@ export class ProvisionService {
   }
 
   /** The steps of a provisioning, in order, each with its undo. */
-  private steps(layout: Layout): Step<Provisioning>[] {
-    const issuer = layout.x509Provision ? this.certs : null;
-    if (!issuer) return [{ name: 'store', invoke: (p) => this.store(p) }];
+  private steps(p: Provisioning): Step<Provisioning>[] {
+    const issuer = p.certified.length > 0 && p.certificate ? this.certs : null;
+    if (!issuer) return [{ name: 'store', invoke: (q) => this.store(q) }];
     return [
       {
         name: 'keys',
-        invoke: async (p) => {
-          const { keyType, keyBits } = p.layout.certs;
-          p.keys = await Promise.all(p.things.map(() => issuer.prepareKey({ keyType, keyBits })));
+        invoke: async (q) => {
+          const c = q.certificate;
+          if (!c || 'csr' in c) return;
+          q.keys = await Promise.all(
+            q.certified.map(() => issuer.prepareKey({ keyType: c.keyType, keyBits: c.keyBits })),
+          );
         },
       },
       {
         name: 'certs',
-        invoke: async (p) => {
-          for (const [index, thing] of p.things.entries()) {
+        invoke: async (q) => {
+          const c = q.certificate!;
+          for (const [n, index] of q.certified.entries()) {
             await this.step('certs');
-            p.issued.push(await issuer.sign(thing, { valid: p.layout.certs.valid, key: p.keys[index]! }));
+            const request = 'csr' in c ? { valid: c.valid, csr: c.csr } : { valid: c.valid, key: q.keys[n]! };
+            q.issued.push(await issuer.sign(q.things[index]!, request));
           }
         },
-        compensate: async (p) => {
-          if (p.issued.length > 0) await issuer.abandon(p.identity.email, p.issued);
+        compensate: async (q) => {
+          if (q.issued.length > 0) await issuer.abandon(q.identity.email, q.issued);
         },
       },
       {
         name: 'store',
-        invoke: (p) => this.store(p, (owner, certs) => issuer.record(owner, certs)),
+        invoke: (q) => this.store(q, (owner, certs) => issuer.record(owner, certs)),
       },
     ];
   }
@@ -193,7 +288,9 @@ export class ProvisionService {
   ): Promise<void> {
     const { identity, request, layout } = p;
     const content = JSON.stringify(sortKeys(layout.content));
+    const gateway = gatewayIndex(layout);
     p.result = await inTransaction(this.db, async () => {
+      if (p.device) await p.device.first(p.things[gateway]!.id);
       // Channels first, so the gateway thing is created with its final metadata (the
       // ids of its channels and its own, chosen here) instead of being updated later:
       // every statement saved is a round trip the transaction holds its locks across.
@@ -205,8 +302,6 @@ export class ProvisionService {
       const channelIds = channels.map((c) => c.id);
       const typed = (type: string) => channels.find((c) => c.metadata.type === type)?.id ?? '';
       const withConfig = layout.things.map((t) => layout.bootstrapProvision && 'external_id' in t.metadata);
-      // 0.12.1 writes the gateway's metadata to the last thing with a config.
-      const gatewayIndex = withConfig.lastIndexOf(true);
       const metadataOf = (index: number) => {
         const t = layout.things[index]!;
         return 'external_id' in t.metadata
@@ -220,9 +315,10 @@ export class ProvisionService {
           name: t.templated ? t.name : request.name || t.name,
           key: p.things[index]!.key,
           metadata:
-            index === gatewayIndex
+            index === gateway
               ? {
                   ...metadataOf(index),
+                  ...p.device?.metadata,
                   type: 'gateway',
                   external_id: request.externalId,
                   external_key: request.externalKey,
@@ -250,11 +346,12 @@ export class ProvisionService {
         await this.step('records');
         await record(identity.email, p.issued);
       }
-      const certsOf = p.issued.map((cert) => ({
-        clientCert: cert.cert,
-        clientKey: cert.key,
-        caCert: cert.caCert,
-      }));
+      const certOf = new Map(
+        p.issued.map((cert) => [
+          cert.thingId,
+          { clientCert: cert.cert, clientKey: cert.key, caCert: cert.caCert },
+        ]),
+      );
       for (const cert of p.issued) {
         result.clientCert[cert.thingId] = cert.cert;
         result.clientKey[cert.thingId] = cert.key;
@@ -273,11 +370,12 @@ export class ProvisionService {
           externalKey: request.externalKey,
           channels: channelIds,
           content,
-          certs: certsOf[index],
+          certs: certOf.get(thing.id),
           active,
         });
         if (active) result.whitelisted[thing.id] = true;
       }
+      if (p.device) await p.device.last();
       return result;
     });
   }
@@ -287,6 +385,11 @@ export class ProvisionService {
     await this.auth.identify(header);
     return this.layout.content;
   }
+}
+
+/** The thing that gets the gateway's metadata: 0.12.1 writes it to the last thing with a config. */
+function gatewayIndex(layout: Layout): number {
+  return layout.things.map((t) => layout.bootstrapProvision && 'external_id' in t.metadata).lastIndexOf(true);
 }
 
 /** Mainflux marshals the content with sorted keys. */
