@@ -372,6 +372,101 @@ describe(`enrollment groups (${dialect})`, () => {
     assert.equal((await request('GET', `/things/${again.json.thing_id}`, { token: alice })).status, 200);
   });
 
+  it("fills the group's layout with the group's parameters and the device's own (device = true only)", async () => {
+    const toml = `[parameters.site]
+type = "string"
+required = true
+pattern = "^[a-z-]+$"
+
+[parameters.label]
+type = "string"
+required = true
+device = true
+
+[[things]]
+name = "{{registration_id}}-{{label}}"
+[things.metadata]
+external_id = "x"
+site = "{{site}}"
+
+[[channels]]
+name = "{{site}}-control"
+metadata = { type = "control" }
+
+[[channels]]
+name = "{{site}}-data"
+metadata = { type = "data" }
+
+[bootstrap.content.agent]
+site = "{{site}}"
+device = "{{registration_id}}"
+`;
+    const name = `fleet-${crypto.randomBytes(4).toString('hex')}`;
+    assert.equal((await request('POST', '/layouts', { token: alice, body: { name, toml } })).status, 201);
+    // A group's parameters are checked when it is made: unknown or mistyped ones are refused.
+    assertError(
+      await create(alice, {
+        name: 'p1',
+        attestation: 'symmetric_key',
+        layout: name,
+        parameters: { nope: 1 },
+      }),
+      400,
+    );
+    assertError(
+      await create(alice, {
+        name: 'p2',
+        attestation: 'symmetric_key',
+        layout: name,
+        parameters: { site: 'A B' },
+      }),
+      400,
+    );
+    const g = await group({ layout: name, parameters: { site: 'plant-a' } });
+
+    const count = await thingCount(alice);
+    const key = deviceKey(g.group_key, 'p-1');
+    const notAllowed = await register(g.id, 'p-1', key, { parameters: { label: 'x', site: 'plant-b' } });
+    assertError(notAllowed, 400);
+    assert.match(notAllowed.json.error, /site/);
+    const missing = await register(g.id, 'p-1', key);
+    assertError(missing, 400);
+    assert.match(missing.json.error, /label/);
+    assert.equal(await thingCount(alice), count, 'nothing made');
+
+    const reply = await register(g.id, 'p-1', key, { parameters: { label: 'boiler' } });
+    assert.equal(reply.status, 201, reply.text);
+    const thing = (await request('GET', `/things/${reply.json.thing_id}`, { token: alice })).json;
+    assert.equal(thing.name, 'p-1-boiler');
+    assert.equal(thing.metadata.site, 'plant-a');
+    assert.deepEqual(reply.json.channels.map((c: any) => c.name).sort(), ['plant-a-control', 'plant-a-data']);
+    assert.deepEqual(JSON.parse(reply.json.bootstrap.content), { agent: { device: 'p-1', site: 'plant-a' } });
+  });
+
+  it('replays a registration retried with the same Idempotency-Key; refuses a catastrophic pattern', async () => {
+    const g = await group();
+    const key = deviceKey(g.group_key, 'idem-1');
+    const send = (body: Record<string, unknown>) =>
+      request('POST', `/enrollments/${g.id}/register`, {
+        token: `SharedKey ${key}`,
+        headers: { 'idempotency-key': '"reg-1"' },
+        body: { registration_id: 'idem-1', ...body },
+      });
+    const first = await send({});
+    assert.equal(first.status, 201, first.text);
+    const retry = await send({});
+    assert.equal(retry.status, 201, 'the first answer, replayed');
+    assert.equal(retry.text, first.text);
+    assertError(await send({ parameters: {} }), 422);
+    const refused = await create(alice, {
+      name: 'redos',
+      attestation: 'symmetric_key',
+      registration_id_pattern: '^(a+)+$',
+    });
+    assertError(refused, 400);
+    assert.match(refused.json.error, /repeat/);
+  });
+
   it('throttles repeated failures with 429 and Retry-After', async () => {
     const g = await group();
     let last = await register(g.id, 'guess', 'AAAA');

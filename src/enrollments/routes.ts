@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type tls from 'node:tls';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -196,6 +197,13 @@ function peerChain(request: FastifyRequest): Buffer[] {
   return chain;
 }
 
+/** Who a device is before it is checked: its group and a digest of its credential (key or certificate). */
+function deviceScope(request: FastifyRequest): string {
+  const credential = request.headers.authorization ?? peerChain(request)[0]?.toString('base64') ?? '';
+  const digest = crypto.createHash('sha256').update(credential).digest('base64url');
+  return `device:${(request.params as { id: string }).id}:${digest}`;
+}
+
 /** Enrollment groups (the operator's) and a device's registration (the device's own credential). */
 export function enrollmentsRoutes(app: FastifyInstance, service: EnrollmentsService): void {
   groupRoutes(app, service);
@@ -372,7 +380,12 @@ function registerRoute(app: FastifyInstance, service: EnrollmentsService): void 
   app.post<{ Params: { id: string }; Body: Static<typeof RegisterBody> }>(
     '/enrollments/:id/register',
     {
-      config: { unauthenticated: 401, body: 'json' },
+      config: {
+        unauthenticated: 401,
+        body: 'json',
+        // Keys are the device's: scoped by the group and the credential it presents.
+        idempotent: { scope: async (request) => deviceScope(request) },
+      },
       schema: {
         tags: ['enrollments (device)'],
         summary:

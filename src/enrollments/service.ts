@@ -10,6 +10,7 @@ import { DomainError, forbidden, malformed, notFound, unauthenticated } from '..
 import type { EventHub } from '../events.js';
 import { byteLength, isUuid } from '../things/types.js';
 import type { FailureThrottle } from '../throttle.js';
+import { nestedRepetition } from '../provision/parameters.js';
 import { caProblem, chainMatches, newGroupKey, sharedKeyMatches } from './attestation.js';
 import type { EnrollmentsRepository } from './repo.js';
 import {
@@ -403,6 +404,10 @@ function checkPattern(pattern: string): string {
     new RegExp(pattern, 'u');
   } catch {
     throw malformed('registration_id_pattern: not a regular expression');
+  }
+  // Devices choose the ids it is matched against: no pattern whose backtracking explodes.
+  if (nestedRepetition(pattern)) {
+    throw malformed('registration_id_pattern: a repeated group that itself repeats, such as (a+)+, is refused');
   }
   return pattern;
 }
