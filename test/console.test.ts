@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -165,6 +166,12 @@ describe(`web console (${dialect})`, { skip }, () => {
       .getByRole('link', { name: label, exact: true })
       .click();
     await page.getByRole('heading', { level: 1 }).first().waitFor();
+  };
+  const noSideways = async (what: string) => {
+    const over = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    assert.ok(over <= 1, `${what}: no horizontal scrolling at 390 px (overflow ${over}px)`);
   };
   const apiToken = async () => {
     if (token) return token;
@@ -626,15 +633,271 @@ describe(`web console (${dialect})`, { skip }, () => {
     assert.equal((await request('GET', '/things?limit=1', { token: value })).status, 401);
   });
 
+  // A layout with a parameter a device may set; line 9 of the first try is wrong.
+  const layoutToml = (device: string) => `[parameters.site]
+type = "string"
+required = true
+pattern = "^[a-z0-9-]{1,32}$"
+
+[parameters.label]
+type = "string"
+default = "unnamed"
+device = ${device}
+
+[[things]]
+name = "{{site}}-{{registration_id}}"
+[things.metadata]
+external_id = "x"
+site = "{{site}}"
+
+[[channels]]
+name = "{{site}}-control"
+metadata = { type = "control" }
+
+[[channels]]
+name = "{{site}}-data"
+metadata = { type = "data" }
+`;
+
+  step('creates a layout: the server’s error is shown at its line, then fixed', async () => {
+    await nav('Layouts');
+    const first = page.locator('tbody tr').first();
+    await first.getByRole('link', { name: 'default' }).waitFor();
+    await first.getByText('read-only').waitFor();
+    await first.getByRole('link', { name: 'default' }).click();
+    await page.getByRole('heading', { level: 1, name: /^default/ }).waitFor();
+    await page.getByText(/cannot be changed or deleted here/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Edit', exact: true }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Delete', exact: true }).count(), 0);
+
+    await nav('Layouts');
+    await page.getByRole('button', { name: 'New layout' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New layout' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('sensor-v2');
+    const editor = page.getByLabel('Layout (TOML)');
+    await editor.fill(layoutToml('"yes"'));
+    await page.getByRole('button', { name: 'Create layout' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: /^Line 9: .*device must be true or false/ });
+    await alert.waitFor();
+    assert.equal(await page.locator('.line-no.line-bad').textContent(), '9', 'line 9 is marked');
+    assert.equal(await editor.getAttribute('aria-invalid'), 'true');
+    await alert.getByRole('button', { name: 'Go to line 9' }).click();
+    const caret = await editor.evaluate((ta: HTMLTextAreaElement) => ({
+      focused: document.activeElement === ta,
+      selected: ta.value.slice(ta.selectionStart, ta.selectionEnd),
+    }));
+    assert.deepEqual(caret, { focused: true, selected: 'device = "yes"' });
+    await shot('layout-error', false);
+
+    await editor.fill(layoutToml('true'));
+    await page.getByRole('button', { name: 'Create layout' }).click();
+    await page.getByRole('heading', { level: 1, name: 'sensor-v2' }).waitFor();
+    await page.getByText('Created the layout sensor-v2.').waitFor();
+    const params = page.getByRole('region', { name: 'Parameters' });
+    const site = params.getByRole('row').filter({ hasText: 'site' });
+    await site.getByText('^[a-z0-9-]{1,32}$').waitFor();
+    const label = params.getByRole('row').filter({ hasText: 'label' });
+    assert.deepEqual(await label.locator('td').allTextContents(), [
+      'label',
+      'string',
+      'no',
+      'unnamed',
+      '—',
+      'yes',
+    ]);
+    await shot('layout');
+    const stored = await request('GET', '/layouts/sensor-v2', { token: await apiToken() });
+    assert.equal(stored.json.toml, layoutToml('true'));
+
+    // Editing shows the error at its line the same way.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByLabel('Layout (TOML)', { exact: true }).fill(layoutToml('1'));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /^Line 9: / })
+      .waitFor();
+    await page.getByLabel('Layout (TOML)', { exact: true }).fill(layoutToml('false'));
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText(/^Saved\./).waitFor();
+    await label.getByRole('cell', { name: 'no' }).nth(1).waitFor();
+
+    // A copy of the default layout, deleted after a confirmation.
+    await nav('Layouts');
+    await page.locator('tbody tr').first().getByRole('button', { name: 'Copy default' }).click();
+    await page.getByText('A copy of default: change it and give it a name.').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('scratch');
+    await page.getByRole('button', { name: 'Create layout' }).click();
+    await page.getByRole('heading', { level: 1, name: 'scratch' }).waitFor();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete layout' })
+      .getByRole('button', { name: 'Delete layout' })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Layouts' }).waitFor();
+    await page.locator('.pager-status').filter({ hasText: 'of 2' }).waitFor();
+    assert.equal((await request('GET', '/layouts/scratch', { token: await apiToken() })).status, 404);
+    await nav('Layouts');
+    await page.locator('tbody').getByRole('link', { name: 'sensor-v2' }).waitFor();
+    await shot('layouts');
+  });
+
+  const deviceKey = (groupKey: string, registrationId: string) =>
+    crypto.createHmac('sha256', Buffer.from(groupKey, 'base64')).update(registrationId).digest('base64');
+  const register = (groupId: string, key: string, registrationId = 'SN00000042') =>
+    request('POST', `/enrollments/${groupId}/register`, {
+      token: `SharedKey ${deviceKey(key, registrationId)}`,
+      body: { registration_id: registrationId },
+    });
+
+  let groupId = '';
+  let thingId = '';
+  step('creates an enrollment group and shows its key masked until revealed', async () => {
+    await nav('Enrollment groups');
+    await page.getByText('No enrollment groups yet.').waitFor();
+    await page.getByRole('button', { name: 'New enrollment group' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New enrollment group' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('line-3');
+    await page.getByLabel('Layout', { exact: true }).selectOption('sensor-v2');
+    // The layout's parameters become rows to fill in.
+    assert.equal(await page.getByLabel('Name 1').inputValue(), 'site');
+    assert.equal(await page.getByLabel('Name 2').inputValue(), 'label');
+    await page.getByLabel('Value 1').fill('Plant A');
+    await page.getByLabel('Registration id pattern (optional)').fill('^SN[0-9]{8');
+    await page.getByText(/Pattern: not a regular expression/).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Create enrollment group' }).isDisabled(), true);
+    await page.getByLabel('Registration id pattern (optional)').fill('^SN[0-9]{8}$');
+    await page.getByLabel('Most devices (optional)').fill('100');
+    await shot('enrollment-new');
+    // The server checks the value against the layout's pattern.
+    await page.getByRole('button', { name: 'Create enrollment group' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /Bad request \(400\).*site/ })
+      .waitFor();
+    await page.getByLabel('Value 1').fill('plant-a');
+    await page.getByRole('button', { name: 'Create enrollment group' }).click();
+    await page.getByRole('heading', { level: 1, name: /^line-3/ }).waitFor();
+    await page.getByText('Created the enrollment group line-3.').waitFor();
+    groupId = page.url().split('/').pop()!.split('?')[0]!;
+
+    const keyPanel = page.getByRole('region', { name: 'Group key' });
+    const shown = keyPanel.locator('.secret code').first();
+    assert.match((await shown.textContent()) ?? '', /^•+$/, 'the key is masked');
+    await keyPanel.getByRole('button', { name: 'Reveal Group key' }).click();
+    const groupKey = (await shown.textContent()) ?? '';
+    assert.equal(Buffer.from(groupKey, 'base64').length, 32, 'the key is 32 bytes in base64');
+    const stored = await request('GET', `/enrollments/${groupId}`, { token: await apiToken() });
+    assert.equal(stored.json.group_key, groupKey);
+    assert.deepEqual(stored.json.parameters, { site: 'plant-a' });
+    assert.equal(stored.json.max_devices, 100);
+    await keyPanel.getByRole('button', { name: 'Hide Group key' }).click();
+
+    // The device key, made in the browser, is the one a device computes.
+    await keyPanel.getByLabel('Registration id of a device').fill('SN00000042');
+    await keyPanel.getByRole('button', { name: 'Make its device key' }).click();
+    await keyPanel.getByRole('button', { name: 'Reveal Device key of SN00000042' }).click();
+    await keyPanel
+      .locator('.device-key-result .secret code')
+      .filter({ hasText: deviceKey(groupKey, 'SN00000042') })
+      .waitFor();
+    await keyPanel.getByRole('button', { name: 'Hide Device key of SN00000042' }).click();
+
+    // A device registers itself through the API; it appears in the table.
+    const registrations = page.getByRole('region', { name: 'Enrolled devices' });
+    await registrations.getByText('No device has enrolled yet.').waitFor();
+    const first = await register(groupId, groupKey);
+    assert.equal(first.status, 201, first.text);
+    thingId = first.json.thing_id;
+    assert.equal((await register(groupId, groupKey)).status, 200);
+    await registrations.getByRole('button', { name: 'Refresh' }).click();
+    const row = registrations.getByRole('row').filter({ hasText: 'SN00000042' });
+    await row.getByRole('link', { name: thingId }).waitFor();
+    assert.equal(await row.locator('td[data-label="Times enrolled"]').textContent(), '2');
+    await page.getByText('1 enrolled, at most 100').waitFor();
+    await shot('enrollment');
+    await row.getByRole('link', { name: thingId }).click();
+    await page.getByRole('heading', { level: 1, name: 'plant-a-SN00000042' }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { level: 1, name: /^line-3/ }).waitFor();
+
+    await nav('Enrollment groups');
+    const listed = page.locator('tbody tr').filter({ hasText: 'line-3' });
+    await listed.getByText('1 / 100').waitFor();
+    await listed.getByRole('link', { name: 'sensor-v2' }).waitFor();
+    await listed.getByText('enabled').waitFor();
+    await shot('enrollments');
+  });
+
+  step('rotates the group key, changes the settings, deletes the group and keeps its devices', async () => {
+    await page.locator('tbody').getByRole('link', { name: 'line-3' }).click();
+    await page.getByRole('heading', { level: 1, name: /^line-3/ }).waitFor();
+    const keyPanel = page.getByRole('region', { name: 'Group key' });
+    await keyPanel.getByRole('button', { name: 'Reveal Group key' }).click();
+    const shown = keyPanel.locator('.secret code').first();
+    const oldKey = (await shown.textContent()) ?? '';
+    await keyPanel.getByRole('button', { name: 'Rotate key…' }).click();
+    await page
+      .getByRole('dialog', { name: 'Rotate the group key' })
+      .getByRole('button', { name: 'Rotate key' })
+      .click();
+    await keyPanel.getByText(/the key below is new/).waitFor();
+    assert.match((await shown.textContent()) ?? '', /^•+$/, 'the new key is masked');
+    await keyPanel.getByRole('button', { name: 'Reveal Group key' }).click();
+    const newKey = (await shown.textContent()) ?? '';
+    assert.notEqual(newKey, oldKey);
+    assert.equal(Buffer.from(newKey, 'base64').length, 32);
+    assert.equal((await register(groupId, oldKey)).status, 401, 'the old key stopped working');
+    assert.equal((await register(groupId, newKey)).status, 200);
+
+    const settings = page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Enabled: devices may enroll').uncheck();
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText(/^Saved/).waitFor();
+    await page
+      .getByRole('heading', { level: 1, name: /^line-3/ })
+      .getByText('disabled')
+      .waitFor();
+    assert.equal((await register(groupId, newKey)).status, 403, 'a disabled group refuses devices');
+
+    await keyPanel.getByRole('button', { name: 'Hide Group key' }).click();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await noSideways('a group');
+    await shot('enrollment-390', false);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete enrollment group' });
+    await dialog.getByText(/Devices that already enrolled stay as they are/).waitFor();
+    await dialog.getByRole('button', { name: 'Delete group' }).click();
+    await page.getByText('No enrollment groups yet.').waitFor();
+    const thing = await request('GET', `/things/${thingId}`, { token: await apiToken() });
+    assert.equal(thing.status, 200, 'the enrolled thing stays');
+  });
+
   step('reads well at 390 px', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await nav('Things');
     await page.locator('.pager-status').waitFor();
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    assert.ok(overflow <= 1, `no horizontal scrolling at 390 px (overflow ${overflow}px)`);
+    await noSideways('things');
     await shot('things-390', false);
+    // Every section is in sight in the menu, none off screen.
+    const links = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
+    for (const link of await links.all()) {
+      const box = await link.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${await link.textContent()} is in sight`);
+    }
+    await nav('Layouts');
+    await page.locator('tbody').getByRole('link', { name: 'sensor-v2' }).click();
+    await page.getByRole('region', { name: 'Parameters' }).locator('tbody tr').first().waitFor();
+    await noSideways('a layout');
+    await shot('layout-390', false);
+    await nav('Enrollment groups');
+    await page.getByRole('button', { name: 'New enrollment group' }).click();
+    await page.getByLabel('Layout', { exact: true }).selectOption('sensor-v2');
+    await page.getByLabel('Name 2').waitFor();
+    await noSideways('a new enrollment group');
     await nav('Overview');
     await page.locator('.gateways').waitFor();
     await shot('overview-390', false);

@@ -2,9 +2,11 @@ import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import './styles.css';
 import { BootstrapPage } from './pages/bootstrap.tsx';
+import { EnrollmentPage, EnrollmentsPage, NewEnrollmentPage } from './pages/enrollments.tsx';
 import { EntityList } from './pages/entities.tsx';
 import { ChannelPage, ThingPage } from './pages/entity.tsx';
 import { KeysPage } from './pages/keys.tsx';
+import { LayoutPage, LayoutsPage, NEW_PATH, NewLayoutPage } from './pages/layouts.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { ProvisionPage } from './pages/provision.tsx';
@@ -16,6 +18,8 @@ const NAV = [
   { path: '/things', label: 'Things' },
   { path: '/channels', label: 'Channels' },
   { path: '/provision', label: 'Provision' },
+  { path: '/enrollments', label: 'Enrollment groups' },
+  { path: '/layouts', label: 'Layouts' },
   { path: '/bootstrap', label: 'Bootstrap' },
   { path: '/keys', label: 'API keys' },
 ];
@@ -29,6 +33,14 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   const channel = match('/channels/:id', path);
   if (channel) return <ChannelPage key={channel.id} id={channel.id!} />;
   if (path === '/provision') return <ProvisionPage />;
+  if (path === '/layouts') return <LayoutsPage query={query} />;
+  if (path === NEW_PATH) return <NewLayoutPage key={query.get('from') ?? ''} query={query} />;
+  const layout = match('/layouts/:name', path);
+  if (layout) return <LayoutPage key={layout.name} name={layout.name!} query={query} />;
+  if (path === '/enrollments') return <EnrollmentsPage query={query} />;
+  if (path === '/enrollments/new') return <NewEnrollmentPage />;
+  const group = match('/enrollments/:id', path);
+  if (group) return <EnrollmentPage key={group.id} id={group.id!} query={query} />;
   if (path === '/bootstrap') return <BootstrapPage query={query} />;
   if (path === '/keys') return <KeysPage />;
   return (

@@ -71,3 +71,12 @@ export function match(pattern: string, path: string): Record<string, string> | n
   }
   return out;
 }
+
+/** The page of a list from the URL (`?offset=20&limit=25`): back, forward and links keep it. */
+export function pageOf(query: URLSearchParams, size: number): { offset: number; limit: number } {
+  const num = (k: string, d: number) => {
+    const n = Number.parseInt(query.get(k) ?? '', 10);
+    return Number.isFinite(n) && n >= 0 ? n : d;
+  };
+  return { offset: num('offset', 0), limit: Math.min(100, Math.max(1, num('limit', size))) };
+}

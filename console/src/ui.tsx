@@ -1,3 +1,4 @@
+import { TethysError } from '@tethys/sdk';
 import type { ComponentChildren, TargetedKeyboardEvent } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { failureText } from './api.ts';
@@ -97,6 +98,35 @@ export function Busy({ label }: { label: string }) {
       {label}
     </p>
   );
+}
+
+/** A page's data: loading, not found (a 404: with a link back to its list), failed, or shown. */
+export function Loading<T>({
+  load,
+  what,
+  back,
+  children,
+}: {
+  load: ReturnType<typeof useLoad<T>>;
+  what: string;
+  /** The list to go back to, e.g. `#/things`. */
+  back: string;
+  children: (data: T) => ComponentChildren;
+}) {
+  if (load.error) {
+    if (load.error instanceof TethysError && load.error.status === 404)
+      return (
+        <section>
+          <h1>Not found</h1>
+          <p>
+            There is no such {what}, or it is not yours. <a href={back}>Back to the list</a>.
+          </p>
+        </section>
+      );
+    return <ErrorText error={load.error} prefix={`Could not load the ${what}`} />;
+  }
+  if (!load.data) return <Busy label={`Loading the ${what}…`} />;
+  return <>{children(load.data)}</>;
 }
 
 export function ProgressBar({ value, max, label }: { value: number; max: number; label: string }) {
@@ -613,6 +643,50 @@ export function DataTable<T>({
       </table>
       {rows.length === 0 && !busy ? <p class="empty">{empty}</p> : null}
     </div>
+  );
+}
+
+/**
+ * A list page's table: its loading and error states, the rows of the page loaded, and
+ * the pager under them.
+ */
+export function PagedTable<P extends { total: number }, T>({
+  load,
+  what,
+  rows,
+  page,
+  onPage,
+  ...table
+}: {
+  load: ReturnType<typeof useLoad<P>>;
+  /** What the rows are, in words: "layouts". */
+  what: string;
+  rows: (page: P) => T[];
+  page: { offset: number; limit: number };
+  onPage: (offset: number, limit: number) => void;
+  caption: string;
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+  onOpen?: (row: T) => void;
+  empty?: string;
+}) {
+  return (
+    <>
+      <ErrorText error={load.error} prefix={`Could not load the ${what}`} />
+      {load.loading && !load.data ? <Busy label={`Loading ${what}…`} /> : null}
+      {load.data ? (
+        <>
+          <DataTable<T> {...table} rows={rows(load.data)} busy={load.loading} />
+          <Pager
+            label={table.caption}
+            total={load.data.total}
+            offset={page.offset}
+            limit={page.limit}
+            onChange={onPage}
+          />
+        </>
+      ) : null}
+    </>
   );
 }
 

@@ -1,5 +1,4 @@
 import { type Channel, type IssuedCert, TethysError, type Thing } from '@tethys/sdk';
-import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, type EntityKind } from '../api.ts';
 import { href, navigate } from '../router.ts';
@@ -12,6 +11,7 @@ import {
   ErrorText,
   Field,
   formatTime,
+  Loading,
   MetadataView,
   Notice,
   Pager,
@@ -20,7 +20,7 @@ import {
   useLoad,
 } from '../ui.tsx';
 import { ConnectionsPanel } from './connections.tsx';
-import { EntityForm, SINGULAR, TITLE } from './forms.tsx';
+import { EntityForm, type KeySetting, KeySettingFields, SINGULAR, TITLE } from './forms.tsx';
 import { LiveView } from './live.tsx';
 
 function Header({
@@ -96,36 +96,10 @@ function Header({
   );
 }
 
-function Loading<T>({
-  load,
-  what,
-  children,
-}: {
-  load: ReturnType<typeof useLoad<T>>;
-  what: string;
-  children: (data: T) => ComponentChildren;
-}) {
-  if (load.error) {
-    if (load.error instanceof TethysError && load.error.status === 404)
-      return (
-        <section>
-          <h1>Not found</h1>
-          <p>
-            There is no such {what}, or it is not yours.{' '}
-            <a href={`#/${what === 'thing' ? 'things' : 'channels'}`}>Back to the list</a>.
-          </p>
-        </section>
-      );
-    return <ErrorText error={load.error} prefix={`Could not load the ${what}`} />;
-  }
-  if (!load.data) return <Busy label={`Loading the ${what}…`} />;
-  return <>{children(load.data)}</>;
-}
-
 export function ThingPage({ id }: { id: string }) {
   const thing = useLoad((signal) => api(signal).things.get(id), [id]);
   return (
-    <Loading load={thing} what="thing">
+    <Loading load={thing} what="thing" back="#/things">
       {(t) => (
         <section>
           <Header kind="things" entity={t} onEdited={thing.reload} />
@@ -142,7 +116,7 @@ export function ThingPage({ id }: { id: string }) {
 export function ChannelPage({ id }: { id: string }) {
   const channel = useLoad((signal) => api(signal).channels.get(id), [id]);
   return (
-    <Loading load={channel} what="channel">
+    <Loading load={channel} what="channel" back="#/channels">
       {(c) => (
         <section>
           <Header kind="channels" entity={c} onEdited={channel.reload} />
@@ -218,8 +192,6 @@ function KeyPanel({ thing, onChanged }: { thing: Thing; onChanged: () => void })
     </section>
   );
 }
-
-const BITS: Record<string, number[]> = { rsa: [2048, 3072, 4096], ec: [256, 384] };
 
 function CertsPanel({ thing }: { thing: Thing }) {
   const [offset, setOffset] = useState(0);
@@ -369,11 +341,16 @@ function IssueDialog({
   onClose: () => void;
   onIssued: (c: IssuedCert) => void;
 }) {
-  const [keyType, setKeyType] = useState('rsa');
-  const [bits, setBits] = useState(2048);
-  const [valid, setValid] = useState('8760h');
+  const [key, setKey] = useState<KeySetting>({ keyType: 'rsa', bits: 2048, valid: '8760h' });
   const issue = useAction(async () => {
-    onIssued(await api().certs.issue({ thing_id: thing.id, key_type: keyType, key_bits: bits, valid }));
+    onIssued(
+      await api().certs.issue({
+        thing_id: thing.id,
+        key_type: key.keyType,
+        key_bits: key.bits,
+        valid: key.valid,
+      }),
+    );
   });
   return (
     <Dialog title="Issue a certificate" onClose={onClose}>
@@ -383,50 +360,11 @@ function IssueDialog({
           issue.run();
         }}
       >
-        <Field label="Key type">
-          {(id) => (
-            <select
-              id={id}
-              value={keyType}
-              onChange={(e) => {
-                const t = (e.target as HTMLSelectElement).value;
-                setKeyType(t);
-                setBits(BITS[t]![0]!);
-              }}
-            >
-              <option value="rsa">RSA</option>
-              <option value="ec">EC (ECDSA)</option>
-            </select>
-          )}
-        </Field>
-        <Field label="Key size (bits)">
-          {(id) => (
-            <select
-              id={id}
-              value={bits}
-              onChange={(e) => setBits(Number((e.target as HTMLSelectElement).value))}
-            >
-              {BITS[keyType]!.map((b) => (
-                <option key={b} value={b}>
-                  {b}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field
-          label="Valid for"
-          hint="A duration such as 720h (30 days) or 8760h (a year); empty for the server's default."
-        >
-          {(id, hint) => (
-            <input
-              id={id}
-              value={valid}
-              aria-describedby={hint}
-              onInput={(e) => setValid((e.target as HTMLInputElement).value)}
-            />
-          )}
-        </Field>
+        <KeySettingFields
+          value={key}
+          onChange={setKey}
+          validHint="A duration such as 720h (30 days) or 8760h (a year); empty for the server's default."
+        />
         <ErrorText error={issue.error} />
         {issue.busy ? <Busy label="Generating the key and issuing the certificate…" /> : null}
         <div class="actions">

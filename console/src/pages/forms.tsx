@@ -129,3 +129,67 @@ export function parseMetadataFilter(text: string): { value: Metadata | null; err
   }
   return { value: out };
 }
+
+/** A certificate's key and validity, as POST /certs and an enrollment group's setting take them. */
+export interface KeySetting {
+  keyType: string;
+  bits: number;
+  valid: string;
+}
+
+const BITS: Record<string, number[]> = { rsa: [2048, 3072, 4096], ec: [256, 384] };
+
+export function KeySettingFields({
+  value,
+  onChange,
+  validHint,
+}: {
+  value: KeySetting;
+  onChange: (value: KeySetting) => void;
+  validHint: string;
+}) {
+  return (
+    <>
+      <Field label="Key type">
+        {(id) => (
+          <select
+            id={id}
+            value={value.keyType}
+            onChange={(e) => {
+              const keyType = (e.target as HTMLSelectElement).value;
+              onChange({ ...value, keyType, bits: BITS[keyType]![0]! });
+            }}
+          >
+            <option value="rsa">RSA</option>
+            <option value="ec">EC (ECDSA)</option>
+          </select>
+        )}
+      </Field>
+      <Field label="Key size (bits)">
+        {(id) => (
+          <select
+            id={id}
+            value={value.bits}
+            onChange={(e) => onChange({ ...value, bits: Number((e.target as HTMLSelectElement).value) })}
+          >
+            {BITS[value.keyType]!.map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label="Valid for" hint={validHint}>
+        {(id, hint) => (
+          <input
+            id={id}
+            value={value.valid}
+            aria-describedby={hint}
+            onInput={(e) => onChange({ ...value, valid: (e.target as HTMLInputElement).value })}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
