@@ -57,6 +57,8 @@ const ROW_ORDER = [
   'mapping-ec',
   'mapping-rsa',
   'bootstrap',
+  'register',
+  'register-again',
   'publish-http',
   'publish-http-nats',
   'mqtt-throughput',

@@ -26,7 +26,7 @@ const json = { 'content-type': 'application/json' };
 
 /** The provisioning account of each server (its things and gateways are the scenarios'). */
 const accounts = new WeakMap<BenchServer, Promise<Account>>();
-function provisionAccount(server: BenchServer, api: Api): Promise<Account> {
+export function provisionAccount(server: BenchServer, api: Api): Promise<Account> {
   let account = accounts.get(server);
   if (!account) {
     account = accountOn(api, PROVISION_EMAIL);
