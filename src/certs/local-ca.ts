@@ -57,6 +57,7 @@ export async function openLocalCa(
   dataDir: string,
   source: RevocationSource,
   log: Log,
+  publicUrl: string | null = null,
 ): Promise<LocalCa> {
   const { caPath, caKeyPath } = files;
   if (Boolean(caPath) !== Boolean(caKeyPath)) {
@@ -71,9 +72,9 @@ export async function openLocalCa(
       `${caPath} and ${caKeyPath}`,
     );
     log('development certificate authority loaded', { cert: caPath, key: caKeyPath });
-    return new LocalCa(material, source);
+    return new LocalCa(material, source, publicUrl);
   }
-  return new LocalCa(await generatedCa(dataDir, log), source);
+  return new LocalCa(await generatedCa(dataDir, log), source, publicUrl);
 }
 
 function readConfigured(file: string, variable: string): string {
@@ -251,6 +252,8 @@ export class LocalCa implements Pki {
   constructor(
     private ca: CaMaterial,
     private source: RevocationSource,
+    /** TETHYS_PUBLIC_URL: certificates then name its OCSP responder and CRL. */
+    private publicUrl: string | null = null,
   ) {}
 
   get caPem(): string {
@@ -314,6 +317,9 @@ export class LocalCa implements Pki {
       notAfter,
       spki: Buffer.from(spki),
       keyEncipherment: keyType === 'rsa',
+      ...(this.publicUrl
+        ? { urls: { ocsp: `${this.publicUrl}/certs/ocsp`, crl: `${this.publicUrl}/certs/crl?format=der` } }
+        : {}),
     });
     return {
       certificate: pem(der, 'CERTIFICATE'),
@@ -362,7 +368,7 @@ export class LocalCa implements Pki {
     return der;
   }
 
-  private signer(): CrlSigner {
+  signer(): CrlSigner {
     const { info, key } = this.ca;
     const hash = info.hash.replace('-', '').toLowerCase();
     return {

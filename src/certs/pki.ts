@@ -1,4 +1,5 @@
 import type crypto from 'node:crypto';
+import type { CrlSigner } from './crl.js';
 import type { KeyType, x509 } from './x509.js';
 
 /**
@@ -22,6 +23,8 @@ export interface Pki {
   crl(): Promise<Buffer>;
   /** Revocations were recorded: a cached CRL is stale. */
   revocationsChanged(): void;
+  /** Signs with the CA's own key, when it is here (the dev CA): the OCSP responder's signer. */
+  signer?(): CrlSigner;
   /** The issuing CA certificate (PEM) when it is known locally. */
   readonly caPem: string | null;
 }
