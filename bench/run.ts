@@ -25,6 +25,7 @@ import {
   stealNote,
   titleOf,
 } from './report.js';
+import { certsScenarios } from './scenarios/certs.js';
 import { coreScenarios } from './scenarios/core.js';
 import { outcomeOf, runsOn, unitOf } from './scenarios/extended.js';
 import { messagingScenarios } from './scenarios/messaging.js';
@@ -43,7 +44,12 @@ const CONNECT_RATE_CEILING = 20_000;
 const SETTLE_MS = 1000;
 
 /** Every scenario, in the order they run within their stage; new families go here. */
-const ALL_SCENARIOS: Scenario[] = [...coreScenarios, ...provisionScenarios, ...messagingScenarios];
+const ALL_SCENARIOS: Scenario[] = [
+  ...coreScenarios,
+  ...certsScenarios,
+  ...provisionScenarios,
+  ...messagingScenarios,
+];
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
