@@ -211,9 +211,9 @@ async function assemble(
     events,
   );
   await certs.start();
-  // Signs with the dev CA's key; with Vault (its key is not here) every request is `unauthorized`.
+  // Signed with the dev CA's key, or with a delegated OCSP signing certificate Vault issued.
   const ocsp = new OcspResponder(
-    pki.signer?.() ?? null,
+    pki.ocspResponder ? () => pki.ocspResponder!() : undefined,
     (serial) => certsRepo.bySerial(serial),
     { validityMs: config.certs.ocspValidityMs, cacheSize: config.cacheSize },
     events,

@@ -7,6 +7,7 @@ import promClient from 'prom-client';
 import { createThing } from './helpers/entities.js';
 import { certText, type Workdir, workdir } from './helpers/openssl.js';
 import {
+  client,
   dialect,
   recordingFetch,
   startServer as startTestServer,
@@ -15,6 +16,7 @@ import {
   withServer,
 } from './helpers/server.js';
 import { type FakeVault, startVault } from './helpers/vault.js';
+import { eventually } from './helpers/wait.js';
 
 function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   promClient.register.removeSingleMetric('tethys_http_request_duration_seconds');
@@ -270,10 +272,9 @@ describe(`OCSP with Vault (${dialect})`, () => {
     await vault?.close();
   });
 
-  it('answers unauthorized: the CA key is in Vault (Vault runs its own responder)', async () => {
+  it('signs with a delegated OCSP signing certificate Vault issued (sign-verbatim): good, then revoked; tryLater while Vault is sealed', async () => {
     const work = workdir();
     try {
-      const { client } = await import('./helpers/server.js');
       const request = client(server.url);
       const { token } = await userToken(request);
       const thing = await createThing(request, token);
@@ -281,16 +282,55 @@ describe(`OCSP with Vault (${dialect})`, () => {
       assert.equal(reply.status, 201, reply.text);
       const cert = work.file('vault.crt', reply.json.cert);
       const ca = work.file('vault-ca.crt', reply.json.ca_cert);
-      const r = await ocspTool(
-        '-issuer',
-        ca,
-        '-cert',
-        cert,
-        '-url',
-        `${server.url}/certs/ocsp`,
-        '-resp_text',
+      const ask = () =>
+        ocspTool(
+          '-issuer',
+          ca,
+          '-cert',
+          cert,
+          '-url',
+          `${server.url}/certs/ocsp`,
+          '-CAfile',
+          ca,
+          '-resp_text',
+        );
+
+      // No responder certificate yet, and Vault cannot issue one: try later.
+      vault.sealed = true;
+      const sealed = await ask();
+      assert.match(sealed.output, /Responder Error: trylater \(3\)/);
+      vault.sealed = false;
+      const unsealedAt = vault.calls.length;
+
+      // Vault is asked again after a pause (2 s), not at every request.
+      const good = await eventually(
+        'a response once Vault is unsealed',
+        async () => {
+          const r = await ask();
+          return r.ok ? r : null;
+        },
+        { timeoutMs: 10_000, intervalMs: 250 },
       );
-      assert.match(r.output, /Responder Error: unauthorized \(6\)/);
+      assert.match(good.output, /Response verify OK/);
+      assert.match(good.output, /vault\.crt: good/);
+      // The response carries the delegated certificate: OCSP signing, issued by Vault's CA.
+      assert.match(good.output, /Subject: CN ?= ?Tethys OCSP responder/);
+      assert.match(good.output, /OCSP Signing/);
+      const verbatim = vault.calls
+        .slice(unsealedAt)
+        .filter((c) => c.path === `/v1/${vault.pkiPath}/sign-verbatim/${vault.role}`);
+      assert.equal(verbatim.length, 1);
+      assert.deepEqual(verbatim[0]!.body.ext_key_usage_oids, ['1.3.6.1.5.5.7.3.9']);
+      assert.equal(verbatim[0]!.token, vault.token);
+
+      const revoked = await request('DELETE', `/certs/${thing.id}`, { token });
+      assert.equal(revoked.status, 200, revoked.text);
+      const after = await ask();
+      assert.ok(after.ok, after.output);
+      assert.match(after.output, /Response verify OK/);
+      assert.match(after.output, /vault\.crt: revoked/);
+      // The same responder certificate signs on.
+      assert.equal(vault.calls.slice(unsealedAt).filter((c) => c.path.includes('/sign-verbatim/')).length, 1);
     } finally {
       work.remove();
     }

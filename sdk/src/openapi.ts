@@ -6217,7 +6217,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or unauthorized (certificates issued by Vault) */
+            /** @description A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or tryLater (Vault has not certified the responder key yet) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6262,7 +6262,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or unauthorized (certificates issued by Vault) */
+            /** @description A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or tryLater (Vault has not certified the responder key yet) */
             200: {
                 headers: {
                     [name: string]: unknown;

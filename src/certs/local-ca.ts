@@ -7,7 +7,7 @@ import { ConfigError } from '../config.js';
 import { buildCertificate } from './certificate.js';
 import { buildCrl, type CrlSigner, type RevokedEntry } from './crl.js';
 import { pem } from './der.js';
-import type { CsrRequest, KeyRequest, Pki, PkiCert } from './pki.js';
+import type { CsrRequest, KeyRequest, Pki, PkiCert, ResponderKey } from './pki.js';
 import { formatSerial, type KeyInfo, type KeyType, keyInfo, randomSerial, spkiDer, x509 } from './x509.js';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -368,7 +368,12 @@ export class LocalCa implements Pki {
     return der;
   }
 
-  signer(): CrlSigner {
+  /** OCSP responses are signed by the CA itself. */
+  async ocspResponder(): Promise<ResponderKey> {
+    return { issuerDer: this.ca.der, signer: this.signer(), delegated: false };
+  }
+
+  private signer(): CrlSigner {
     const { info, key } = this.ca;
     const hash = info.hash.replace('-', '').toLowerCase();
     return {

@@ -12,7 +12,7 @@ const OCSP_RESPONSE = 'application/ocsp-response';
 const Answered = {
   200: {
     description:
-      'A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or unauthorized (certificates issued by Vault)',
+      'A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or tryLater (Vault has not certified the responder key yet)',
     content: { [OCSP_RESPONSE]: { schema: { type: 'string', format: 'binary', description: 'DER' } } },
   },
 };

@@ -13,14 +13,15 @@ import type { EventHub } from '../events.js';
 import { Lru } from '../lru.js';
 import { type CrlSigner, signatureAlgorithm } from './crl.js';
 import { bitString, certificateSubject, explicit, octetString, oid, sequence, tlv } from './der.js';
+import type { ResponderKey } from './pki.js';
 import type { CertRecord } from './types.js';
 import { formatSerial } from './x509.js';
 
 /**
  * An OCSP responder (RFC 6960) for the certificates Tethys issued, with the profile of
  * RFC 5019 where it helps a busy responder: responses signed by the CA itself (the dev
- * CA; a Vault CA's key is not here, so with Vault every request is `unauthorized`),
- * responder named by key, and a response without a nonce kept per serial and served
+ * CA) or by a delegated OCSP signing certificate the CA issued (Vault, whose CA key is
+ * not here: `VaultPki.ocspResponder`), responder named by key, and a response without a nonce kept per serial and served
  * again while it is fresh. A revocation (`cert.revoked`, from any instance) drops the
  * serial's kept response at once.
  *
@@ -31,7 +32,13 @@ import { formatSerial } from './x509.js';
  */
 
 /** OCSPResponseStatus (RFC 6960 §4.2.1). */
-export const OcspStatus = { successful: 0, malformedRequest: 1, internalError: 2, unauthorized: 6 } as const;
+export const OcspStatus = {
+  successful: 0,
+  malformedRequest: 1,
+  internalError: 2,
+  tryLater: 3,
+  unauthorized: 6,
+} as const;
 
 const ID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 const ID_PKIX_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -69,11 +76,14 @@ interface Kept {
 }
 
 interface Issuer {
+  key: ResponderKey;
   signer: CrlSigner;
+  /** The delegated signing certificate, carried in every response; empty when the CA signs. */
+  certs: Buffer[];
   /** The CA's name and key, as CertIDs hash them. */
   nameDer: Buffer;
   keyBits: Buffer;
-  /** SHA-1 of the CA's public key: the responder's byKey id. */
+  /** SHA-1 of the signing certificate's public key: the responder's byKey id. */
   keyHash: Buffer;
   signatureAlgorithm: Buffer;
   /** hash algorithm → [issuerNameHash, issuerKeyHash]. */
@@ -81,18 +91,20 @@ interface Issuer {
 }
 
 export class OcspResponder {
-  private issuer: Issuer | null;
+  private issuer: Issuer | null = null;
   private cache: Lru<string, Kept>;
 
-  /** `signer` null: the CA key is elsewhere (Vault), every request is answered `unauthorized`. */
+  /**
+   * `responderKey` (the PKI's) gives the signer, the same object while it holds; absent,
+   * every request is answered `unauthorized`; while it fails, `tryLater`.
+   */
   constructor(
-    signer: CrlSigner | null,
+    private responderKey: (() => Promise<ResponderKey>) | undefined,
     private lookup: CertLookup,
     private settings: OcspSettings,
     events?: EventHub,
   ) {
     this.cache = new Lru(settings.cacheSize);
-    this.issuer = signer ? issuerOf(signer) : null;
     events?.on('cert.revoked', ({ serial }) => this.cache.delete(formatSerial(serial)), {
       everyInstance: true,
     });
@@ -101,7 +113,7 @@ export class OcspResponder {
 
   /** The DER OCSPResponse for a DER OCSPRequest. */
   async respond(body: Buffer): Promise<Buffer> {
-    if (!this.issuer) return statusOnly(OcspStatus.unauthorized);
+    if (!this.responderKey) return statusOnly(OcspStatus.unauthorized);
     let request: OCSPRequest;
     try {
       request = AsnConvert.parse(body, OCSPRequest);
@@ -118,10 +130,16 @@ export class OcspResponder {
       if (kept && kept.hashOid === certId.hashAlgorithm.algorithm && Date.now() < kept.freshUntil)
         return kept.der;
     }
+    let issuer: Issuer;
+    try {
+      issuer = await this.currentIssuer(this.responderKey);
+    } catch {
+      return statusOnly(OcspStatus.tryLater);
+    }
     const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const answers = await Promise.all(list.map((r) => this.single(r.reqCert, now)));
+    const answers = await Promise.all(list.map((r) => this.single(issuer, r.reqCert, now)));
     const der = await this.sign(
-      this.issuer,
+      issuer,
       answers.map((a) => a.response),
       now,
       nonce,
@@ -136,12 +154,23 @@ export class OcspResponder {
     return der;
   }
 
+  /** The issuer as the responder key says it now (a new delegated certificate drops kept responses). */
+  private async currentIssuer(source: () => Promise<ResponderKey>): Promise<Issuer> {
+    const key = await source();
+    if (this.issuer?.key !== key) {
+      this.issuer = issuerOf(key);
+      this.cache.clear();
+    }
+    return this.issuer;
+  }
+
   private async single(
+    issuer: Issuer,
     certId: SingleResponse['certID'],
     now: Date,
   ): Promise<{ response: SingleResponse; serial: string; record: CertRecord | null }> {
     const serial = formatSerial(hex(certId.serialNumber));
-    const ours = this.matchesIssuer(certId);
+    const ours = matchesIssuer(issuer, certId);
     const record = ours && serial ? await this.lookup(serial) : null;
     const certStatus = !record
       ? new CertStatus({ unknown: null })
@@ -161,24 +190,6 @@ export class OcspResponder {
     return { response, serial, record };
   }
 
-  private matchesIssuer(certId: SingleResponse['certID']): boolean {
-    const issuer = this.issuer!;
-    const algorithm = HASHES[certId.hashAlgorithm.algorithm];
-    if (!algorithm) return false;
-    let hashes = issuer.hashes.get(algorithm);
-    if (!hashes) {
-      hashes = [
-        crypto.createHash(algorithm).update(issuer.nameDer).digest(),
-        crypto.createHash(algorithm).update(issuer.keyBits).digest(),
-      ];
-      issuer.hashes.set(algorithm, hashes);
-    }
-    return (
-      hashes[0].equals(Buffer.from(certId.issuerNameHash.buffer)) &&
-      hashes[1].equals(Buffer.from(certId.issuerKeyHash.buffer))
-    );
-  }
-
   /** OCSPResponse { successful, BasicOCSPResponse signed by the CA }, the nonce echoed. */
   private async sign(
     issuer: Issuer,
@@ -196,7 +207,8 @@ export class OcspResponder {
     });
     const tbs = Buffer.from(AsnConvert.serialize(data));
     const signature = await issuer.signer.sign(tbs);
-    const basic = sequence(tbs, issuer.signatureAlgorithm, bitString(signature));
+    const certs = issuer.certs.length > 0 ? [explicit(0, sequence(...issuer.certs))] : [];
+    const basic = sequence(tbs, issuer.signatureAlgorithm, bitString(signature), ...certs);
     return sequence(
       tlv(0x0a, Buffer.from([OcspStatus.successful])),
       explicit(0, sequence(oid(ID_PKIX_OCSP_BASIC), octetString(basic))),
@@ -204,14 +216,35 @@ export class OcspResponder {
   }
 }
 
-function issuerOf(signer: CrlSigner): Issuer {
-  const ca = AsnConvert.parse(signer.caDer, Certificate);
-  const keyBits = Buffer.from(ca.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
+function matchesIssuer(issuer: Issuer, certId: SingleResponse['certID']): boolean {
+  const algorithm = HASHES[certId.hashAlgorithm.algorithm];
+  if (!algorithm) return false;
+  let hashes = issuer.hashes.get(algorithm);
+  if (!hashes) {
+    hashes = [
+      crypto.createHash(algorithm).update(issuer.nameDer).digest(),
+      crypto.createHash(algorithm).update(issuer.keyBits).digest(),
+    ];
+    issuer.hashes.set(algorithm, hashes);
+  }
+  return (
+    hashes[0].equals(Buffer.from(certId.issuerNameHash.buffer)) &&
+    hashes[1].equals(Buffer.from(certId.issuerKeyHash.buffer))
+  );
+}
+
+const publicKeyBits = (certDer: Buffer) =>
+  Buffer.from(AsnConvert.parse(certDer, Certificate).tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
+
+function issuerOf(key: ResponderKey): Issuer {
+  const { signer } = key;
   return {
+    key,
     signer,
-    nameDer: certificateSubject(signer.caDer),
-    keyBits,
-    keyHash: crypto.createHash('sha1').update(keyBits).digest(),
+    certs: key.delegated ? [signer.caDer] : [],
+    nameDer: certificateSubject(key.issuerDer),
+    keyBits: publicKeyBits(key.issuerDer),
+    keyHash: crypto.createHash('sha1').update(publicKeyBits(signer.caDer)).digest(),
     signatureAlgorithm: signatureAlgorithm(signer),
     hashes: new Map(),
   };
