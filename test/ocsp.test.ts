@@ -99,6 +99,19 @@ describe(`OCSP responder, development CA (${dialect})`, () => {
       );
     const first = await ask('first.der');
     assert.match(first.output, /: good/);
+    // Another certificate's response signed in between does not displace it.
+    const other = await thingWithCert('revoke-other');
+    const between = await ocspTool(
+      '-issuer',
+      other.ca,
+      '-cert',
+      other.cert,
+      '-url',
+      ocspUrl,
+      '-no_nonce',
+      '-noverify',
+    );
+    assert.match(between.output, /: good/);
     const second = await ask('second.der');
     assert.match(second.output, /: good/);
     // Without a nonce, the signed response is kept and served again (same bytes).

@@ -248,6 +248,7 @@ export class LocalCa implements Pki {
   private keygen = new Limiter(KEYGEN_CONCURRENCY);
   private cached?: { stamp: string; builtAt: number; der: Buffer };
   private building?: { stamp: string; promise: Promise<Buffer> };
+  private responderKey?: ResponderKey;
 
   constructor(
     private ca: CaMaterial,
@@ -368,9 +369,10 @@ export class LocalCa implements Pki {
     return der;
   }
 
-  /** OCSP responses are signed by the CA itself. */
+  /** OCSP responses are signed by the CA itself (the same object every time: responses kept for it stay). */
   async ocspResponder(): Promise<ResponderKey> {
-    return { issuerDer: this.ca.der, signer: this.signer(), delegated: false };
+    this.responderKey ??= { issuerDer: this.ca.der, signer: this.signer(), delegated: false };
+    return this.responderKey;
   }
 
   private signer(): CrlSigner {
