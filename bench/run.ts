@@ -25,6 +25,7 @@ import {
   stealNote,
   titleOf,
 } from './report.js';
+import { certsScenarios } from './scenarios/certs.js';
 import { coreScenarios } from './scenarios/core.js';
 import { enrollmentScenarios } from './scenarios/enrollment.js';
 import { outcomeOf, runsOn, unitOf } from './scenarios/extended.js';
@@ -46,6 +47,7 @@ const SETTLE_MS = 1000;
 /** Every scenario, in the order they run within their stage; new families go here. */
 const ALL_SCENARIOS: Scenario[] = [
   ...coreScenarios,
+  ...certsScenarios,
   ...provisionScenarios,
   ...enrollmentScenarios,
   ...messagingScenarios,

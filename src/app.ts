@@ -14,6 +14,8 @@ import { BootstrapRepository } from './bootstrap/repo.js';
 import { bootstrapRoutes } from './bootstrap/routes.js';
 import { BootstrapCipher } from './bootstrap/secure.js';
 import { BootstrapService } from './bootstrap/service.js';
+import { OcspResponder } from './certs/ocsp.js';
+import { ocspRoutes } from './certs/ocsp-routes.js';
 import { CertsRepository } from './certs/repo.js';
 import { certsRoutes } from './certs/routes.js';
 import { CertsService, openPki } from './certs/service.js';
@@ -194,10 +196,11 @@ async function assemble(
     config.users.adminEmail,
   );
   const certsRepo = new CertsRepository(db, thingsRepo);
+  const pki = await openPki(config.certs, config.dataDir, certsRepo, logger);
   const certs = new CertsService(
     db,
     certsRepo,
-    await openPki(config.certs, config.dataDir, certsRepo, logger),
+    pki,
     things,
     {
       cnFromKey: config.certs.cnFromKey,
@@ -208,6 +211,13 @@ async function assemble(
     events,
   );
   await certs.start();
+  // Signed with the dev CA's key, or with a delegated OCSP signing certificate Vault issued.
+  const ocsp = new OcspResponder(
+    pki.ocspResponder ? () => pki.ocspResponder!() : undefined,
+    (serial) => certsRepo.bySerial(serial),
+    { validityMs: config.certs.ocspValidityMs, cacheSize: config.cacheSize },
+    events,
+  );
 
   const encryptKey =
     config.bootstrap.encryptKey ||
@@ -345,6 +355,7 @@ async function assemble(
   groupsRoutes(http, groups, auth);
   thingsRoutes(http, things);
   certsRoutes(http, certs);
+  ocspRoutes(http, ocsp);
   opsRoutes(http, db, () => messaging.busState(), TETHYS_VERSION);
   consoleRoutes(http);
   await http.after();

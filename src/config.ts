@@ -72,6 +72,20 @@ const oneOf =
 
 const folder: Parser<string> = (raw) => path.resolve(raw);
 
+/** An absolute http(s) URL without a trailing slash (paths are appended to it). */
+const publicUrl: Parser<string> = (raw, name) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}: "${raw}" is not an absolute URL such as https://iot.example.com`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${name}: "${raw}" is not an http:// or https:// URL`);
+  if (url.search || url.hash) throw new ConfigError(`${name}: "${raw}" must not carry a query or a fragment`);
+  return url.href.replace(/\/+$/, '');
+};
+
 const postgresUrl: Parser<string> = (raw, name) => {
   if (raw && !/^postgres(ql)?:\/\//.test(raw))
     throw new ConfigError(`${name}: only postgres:// URLs are supported (leave it empty for SQLite)`);
@@ -513,6 +527,20 @@ const TABLE = {
     parse: text,
     alias: 'MF_CERTS_VAULT_TOKEN',
   },
+  TETHYS_PUBLIC_URL: {
+    group: 'certs',
+    default: '',
+    description:
+      'the URL clients reach this server at (https://iot.example.com): certificates the development CA issues then carry its OCSP URL (AIA, <url>/certs/ocsp) and CRL URL (CDP, <url>/certs/crl?format=der); empty: neither',
+    parse: optional(publicUrl),
+  },
+  TETHYS_OCSP_VALIDITY: {
+    group: 'certs',
+    default: '1h',
+    description:
+      'how long an OCSP response is valid (thisUpdate to nextUpdate); a response is signed again after half of it',
+    parse: duration,
+  },
   MF_CERTS_SIGN_CA_PATH: {
     group: 'certs',
     default: '',
@@ -697,6 +725,9 @@ export interface Config {
     defaultValidityMs: number;
     defaultRsaBits: number;
     cnFromKey: boolean;
+    /** TETHYS_PUBLIC_URL without a trailing slash; null: certificates carry no AIA or CDP. */
+    publicUrl: string | null;
+    ocspValidityMs: number;
   };
 }
 
@@ -796,6 +827,8 @@ export function loadConfig(env: Env = process.env): Config {
       defaultValidityMs: s.MF_CERTS_SIGN_HOURS_VALID,
       defaultRsaBits: s.MF_CERTS_SIGN_RSA_BITS,
       cnFromKey: s.MF_CERTS_CN_FROM_KEY,
+      publicUrl: s.TETHYS_PUBLIC_URL,
+      ocspValidityMs: s.TETHYS_OCSP_VALIDITY,
     },
   };
 }

@@ -24,6 +24,12 @@ describe('configuration', () => {
     assert.equal(loadConfig({ TETHYS_HTTP_PORT: '' }).http.port, 9000);
     assert.equal(loadConfig({ TETHYS_HTTP_PORT: '8080' }).http.port, 8080);
     assert.equal(loadConfig({ TETHYS_MQTT_WS_PORT: '0' }).messaging.mqttWsPort, 0);
+    assert.equal(loadConfig({}).certs.publicUrl, null);
+    assert.equal(
+      loadConfig({ TETHYS_PUBLIC_URL: 'https://iot.example.com/' }).certs.publicUrl,
+      'https://iot.example.com',
+    );
+    assert.equal(loadConfig({ TETHYS_OCSP_VALIDITY: '10m' }).certs.ocspValidityMs, 600_000);
   });
 
   it('refuses each kind of bad value with the name and the problem', () => {
@@ -40,6 +46,16 @@ describe('configuration', () => {
       [{ MF_BOOTSTRAP_ENCRYPT_KEY: 'abc' }, /^MF_BOOTSTRAP_ENCRYPT_KEY: must be 32, 48 or 64 hex digits/],
       [{ MF_PROVISION_BS_CONTENT: '[1]' }, /^MF_PROVISION_BS_CONTENT: must be a JSON object$/],
       [{ TETHYS_TLS_CERT: '/tmp/cert.pem' }, /^TETHYS_TLS_CERT and TETHYS_TLS_KEY go together$/],
+      [
+        { TETHYS_PUBLIC_URL: 'iot.example.com' },
+        /^TETHYS_PUBLIC_URL: "iot\.example\.com" is not an absolute URL/,
+      ],
+      [
+        { TETHYS_PUBLIC_URL: 'ftp://iot.example.com' },
+        /^TETHYS_PUBLIC_URL: "ftp:\/\/iot\.example\.com" is not an http/,
+      ],
+      [{ TETHYS_PUBLIC_URL: 'https://x.example/?a=1' }, /^TETHYS_PUBLIC_URL: .* must not carry a query/],
+      [{ TETHYS_OCSP_VALIDITY: '0s' }, /^TETHYS_OCSP_VALIDITY: "0s" is not a positive duration/],
     ];
     for (const [env, message] of cases) {
       assert.throws(

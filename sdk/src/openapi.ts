@@ -982,6 +982,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/certs/ocsp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** OCSP (RFC 6960): the status of certificates Tethys issued, for a DER request */
+        post: operations["ocspPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certs/ocsp/{request}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OCSP (RFC 6960 A.1): the request as URL-encoded base64 DER in the path */
+        get: operations["ocspGet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/version": {
         parameters: {
             query?: never;
@@ -2765,7 +2799,13 @@ export interface operations {
     registerDevice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry: a retry with the same key and the same request within 24 h gets the first answer again (status, headers, body) and changes nothing; the key with another request is refused 422, a retry while the first runs 409. Keys are per user. A string of 1 to 255 visible ASCII characters, quoted (`"…"`, the draft's form) or bare; anything else is refused 400.
+                 * @example "8e03978e-40d5-43e8-bc93-6894a57f9324"
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6138,6 +6178,97 @@ export interface operations {
                         /** @description RFC 3339 */
                         RevocationTime: string;
                     };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    ocspPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/ocsp-request": string;
+            };
+        };
+        responses: {
+            /** @description A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or tryLater (Vault has not certified the responder key yet) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": string;
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    ocspGet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description base64 DER OCSPRequest, URL-encoded */
+                request: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A DER OCSPResponse: successful (a BasicOCSPResponse signed by the CA, each certificate good, revoked or unknown), malformedRequest, or tryLater (Vault has not certified the responder key yet) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": string;
                 };
             };
             /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */

@@ -31,6 +31,8 @@ export interface ThingCertificate {
   spki: Buffer;
   /** digitalSignature, plus keyEncipherment for RSA subject keys. */
   keyEncipherment: boolean;
+  /** Where relying parties ask: the OCSP responder (AIA) and the DER CRL (CDP); absent: neither extension. */
+  urls?: { ocsp: string; crl: string };
 }
 
 const ATTRIBUTE_OIDS = { CN: '2.5.4.3', O: '2.5.4.10', OU: '2.5.4.11' } as const;
@@ -65,6 +67,20 @@ export function keyIdentifier(spki: Buffer): Buffer {
     .digest();
 }
 
+const uri = (url: string) => tlv(0x86, Buffer.from(url, 'ascii')); // GeneralName [6] uniformResourceIdentifier
+
+/**
+ * RFC 5280 §4.2.2.1 Authority Information Access (one id-ad-ocsp AccessDescription) and
+ * §4.2.1.13 CRL Distribution Points (one DistributionPoint whose fullName is the URL).
+ */
+function locationExtensions(urls: { ocsp: string; crl: string }): Buffer[] {
+  return [
+    extension('1.3.6.1.5.5.7.1.1', sequence(sequence(oid('1.3.6.1.5.5.7.48.1'), uri(urls.ocsp)))),
+    // DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames } }
+    extension('2.5.29.31', sequence(sequence(tlv(0xa0, tlv(0xa0, uri(urls.crl)))))),
+  ];
+}
+
 /** The certificate in DER, issued by the signer's CA. */
 export async function buildCertificate(signer: CrlSigner, cert: ThingCertificate): Promise<Buffer> {
   const algorithm = signatureAlgorithm(signer);
@@ -89,6 +105,7 @@ export async function buildCertificate(signer: CrlSigner, cert: ThingCertificate
         extension('2.5.29.37', sequence(oid('1.3.6.1.5.5.7.3.2'))), // clientAuth
         extension('2.5.29.35', sequence(tlv(0x80, signer.keyId))),
         extension('2.5.29.14', octetString(keyIdentifier(cert.spki))),
+        ...(cert.urls ? locationExtensions(cert.urls) : []),
       ),
     ),
   );

@@ -7,7 +7,7 @@ import { ConfigError } from '../config.js';
 import { buildCertificate } from './certificate.js';
 import { buildCrl, type CrlSigner, type RevokedEntry } from './crl.js';
 import { pem } from './der.js';
-import type { CsrRequest, KeyRequest, Pki, PkiCert } from './pki.js';
+import type { CsrRequest, KeyRequest, Pki, PkiCert, ResponderKey } from './pki.js';
 import { formatSerial, type KeyInfo, type KeyType, keyInfo, randomSerial, spkiDer, x509 } from './x509.js';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -57,6 +57,7 @@ export async function openLocalCa(
   dataDir: string,
   source: RevocationSource,
   log: Log,
+  publicUrl: string | null = null,
 ): Promise<LocalCa> {
   const { caPath, caKeyPath } = files;
   if (Boolean(caPath) !== Boolean(caKeyPath)) {
@@ -71,9 +72,9 @@ export async function openLocalCa(
       `${caPath} and ${caKeyPath}`,
     );
     log('development certificate authority loaded', { cert: caPath, key: caKeyPath });
-    return new LocalCa(material, source);
+    return new LocalCa(material, source, publicUrl);
   }
-  return new LocalCa(await generatedCa(dataDir, log), source);
+  return new LocalCa(await generatedCa(dataDir, log), source, publicUrl);
 }
 
 function readConfigured(file: string, variable: string): string {
@@ -247,10 +248,13 @@ export class LocalCa implements Pki {
   private keygen = new Limiter(KEYGEN_CONCURRENCY);
   private cached?: { stamp: string; builtAt: number; der: Buffer };
   private building?: { stamp: string; promise: Promise<Buffer> };
+  private responderKey?: ResponderKey;
 
   constructor(
     private ca: CaMaterial,
     private source: RevocationSource,
+    /** TETHYS_PUBLIC_URL: certificates then name its OCSP responder and CRL. */
+    private publicUrl: string | null = null,
   ) {}
 
   get caPem(): string {
@@ -314,6 +318,9 @@ export class LocalCa implements Pki {
       notAfter,
       spki: Buffer.from(spki),
       keyEncipherment: keyType === 'rsa',
+      ...(this.publicUrl
+        ? { urls: { ocsp: `${this.publicUrl}/certs/ocsp`, crl: `${this.publicUrl}/certs/crl?format=der` } }
+        : {}),
     });
     return {
       certificate: pem(der, 'CERTIFICATE'),
@@ -360,6 +367,12 @@ export class LocalCa implements Pki {
     });
     this.cached = { stamp, builtAt: now.getTime(), der };
     return der;
+  }
+
+  /** OCSP responses are signed by the CA itself (the same object every time: responses kept for it stay). */
+  async ocspResponder(): Promise<ResponderKey> {
+    this.responderKey ??= { issuerDer: this.ca.der, signer: this.signer(), delegated: false };
+    return this.responderKey;
   }
 
   private signer(): CrlSigner {

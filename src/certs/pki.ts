@@ -1,4 +1,5 @@
 import type crypto from 'node:crypto';
+import type { CrlSigner } from './crl.js';
 import type { KeyType, x509 } from './x509.js';
 
 /**
@@ -22,8 +23,23 @@ export interface Pki {
   crl(): Promise<Buffer>;
   /** Revocations were recorded: a cached CRL is stale. */
   revocationsChanged(): void;
+  /**
+   * Who signs OCSP responses: the CA's own key (dev CA) or a delegated OCSP signing
+   * certificate the CA issued (Vault). Rejects while it cannot be had (Vault down).
+   */
+  ocspResponder?(): Promise<ResponderKey>;
   /** The issuing CA certificate (PEM) when it is known locally. */
   readonly caPem: string | null;
+}
+
+/** An OCSP responder's key: the CA whose certificates it answers for, and what signs. */
+export interface ResponderKey {
+  /** DER of the CA certificate the CertIDs name. */
+  issuerDer: Buffer;
+  /** Signs responses; its `caDer` is the signing certificate (the CA's own, or the delegated one). */
+  signer: CrlSigner;
+  /** True when the signer is a delegated certificate: responses then carry it. */
+  delegated: boolean;
 }
 
 export interface CertRequest {

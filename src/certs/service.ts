@@ -401,5 +401,6 @@ export async function openPki(
     dataDir,
     { stamp: () => repo.revocationStamp(), entries: (now) => repo.revokedEntries(now) },
     (message, details) => logger.info(details ?? {}, message),
+    config.publicUrl,
   );
 }

@@ -1,9 +1,22 @@
+import crypto from 'node:crypto';
 import { isDomainError, upstreamFailed } from '../errors.js';
-import { crlFromPem } from './crl.js';
-import type { CsrRequest, KeyRequest, Pki, PkiCert } from './pki.js';
-import { commonNames, formatSerial, x509 } from './x509.js';
+import { keyIdentifier } from './certificate.js';
+import { type CrlSigner, crlFromPem } from './crl.js';
+import type { CsrRequest, KeyRequest, Pki, PkiCert, ResponderKey } from './pki.js';
+import { commonNames, formatSerial, spkiDer, x509 } from './x509.js';
 
 const TIMEOUT_MS = 10_000;
+/** The delegated OCSP signing certificate: asked for this long, renewed after half its life. */
+const RESPONDER_TTL = '720h';
+/** After Vault failed to certify a responder key, OCSP answers tryLater this long before asking again. */
+const RESPONDER_RETRY_MS = 2_000;
+const ID_KP_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
+
+interface Responder {
+  key: ResponderKey;
+  renewAt: number;
+  expiresAt: number;
+}
 
 export interface VaultSettings {
   host: string;
@@ -29,6 +42,9 @@ export class VaultPki implements Pki {
   readonly caPem = null;
   private base: string;
   private mount: string;
+  private responder?: Responder;
+  private renewing?: Promise<ResponderKey>;
+  private responderFailedAt = 0;
 
   constructor(private settings: VaultSettings) {
     this.base = vaultBaseUrl(settings.host);
@@ -80,6 +96,103 @@ export class VaultPki implements Pki {
   }
 
   revocationsChanged(): void {}
+
+  /**
+   * The CA key stays in Vault: OCSP responses are signed by a delegated responder, a key
+   * made here whose certificate (id-kp-OCSPSigning) Vault issues through
+   * `sign-verbatim/<role>`, at first use and again after half its life. While a renewal
+   * runs (or fails) the current certificate keeps signing until it expires.
+   */
+  async ocspResponder(): Promise<ResponderKey> {
+    const now = Date.now();
+    const current = this.responder;
+    if (current && now < current.renewAt) return current.key;
+    if (!this.renewing && now - this.responderFailedAt >= RESPONDER_RETRY_MS) {
+      this.renewing = this.delegatedResponder()
+        .then((responder) => {
+          this.responder = responder;
+          return responder.key;
+        })
+        .catch((err) => {
+          this.responderFailedAt = Date.now();
+          throw err;
+        })
+        .finally(() => {
+          this.renewing = undefined;
+        });
+    }
+    if (current && now < current.expiresAt) {
+      this.renewing?.catch(() => undefined);
+      return current.key;
+    }
+    if (!this.renewing)
+      throw upstreamFailed('the certificate authority (Vault) did not certify an OCSP responder');
+    return this.renewing;
+  }
+
+  private async delegatedResponder(): Promise<Responder> {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keys = {
+      privateKey: await crypto.webcrypto.subtle.importKey(
+        'pkcs8',
+        privateKey.export({ type: 'pkcs8', format: 'der' }),
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        false,
+        ['sign'],
+      ),
+      publicKey: await crypto.webcrypto.subtle.importKey(
+        'spki',
+        spkiDer(publicKey),
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        true,
+        ['verify'],
+      ),
+    } as CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=Tethys OCSP responder',
+      keys,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+    });
+    const data = await this.call('POST', `sign-verbatim/${encodeURIComponent(this.settings.role)}`, {
+      csr: csr.toString('pem'),
+      ttl: RESPONDER_TTL,
+      key_usage: ['DigitalSignature'],
+      ext_key_usage_oids: [ID_KP_OCSP_SIGNING],
+    });
+    let cert: x509.X509Certificate;
+    let issuer: x509.X509Certificate;
+    try {
+      cert = new x509.X509Certificate(str(data.certificate));
+      issuer = new x509.X509Certificate(str(data.issuing_ca));
+    } catch (err) {
+      throw upstreamFailed(
+        'the certificate authority (Vault) answered without an OCSP responder certificate',
+        err,
+      );
+    }
+    const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
+    if (!eku?.usages.includes(ID_KP_OCSP_SIGNING))
+      throw upstreamFailed(
+        'the certificate authority (Vault) issued an OCSP responder certificate without id-kp-OCSPSigning',
+      );
+    const signer: CrlSigner = {
+      caDer: Buffer.from(cert.rawData),
+      keyId: keyIdentifier(spkiDer(publicKey)),
+      keyType: 'ec',
+      hash: 'SHA-256',
+      sign: (tbs) =>
+        new Promise((resolve, reject) =>
+          crypto.sign('sha256', tbs, privateKey, (err, sig) => (err ? reject(err) : resolve(sig))),
+        ),
+    };
+    const notBefore = cert.notBefore.getTime();
+    const expiresAt = cert.notAfter.getTime();
+    return {
+      key: { issuerDer: Buffer.from(issuer.rawData), signer, delegated: true },
+      renewAt: notBefore + (expiresAt - notBefore) / 2,
+      expiresAt,
+    };
+  }
 
   /** The common part of issue and sign answers, checked: a certificate for someone else is refused. */
   private async certificate(data: VaultData, commonName: string): Promise<Omit<PkiCert, 'keyType'>> {

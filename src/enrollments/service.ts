@@ -8,9 +8,9 @@ import type { Db } from '../db/schema.js';
 import { inTransaction } from '../db/transactions.js';
 import { DomainError, forbidden, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
+import { nestedRepetition } from '../provision/parameters.js';
 import { byteLength, isUuid } from '../things/types.js';
 import type { FailureThrottle } from '../throttle.js';
-import { nestedRepetition } from '../provision/parameters.js';
 import { caProblem, chainMatches, newGroupKey, sharedKeyMatches } from './attestation.js';
 import type { EnrollmentsRepository } from './repo.js';
 import {
@@ -407,7 +407,9 @@ function checkPattern(pattern: string): string {
   }
   // Devices choose the ids it is matched against: no pattern whose backtracking explodes.
   if (nestedRepetition(pattern)) {
-    throw malformed('registration_id_pattern: a repeated group that itself repeats, such as (a+)+, is refused');
+    throw malformed(
+      'registration_id_pattern: a repeated group that itself repeats, such as (a+)+, is refused',
+    );
   }
   return pattern;
 }

@@ -102,6 +102,8 @@ export const OPERATION_IDS: Record<string, string> = {
   'GET /certs/{thingId}': 'listCerts',
   'DELETE /certs/{thingId}': 'revokeCerts',
   'DELETE /certs/revoke': 'revokeCertsByBody',
+  'POST /certs/ocsp': 'ocspPost',
+  'GET /certs/ocsp/{request}': 'ocspGet',
   // operations
   'GET /version': 'getVersion',
   'GET /health': 'getHealth',

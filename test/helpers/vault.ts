@@ -9,7 +9,7 @@ const generateKeyPair = promisify(crypto.generateKeyPair);
 
 /**
  * A small stand-in for Vault's PKI secrets engine on a real loopback socket: the
- * endpoints Tethys calls (issue, sign, revoke, crl/pem) with real certificates from its
+ * endpoints Tethys calls (issue, sign, sign-verbatim, revoke, crl/pem) with real certificates from its
  * own CA, X-Vault-Token checked, and every call recorded.
  */
 export interface VaultCall {
@@ -61,7 +61,12 @@ export async function startVault(
   });
   const caPem = ca.toString('pem');
 
-  async function certify(spki: Uint8Array<ArrayBuffer>, commonName: string, ttl: string) {
+  async function certify(
+    spki: Uint8Array<ArrayBuffer>,
+    commonName: string,
+    ttl: string,
+    extendedUsages: string[] = [x509.ExtendedKeyUsage.clientAuth],
+  ) {
     const ms = parseGoDuration(ttl || '72h') ?? 72 * 3_600_000;
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
@@ -72,7 +77,7 @@ export async function startVault(
       publicKey: spki,
       signingKey: caKeys.privateKey,
       signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
-      extensions: [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
+      extensions: [new x509.ExtendedKeyUsageExtension(extendedUsages)],
     });
     return {
       certificate: cert.toString('pem'),
@@ -117,6 +122,25 @@ export async function startVault(
       }
       const cn = vault.useCsrCommonName ? (csr.subjectName.getField('CN')[0] ?? '') : body.common_name;
       const data = await certify(new Uint8Array(csr.publicKey.rawData), cn, body.ttl);
+      issued.add(data.serial_number);
+      return [200, { data }];
+    }
+    // sign-verbatim: the CSR's own subject, and the extended key usages the caller names
+    // (`ext_key_usage_oids`, as Vault takes them: a list or comma-separated text).
+    if (method === 'POST' && rest === `sign-verbatim/${role}`) {
+      let csr: x509.Pkcs10CertificateRequest;
+      try {
+        csr = new x509.Pkcs10CertificateRequest(body.csr);
+      } catch {
+        return [400, { errors: ['certificate request could not be parsed'] }];
+      }
+      const oids: string[] = Array.isArray(body.ext_key_usage_oids)
+        ? body.ext_key_usage_oids
+        : String(body.ext_key_usage_oids ?? '')
+            .split(',')
+            .filter(Boolean);
+      const cn = csr.subjectName.getField('CN')[0] ?? '';
+      const data = await certify(new Uint8Array(csr.publicKey.rawData), cn, body.ttl, oids);
       issued.add(data.serial_number);
       return [200, { data }];
     }
