@@ -14,6 +14,8 @@ import { BootstrapRepository } from './bootstrap/repo.js';
 import { bootstrapRoutes } from './bootstrap/routes.js';
 import { BootstrapCipher } from './bootstrap/secure.js';
 import { BootstrapService } from './bootstrap/service.js';
+import { RenewalService } from './certs/renewal.js';
+import { renewalRoutes } from './certs/renewal-routes.js';
 import { CertsRepository } from './certs/repo.js';
 import { certsRoutes } from './certs/routes.js';
 import { CertsService, openPki } from './certs/service.js';
@@ -233,6 +235,16 @@ async function assemble(
     throttle,
   );
 
+  const renewal = new RenewalService(
+    db,
+    certs,
+    certsRepo,
+    things,
+    bootstrap,
+    config.users.adminEmail,
+    logger,
+  );
+
   logger.info(
     { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
     'provision layout loaded',
@@ -345,6 +357,7 @@ async function assemble(
   groupsRoutes(http, groups, auth);
   thingsRoutes(http, things);
   certsRoutes(http, certs);
+  renewalRoutes(http, renewal);
   opsRoutes(http, db, () => messaging.busState(), TETHYS_VERSION);
   consoleRoutes(http);
   await http.after();

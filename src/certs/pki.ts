@@ -22,6 +22,8 @@ export interface Pki {
   crl(): Promise<Buffer>;
   /** Revocations were recorded: a cached CRL is stale. */
   revocationsChanged(): void;
+  /** The issuing CA certificate (PEM) asked of a remote PKI (Vault's `ca/pem`); absent when `caPem` is set. */
+  issuerPem?(): Promise<string | null>;
   /** The issuing CA certificate (PEM) when it is known locally. */
   readonly caPem: string | null;
 }

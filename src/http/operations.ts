@@ -102,6 +102,9 @@ export const OPERATION_IDS: Record<string, string> = {
   'GET /certs/{thingId}': 'listCerts',
   'DELETE /certs/{thingId}': 'revokeCerts',
   'DELETE /certs/revoke': 'revokeCertsByBody',
+  'POST /certs/{serial}/renew': 'renewCert',
+  'POST /certs/renew': 'renewOwnCert',
+  'GET /certs': 'listExpiringCerts',
   // operations
   'GET /version': 'getVersion',
   'GET /health': 'getHealth',
