@@ -1,9 +1,22 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import promClient from 'prom-client';
 import { assertError, createThing } from './helpers/entities.js';
-import { ecCsr, openssl, opensslResult, opensslSerial, type Workdir, workdir } from './helpers/openssl.js';
 import {
+  ecCsr,
+  openssl,
+  opensslResult,
+  opensslSerial,
+  selfSigned,
+  type Workdir,
+  workdir,
+} from './helpers/openssl.js';
+import {
+  client,
   dialect,
   recordingFetch,
   startServer as startTestServer,
@@ -12,6 +25,7 @@ import {
   withServer,
 } from './helpers/server.js';
 import { type FakeVault, startVault } from './helpers/vault.js';
+import { clockPast } from './helpers/wait.js';
 
 /** Several servers in one process: the request histogram is registered once per process (see certs.test.ts). */
 function startServer(env: Record<string, string> = {}): Promise<TestServer> {
@@ -19,6 +33,7 @@ function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   return startTestServer(env);
 }
 
+const execFileAsync = promisify(execFile);
 const ADMIN = { email: 'renewal-admin@example.com', password: 'admin-password-1' };
 const HOUR = 3_600_000;
 
@@ -314,4 +329,212 @@ describe(`certificates about to expire (${dialect})`, () => {
     assert.equal(gauge('30d'), month.json.total);
     assert.equal(gauge('7d'), 3);
   });
+});
+
+/** curl over real mTLS (a child process: the server answers in this one): the device's certificate and key (or none), the server's CA. */
+async function curlRenew(
+  url: string,
+  serverCa: string,
+  body: unknown,
+  device?: { cert: string; key: string },
+): Promise<{ status: number; json: any }> {
+  const args = ['-sS', '--max-time', '20', '--cacert', serverCa, '-o', '-', '-w', '\n%{http_code}'];
+  if (device) args.push('--cert', device.cert, '--key', device.key);
+  args.push(
+    '-H',
+    'content-type: application/json',
+    '--data-binary',
+    JSON.stringify(body),
+    `${url}/certs/renew`,
+  );
+  const { stdout } = await execFileAsync('curl', args, { encoding: 'utf8' });
+  const cut = stdout.lastIndexOf('\n');
+  const text = stdout.slice(0, cut);
+  return { status: Number(stdout.slice(cut + 1)), json: text ? JSON.parse(text) : undefined };
+}
+
+/** fetch over HTTPS trusting `ca` (the test server's self-signed certificate), for the operator's requests. */
+function tlsFetch(ca: Buffer): typeof fetch {
+  return (async (input: string | URL, init: RequestInit = {}) => {
+    const url = new URL(String(input));
+    return new Promise<Response>((resolve, reject) => {
+      const req = https.request(
+        url,
+        { method: init.method ?? 'GET', headers: init.headers as Record<string, string>, ca, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const headers = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
+            const body = Buffer.concat(chunks);
+            resolve(new Response(body.length > 0 ? body : null, { status: res.statusCode ?? 0, headers }));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(init.body as string | Buffer | undefined);
+    });
+  }) as typeof fetch;
+}
+
+/** Device renewal over the HTTPS listener, authenticated by the device's current client certificate. */
+function deviceSuite(name: string, env: () => Record<string, string>) {
+  describe(name, () => {
+    let work: Workdir;
+    let server: TestServer;
+    let request: ReturnType<typeof client>;
+    let owner: string;
+    let serverCa: string;
+    let base: string;
+
+    before(async () => {
+      work = workdir();
+      serverCa = work.path('https.crt');
+      selfSigned(work, 'https', '/CN=127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1']);
+      server = await startServer({
+        ...env(),
+        TETHYS_TLS_CERT: serverCa,
+        TETHYS_TLS_KEY: work.path('https.key'),
+      });
+      const ca = fs.readFileSync(serverCa);
+      base = server.url.replace(/^http:/, 'https:');
+      request = client(base, tlsFetch(ca));
+      owner = (await userToken(request)).token;
+    });
+    after(async () => {
+      await server?.close();
+      work?.remove();
+    });
+
+    /** A thing with a certificate (and key) issued by the operator, saved as files. */
+    async function device(tag: string, valid = '24h') {
+      const thing = await createThing(request, owner);
+      const reply = await request('POST', '/certs', {
+        token: owner,
+        body: { thing_id: thing.id, key_type: 'ec', valid },
+      });
+      assert.equal(reply.status, 201, reply.text);
+      return {
+        thing,
+        issued: reply.json,
+        files: {
+          cert: work.file(`${tag}.crt`, reply.json.cert),
+          key: work.file(`${tag}.key`, reply.json.cert_key),
+        },
+      };
+    }
+
+    it('renews with a CSR over mTLS (curl); openssl verifies the new certificate; the old one keeps working', async () => {
+      const d = await device('dev1');
+      const csr = ecCsr(work, 'dev1-next');
+      const first = await curlRenew(base, serverCa, { csr: csr.pem, valid: '48h' }, d.files);
+      assert.equal(first.status, 201, JSON.stringify(first.json));
+      assert.equal(first.json.thing_id, d.thing.id);
+      assert.equal(first.json.cert_key, undefined);
+      assert.notEqual(first.json.cert_serial, d.issued.cert_serial);
+      verifies(work, 'dev1-new', first.json.cert, first.json.ca_cert);
+      const certFile = work.file('dev1-new.crt', first.json.cert);
+      assert.equal(
+        openssl('x509', '-in', certFile, '-noout', '-pubkey').trim(),
+        openssl('req', '-in', csr.csr, '-noout', '-pubkey').trim(),
+      );
+      // The old certificate still authenticates; so does the new one (with the CSR's key).
+      const again = await curlRenew(base, serverCa, { csr: ecCsr(work, 'dev1-b').pem }, d.files);
+      assert.equal(again.status, 201, JSON.stringify(again.json));
+      const byNew = await curlRenew(
+        base,
+        serverCa,
+        { csr: ecCsr(work, 'dev1-c').pem },
+        { cert: certFile, key: csr.key },
+      );
+      assert.equal(byNew.status, 201, JSON.stringify(byNew.json));
+      const list = await request('GET', `/certs/${d.thing.id}?limit=100`, { token: owner });
+      assert.equal(list.json.total, 4);
+      assert.ok(list.json.certs.every((c: any) => c.revoked === undefined));
+    });
+
+    it('revoke_old: the old certificate is revoked (GET /certs/{thingId}, the CRL) and no longer authenticates', async () => {
+      const d = await device('dev2');
+      const reply = await curlRenew(
+        base,
+        serverCa,
+        { csr: ecCsr(work, 'dev2-next').pem, revoke_old: true },
+        d.files,
+      );
+      assert.equal(reply.status, 201, JSON.stringify(reply.json));
+      const list = await request('GET', `/certs/${d.thing.id}`, { token: owner });
+      const old = list.json.certs.find((c: any) => c.cert_serial === d.issued.cert_serial);
+      assert.equal(old.revoked, true);
+      const crl = await request('GET', '/certs/crl');
+      const crlText = openssl('crl', '-in', work.file('dev2.crl', crl.text), '-noout', '-text');
+      assert.ok(crlText.includes(opensslSerial(d.issued.cert_serial)));
+      const refused = await curlRenew(base, serverCa, { csr: ecCsr(work, 'dev2-again').pem }, d.files);
+      assert.equal(refused.status, 401);
+      assert.equal(typeof refused.json.error, 'string');
+    });
+
+    it('no client certificate, one from another CA, or an expired one: 401 JSON; a missing CSR: 400', async () => {
+      const csr = ecCsr(work, 'nobody').pem;
+      const none = await curlRenew(base, serverCa, { csr });
+      assert.equal(none.status, 401);
+      assert.equal(typeof none.json.error, 'string');
+      // A self-made certificate with a real thing's id and an issued serial is still refused.
+      const d = await device('dev3');
+      const forged = selfSigned(work, 'forged', `/CN=${d.thing.id}`, [
+        '-set_serial',
+        `0x${d.issued.cert_serial.replace(/:/g, '')}`,
+      ]);
+      const other = await curlRenew(base, serverCa, { csr }, forged);
+      assert.equal(other.status, 401);
+      const noCsr = await curlRenew(base, serverCa, {}, d.files);
+      assert.equal(noCsr.status, 400);
+      const short = await device('dev4', '2s');
+      await clockPast(Date.parse(short.issued.expire) + 1000);
+      const expired = await curlRenew(base, serverCa, { csr }, short.files);
+      assert.equal(expired.status, 401);
+    });
+
+    it("updates the bootstrap config that carries the thing's certificate", async () => {
+      const d = await device('dev5');
+      const externalId = `ext-${d.thing.id}`;
+      const add = await request('POST', '/things/configs', {
+        token: owner,
+        body: {
+          thing_id: d.thing.id,
+          external_id: externalId,
+          external_key: 'ext-key',
+          channels: [],
+          client_cert: d.issued.cert,
+          client_key: d.issued.cert_key,
+          ca_cert: d.issued.ca_cert,
+        },
+      });
+      assert.equal(add.status, 201, add.text);
+      const reply = await curlRenew(base, serverCa, { csr: ecCsr(work, 'dev5-next').pem }, d.files);
+      assert.equal(reply.status, 201, JSON.stringify(reply.json));
+      const fetched = await request('GET', `/things/bootstrap/${externalId}`, {
+        headers: { authorization: 'ext-key' },
+      });
+      assert.equal(fetched.status, 200, fetched.text);
+      assert.equal(fetched.json.client_cert, reply.json.cert);
+      // The server never had the new key: the config carries none.
+      assert.equal(fetched.json.client_key ?? '', '');
+    });
+  });
+}
+
+describe(`device renewal over mTLS (${dialect})`, () => {
+  deviceSuite('development CA', () => ({}));
+  let vault: FakeVault;
+  before(async () => {
+    vault = await startVault();
+  });
+  after(async () => vault?.close());
+  deviceSuite('Vault', () => ({
+    MF_CERTS_VAULT_HOST: vault.url,
+    MF_VAULT_PKI_INT_PATH: vault.pkiPath,
+    MF_VAULT_CA_ROLE_NAME: vault.role,
+    MF_VAULT_TOKEN: vault.token,
+  }));
 });
