@@ -15,6 +15,7 @@ import {
   type Workdir,
   workdir,
 } from './helpers/openssl.js';
+import { runCli } from './helpers/process.js';
 import {
   client,
   dialect,
@@ -537,4 +538,78 @@ describe(`device renewal over mTLS (${dialect})`, () => {
     MF_VAULT_CA_ROLE_NAME: vault.role,
     MF_VAULT_TOKEN: vault.token,
   }));
+});
+
+describe(`cli: certs renew (${dialect})`, () => {
+  const fixture = withServer({}, { start: startServer });
+  const { request } = fixture;
+  let work: Workdir;
+  before(() => {
+    work = workdir();
+  });
+  after(() => work.remove());
+
+  it('renews one certificate by serial (--key-type, --revoke-old, --out; --csr) and every one expiring soon (--expiring) with progress', async () => {
+    const token = (await userToken(request)).token;
+    const tethys = (args: string[]) => runCli(args, { TETHYS_URL: fixture.server.url, TETHYS_TOKEN: token });
+    const issue = async (thingId: string, valid: string) => {
+      const r = await request('POST', '/certs', {
+        token,
+        body: { thing_id: thingId, key_type: 'ec', valid },
+      });
+      assert.equal(r.status, 201, r.text);
+      return r.json;
+    };
+    const thing = await createThing(request, token);
+    const old = await issue(thing.id, '24h');
+    const out = work.path('renewed');
+    const one = await tethys([
+      'certs',
+      'renew',
+      old.cert_serial,
+      '--key-type',
+      'rsa',
+      '--revoke-old',
+      '--out',
+      out,
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(one.json.thing_id, thing.id);
+    assert.equal(one.json.cert_key, undefined);
+    const verified = opensslResult('verify', '-CAfile', `${out}/ca.crt`, `${out}/${thing.id}.crt`);
+    assert.ok(verified.ok, verified.output);
+    assert.match(openssl('x509', '-in', `${out}/${thing.id}.crt`, '-noout', '-text'), /rsaEncryption/);
+    const list = await request('GET', `/certs/${thing.id}`, { token });
+    assert.equal(list.json.certs.find((c: any) => c.cert_serial === old.cert_serial).revoked, true);
+
+    const csr = ecCsr(work, 'cli-device');
+    const bycsr = await tethys(['certs', 'renew', one.json.cert_serial, '--csr', csr.csr]);
+    assert.equal(bycsr.code, 0, bycsr.stderr);
+    assert.equal(bycsr.json.cert_key, undefined);
+    verifies(work, 'cli-csr', bycsr.json.cert, bycsr.json.ca_cert);
+
+    // The bulk renewal: three within 720h (besides the renewals above, which are longer), one beyond.
+    const others = await Promise.all([1, 2, 3].map(() => createThing(request, token)));
+    const soon = await Promise.all(others.map((t, i) => issue(t.id, `${(i + 1) * 100}h`)));
+    await issue(others[0]!.id, '2000h');
+    const bulk = await tethys(['certs', 'renew', '--expiring', '720h', '--valid', '4000h']);
+    assert.equal(bulk.code, 0, bulk.stderr);
+    assert.deepEqual(
+      bulk.json.renewed.map((r: any) => r.old_serial),
+      soon.map((c) => c.cert_serial),
+    );
+    assert.deepEqual(bulk.json.failed, []);
+    assert.match(bulk.stderr, /renewed 3\/3/);
+    for (const [i, r] of bulk.json.renewed.entries()) {
+      assert.equal(r.cert.thing_id, others[i]!.id);
+      verifies(work, `bulk-${i}`, r.cert.cert, r.cert.ca_cert);
+    }
+    const left = await request('GET', '/certs?expiring_within=720h', { token });
+    assert.equal(left.json.total, 3, 'the old ones stay valid without --revoke-old');
+
+    const usage = await tethys(['certs', 'renew']);
+    assert.equal(usage.code, 2, usage.stderr);
+    const both = await tethys(['certs', 'renew', '--expiring', '720h', '--csr', csr.csr]);
+    assert.equal(both.code, 2, both.stderr);
+  });
 });
