@@ -14,6 +14,7 @@ import { BootstrapRepository } from './bootstrap/repo.js';
 import { bootstrapRoutes } from './bootstrap/routes.js';
 import { BootstrapCipher } from './bootstrap/secure.js';
 import { BootstrapService } from './bootstrap/service.js';
+import { estRoutes } from './certs/est.js';
 import { RenewalService } from './certs/renewal.js';
 import { renewalRoutes } from './certs/renewal-routes.js';
 import { CertsRepository } from './certs/repo.js';
@@ -358,6 +359,7 @@ async function assemble(
   thingsRoutes(http, things);
   certsRoutes(http, certs);
   renewalRoutes(http, renewal);
+  estRoutes(http, certs, renewal);
   opsRoutes(http, db, () => messaging.busState(), TETHYS_VERSION);
   consoleRoutes(http);
   await http.after();

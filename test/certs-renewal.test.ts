@@ -496,6 +496,76 @@ function deviceSuite(name: string, env: () => Record<string, string>) {
       assert.equal(expired.status, 401);
     });
 
+    it('EST: cacerts is the CA as base64 PKCS#7; simplereenroll takes a base64 PKCS#10 over mTLS and answers the certificate (curl, openssl)', async () => {
+      const curl = async (file: string, args: string[]) => {
+        const { stdout } = await execFileAsync('curl', [
+          '-sS',
+          '--max-time',
+          '20',
+          '--cacert',
+          serverCa,
+          '-o',
+          file,
+          '-w',
+          '%{http_code} %{content_type}',
+          ...args,
+        ]);
+        return stdout;
+      };
+      /** base64 PKCS#7 certs-only → the PEM certificates openssl finds in it. */
+      const certsOf = (b64File: string, name: string) => {
+        const der = work.file(`${name}.p7b`, Buffer.from(fs.readFileSync(b64File, 'utf8'), 'base64'));
+        return openssl('pkcs7', '-inform', 'DER', '-in', der, '-print_certs');
+      };
+      const cacerts = await curl(work.path('cacerts.b64'), [`${base}/.well-known/est/cacerts`]);
+      assert.match(cacerts, /^200 application\/pkcs7-mime; smime-type=certs-only/);
+      const d = await device('est1');
+      const caPem = certsOf(work.path('cacerts.b64'), 'cacerts');
+      assert.equal(
+        openssl('x509', '-in', work.file('est-ca.crt', caPem), '-noout', '-fingerprint', '-sha256'),
+        openssl(
+          'x509',
+          '-in',
+          work.file('est-issued-ca.crt', d.issued.ca_cert),
+          '-noout',
+          '-fingerprint',
+          '-sha256',
+        ),
+      );
+
+      const csr = ecCsr(work, 'est1-next');
+      openssl('req', '-in', csr.csr, '-outform', 'DER', '-out', work.path('est1.der'));
+      const b64 = work.file('est1.b64', `${fs.readFileSync(work.path('est1.der')).toString('base64')}\n`);
+      const enroll = (device?: { cert: string; key: string }) =>
+        curl(work.path('enrolled.b64'), [
+          ...(device ? ['--cert', device.cert, '--key', device.key] : []),
+          '-H',
+          'content-type: application/pkcs10',
+          '--data-binary',
+          `@${b64}`,
+          `${base}/.well-known/est/simplereenroll`,
+        ]);
+      assert.match(await enroll(d.files), /^200 application\/pkcs7-mime/);
+      const issued = certsOf(work.path('enrolled.b64'), 'enrolled');
+      const certFile = work.file('est1-new.crt', issued);
+      const verified = opensslResult(
+        'verify',
+        '-CAfile',
+        work.path('est-ca.crt'),
+        '-purpose',
+        'sslclient',
+        certFile,
+      );
+      assert.ok(verified.ok, verified.output);
+      assert.equal(
+        openssl('x509', '-in', certFile, '-noout', '-pubkey').trim(),
+        openssl('req', '-in', csr.csr, '-noout', '-pubkey').trim(),
+      );
+      const list = await request('GET', `/certs/${d.thing.id}`, { token: owner });
+      assert.equal(list.json.total, 2);
+      assert.match(await enroll(), /^401 application\/json/);
+    });
+
     it("updates the bootstrap config that carries the thing's certificate", async () => {
       const d = await device('dev5');
       const externalId = `ext-${d.thing.id}`;

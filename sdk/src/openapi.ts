@@ -1017,6 +1017,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/est/cacerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** EST: the CA certificates (RFC 7030 §4.1; base64 PKCS#7 certs-only) */
+        get: operations["estCaCerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/est/simplereenroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** EST: re-enrollment (RFC 7030 §4.2.2): a base64 DER PKCS#10 request in (application/pkcs10), the new certificate out (base64 PKCS#7); authenticated by the current client certificate (HTTPS listener) */
+        post: operations["estSimpleReenroll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/version": {
         parameters: {
             query?: never;
@@ -6392,6 +6426,90 @@ export interface operations {
                         Serial: string;
                         Expire: string;
                     };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    estCaCerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The issuing CA */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkcs7-mime": string;
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    estSimpleReenroll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new certificate */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkcs7-mime": string;
                 };
             };
             /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */

@@ -48,7 +48,7 @@ type RenewInput = Static<typeof RenewBody>;
 type DeviceRenewInput = Static<typeof DeviceRenewBody>;
 
 /** The leaf certificate the client presented on the HTTPS listener (DER), if any. */
-function peerLeaf(request: FastifyRequest): Buffer | undefined {
+export function peerLeaf(request: FastifyRequest): Buffer | undefined {
   const socket = request.raw.socket as tls.TLSSocket;
   if (typeof socket.getPeerCertificate !== 'function') return undefined;
   const cert = socket.getPeerCertificate(false);

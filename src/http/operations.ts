@@ -105,6 +105,8 @@ export const OPERATION_IDS: Record<string, string> = {
   'POST /certs/{serial}/renew': 'renewCert',
   'POST /certs/renew': 'renewOwnCert',
   'GET /certs': 'listExpiringCerts',
+  'GET /.well-known/est/cacerts': 'estCaCerts',
+  'POST /.well-known/est/simplereenroll': 'estSimpleReenroll',
   // operations
   'GET /version': 'getVersion',
   'GET /health': 'getHealth',
