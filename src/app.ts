@@ -14,8 +14,11 @@ import { BootstrapRepository } from './bootstrap/repo.js';
 import { bootstrapRoutes } from './bootstrap/routes.js';
 import { BootstrapCipher } from './bootstrap/secure.js';
 import { BootstrapService } from './bootstrap/service.js';
+import { estRoutes } from './certs/est.js';
 import { OcspResponder } from './certs/ocsp.js';
 import { ocspRoutes } from './certs/ocsp-routes.js';
+import { RenewalService } from './certs/renewal.js';
+import { renewalRoutes } from './certs/renewal-routes.js';
 import { CertsRepository } from './certs/repo.js';
 import { certsRoutes } from './certs/routes.js';
 import { CertsService, openPki } from './certs/service.js';
@@ -243,6 +246,16 @@ async function assemble(
     throttle,
   );
 
+  const renewal = new RenewalService(
+    db,
+    certs,
+    certsRepo,
+    things,
+    bootstrap,
+    config.users.adminEmail,
+    logger,
+  );
+
   logger.info(
     { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
     'provision layout loaded',
@@ -356,6 +369,8 @@ async function assemble(
   thingsRoutes(http, things);
   certsRoutes(http, certs);
   ocspRoutes(http, ocsp);
+  renewalRoutes(http, renewal);
+  estRoutes(http, certs, renewal);
   opsRoutes(http, db, () => messaging.busState(), TETHYS_VERSION);
   consoleRoutes(http);
   await http.after();

@@ -53,6 +53,10 @@ export type Provisioned = Answer<'provisionGateway', 201>;
 export type IssuedCert = Answer<'issueCert', 201>;
 export type CertsPage = Answer<'listCerts', 201>;
 export type CertRequest = Body<'issueCert'>;
+/** A renewal: a CSR, or key parameters (default: the renewed certificate's type), a validity, `revoke_old`. */
+export type RenewRequest = Body<'renewCert'>;
+/** Valid certificates about to expire, soonest first. */
+export type ExpiringPage = Answer<'listExpiringCerts', 200>;
 export type Group = Answer<'getGroup', 200>;
 export type NewGroup = Body<'createGroup'>;
 export type GroupChange = Body<'updateGroup'>;
@@ -544,7 +548,18 @@ export class Tethys {
     return reply.body;
   }
 
+  /** Certificates over their life (`certs.renew`, `certs.expiring`). */
+  private readonly certsLife = {
+    /** A new certificate for the thing of certificate `serial` (cert_serial); `revoke_old` revokes that one at once. */
+    renew: async (serial: string, request: RenewRequest = {}): Promise<IssuedCert> =>
+      (await this.call<IssuedCert>('POST', `/certs/${enc(serial)}/renew`, { body: request })).body,
+    /** Valid certificates expiring within `window` (a Go duration such as 720h): yours, or everyone's for the admin. */
+    expiring: async (window: string, query: PageQuery = {}): Promise<ExpiringPage> =>
+      (await this.call<ExpiringPage>('GET', '/certs', { query: { expiring_within: window, ...query } })).body,
+  };
+
   readonly certs = {
+    ...this.certsLife,
     issue: async (request: CertRequest): Promise<IssuedCert> =>
       (await this.call<IssuedCert>('POST', '/certs', { body: request })).body,
     list: async (thingId: string, query: PageQuery = {}): Promise<CertsPage> =>

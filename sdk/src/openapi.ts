@@ -920,7 +920,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Valid certificates expiring within a window, soonest first: the caller's (the admin: everyone's) */
+        get: operations["listExpiringCerts"];
         put?: never;
         /** Issue a certificate for one of the caller's things */
         post: operations["issueCert"];
@@ -1010,6 +1011,74 @@ export interface paths {
         get: operations["ocspGet"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certs/{serial}/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Renew one of the caller's certificates, named by serial (cert_serial): a new one for the same thing (201, as POST /certs) */
+        post: operations["renewCert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certs/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A device renews its own certificate (HTTPS listener; it authenticates with its current client certificate, issued here, valid, not revoked) */
+        post: operations["renewOwnCert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/est/cacerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** EST: the CA certificates (RFC 7030 §4.1; base64 PKCS#7 certs-only) */
+        get: operations["estCaCerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/est/simplereenroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** EST: re-enrollment (RFC 7030 §4.2.2): a base64 DER PKCS#10 request in (application/pkcs10), the new certificate out (base64 PKCS#7); authenticated by the current client certificate (HTTPS listener) */
+        post: operations["estSimpleReenroll"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5919,6 +5988,67 @@ export interface operations {
             };
         };
     };
+    listExpiringCerts: {
+        parameters: {
+            query?: {
+                /** @description a Go duration such as 720h: certificates expiring within it (absent: all valid ones) */
+                expiring_within?: string;
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, 1..100 */
+                limit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the thing's certificate records */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        total: number;
+                        offset: number;
+                        limit: number;
+                        certs: {
+                            thing_id: string;
+                            cert_serial: string;
+                            key_type: string;
+                            expire: string;
+                            revoked?: boolean;
+                            revocation_time?: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
     issueCert: {
         parameters: {
             query?: never;
@@ -6269,6 +6399,242 @@ export interface operations {
                 };
                 content: {
                     "application/ocsp-response": string;
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    renewCert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description cert_serial, any hex form */
+                serial: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "key_type": "ec",
+                 *       "key_bits": 256,
+                 *       "valid": "8760h",
+                 *       "revoke_old": true
+                 *     }
+                 */
+                "application/json": {
+                    csr?: string | null;
+                    key_type?: string | null;
+                    key_bits?: number | null;
+                    valid?: string | null;
+                    revoke_old?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The certificate, under 0.12.1's, its SDK's and the seed document's names (no key fields for a CSR) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        thing_id: string;
+                        cert: string;
+                        cert_key?: string;
+                        cert_serial: string;
+                        ca_cert: string;
+                        /** @description RFC 3339 */
+                        expire: string;
+                        client_cert: string;
+                        client_key?: string;
+                        issuing_ca: string;
+                        ThingID: string;
+                        ClientCert: string;
+                        IssuingCA: string;
+                        CAChain: string[];
+                        ClientKey?: string;
+                        PrivateKeyType?: string;
+                        Serial: string;
+                        Expire: string;
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    renewOwnCert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description PEM PKCS#10 request: its public key is certified, no private key is made */
+                    csr: string;
+                    valid?: string | null;
+                    revoke_old?: boolean | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The certificate, under 0.12.1's, its SDK's and the seed document's names (no key fields for a CSR) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        thing_id: string;
+                        cert: string;
+                        cert_key?: string;
+                        cert_serial: string;
+                        ca_cert: string;
+                        /** @description RFC 3339 */
+                        expire: string;
+                        client_cert: string;
+                        client_key?: string;
+                        issuing_ca: string;
+                        ThingID: string;
+                        ClientCert: string;
+                        IssuingCA: string;
+                        CAChain: string[];
+                        ClientKey?: string;
+                        PrivateKeyType?: string;
+                        Serial: string;
+                        Expire: string;
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    estCaCerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The issuing CA */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkcs7-mime": string;
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    estSimpleReenroll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new certificate */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkcs7-mime": string;
                 };
             };
             /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */

@@ -170,6 +170,14 @@ export class BootstrapRepository {
     return Number(r.numAffectedRows ?? 0) > 0;
   }
 
+  /** A renewed certificate replaces the one a config carries; false when it carries none (or there is no config). */
+  async replaceCarriedCerts(owner: string, thingId: string, certs: Certs): Promise<boolean> {
+    const r =
+      await sql`UPDATE bootstrap_configs SET client_cert = ${certs.clientCert}, client_key = ${certs.clientKey}, ca_cert = ${certs.caCert}
+      WHERE thing_id = ${thingId} AND owner = ${owner} AND client_cert <> ''`.execute(this.ex());
+    return Number(r.numAffectedRows ?? 0) > 0;
+  }
+
   async replaceChannels(thingId: string, channelIds: string[]): Promise<void> {
     await this.setChannels(thingId, channelIds);
   }

@@ -182,6 +182,17 @@ export class BootstrapService {
     await this.changed(id);
   }
 
+  /**
+   * A thing's certificate was renewed (certs, in its transaction): a config that carries
+   * certificates gets the new one, so the next bootstrap fetch returns it. A config
+   * without certificates, or no config, is left alone.
+   */
+  async replaceCarriedCerts(owner: string, thingId: string, certs: Certs): Promise<boolean> {
+    if (!(await this.configs.replaceCarriedCerts(owner, thingId.toLowerCase(), certs))) return false;
+    await this.changed(thingId);
+    return true;
+  }
+
   /** The config lists exactly `channels`; an active config's connections follow. */
   async updateConnections(token: Credential, id: string, channelIds: string[]): Promise<void> {
     const identity = await this.identify(token);

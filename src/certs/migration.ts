@@ -28,3 +28,20 @@ export function certsMigration(_dialect: Dialect): Migration {
     },
   };
 }
+
+/**
+ * Certificates about to expire (renewal, `GET /certs?expiring_within=`, the metrics):
+ * valid records by expiry, everyone's and an owner's.
+ */
+export function certExpiryMigration(_dialect: Dialect): Migration {
+  return {
+    up: async (db) => {
+      for (const statement of [
+        'CREATE INDEX certs_expiry ON certs (expires_at) WHERE revoked_at IS NULL',
+        'CREATE INDEX certs_owner_expiry ON certs (owner, expires_at) WHERE revoked_at IS NULL',
+      ]) {
+        await sql.raw(statement).execute(db);
+      }
+    },
+  };
+}

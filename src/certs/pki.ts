@@ -28,6 +28,8 @@ export interface Pki {
    * certificate the CA issued (Vault). Rejects while it cannot be had (Vault down).
    */
   ocspResponder?(): Promise<ResponderKey>;
+  /** The issuing CA certificate (PEM) asked of a remote PKI (Vault's `ca/pem`); absent when `caPem` is set. */
+  issuerPem?(): Promise<string | null>;
   /** The issuing CA certificate (PEM) when it is known locally. */
   readonly caPem: string | null;
 }

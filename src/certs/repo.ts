@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
 import type { ThingsRepository } from '../things/repo.js';
@@ -32,6 +32,25 @@ function toRecord(row: CertsTable): CertRecord {
     revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
     createdAt: new Date(row.created_at),
   };
+}
+
+/** A page of the records `base` selects, soonest expiry first, and how many it selects. */
+async function soonestFirst(
+  base: SelectQueryBuilder<CertsSchema, 'certs', object>,
+  offset: number,
+  limit: number,
+): Promise<{ total: number; items: CertRecord[] }> {
+  const [count, rows] = await Promise.all([
+    base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
+    base
+      .selectAll()
+      .orderBy('expires_at', 'asc')
+      .orderBy('serial', 'asc')
+      .offset(offset)
+      .limit(limit)
+      .execute(),
+  ]);
+  return { total: Number(count?.n ?? 0), items: rows.map(toRecord) };
 }
 
 /**
@@ -72,17 +91,7 @@ export class CertsRepository {
     limit: number,
   ): Promise<{ total: number; items: CertRecord[] }> {
     const base = this.ex().selectFrom('certs').where('thing_id', '=', thingId).where('owner', '=', owner);
-    const [count, rows] = await Promise.all([
-      base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst(),
-      base
-        .selectAll()
-        .orderBy('expires_at', 'asc')
-        .orderBy('serial', 'asc')
-        .offset(offset)
-        .limit(limit)
-        .execute(),
-    ]);
-    return { total: Number(count?.n ?? 0), items: rows.map(toRecord) };
+    return soonestFirst(base, offset, limit);
   }
 
   async bySerial(serial: string): Promise<CertRecord | null> {
@@ -128,6 +137,38 @@ export class CertsRepository {
       .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM ${this.things.source()} t WHERE t.id = c.thing_id)`)
       .execute();
     return rows.map((r) => r.serial);
+  }
+
+  /**
+   * Records neither revoked nor expired at `now` that expire by `until` (null: any time),
+   * soonest first: the owner's, or everyone's (owner null). Index certs_expiry (0012).
+   */
+  async expiring(
+    owner: string | null,
+    now: Date,
+    until: Date | null,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; items: CertRecord[] }> {
+    let base = this.ex()
+      .selectFrom('certs')
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', iso(now));
+    if (until) base = base.where('expires_at', '<=', iso(until));
+    if (owner !== null) base = base.where('owner', '=', owner);
+    return soonestFirst(base, offset, limit);
+  }
+
+  /** How many records are neither revoked nor expired at `now` and expire by `until` (the metrics). */
+  async countExpiring(now: Date, until: Date): Promise<number> {
+    const row = await this.ex()
+      .selectFrom('certs')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', iso(now))
+      .where('expires_at', '<=', iso(until))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Changes with every recorded revocation: tells a cached CRL is stale. */

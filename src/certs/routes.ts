@@ -35,7 +35,7 @@ export function issuedView(c: IssuedCert) {
   };
 }
 
-const recordView = (r: CertRecord) => ({
+export const recordView = (r: CertRecord) => ({
   thing_id: r.thingId,
   cert_serial: r.serial,
   key_type: r.keyType,
@@ -73,7 +73,7 @@ const ThingParam = Type.Object({ thingId: Type.String() });
 
 // ---- answers (issuedView and recordView make them) --------------------------------
 const S = Type.String;
-const Issued = Answer(
+export const Issued = Answer(
   "The certificate, under 0.12.1's, its SDK's and the seed document's names (no key fields for a CSR)",
   {
     thing_id: S(),
@@ -95,7 +95,7 @@ const Issued = Answer(
     Expire: S(),
   },
 );
-const Records = Answer("A page of the thing's certificate records", {
+export const Records = Answer("A page of the thing's certificate records", {
   total: Type.Integer(),
   offset: Type.Integer(),
   limit: Type.Integer(),
@@ -139,7 +139,7 @@ const ListQuery = Type.Object({
   limit: Param.uint(`default ${DEFAULT_LIMIT}, 1..100`),
 });
 
-const tags = ['certs'];
+export const tags = ['certs'];
 
 /** Certificates of things (API.md §6): issue, the CRL, a thing's records, revocation. */
 export function certsRoutes(app: FastifyInstance, service: CertsService): void {

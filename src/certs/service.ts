@@ -250,6 +250,22 @@ export class CertsService {
     return latest;
   }
 
+  /** Revokes one certificate (a renewal's `revoke_old`); returns when it was revoked. */
+  async revokeSerial(serial: string): Promise<Date> {
+    try {
+      const at = await this.pki.revoke(serial);
+      await this.recordRevocation(serial, at);
+      return at;
+    } finally {
+      await this.revocationsChanged();
+    }
+  }
+
+  /** The PEM of the CA that issues here (the local CA's, or Vault's, asked once); null if unknown. */
+  async issuerPem(): Promise<string | null> {
+    return this.pki.caPem ?? (this.pki.issuerPem ? this.pki.issuerPem() : null);
+  }
+
   /** The CRL: DER, or PEM text. */
   async crl(format: 'pem' | 'der'): Promise<Buffer | string> {
     const der = await this.pki.crl();

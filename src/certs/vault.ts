@@ -194,6 +194,18 @@ export class VaultPki implements Pki {
     };
   }
 
+  private issuer?: string;
+
+  /** Vault's issuing CA (`GET ca/pem`), asked once: device renewal checks a client certificate against it. */
+  async issuerPem(): Promise<string | null> {
+    if (this.issuer === undefined) {
+      const text = await this.request('GET', 'ca/pem');
+      if (!text.includes('-----BEGIN CERTIFICATE-----')) return null;
+      this.issuer = text;
+    }
+    return this.issuer;
+  }
+
   /** The common part of issue and sign answers, checked: a certificate for someone else is refused. */
   private async certificate(data: VaultData, commonName: string): Promise<Omit<PkiCert, 'keyType'>> {
     const pem = str(data.certificate);

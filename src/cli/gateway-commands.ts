@@ -5,6 +5,7 @@ import { BootstrapCipher, type NewConfig, type Tethys } from '../../sdk/src/inde
 import { parseGoDuration } from '../durations.js';
 import { leaf } from './commands.js';
 import { type ParamArg, paramArg, parameterValues } from './layout-commands.js';
+import { renewCommand } from './renew-command.js';
 import {
   handler,
   InputError,
@@ -41,7 +42,7 @@ function fileStem(id: string): string {
 }
 
 /** --out <dir>: a folder, made (0700) when missing, before anything is sent. */
-function prepareOutDir(dir: string): string {
+export function prepareOutDir(dir: string): string {
   let stat: fs.Stats | undefined;
   try {
     stat = fs.statSync(dir);
@@ -390,7 +391,7 @@ Example:
 /** The private key under each of its names in the answer (certs/routes.ts issuedView). */
 const KEY_FIELDS = ['cert_key', 'client_key', 'ClientKey'];
 
-function durationArg(value: string): string {
+export function durationArg(value: string): string {
   const ms = parseGoDuration(value);
   if (ms === null || ms <= 0) {
     throw new InvalidArgumentError('Expected a positive duration such as 8760h, 720h or 90m.');
@@ -405,14 +406,49 @@ function limitArg(value: string): number {
   return n;
 }
 
-function certsCommands(program: Command): void {
-  const group = program
-    .command('certs')
-    .description('client certificates for things (mTLS), and the revocation list');
+/** A PEM certificate request read from a file (--csr), checked to be one. */
+export function readCsr(file: string): string {
+  let csr: string;
+  try {
+    csr = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (!csr.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
+    throw new InputError(`${file}: not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----)`);
+  }
+  return csr;
+}
 
-  leaf(group, 'issue', 'issue a certificate for one of your things (POST /certs); prints it')
-    .argument('<thing_id>')
-    .addOption(new Option('--key-type <type>', 'key made by the server (default rsa)').choices(['rsa', 'ec']))
+/**
+ * An issued certificate as the commands print it: whole without --out; with --out,
+ * <thing id>.crt, <thing id>.key (0600) and ca.crt written there and the key left out.
+ */
+export function saveIssued<T extends { thing_id: string; cert: string; cert_key?: string; ca_cert: string }>(
+  issued: T,
+  out: string | undefined,
+  thingId = '',
+): Partial<T> {
+  if (!out) return issued;
+  const stem = fileStem(issued.thing_id || thingId);
+  if (issued.cert) writeOut(path.join(out, `${stem}.crt`), pemFile(issued.cert));
+  if (issued.cert_key) writeOut(path.join(out, `${stem}.key`), pemFile(issued.cert_key), true);
+  if (issued.ca_cert) writeOut(path.join(out, 'ca.crt'), pemFile(issued.ca_cert));
+  return Object.fromEntries(
+    Object.entries(issued).filter(([field]) => !KEY_FIELDS.includes(field)),
+  ) as Partial<T>;
+}
+
+/** What a new certificate is made of (--key-type, --key-bits, --valid, or --csr) and where it goes (--out). */
+export function certificateOptions(command: Command, defaultKeyType: string): Command {
+  return command
+    .addOption(
+      new Option('--key-type <type>', `key made by the server (default ${defaultKeyType})`).choices([
+        'rsa',
+        'ec',
+      ]),
+    )
     .addOption(
       new Option('--key-bits <n>', 'rsa: 2048, 3072, 4096; ec: 256, 384 (default: the server’s)').argParser(
         positiveIntArg,
@@ -430,45 +466,35 @@ function certsCommands(program: Command): void {
     .option(
       '--out <dir>',
       'write <thing id>.crt, <thing id>.key (0600) and ca.crt there; the printed answer then leaves the key out',
-    )
-    .action(
-      handler<[string]>(true, async (api, [thingId], o) => {
-        let csr: string | undefined;
-        if (o.csr !== undefined) {
-          try {
-            csr = fs.readFileSync(o.csr, 'utf8');
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code;
-            throw new InputError(`${o.csr}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-          }
-          if (!csr.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
-            throw new InputError(
-              `${o.csr}: not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----)`,
-            );
-          }
-        }
-        const out = o.out === undefined ? undefined : prepareOutDir(o.out);
-        const body = {
-          thing_id: thingId,
-          ...(o.keyType !== undefined ? { key_type: o.keyType } : {}),
-          ...(o.keyBits !== undefined ? { key_bits: o.keyBits } : {}),
-          ...(o.valid !== undefined ? { valid: o.valid } : {}),
-          ...(csr !== undefined ? { csr } : {}),
-        };
-        const issued = await api.certs.issue(body);
-        if (!out) {
-          printJson(issued);
-          return;
-        }
-        const stem = fileStem(issued.thing_id || thingId);
-        if (issued.cert) writeOut(path.join(out, `${stem}.crt`), pemFile(issued.cert));
-        if (issued.cert_key) writeOut(path.join(out, `${stem}.key`), pemFile(issued.cert_key), true);
-        if (issued.ca_cert) writeOut(path.join(out, 'ca.crt'), pemFile(issued.ca_cert));
-        printJson(
-          Object.fromEntries(Object.entries(issued).filter(([field]) => !KEY_FIELDS.includes(field))),
-        );
-      }),
     );
+}
+
+function certsCommands(program: Command): void {
+  const group = program
+    .command('certs')
+    .description('client certificates for things (mTLS), and the revocation list');
+
+  const issue = leaf(
+    group,
+    'issue',
+    'issue a certificate for one of your things (POST /certs); prints it',
+  ).argument('<thing_id>');
+  certificateOptions(issue, 'rsa').action(
+    handler<[string]>(true, async (api, [thingId], o) => {
+      const csr = o.csr === undefined ? undefined : readCsr(o.csr);
+      const out = o.out === undefined ? undefined : prepareOutDir(o.out);
+      const body = {
+        thing_id: thingId,
+        ...(o.keyType !== undefined ? { key_type: o.keyType } : {}),
+        ...(o.keyBits !== undefined ? { key_bits: o.keyBits } : {}),
+        ...(o.valid !== undefined ? { valid: o.valid } : {}),
+        ...(csr !== undefined ? { csr } : {}),
+      };
+      printJson(saveIssued(await api.certs.issue(body), out, thingId));
+    }),
+  );
+
+  renewCommand(group);
 
   leaf(group, 'list', 'list certificate records (GET /certs/{thing_id}): serials, expiry, revocation')
     .argument('<thing_id>')

@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { bootstrapMigration } from '../bootstrap/migration.js';
-import { certsMigration } from '../certs/migration.js';
+import { certExpiryMigration, certsMigration } from '../certs/migration.js';
 import { enrollmentsMigration } from '../enrollments/migration.js';
 import { groupsMigration } from '../groups/migration.js';
 import { idempotencyMigration } from '../idempotency/migration.js';
@@ -227,6 +227,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0009_layouts': layoutsMigration(dialect),
     '0010_idempotency': idempotencyMigration(dialect),
     '0011_enrollments': enrollmentsMigration(dialect),
+    '0012_cert_expiry': certExpiryMigration(dialect),
   };
 }
 

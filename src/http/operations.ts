@@ -104,6 +104,11 @@ export const OPERATION_IDS: Record<string, string> = {
   'DELETE /certs/revoke': 'revokeCertsByBody',
   'POST /certs/ocsp': 'ocspPost',
   'GET /certs/ocsp/{request}': 'ocspGet',
+  'POST /certs/{serial}/renew': 'renewCert',
+  'POST /certs/renew': 'renewOwnCert',
+  'GET /certs': 'listExpiringCerts',
+  'GET /.well-known/est/cacerts': 'estCaCerts',
+  'POST /.well-known/est/simplereenroll': 'estSimpleReenroll',
   // operations
   'GET /version': 'getVersion',
   'GET /health': 'getHealth',

@@ -30,9 +30,10 @@ import { answerSerialiser } from './serialise.js';
  * - `json`: Content-Type must contain application/json;
  * - `json-exact`: it must be exactly application/json (provision, certs);
  * - `json-any`: Content-Type is not checked, the body is JSON;
+ * - `json-optional`: no body at all reads as `{}`; a body is read as `json`;
  * - `raw`: bytes as sent (message adapter).
  */
-export type BodyMode = 'json' | 'json-exact' | 'json-any' | 'raw';
+export type BodyMode = 'json' | 'json-exact' | 'json-any' | 'json-optional' | 'raw';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -226,7 +227,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     const mode = request.routeOptions.config.body;
     if (!mode || mode === 'raw') return done();
     const contentType = request.headers['content-type'] ?? '';
-    if (mode === 'json' && !contentType.includes('application/json')) return done(unsupportedContentType());
+    if (mode === 'json-optional' && !(request.body as Buffer | undefined)?.length) {
+      request.body = {};
+      return done();
+    }
+    if ((mode === 'json' || mode === 'json-optional') && !contentType.includes('application/json'))
+      return done(unsupportedContentType());
     if (mode === 'json-exact' && contentType !== 'application/json') return done(unsupportedContentType());
     const raw = request.body as Buffer | undefined;
     const bad = () => malformed(request.routeOptions.config.malformedMessage ?? Messages.malformed);

@@ -80,3 +80,21 @@ export function certSerial(certFile: string): string {
     .trim()
     .replace(/^serial=/, '');
 }
+
+/** A new EC P-256 key and a PKCS#10 request for it (subject CN), in the work folder: their paths and the PEM. */
+export function ecCsr(work: Workdir, cn: string): { key: string; csr: string; pem: string } {
+  const key = work.path(`${cn}.key`);
+  const csr = work.path(`${cn}.csr`);
+  const args = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key];
+  openssl('req', '-new', ...args, '-out', csr, '-subj', `/CN=${cn}`);
+  return { key, csr, pem: openssl('req', '-in', csr) };
+}
+
+/** A self-signed EC P-256 certificate valid for a day, `<name>.crt` and `<name>.key` in the work folder. */
+export function selfSigned(work: Workdir, name: string, subject: string, extra: string[] = []) {
+  const cert = work.path(`${name}.crt`);
+  const key = work.path(`${name}.key`);
+  const args = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key];
+  openssl('req', '-x509', ...args, '-out', cert, '-days', '1', '-subj', subject, ...extra);
+  return { cert, key };
+}

@@ -154,6 +154,9 @@ export async function startVault(
         { data: { revocation_time: at, revocation_time_rfc3339: new Date(at * 1000).toISOString() } },
       ];
     }
+    if (method === 'GET' && rest === 'ca/pem') {
+      return [200, caPem, 'application/pem-certificate-chain'];
+    }
     if (method === 'GET' && rest === 'crl/pem') {
       const crl = await x509.X509CrlGenerator.create({
         issuer: ca.subjectName,
@@ -191,7 +194,7 @@ export async function startVault(
       };
       if (vault.sealed) return send(503, { errors: ['Vault is sealed'] });
       // Like Vault, the CRL is public; everything else needs the token.
-      if (!path.endsWith('/crl/pem') && presented !== token)
+      if (!path.endsWith('/crl/pem') && !path.endsWith('/ca/pem') && presented !== token)
         return send(403, { errors: ['permission denied'] });
       try {
         const [status, payload, type] = await handle(req.method ?? '', path, body ?? {});
