@@ -7,6 +7,7 @@ import { assertError, createThing } from './helpers/entities.js';
 import {
   certPublicKey,
   commonName,
+  ecRequest,
   keyPublicKey,
   openssl,
   opensslSerial,
@@ -127,21 +128,7 @@ describe(`certs, Vault mode (${dialect})`, () => {
     const thing = await createThing(request, token);
     const key = work.path('csr.key');
     const csrFile = work.path('csr.pem');
-    openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csrFile,
-      '-subj',
-      '/CN=device',
-    );
+    ecRequest(key, csrFile, '/CN=device');
     const csr = fs.readFileSync(csrFile, 'utf8');
     vault.calls.length = 0;
     const reply = await issue({ thing_id: thing.id, csr, valid: '1h' });

@@ -18,6 +18,7 @@ import {
   certText,
   commonName,
   csrPublicKey,
+  ecRequest,
   keyPublicKey,
   openssl,
   opensslResult,
@@ -210,21 +211,7 @@ describe(`certs, development mode (${dialect})`, () => {
     const thing = await createThing(request, alice);
     const key = work.path('csr.key');
     const csr = work.path('csr.pem');
-    openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      '/CN=someone-else/O=Elsewhere',
-    );
+    ecRequest(key, csr, '/CN=someone-else/O=Elsewhere');
     const reply = await issue(alice, { thing_id: thing.id, csr: fs.readFileSync(csr, 'utf8'), valid: '2h' });
     assert.equal(reply.status, 201, reply.text);
     for (const k of ['cert_key', 'client_key', 'ClientKey', 'PrivateKeyType'])
@@ -566,23 +553,7 @@ describe(`certs CA across restarts and from files (${dialect})`, () => {
       const other = work.path('other.key');
       const caKey = work.path('refuse-ca.key');
       const caCert = work.path('refuse-ca.crt');
-      openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        caKey,
-        '-out',
-        caCert,
-        '-days',
-        '3',
-        '-subj',
-        '/CN=refuse',
-      );
+      ecRequest(caKey, caCert, '/CN=refuse', { x509: true, days: 3 });
       openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', other);
       const start = (env: Record<string, string>) =>
         openPki(

@@ -5,7 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createChannels, createThing, ids, listAll, sorted } from './helpers/entities.js';
-import { certPublicKey, keyPublicKey, openssl, opensslResult, opensslSerial } from './helpers/openssl.js';
+import {
+  certPublicKey,
+  ecRequest,
+  keyPublicKey,
+  openssl,
+  opensslResult,
+  opensslSerial,
+} from './helpers/openssl.js';
 import { type CliRun, runCli as runTethys } from './helpers/process.js';
 import { dialect, userToken, withServer } from './helpers/server.js';
 
@@ -321,21 +328,7 @@ describe(`cli gateway commands (${dialect})`, () => {
     // A request made by the device: only its public key travels, no key file is written.
     const csrKey = path.join(dir, 'device.key');
     const csr = path.join(dir, 'device.csr');
-    openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      csrKey,
-      '-out',
-      csr,
-      '-subj',
-      '/CN=device',
-    );
+    ecRequest(csrKey, csr, '/CN=device');
     const csrOut = path.join(dir, 'csr-out');
     const [fromCsr, rsa] = await Promise.all([
       tethys(['certs', 'issue', thing.id, '--csr', csr, '--out', csrOut]),

@@ -8,8 +8,9 @@ import {
   certPublicKey,
   commonName,
   csrPublicKey,
-  openssl,
+  ecRequest,
   opensslResult,
+  signCsr,
   workdir,
 } from './helpers/openssl.js';
 import {
@@ -32,21 +33,7 @@ function csrOf(
 ): { csr: string; csrFile: string; keyFile: string } {
   const keyFile = work.path(`${name}.key`);
   const csrFile = work.path(`${name}.csr`);
-  openssl(
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    csrFile,
-    '-subj',
-    `/CN=${name}`,
-  );
+  ecRequest(keyFile, csrFile, `/CN=${name}`);
   return { csr: fs.readFileSync(csrFile, 'utf8'), csrFile, keyFile };
 }
 
@@ -487,59 +474,15 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
   function ca(name: string): { cert: string; key: string } {
     const key = work.path(`${name}.key`);
     const cert = work.path(`${name}.crt`);
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-    );
+    ecRequest(key, cert, `/CN=${name}`, { x509: true, days: 2 });
     return { cert, key };
   }
   function deviceCert(issuer: { cert: string; key: string }, cn: string): { cert: string; key: string } {
     const key = work.path(`${cn}-${crypto.randomUUID()}.key`);
     const csr = work.path(`${cn}.csr`);
     const cert = work.path(`${cn}-${crypto.randomUUID()}.crt`);
-    openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      csr,
-      '-subj',
-      `/CN=${cn}`,
-    );
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      csr,
-      '-CA',
-      issuer.cert,
-      '-CAkey',
-      issuer.key,
-      '-CAcreateserial',
-      '-out',
-      cert,
-      '-days',
-      '1',
-    );
+    ecRequest(key, csr, `/CN=${cn}`);
+    signCsr(csr, issuer, cert);
     return { cert, key };
   }
 
@@ -578,25 +521,10 @@ describe(`enrollment with x509 attestation over HTTPS (${dialect})`, () => {
   let fleetCa: { cert: string; key: string };
   before(async () => {
     const tls = ca('server');
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      work.path('https.key'),
-      '-out',
-      work.path('https.crt'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    );
+    ecRequest(work.path('https.key'), work.path('https.crt'), '/CN=127.0.0.1', {
+      x509: true,
+      ip: '127.0.0.1',
+    });
     void tls;
     serverCa = fs.readFileSync(work.path('https.crt'), 'utf8');
     server = await startServer({

@@ -677,6 +677,12 @@ export class Tethys {
           query: { ...query },
         })
       ).body,
+    /** Every device of a group, fetching pages of 100 as it goes. */
+    allRegistrations: (id: string): AsyncGenerator<Registration> =>
+      this.pages(
+        (offset, limit) => this.enrollments.registrations(id, { offset, limit }),
+        (p) => p.registrations,
+      ),
     /**
      * A device registers itself. With `deviceKey` (`deriveDeviceKey(groupKey, id)`) for a
      * symmetric_key group; for an x509 group give none, and construct the client with a

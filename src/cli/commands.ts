@@ -1,5 +1,6 @@
 import { Argument, type Command, Option } from 'commander';
 import { type BulkKind, describeFailure, importBulk, readBulkFile } from './bulk.js';
+import { enrollCommand, enrollmentsCommands } from './enroll-commands.js';
 import { gatewayCommands } from './gateway-commands.js';
 import { layoutCommands } from './layout-commands.js';
 import {
@@ -41,6 +42,8 @@ export function registerClientCommands(program: Command): void {
     );
   gatewayCommands(program);
   layoutCommands(program);
+  enrollmentsCommands(program);
+  enrollCommand(program);
   const hintOnError = (command: Command): void => {
     command.showHelpAfterError('(add --help for usage)');
     command.commands.forEach(hintOnError);
@@ -65,6 +68,13 @@ export function leaf(parent: Command, name: string, description: string, auth = 
   const command = parent.command(name).description(description).addOption(urlOption());
   if (auth) command.addOption(tokenOption());
   return command;
+}
+
+/** --offset and --limit of a paged list. */
+export function pageOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
+    .addOption(new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(uintArg));
 }
 
 const jsonArgument = (name: string, description: string) =>
@@ -110,9 +120,7 @@ function usersCommands(program: Command): void {
 }
 
 function listOptions(command: Command): Command {
-  return command
-    .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
-    .addOption(new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(uintArg))
+  return pageOptions(command)
     .addOption(new Option('--order <field>', 'sort by').choices(['name', 'id']))
     .addOption(
       new Option('--dir <direction>', 'sort direction (server default desc)').choices(['asc', 'desc']),
@@ -284,12 +292,6 @@ function groupsCommands(program: Command): void {
   const groups = program.command('groups').description('groups: trees of up to five levels with members');
   const levelOption = () =>
     new Option('--level <n>', 'levels to include, 1..5 (server default 1)').argParser(positiveIntArg);
-  const pageOptions = (command: Command) =>
-    command
-      .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
-      .addOption(
-        new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(uintArg),
-      );
 
   leaf(groups, 'create', 'create a group (POST /groups); prints it as stored')
     .addArgument(

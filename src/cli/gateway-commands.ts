@@ -1,21 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
 import { BootstrapCipher, type NewConfig, type Tethys } from '../../sdk/src/index.js';
 import { parseGoDuration } from '../durations.js';
 import { leaf } from './commands.js';
-import { type ParamArg, paramArg, parameterValues } from './layout-commands.js';
+import { fileStem, pemFile, prepareOutDir, readPem, writeOut } from './files.js';
+import { type ParamArg, parameterValues, paramOption } from './layout-commands.js';
 import { renewCommand } from './renew-command.js';
-import {
-  handler,
-  InputError,
-  idListArg,
-  jsonObjectArg,
-  positiveIntArg,
-  printJson,
-  UsageError,
-  uintArg,
-} from './run.js';
+import { handler, idListArg, jsonObjectArg, positiveIntArg, printJson, UsageError, uintArg } from './run.js';
 
 /**
  * Gateway set-up from the command line: `provision` (POST /mapping), `bootstrap` (the
@@ -31,64 +22,6 @@ export function gatewayCommands(program: Command): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Files: certificates and keys written by --out.
-
-/** A thing id used as a file name must not leave the folder. */
-function fileStem(id: string): string {
-  if (!id || id === '.' || id === '..' || /[/\\\0]/.test(id)) {
-    throw new InputError(`the answer holds a thing id unusable as a file name: ${JSON.stringify(id)}`);
-  }
-  return id;
-}
-
-/** --out <dir>: a folder, made (0700) when missing, before anything is sent. */
-export function prepareOutDir(dir: string): string {
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new InputError(`${dir}: ${(err as Error).message}`);
-  }
-  if (stat && !stat.isDirectory()) throw new UsageError(`--out ${dir}: not a folder`);
-  if (!stat) {
-    try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    } catch (err) {
-      throw new InputError(`${dir}: cannot make the folder: ${(err as Error).message}`);
-    }
-  }
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch {
-    throw new InputError(`${dir}: not writable`);
-  }
-  return dir;
-}
-
-/** Writes a file; private keys get mode 0600 (also when the file was there before). */
-function writeOut(file: string, content: string | Uint8Array, secret = false): void {
-  try {
-    if (!secret) {
-      fs.writeFileSync(file, content);
-      return;
-    }
-    const fd = fs.openSync(file, 'w', 0o600);
-    try {
-      fs.fchmodSync(fd, 0o600);
-      fs.writeFileSync(fd, content);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (err) {
-    throw new InputError(`${file}: cannot write: ${(err as Error).message}`);
-  }
-}
-
-/** PEM text ends with a newline in the file, whatever the server sent. */
-const pemFile = (pem: string) => (pem.endsWith('\n') ? pem : `${pem}\n`);
-
-// ---------------------------------------------------------------------------------------
 // provision
 
 function provisionCommand(program: Command): void {
@@ -101,12 +34,7 @@ function provisionCommand(program: Command): void {
     .argument('<external_key>', 'the secret the gateway fetches its config with')
     .option('--name <name>', 'name of the things made (default: the layout’s names)')
     .option('--layout <name>', 'a named layout of yours (see `tethys layouts`), or default')
-    .addOption(
-      new Option(
-        '--param <name=value>',
-        "a value of the layout's parameters (repeat it); name:=<JSON> sends the JSON value as it is",
-      ).argParser(paramArg),
-    )
+    .addOption(paramOption())
     .option(
       '--out <dir>',
       'write each thing’s certificate and key (<thing id>.crt, <thing id>.key, 0600) and ca.crt there; the printed result then leaves the keys out',
@@ -408,17 +336,7 @@ function limitArg(value: string): number {
 
 /** A PEM certificate request read from a file (--csr), checked to be one. */
 export function readCsr(file: string): string {
-  let csr: string;
-  try {
-    csr = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  if (!csr.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
-    throw new InputError(`${file}: not a PEM certificate request (-----BEGIN CERTIFICATE REQUEST-----)`);
-  }
-  return csr;
+  return readPem(file, 'CERTIFICATE REQUEST', 'a PEM certificate request');
 }
 
 /**

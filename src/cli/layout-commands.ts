@@ -1,8 +1,8 @@
-import fs from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ParameterValue, Tethys } from '../../sdk/src/index.js';
-import { leaf } from './commands.js';
-import { handler, InputError, printJson, UsageError, uintArg } from './run.js';
+import { leaf, pageOptions } from './commands.js';
+import { readInput } from './files.js';
+import { handler, printJson, UsageError } from './run.js';
 
 /**
  * Named provision layouts from the command line (`tethys layouts …`), and what
@@ -13,14 +13,13 @@ export function layoutCommands(program: Command): void {
     .command('layouts')
     .description("named provision layouts: yours, and the server's read-only default");
 
-  leaf(group, 'list', 'list the layouts you may use (GET /layouts): default first, then yours by name')
-    .addOption(new Option('--offset <n>', 'skip this many').argParser(uintArg))
-    .addOption(new Option('--limit <n>', 'at most this many, 1..100 (server default 10)').argParser(uintArg))
-    .action(
-      handler<[]>(true, async (api, _args, o) => {
-        printJson(await api.layouts.list({ offset: o.offset, limit: o.limit }));
-      }),
-    );
+  pageOptions(
+    leaf(group, 'list', 'list the layouts you may use (GET /layouts): default first, then yours by name'),
+  ).action(
+    handler<[]>(true, async (api, _args, o) => {
+      printJson(await api.layouts.list({ offset: o.offset, limit: o.limit }));
+    }),
+  );
 
   leaf(group, 'get', 'show a layout of yours, or default (GET /layouts/{name})')
     .argument('<name>')
@@ -55,7 +54,7 @@ A problem in the file is answered with its line: "layout x line 7: ...".`,
     )
     .action(
       handler<[string, string]>(true, async (api, [name, file]) => {
-        printJson(await api.layouts.create(name, readToml(file)));
+        printJson(await api.layouts.create(name, readInput(file)));
       }),
     );
 
@@ -64,7 +63,7 @@ A problem in the file is answered with its line: "layout x line 7: ...".`,
     .argument('<file>')
     .action(
       handler<[string, string]>(true, async (api, [name, file]) => {
-        printJson(await api.layouts.update(name, readToml(file)));
+        printJson(await api.layouts.update(name, readInput(file)));
       }),
     );
 
@@ -77,20 +76,18 @@ A problem in the file is answered with its line: "layout x line 7: ...".`,
     );
 }
 
-function readToml(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-}
-
 /** A `--param` as written: `k=v` (typed later, as the layout declares k) or `k:=<JSON>`. */
 export interface ParamArg {
   name: string;
   text?: string;
   value?: ParameterValue;
+}
+
+/** `--param k=v` (repeatable), as provision, enrollments and enroll take it. */
+export function paramOption(
+  description = "a value of the layout's parameters (repeat it); name:=<JSON> sends the JSON value as it is",
+): Option {
+  return new Option('--param <name=value>', description).argParser(paramArg);
 }
 
 /** Collects repeated `--param k=v` / `--param k:=<JSON>` options. */

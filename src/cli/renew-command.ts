@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import type { IssuedCert, RenewRequest, Tethys } from '../../sdk/src/index.js';
 import { leaf } from './commands.js';
-import { certificateOptions, durationArg, prepareOutDir, readCsr, saveIssued } from './gateway-commands.js';
+import { prepareOutDir } from './files.js';
+import { certificateOptions, durationArg, readCsr, saveIssued } from './gateway-commands.js';
 import { Progress } from './progress.js';
 import { handler, printJson, UsageError } from './run.js';
 

@@ -98,3 +98,51 @@ export function selfSigned(work: Workdir, name: string, subject: string, extra: 
   openssl('req', '-x509', ...args, '-out', cert, '-days', '1', '-subj', subject, ...extra);
   return { cert, key };
 }
+
+/**
+ * `openssl req` making an EC P-256 key (no passphrase) in `keyFile`, and in `outFile`
+ * either a CSR for it or, with `x509`, a self-signed certificate (a CA, or a server's
+ * certificate for `ip`), with the subject `subject` (`/CN=…`).
+ */
+export function ecRequest(
+  keyFile: string,
+  outFile: string,
+  subject: string,
+  options: { x509?: boolean; days?: number; ip?: string } = {},
+): void {
+  openssl(
+    'req',
+    ...(options.x509 ? ['-x509', '-days', String(options.days ?? 1)] : ['-new']),
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    outFile,
+    '-subj',
+    subject,
+    ...(options.ip ? ['-addext', `subjectAltName=IP:${options.ip}`] : []),
+  );
+}
+
+/** A certificate for a CSR, signed by a CA's certificate and key (openssl x509 -req). */
+export function signCsr(csrFile: string, ca: { cert: string; key: string }, outFile: string, days = 1): void {
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    csrFile,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-CAcreateserial',
+    '-out',
+    outFile,
+    '-days',
+    String(days),
+  );
+}
