@@ -35,7 +35,9 @@ export function serveCommand(program: Command): void {
         }
         throw err;
       }
-      const address = await app.http.listen({ port: config.http.port, host: config.http.host });
+      const listening = await app.http.listen({ port: config.http.port, host: config.http.host });
+      // fastify names the address http:// whatever the server speaks.
+      const address = config.tls.cert ? listening.replace(/^http:/, 'https:') : listening;
       app.logger.info({ address, database: app.services.db.dialect }, 'tethys is listening');
       for (const { name, meant } of unknownVariables()) {
         app.logger.warn(
