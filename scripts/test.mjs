@@ -23,9 +23,9 @@ const files = testFiles('test').filter((f) => filter.length === 0 || filter.some
 /**
  * Lines of src/ the whole suite must run on SQLite (c8, V8's own coverage through tsx's
  * source maps, every file of src/ counted, generated code left out): the pass fails
- * below it. Measured 2026-12-05: 95.5% of lines (89.4% of branches); raise it as tests are added.
+ * below it. Measured 2026-12-05: 96.3% of lines (90.5% of branches) at the session's last CI run; raise it as tests are added.
  */
-const COVERAGE_FLOOR = 93;
+const COVERAGE_FLOOR = 94;
 
 /**
  * One pass of the suite, then the contract check of every answer its clients received

@@ -607,7 +607,24 @@ describe(`web console (${dialect})`, { skip }, () => {
     await count('Channels').filter({ hasText: '4' }).waitFor();
     await count('Bootstrap configs').filter({ hasText: '1' }).waitFor();
     await page.locator('.gateways').getByRole('link', { name: 'Gateway 1' }).waitFor();
+    await page.getByText('No certificate expires within 30 days.').waitFor();
     await shot('overview');
+
+    // A certificate valid for a day: listed on the overview, marked on its thing's page.
+    const weio = (await request('GET', '/things?name=weio&limit=1', { token: await apiToken() })).json
+      .things[0];
+    const issued = await request('POST', '/certs', {
+      token: await apiToken(),
+      body: { thing_id: weio.id, key_type: 'ec', key_bits: 256, valid: '24h' },
+    });
+    assert.equal(issued.status, 201, issued.text);
+    await page.reload();
+    const expiring = page.locator('ul.expiring');
+    await expiring.getByRole('link', { name: weio.id }).click();
+    await page
+      .getByRole('region', { name: 'Certificates' })
+      .getByText('expires within 30 days', { exact: true })
+      .waitFor();
   });
 
   step('creates an API key, shows it once, lists and revokes it', async () => {

@@ -9,6 +9,7 @@ import {
 } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { deviceCsr } from './enrollment.js';
 import type { Scenario } from './types.js';
 
 /** Certificates the ocsp scenario asks about, each of one seeded thing. */
@@ -86,4 +87,46 @@ export const ocsp: Scenario = {
   },
 };
 
-export const certsScenarios: Scenario[] = [ocsp];
+/**
+ * Renewal by the operator with a CSR: POST /certs/{serial}/renew of one of 100
+ * certificates of seeded things in turn (the old one stays valid), one CSR for every
+ * request (made once in the harness; the server signs for its key).
+ */
+export const renew: Scenario = {
+  id: 'renew',
+  title: 'POST /certs/{serial}/renew with a CSR (EC P-256), one of 100 certificates in turn',
+  stage: 'full',
+  connections: 16,
+  unit: 'req/s',
+  target: { minThroughput: 200 },
+  async prepare(ctx) {
+    const serials: string[] = [];
+    for (const thing of ctx.kept.all().slice(0, 100)) {
+      const answer = await ctx.api.call('POST', '/certs', {
+        token: ctx.main.token,
+        body: { thing_id: thing.id, key_type: 'ec' },
+        expect: 201,
+      });
+      serials.push(answer.cert_serial);
+    }
+    const body = JSON.stringify({ csr: (await deviceCsr()).pem });
+    const path = (n: number) => `/certs/${serials[n % serials.length]}/renew`;
+    const check = await ctx.api.call('POST', path(0), {
+      token: ctx.main.token,
+      body: JSON.parse(body),
+      expect: 201,
+    });
+    if (!check.cert || check.cert_key) throw new Error('renew: expected a certificate and no private key');
+    let next = 0;
+    return {
+      method: 'POST',
+      path: path(0),
+      headers: { 'content-type': 'application/json', authorization: ctx.main.token },
+      body,
+      okStatus: 201,
+      setupRequest: (req) => ({ ...req, path: path(next++) }),
+    };
+  },
+};
+
+export const certsScenarios: Scenario[] = [ocsp, renew];

@@ -34,7 +34,7 @@ const deviceKey = (groupKey: Buffer, registrationId: string): string =>
  * CN = the new thing's id whatever the CSR's subject says, so the one CSR serves every
  * request: making a key and a CSR per request would measure the load generator.
  */
-async function deviceCsr(): Promise<{ pem: string; spki: Buffer }> {
+export async function deviceCsr(): Promise<{ pem: string; spki: Buffer }> {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await crypto.webcrypto.subtle.generateKey(algorithm, false, ['sign', 'verify']);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({

@@ -193,6 +193,9 @@ function KeyPanel({ thing, onChanged }: { thing: Thing; onChanged: () => void })
   );
 }
 
+const SOON_MS = 30 * 24 * 3600 * 1000;
+const expiresSoon = (expire?: string | null) => !!expire && Date.parse(expire) - Date.now() < SOON_MS;
+
 function CertsPanel({ thing }: { thing: Thing }) {
   const [offset, setOffset] = useState(0);
   const [limit, setLimit] = useState(10);
@@ -273,6 +276,8 @@ function CertsPanel({ thing }: { thing: Thing }) {
                       <td data-label="Status">
                         {c.revoked ? (
                           <span class="badge off">revoked {formatTime(c.revocation_time)}</span>
+                        ) : expiresSoon(c.expire) ? (
+                          <span class="badge soon">expires within 30 days</span>
                         ) : (
                           <span class="badge on">valid</span>
                         )}

@@ -1,7 +1,7 @@
 import type { Thing } from '@tethys/sdk';
 import { api } from '../api.ts';
 import { href } from '../router.ts';
-import { Busy, ErrorText, MetadataView, useLoad } from '../ui.tsx';
+import { Busy, ErrorText, formatTime, MetadataView, useLoad } from '../ui.tsx';
 
 /**
  * Counts come from list totals (limit=1), which the server keeps without scanning; so
@@ -30,6 +30,40 @@ function Count({
 }
 
 const GATEWAY = { type: 'gateway' };
+
+/** Valid certificates that expire within 30 days, soonest first, linked to their things. */
+function ExpiringCertificates() {
+  const expiring = useLoad((signal) => api(signal).certs.expiring('720h', { offset: 0, limit: 5 }), []);
+  return (
+    <>
+      <h2>Certificates expiring within 30 days</h2>
+      {expiring.loading ? <Busy label="Loading expiring certificates…" /> : null}
+      <ErrorText error={expiring.error} prefix="Could not load the expiring certificates" />
+      {expiring.data ? (
+        expiring.data.total === 0 ? (
+          <p>No certificate expires within 30 days.</p>
+        ) : (
+          <>
+            <p class="muted small-text">
+              {expiring.data.total.toLocaleString()} in all; the five that expire first are shown. Renew one
+              from its thing's page, or all of them with <code>tethys certs renew --expiring 720h</code>.
+            </p>
+            <ul class="expiring">
+              {expiring.data.certs.map((c) => (
+                <li key={c.cert_serial}>
+                  <a href={`#/things/${c.thing_id}`}>
+                    <code class="id">{c.thing_id}</code>
+                  </a>{' '}
+                  expires {formatTime(c.expire)}
+                </li>
+              ))}
+            </ul>
+          </>
+        )
+      ) : null}
+    </>
+  );
+}
 
 export function OverviewPage() {
   const gateways = useLoad(
@@ -87,9 +121,11 @@ export function OverviewPage() {
         />
       </div>
       <p class="muted small-text">
-        Connections and certificates are not counted here: the API lists them per thing or channel only, and
-        adding them up would mean reading every thing. Open a thing or a channel to see its own.
+        Connections are not counted here: they are listed per thing or channel. Open a thing or a channel to
+        see its own.
       </p>
+
+      <ExpiringCertificates />
 
       <h2>Gateways</h2>
       <p class="muted small-text">
