@@ -30,15 +30,15 @@ import {
 export interface DeviceProvisioner {
   /**
    * Checks parameters against the owner's layout (or `default`): 400 naming the
-   * parameter for an unknown one, a wrong type or a pattern mismatch; with `complete`,
-   * for a missing required one too; with `deviceOnly`, for one the layout does not let
-   * a device set. An unknown layout is a 400 naming it.
+   * parameter for an unknown one, a wrong type or a pattern mismatch (a required one may
+   * still come from the device); with `deviceOnly`, for one the layout does not let a
+   * device set. An unknown layout is a 400 naming it.
    */
   checkParameters(
     owner: Identity,
     layout: string,
     parameters: Record<string, unknown>,
-    options: { complete: boolean; deviceOnly: boolean },
+    options: { deviceOnly: boolean },
   ): Promise<void>;
   /**
    * The layout's things, channels, connections, a whitelisted bootstrap config for the
@@ -168,10 +168,7 @@ export class EnrollmentsService {
     }
     const layout = input.layout || DEFAULT_LAYOUT;
     const parameters = input.parameters ?? {};
-    await this.provisioner.checkParameters(identity, layout, parameters, {
-      complete: false,
-      deviceOnly: false,
-    });
+    await this.provisioner.checkParameters(identity, layout, parameters, { deviceOnly: false });
     const now = new Date().toISOString();
     const group: Enrollment = {
       id: crypto.randomUUID(),
@@ -211,7 +208,6 @@ export class EnrollmentsService {
       const group = await this.owned(identity, id);
       if (change.parameters !== undefined) {
         await this.provisioner.checkParameters(identity, group.layout, change.parameters, {
-          complete: false,
           deviceOnly: false,
         });
       }
@@ -291,10 +287,7 @@ export class EnrollmentsService {
     }
     const owner: Identity = { email: group.owner, userId: group.ownerId, type: KeyType.login };
     const deviceParameters = input.parameters ?? {};
-    await this.provisioner.checkParameters(owner, group.layout, deviceParameters, {
-      complete: false,
-      deviceOnly: true,
-    });
+    await this.provisioner.checkParameters(owner, group.layout, deviceParameters, { deviceOnly: true });
     const certificate: DeviceCertificate | null = input.csr
       ? { csr: input.csr }
       : (group.certificate ?? null);
@@ -304,11 +297,8 @@ export class EnrollmentsService {
     if (group.maxDevices !== null && group.registered >= group.maxDevices) {
       throw forbidden(EnrollmentMessages.full);
     }
+    // Checked whole (required ones included) by provisionDevice, before it writes anything.
     const parameters = { ...group.parameters, ...deviceParameters };
-    await this.provisioner.checkParameters(owner, group.layout, parameters, {
-      complete: true,
-      deviceOnly: false,
-    });
     const externalKey = crypto.randomBytes(24).toString('base64url');
     const now = new Date().toISOString();
     let made: { thingId: string; certificate: IssuedCert | null };

@@ -190,14 +190,15 @@ export class ProvisionService {
 
   /**
    * DeviceProvisioner: parameters checked against the owner's layout before a group is
-   * made or changed (`complete: false`: a required one may come later from the device)
-   * and before a device registers (`deviceOnly`: only those the layout lets it set).
+   * made or changed (a required one may come later from the device) and before a device
+   * registers (`deviceOnly`: only those the layout lets it set); provisionDevice checks
+   * the whole set.
    */
   async checkParameters(
     owner: Identity,
     layoutName: string,
     parameters: Record<string, unknown>,
-    options: { complete: boolean; deviceOnly: boolean },
+    options: { deviceOnly: boolean },
   ): Promise<void> {
     const layout = await this.layoutOf(owner, layoutName);
     if (options.deviceOnly) {
@@ -208,9 +209,7 @@ export class ProvisionService {
         }
       }
     }
-    const declared = options.complete
-      ? layout.parameters
-      : layout.parameters.map((p) => ({ ...p, required: false }));
+    const declared = layout.parameters.map((p) => ({ ...p, required: false }));
     resolveParameters(declared, parameters, layoutName);
   }
 
