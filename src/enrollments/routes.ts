@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConfigChannel, DeviceConfig } from '../bootstrap/routes.js';
 import type { IssuedCert } from '../certs/types.js';
 import { count, Param } from '../http/query.js';
-import { Answer, DeviceKey, Errors, Metadata, NoBody, Opt } from '../http/schemas.js';
+import { Answer, DeviceKey, Errors, Metadata, NoBody, Opt, PageAnswer } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { EnrollmentsService, Registered } from './service.js';
 import type { Enrollment, Registration } from './types.js';
@@ -67,12 +67,7 @@ const EnrollmentView = Answer('An enrollment group (group_key: symmetric_key gro
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
 });
-const EnrollmentsPage = Answer('A page of enrollment groups', {
-  total: Type.Integer(),
-  offset: Type.Integer(),
-  limit: Type.Integer(),
-  enrollments: Type.Array(EnrollmentView),
-});
+const EnrollmentsPage = PageAnswer('A page of enrollment groups', 'enrollments', EnrollmentView);
 const RegistrationView = Answer('A registered device', {
   registration_id: Type.String(),
   thing_id: Type.String(),
@@ -80,12 +75,7 @@ const RegistrationView = Answer('A registered device', {
   last_enrolled: Type.String({ format: 'date-time' }),
   count: Type.Integer({ description: 'registrations so far' }),
 });
-const RegistrationsPage = Answer("A page of a group's devices", {
-  total: Type.Integer(),
-  offset: Type.Integer(),
-  limit: Type.Integer(),
-  registrations: Type.Array(RegistrationView),
-});
+const RegistrationsPage = PageAnswer("A page of a group's devices", 'registrations', RegistrationView);
 const DeviceCertificate = Answer('The certificate made for the device', {
   client_cert: Type.String({ description: 'PEM' }),
   client_key: Type.Optional(Type.String({ description: 'PEM; only when the server made the key (no CSR)' })),

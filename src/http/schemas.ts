@@ -1,4 +1,4 @@
-import { type TProperties, type TSchema, Type } from '@sinclair/typebox';
+import { type TArray, type TInteger, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 
 /** Go decodes `null` into the zero value, so every optional field also accepts null. */
 export const Opt = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
@@ -26,6 +26,15 @@ export function omitEmpty<T extends Record<string, unknown>>(obj: T): T {
 /** An object answer with exactly these fields (a field the code adds but the schema lacks is a contract failure). */
 export const Answer = <T extends TProperties>(description: string, properties: T) =>
   Type.Object(properties, { description, additionalProperties: false });
+
+/** A Mainflux-style page: `{"total", "offset", "limit", "<items>": [...]}`. */
+export const PageAnswer = <K extends string, T extends TSchema>(description: string, items: K, item: T) =>
+  Answer(description, {
+    total: Type.Integer(),
+    offset: Type.Integer(),
+    limit: Type.Integer(),
+    [items]: Type.Array(item),
+  } as { total: TInteger; offset: TInteger; limit: TInteger } & Record<K, TArray<T>>);
 
 /** An answer without a body (`Content-Type: application/json`, as every Mainflux service sends), with the headers it sets. */
 export function NoBody(description: string, headers: Record<string, string> = {}) {

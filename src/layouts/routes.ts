@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { count, Param } from '../http/query.js';
-import { Answer, Errors, NoBody } from '../http/schemas.js';
+import { Answer, Errors, NoBody, PageAnswer } from '../http/schemas.js';
 import { empty } from '../http/server.js';
 import type { LayoutsService } from './service.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, type NamedLayout } from './types.js';
@@ -51,12 +51,11 @@ const layoutFields = {
   parameters: Type.Array(ParameterView, { description: 'the parameters it declares, by name' }),
 };
 const LayoutView = Answer('A named layout', layoutFields);
-const LayoutsPage = Answer('A page of layouts: `default` first, then yours by name', {
-  total: Type.Integer(),
-  offset: Type.Integer(),
-  limit: Type.Integer(),
-  layouts: Type.Array(Type.Object(layoutFields, { additionalProperties: false })),
-});
+const LayoutsPage = PageAnswer(
+  'A page of layouts: `default` first, then yours by name',
+  'layouts',
+  Type.Object(layoutFields, { additionalProperties: false }),
+);
 
 const NameParam = Type.Object({ name: Type.String({ description: "the layout's name, or default" }) });
 const ListQuery = Type.Object({
