@@ -5,6 +5,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import client from 'prom-client';
+import { EventsRepository } from './audit/repo.js';
+import { eventsRoutes } from './audit/routes.js';
+import { AuditLog } from './audit/service.js';
 import { KeysRepository } from './auth/repo.js';
 import { authRoutes } from './auth/routes.js';
 import { resolveAuthSecret } from './auth/secret.js';
@@ -64,6 +67,7 @@ import { TETHYS_VERSION } from './version.js';
 export interface Services {
   db: Db;
   events: EventHub;
+  audit: AuditLog;
   auth: AuthService;
   users: UsersService;
   things: ThingsService;
@@ -160,6 +164,11 @@ export function coreServices(config: Config, db: Db, logger: Logger, events: Eve
     },
     throttle,
   );
+  const audit = new AuditLog(
+    new EventsRepository(db),
+    { retentionMs: config.eventsRetentionMs, adminEmail: config.users.adminEmail },
+    logger,
+  );
   const thingsRepo = new ThingsRepository(db);
   const channelsRepo = new ChannelsRepository(db);
   const connections = new ConnectionsRepository(db);
@@ -176,9 +185,18 @@ export function coreServices(config: Config, db: Db, logger: Logger, events: Eve
     connections,
     access,
     events,
+    audit,
     singleUser,
   );
-  return { throttle, auth, users, access, things, repositories: { usersRepo, thingsRepo, channelsRepo } };
+  return {
+    throttle,
+    audit,
+    auth,
+    users,
+    access,
+    things,
+    repositories: { usersRepo, thingsRepo, channelsRepo },
+  };
 }
 
 async function assemble(
@@ -189,7 +207,12 @@ async function assemble(
   tlsFiles: { cert: string; key: string } | undefined,
 ): Promise<App> {
   const events = new EventHub();
-  const { throttle, auth, users, access, things, repositories } = coreServices(config, db, logger, events);
+  const { throttle, audit, auth, users, access, things, repositories } = coreServices(
+    config,
+    db,
+    logger,
+    events,
+  );
   const { usersRepo, thingsRepo, channelsRepo } = repositories;
   const groups = new GroupsService(
     db,
@@ -276,6 +299,8 @@ async function assemble(
   const bus: Bus = config.messaging.natsUrl
     ? await NatsBus.connect(config.messaging.natsUrl, events, logger, config.messaging.jetstream)
     : new InProcessBus();
+  bus.carryAudit(audit);
+  audit.start();
   const messaging = new MessagingService(access, bus);
   const idempotency = new IdempotencyService(new IdempotencyRepository(db), logger);
   idempotency.start();
@@ -367,6 +392,7 @@ async function assemble(
   authRoutes(http, auth);
   groupsRoutes(http, groups, auth);
   thingsRoutes(http, things);
+  eventsRoutes(http, audit, things);
   certsRoutes(http, certs);
   ocspRoutes(http, ocsp);
   renewalRoutes(http, renewal);
@@ -403,6 +429,7 @@ async function assemble(
     await http.close();
     certs.close();
     idempotency.close();
+    audit.close();
     await bus.close();
     await db.close();
   };
@@ -413,6 +440,7 @@ async function assemble(
     services: {
       db,
       events,
+      audit,
       auth,
       users,
       things,

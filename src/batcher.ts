@@ -92,10 +92,20 @@ export class Batcher<K, V> {
  * Each request's items stay whole (all of them or none). When the shared statement
  * fails (one request's duplicate, say), every request's items run again on their own,
  * so each gets the answer it would have had alone.
+ *
+ * A request may bring work that must commit with its items (`alongside`: its audit
+ * events). The group's statement then runs in one transaction (`transact`) with every
+ * request's work after it, each given the statement's result; a request run alone runs
+ * in its own. The items and the work commit together or not at all.
  */
 export class WriteGroups<T, R> {
-  private waiting: { items: T[]; resolve: (r: R) => void; reject: (e: unknown) => void; since: number }[] =
-    [];
+  private waiting: {
+    items: T[];
+    alongside?: (result: R) => void | Promise<void>;
+    resolve: (r: R) => void;
+    reject: (e: unknown) => void;
+    since: number;
+  }[] = [];
   private inFlight = 0;
   private scheduled = false;
 
@@ -105,13 +115,15 @@ export class WriteGroups<T, R> {
     private maxInFlight = 2,
     private maxItems = 1000,
     private admission: Admission = UNLIMITED,
+    /** Runs a write and the work that goes with it in one transaction. */
+    private transact: <X>(work: () => Promise<X>) => Promise<X> = (work) => work(),
   ) {}
 
-  submit(items: T[]): Promise<R> {
+  submit(items: T[], alongside?: (result: R) => void | Promise<void>): Promise<R> {
     // Requests waiting behind a slow database are bounded in number and in time (see flush).
     if (this.waiting.length >= this.admission.maxWaiting) return Promise.reject(databaseBusy());
     return new Promise((resolve, reject) => {
-      this.waiting.push({ items, resolve, reject, since: performance.now() });
+      this.waiting.push({ items, alongside, resolve, reject, since: performance.now() });
       if (!this.scheduled && this.inFlight < this.maxInFlight) {
         this.scheduled = true;
         queueMicrotask(() => this.flush());
@@ -146,9 +158,17 @@ export class WriteGroups<T, R> {
   }
 
   private async run(group: typeof this.waiting): Promise<void> {
+    const writeWith = async (items: T[], requests: typeof group): Promise<R> => {
+      if (requests.every((r) => !r.alongside)) return this.write(items);
+      return this.transact(async () => {
+        const result = await this.write(items);
+        for (const r of requests) await r.alongside?.(result);
+        return result;
+      });
+    };
     const alone = async (r: (typeof group)[number]) => {
       try {
-        r.resolve(await this.write(r.items));
+        r.resolve(await writeWith(r.items, [r]));
       } catch (err) {
         r.reject(err);
       }
@@ -156,7 +176,10 @@ export class WriteGroups<T, R> {
     if (group.length === 1) return alone(group[0]!);
     let result: R;
     try {
-      result = await this.write(group.flatMap((r) => r.items));
+      result = await writeWith(
+        group.flatMap((r) => r.items),
+        group,
+      );
     } catch (err) {
       // The database, not a request, failed: running each alone would fail each again.
       if (err instanceof DomainError && err.kind === 'unavailable') {

@@ -276,6 +276,13 @@ const TABLE = {
     description: 'entries kept by each in-memory cache (thing keys, connections, API keys)',
     parse: integer(100),
   },
+  TETHYS_EVENTS_RETENTION: {
+    group: 'tethys',
+    default: '2160h',
+    description:
+      'how long the audit trail keeps events (GET /events); older ones are deleted a batch at a time every minute; 0 keeps them for ever (default: 90 days)',
+    parse: (raw, name) => (raw.trim() === '0' ? 0 : duration(raw, name)),
+  },
   TETHYS_ARGON2_MEMORY_KIB: {
     group: 'tethys',
     default: '7168',
@@ -668,6 +675,8 @@ export interface Config {
   /** fastify's trustProxy: false, true, a hop count or a list of addresses. */
   trustProxy: boolean | number | string;
   cacheSize: number;
+  /** How long audit events are kept (ms); 0: for ever. */
+  eventsRetentionMs: number;
   argon2: { memoryCost: number; timeCost: number };
   auth: { secret: string };
   users: {
@@ -769,6 +778,7 @@ export function loadConfig(env: Env = process.env): Config {
     throttle: { freeFailures: s.TETHYS_THROTTLE_FAILURES, maxDelayMs: s.TETHYS_THROTTLE_MAX_DELAY },
     trustProxy: s.TETHYS_TRUST_PROXY,
     cacheSize: s.TETHYS_CACHE_SIZE,
+    eventsRetentionMs: s.TETHYS_EVENTS_RETENTION,
     argon2: { memoryCost: s.TETHYS_ARGON2_MEMORY_KIB, timeCost: s.TETHYS_ARGON2_ITERATIONS },
     auth: { secret: s.MF_AUTH_SECRET },
     users: {

@@ -8,6 +8,11 @@ export interface Identity {
   userId: string;
   type: KeyTypeValue;
   keyId?: string;
+  /**
+   * Who acts, when not the user or their key: a service acting for the user names the
+   * real actor for the audit trail (`enrollment:<group id>`, `thing:<id>`, `system`).
+   */
+  actor?: string;
 }
 
 export interface ApiKey {

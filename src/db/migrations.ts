@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { eventsMigration } from '../audit/migration.js';
 import { bootstrapMigration } from '../bootstrap/migration.js';
 import { certExpiryMigration, certsMigration } from '../certs/migration.js';
 import { enrollmentsMigration } from '../enrollments/migration.js';
@@ -228,6 +229,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0010_idempotency': idempotencyMigration(dialect),
     '0011_enrollments': enrollmentsMigration(dialect),
     '0012_cert_expiry': certExpiryMigration(dialect),
+    '0013_events': eventsMigration(dialect),
   };
 }
 

@@ -11,6 +11,11 @@ interface UnitOfWork {
   trx: Transaction<Database>;
   /** Runs once the transaction has committed; dropped when it rolls back. */
   afterCommit: (() => Promise<void>)[];
+  /**
+   * What services gathered during the work, written as the work's last statements,
+   * inside the transaction (the audit trail's events: see `unitBuffer`).
+   */
+  buffers: Map<symbol, { items: unknown[]; write: (items: unknown[]) => Promise<void> }>;
 }
 
 const current = new AsyncLocalStorage<UnitOfWork>();
@@ -29,9 +34,31 @@ export function inUnitOfWork(): boolean {
 export async function inTransaction<T>(db: Db, work: () => Promise<T>): Promise<T> {
   if (current.getStore()) return work();
   const afterCommit: (() => Promise<void>)[] = [];
-  const result = await db.kysely.transaction().execute((trx) => current.run({ trx, afterCommit }, work));
+  const buffers: UnitOfWork['buffers'] = new Map();
+  const result = await db.kysely.transaction().execute((trx) =>
+    current.run({ trx, afterCommit, buffers }, async () => {
+      const value = await work();
+      for (const buffer of buffers.values()) if (buffer.items.length > 0) await buffer.write(buffer.items);
+      return value;
+    }),
+  );
   for (const fn of afterCommit) await fn();
   return result;
+}
+
+/**
+ * Adds items to the current unit of work's buffer named `name`; once the work is done,
+ * still inside its transaction, `write` gets all of them at once (one statement for a
+ * request's events however many writes it made). Returns false when there is no unit
+ * of work: the caller must not then pretend the items were written with a change.
+ */
+export function unitBuffer<T>(name: symbol, items: T[], write: (items: T[]) => Promise<void>): boolean {
+  const unit = current.getStore();
+  if (!unit) return false;
+  const buffer = unit.buffers.get(name);
+  if (buffer) for (const item of items) buffer.items.push(item);
+  else unit.buffers.set(name, { items: [...items], write: write as (items: unknown[]) => Promise<void> });
+  return true;
 }
 
 /** Runs `fn` when the current transaction commits, or now when there is none. */

@@ -109,6 +109,10 @@ export const OPERATION_IDS: Record<string, string> = {
   'GET /certs': 'listExpiringCerts',
   'GET /.well-known/est/cacerts': 'estCaCerts',
   'POST /.well-known/est/simplereenroll': 'estSimpleReenroll',
+  // the audit trail
+  'GET /events': 'listEvents',
+  'GET /things/{id}/events': 'listThingEvents',
+  'GET /channels/{id}/events': 'listChannelEvents',
   // operations
   'GET /version': 'getVersion',
   'GET /health': 'getHealth',

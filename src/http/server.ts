@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -9,6 +10,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { withRequestContext } from '../audit/context.js';
 import { isConcurrentChange } from '../db/transactions.js';
 import {
   DomainError,
@@ -55,6 +57,8 @@ declare module 'fastify' {
   }
 }
 
+/** A request id a client may choose (X-Request-Id). */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': '*',
@@ -180,6 +184,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // A hop count is accepted by fastify (proxy-addr) though its types omit it.
     trustProxy: (options.trustProxy ?? false) as boolean | string,
     return503OnClosing: true,
+    // A client's own X-Request-Id names its request in the logs and the audit trail
+    // when it is a short printable token; otherwise the server names it.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
     ajv: {
       customOptions: {
         coerceTypes: false,
@@ -213,9 +223,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     done();
   });
 
-  app.addHook('onRequest', (_request, reply, done) => {
+  // The rest of the request runs in its context: the events it causes record where it
+  // came from and its id (audit trail).
+  app.addHook('onRequest', (request, reply, done) => {
     reply.headers(CORS_HEADERS);
-    done();
+    withRequestContext({ source: request.ip ?? null, requestId: request.id }, done);
   });
 
   // Callback style: no promise a request for the routes that read no JSON.

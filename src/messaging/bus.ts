@@ -18,7 +18,15 @@ import {
   headers as natsHeaders,
 } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { AuditEvent } from '../audit/types.js';
 import type { DomainEvents, EventHub } from '../events.js';
+
+/** What the bus needs of the audit trail (AuditLog). */
+export interface AuditStream {
+  stream?: (events: AuditEvent[]) => void;
+  deliver(events: AuditEvent[]): void;
+}
+
 import { decodeMessage, encodeMessage, type Message, type MessageProperties, subjectOf } from './message.js';
 
 /**
@@ -38,6 +46,12 @@ export interface Bus {
    */
   publish(message: Message): BusError | Promise<void> | null;
   onMessage(handler: (message: Message) => void): void;
+  /**
+   * Streams the audit trail's committed events to NATS (`tethys.events.<action>`) and
+   * hands other instances' events to this one's listeners. In-process: nothing to do,
+   * the trail's listeners are this process's.
+   */
+  carryAudit(audit: AuditStream): void;
   /** The largest message payload the bus carries (bytes), or null when it has no limit of its own. */
   payloadLimit(): number | null;
   /** What /health reports: `in-process`, or whether the connection to NATS is up. */
@@ -85,6 +99,7 @@ export class InProcessBus implements Bus {
     return null;
   }
   onMessage(): void {}
+  carryAudit(): void {}
   state(): 'in-process' {
     return 'in-process';
   }
@@ -105,7 +120,10 @@ const ORIGIN = 'Tethys-Origin';
 const QOS = 'Tethys-Qos';
 /** MQTT 5 properties, as base64 JSON (see propertiesHeader). */
 const PROPERTIES = 'Tethys-Properties';
-const EVENTS_SUBJECT = 'tethys.events';
+/** Changes that caches of other instances must learn of (DomainEvents). */
+const EVENTS_SUBJECT = 'tethys.internal.changes';
+/** The audit trail's stream: `tethys.events.<entity_type>.<verb>`, JSON as GET /events answers each. */
+const AUDIT_PREFIX = 'tethys.events.';
 
 /**
  * How long after a reconnect this instance refuses publishes: every instance's client
@@ -143,7 +161,7 @@ export const STREAM = {
 
 /**
  * NATS: messages on `channels.<id>[.<subtopic>]` as Mainflux's protobuf (readable by
- * Mainflux-style consumers), domain events as JSON on `tethys.events`. Each carries its
+ * Mainflux-style consumers), domain events as JSON on `tethys.internal.changes`, audit events on `tethys.events.>`. Each carries its
  * instance in a header, and an instance ignores its own.
  *
  * With JetStream on the server (nats-server -js), messages go to a stream on
@@ -477,6 +495,23 @@ export class NatsBus implements Bus {
     } catch (err) {
       this.log.error({ err, event: name }, 'could not tell the other instances of a change');
     }
+  }
+
+  carryAudit(audit: AuditStream): void {
+    audit.stream = (events) => {
+      for (const event of events)
+        this.nc.publish(`${AUDIT_PREFIX}${event.action}`, JSON.stringify(event), { headers: this.origin });
+    };
+    this.nc.subscribe(`${AUDIT_PREFIX}>`, {
+      callback: (err, msg) => {
+        if (err || msg.headers?.get(ORIGIN) === this.instanceId) return;
+        try {
+          audit.deliver([JSON.parse(Buffer.from(msg.data).toString()) as AuditEvent]);
+        } catch {
+          this.log.warn({ subject: msg.subject }, 'undecodable audit event on the bus');
+        }
+      },
+    });
   }
 
   private bridgeEvents(): void {

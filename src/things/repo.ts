@@ -34,7 +34,13 @@ abstract class EntityRepository<T extends Thing | Channel> {
   private anchors = new PageAnchors();
 
   constructor(protected db: Db) {
-    this.inserts = new WriteGroups((rows) => this.insertNow(rows), 2, INSERT_CHUNK, db.admission);
+    this.inserts = new WriteGroups(
+      (rows) => this.insertNow(rows),
+      2,
+      INSERT_CHUNK,
+      db.admission,
+      (work) => inTransaction(db, work),
+    );
   }
 
   /** How long and how many requests may wait for the database (Db.admission). */
@@ -323,14 +329,19 @@ abstract class EntityRepository<T extends Thing | Channel> {
   /**
    * All rows or none: one statement when they fit in one (shared with other requests'
    * rows when no transaction is open), else one transaction. A key or id that another
-   * row has fails it: conflict.
+   * row has fails it: conflict. `alongside` (the caller's audit events) commits with
+   * the rows: in the caller's transaction, the write group's, or one opened here.
    */
-  protected insertRows(rows: Record<string, unknown>[]): Promise<void> {
+  protected insertRows(rows: Record<string, unknown>[], alongside?: () => void): Promise<void> {
     this.ginPending().written();
-    return onDuplicate(
-      !inUnitOfWork() && rows.length < GROUP_BELOW ? this.inserts.submit(rows) : this.insertNow(rows),
-      () => conflict(),
-    );
+    const write =
+      !inUnitOfWork() && rows.length < GROUP_BELOW
+        ? this.inserts.submit(rows, alongside)
+        : inTransaction(this.db, async () => {
+            await this.insertNow(rows);
+            alongside?.();
+          });
+    return onDuplicate(write, () => conflict());
   }
 
   private pendingFlush: GinPendingFlush | null = null;
@@ -408,7 +419,8 @@ export class ThingsRepository extends EntityRepository<Thing> {
     };
   }
 
-  async insert(things: Thing[]): Promise<void> {
+  /** `alongside`: work that commits with the rows (see insertRows). */
+  async insert(things: Thing[], alongside?: () => void): Promise<void> {
     await this.insertRows(
       things.map((t) => ({
         id: t.id,
@@ -417,6 +429,7 @@ export class ThingsRepository extends EntityRepository<Thing> {
         key: t.key,
         metadata: this.db.json(t.metadata),
       })),
+      alongside,
     );
   }
 
@@ -505,9 +518,11 @@ export class ChannelsRepository extends EntityRepository<Channel> {
     return { id: row.id, owner: row.owner, name: row.name, metadata: this.db.parseJson(row.metadata) };
   }
 
-  async insert(channels: Channel[]): Promise<void> {
+  /** `alongside`: work that commits with the rows (see insertRows). */
+  async insert(channels: Channel[], alongside?: () => void): Promise<void> {
     await this.insertRows(
       channels.map((c) => ({ id: c.id, owner: c.owner, name: c.name, metadata: this.db.json(c.metadata) })),
+      alongside,
     );
   }
 
@@ -532,7 +547,13 @@ export class ConnectionsRepository {
   private pairs: WriteGroups<Pair, Set<string>>;
 
   constructor(private db: Db) {
-    this.pairs = new WriteGroups((pairs) => this.insertOwnedPairs(pairs), 2, 1000, db.admission);
+    this.pairs = new WriteGroups(
+      (pairs) => this.insertOwnedPairs(pairs),
+      2,
+      1000,
+      db.admission,
+      (work) => inTransaction(db, work),
+    );
   }
 
   /**
@@ -565,18 +586,48 @@ export class ConnectionsRepository {
   /**
    * Connects every channel with every thing in one statement, which inserts either all
    * pairs or, when any id is missing or not the owner's, none (returns false then).
-   * A pair that already exists fails the statement: conflict.
+   * A pair that already exists fails the statement: conflict. `alongside` (the caller's
+   * audit events) runs when the pairs were added, and commits with them.
    */
-  async connectAll(owner: string, channelIds: string[], thingIds: string[]): Promise<boolean> {
-    return onDuplicate(this.connectAllNow(owner, channelIds, thingIds), () => conflict());
+  async connectAll(
+    owner: string,
+    channelIds: string[],
+    thingIds: string[],
+    alongside?: () => void,
+  ): Promise<boolean> {
+    return onDuplicate(this.connectAllNow(owner, channelIds, thingIds, alongside), () => conflict());
   }
 
-  private async connectAllNow(owner: string, channelIds: string[], thingIds: string[]): Promise<boolean> {
-    if (channelIds.length === 1 && thingIds.length === 1) {
+  private async connectAllNow(
+    owner: string,
+    channelIds: string[],
+    thingIds: string[],
+    alongside?: () => void,
+  ): Promise<boolean> {
+    if (channelIds.length === 1 && thingIds.length === 1 && !inUnitOfWork()) {
       // One pair (PUT connect): the join alone says whether both exist and are owned.
       const pair = { channelId: channelIds[0]!, thingId: thingIds[0]!, owner };
-      const added = await (inUnitOfWork() ? this.insertOwnedPairs([pair]) : this.pairs.submit([pair]));
-      return added.has(`${pair.channelId} ${pair.thingId}`);
+      const name = `${pair.channelId} ${pair.thingId}`;
+      const added = await this.pairs.submit([pair], (added) => {
+        if (added.has(name)) alongside?.();
+      });
+      return added.has(name);
+    }
+    return inTransaction(this.db, async () => {
+      const added = await this.connectAllStatement(owner, channelIds, thingIds);
+      if (added) alongside?.();
+      return added;
+    });
+  }
+
+  private async connectAllStatement(
+    owner: string,
+    channelIds: string[],
+    thingIds: string[],
+  ): Promise<boolean> {
+    if (channelIds.length === 1 && thingIds.length === 1) {
+      const pair = { channelId: channelIds[0]!, thingId: thingIds[0]!, owner };
+      return (await this.insertOwnedPairs([pair])).has(`${pair.channelId} ${pair.thingId}`);
     }
     const ids = (list: string[]) => sql.join(list.map((id) => sql`${id}`));
     const result = await sql`INSERT INTO connections (channel_id, thing_id, owner)

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { AuditLog } from '../audit/service.js';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
@@ -57,6 +58,7 @@ export class ThingsService {
     private connections: ConnectionsRepository,
     readonly access: ThingAccess,
     private events: EventHub,
+    private audit: AuditLog,
     private singleUser?: SingleUser,
   ) {}
 
@@ -82,7 +84,8 @@ export class ThingsService {
 
   /** `ids`: chosen by an internal caller (provisioning) that needs them up front. */
   async createThings(token: Credential, input: NewThing[], ids?: string[]): Promise<Thing[]> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
+    const { email } = identity;
     if (input.length === 0) throw malformed();
     const things = input.map((t, index) => {
       if (byteLength(t.key ?? '') > MAX_KEY) throw malformed();
@@ -94,7 +97,17 @@ export class ThingsService {
         metadata: t.metadata ?? {},
       };
     });
-    await this.things.insert(things);
+    await this.things.insert(things, () =>
+      this.audit.record(
+        identity,
+        things.map((t) => ({
+          action: 'thing.create',
+          entityId: t.id,
+          owner: email,
+          details: described(t.name, t.metadata),
+        })),
+      ),
+    );
     return things;
   }
 
@@ -121,31 +134,58 @@ export class ThingsService {
     name: string | undefined,
     metadata: Metadata | undefined,
   ): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
     if (!isUuid(id)) throw malformed();
-    if (!(await this.things.update(email, id.toLowerCase(), this.checkName(name), metadata ?? {})))
-      throw notFound();
+    const thingId = id.toLowerCase();
+    const cleanName = this.checkName(name);
+    await inTransaction(this.db, async () => {
+      if (!(await this.things.update(identity.email, thingId, cleanName, metadata ?? {}))) throw notFound();
+      this.audit.record(identity, {
+        action: 'thing.update',
+        entityId: thingId,
+        owner: identity.email,
+        details: described(cleanName, metadata ?? {}),
+      });
+    });
   }
 
   async updateKey(token: Credential, id: string, key: string): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
     if (!key) throw malformed();
     if (byteLength(key) > MAX_KEY) throw malformed('update entity failed');
     if (!isUuid(id)) throw malformed(); // as 0.12.1, whose uuid column refused it
-    const oldKey = await inTransaction(this.db, () => this.things.updateKey(email, id.toLowerCase(), key));
+    const thingId = id.toLowerCase();
+    const oldKey = await inTransaction(this.db, async () => {
+      const old = await this.things.updateKey(identity.email, thingId, key);
+      if (old !== null)
+        this.audit.record(identity, { action: 'thing.key_change', entityId: thingId, owner: identity.email });
+      return old;
+    });
     if (oldKey === null) throw notFound();
     await this.events.emit('thing.key_changed', { id, oldKey });
   }
 
   async removeThing(token: Credential, id: string): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
+    const { email } = identity;
     if (!isUuid(id)) throw malformed('remove entity failed');
-    const removed = await this.things.remove(email, id.toLowerCase());
+    const removed = await inTransaction(this.db, async () => {
+      const thing = await this.things.remove(email, id.toLowerCase());
+      if (thing)
+        this.audit.record(identity, {
+          action: 'thing.remove',
+          entityId: thing.id,
+          owner: email,
+          details: { name: thing.name },
+        });
+      return thing;
+    });
     if (removed) await this.events.emit('thing.removed', { id: removed.id, key: removed.key, owner: email });
   }
 
   async createChannels(token: Credential, input: NewChannel[]): Promise<Channel[]> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
+    const { email } = identity;
     if (input.length === 0) throw malformed();
     const channels = input.map((c) => ({
       id: newEntityId(),
@@ -153,7 +193,17 @@ export class ThingsService {
       name: this.checkName(c.name),
       metadata: c.metadata ?? {},
     }));
-    await this.channels.insert(channels);
+    await this.channels.insert(channels, () =>
+      this.audit.record(
+        identity,
+        channels.map((c) => ({
+          action: 'channel.create',
+          entityId: c.id,
+          owner: email,
+          details: described(c.name, c.metadata),
+        })),
+      ),
+    );
     return channels;
   }
 
@@ -175,10 +225,20 @@ export class ThingsService {
     name: string | undefined,
     metadata: Metadata | undefined,
   ): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
     if (!isUuid(id)) throw malformed();
     const cleanName = this.checkName(name);
-    if (!(await this.channels.update(email, id.toLowerCase(), cleanName, metadata ?? {}))) throw notFound();
+    const channelId = id.toLowerCase();
+    await inTransaction(this.db, async () => {
+      if (!(await this.channels.update(identity.email, channelId, cleanName, metadata ?? {})))
+        throw notFound();
+      this.audit.record(identity, {
+        action: 'channel.update',
+        entityId: channelId,
+        owner: identity.email,
+        details: described(cleanName, metadata ?? {}),
+      });
+    });
     await this.events.emit('channel.updated', {
       id: id.toLowerCase(),
       name: cleanName,
@@ -187,15 +247,27 @@ export class ThingsService {
   }
 
   async removeChannel(token: Credential, id: string): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
+    const { email } = identity;
     if (!isUuid(id)) return;
-    const removed = await this.channels.remove(email, id.toLowerCase());
+    const removed = await inTransaction(this.db, async () => {
+      const channel = await this.channels.remove(email, id.toLowerCase());
+      if (channel)
+        this.audit.record(identity, {
+          action: 'channel.remove',
+          entityId: channel.id,
+          owner: email,
+          details: { name: channel.name },
+        });
+      return channel;
+    });
     if (removed) await this.events.emit('channel.removed', { id: removed.id, owner: email });
   }
 
   /** Connects every channel with every thing, all or nothing (POST /connect). */
   async connect(token: Credential, channelIds: string[], thingIds: string[]): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
+    const { email } = identity;
     if (channelIds.length === 0 || thingIds.length === 0 || [...channelIds, ...thingIds].some((id) => !id)) {
       throw malformed();
     }
@@ -210,9 +282,11 @@ export class ThingsService {
         `too many connections in one request: at most ${MAX_CONNECT_IDS} ids and ${MAX_CONNECT_PAIRS} pairs`,
       );
     }
-    const connected = await this.connections.connectAll(email, channels, things);
-    if (!connected) throw notFound();
     const pairs = channels.flatMap((channelId) => things.map((thingId) => ({ channelId, thingId })));
+    const connected = await this.connections.connectAll(email, channels, things, () =>
+      this.recordConnections(identity, 'connection.create', pairs),
+    );
+    if (!connected) throw notFound();
     for (const pair of pairs) await this.events.emit('connection.added', pair);
   }
 
@@ -236,15 +310,24 @@ export class ThingsService {
    * (bootstrap's whitelist). The caller must own the thing and every channel.
    */
   async ensureConnected(token: Credential, channelIds: string[], thingId: string): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
+    const { email } = identity;
     const channels = [...new Set(channelIds)];
-    if (
-      !(await this.ownsChannels(token, channels)) ||
-      (await this.things.ownedIds(email, [thingId])).size !== 1
-    ) {
-      throw notFound();
-    }
-    const added = await this.connections.connectMissing(email, channels, thingId);
+    const added = await inTransaction(this.db, async () => {
+      if (
+        !(await this.ownsChannels(identity, channels)) ||
+        (await this.things.ownedIds(email, [thingId])).size !== 1
+      ) {
+        throw notFound();
+      }
+      const added = await this.connections.connectMissing(email, channels, thingId);
+      this.recordConnections(
+        identity,
+        'connection.create',
+        added.map((channelId) => ({ channelId, thingId })),
+      );
+      return added;
+    });
     for (const channelId of added) await this.events.emit('connection.added', { channelId, thingId });
   }
 
@@ -253,26 +336,38 @@ export class ThingsService {
    * transaction (provisioning): nothing to check and no existing pair to look for.
    */
   async connectCreated(token: Credential, channelIds: string[], thingId: string): Promise<void> {
-    const { email } = await this.identify(token);
-    await this.connections.insertPairs(email, channelIds, thingId);
+    const identity = await this.identify(token);
+    await this.connections.insertPairs(identity.email, channelIds, thingId);
+    this.recordConnections(
+      identity,
+      'connection.create',
+      channelIds.map((channelId) => ({ channelId, thingId })),
+    );
     for (const channelId of channelIds) await this.events.emit('connection.added', { channelId, thingId });
   }
 
   /** Disconnects a thing from channels, ignoring pairs that are not connected. */
   async disconnectAll(token: Credential, channelIds: string[], thingId: string): Promise<void> {
-    const { email } = await this.identify(token);
-    for (const channelId of new Set(channelIds)) {
-      if (await this.connections.disconnect(email, channelId, thingId)) {
-        await this.events.emit('connection.removed', { channelId, thingId });
+    const identity = await this.identify(token);
+    await inTransaction(this.db, async () => {
+      for (const channelId of new Set(channelIds)) {
+        if (await this.connections.disconnect(identity.email, channelId, thingId)) {
+          this.recordConnections(identity, 'connection.remove', [{ channelId, thingId }]);
+          await this.events.emit('connection.removed', { channelId, thingId });
+        }
       }
-    }
+    });
   }
 
   async disconnect(token: Credential, channelId: string, thingId: string): Promise<void> {
-    const { email } = await this.identify(token);
+    const identity = await this.identify(token);
     if (!isUuid(channelId) || !isUuid(thingId)) throw malformed('remove connection failed');
     const pair = { channelId: channelId.toLowerCase(), thingId: thingId.toLowerCase() };
-    if (!(await this.connections.disconnect(email, pair.channelId, pair.thingId))) throw notFound();
+    await inTransaction(this.db, async () => {
+      if (!(await this.connections.disconnect(identity.email, pair.channelId, pair.thingId)))
+        throw notFound();
+      this.recordConnections(identity, 'connection.remove', [pair]);
+    });
     await this.events.emit('connection.removed', pair);
   }
 
@@ -297,4 +392,27 @@ export class ThingsService {
     if (!isUuid(channelId)) throw notFound();
     return this.things.listByChannel(email, channelId.toLowerCase(), q, connected);
   }
+
+  /** One event a pair: the entity is the channel, the thing the related entity. */
+  private recordConnections(
+    identity: Identity,
+    action: 'connection.create' | 'connection.remove',
+    pairs: { channelId: string; thingId: string }[],
+  ): void {
+    this.audit.record(
+      identity,
+      pairs.map((p) => ({
+        action,
+        entityId: p.channelId,
+        relatedId: p.thingId,
+        owner: identity.email,
+        details: { channel_id: p.channelId, thing_id: p.thingId },
+      })),
+    );
+  }
+}
+
+/** What an event tells of a thing or channel: its name and the names of its metadata's fields (values may be secrets). */
+export function described(name: string, metadata: Metadata): Record<string, unknown> {
+  return { name, metadata_fields: Object.keys(metadata) };
 }

@@ -1,0 +1,112 @@
+import { type RawBuilder, sql } from 'kysely';
+import type { Db } from '../db/schema.js';
+import { executor } from '../db/transactions.js';
+import type { AuditEvent, EventQuery } from './types.js';
+
+const COLUMNS = [
+  'id',
+  'time',
+  'actor',
+  'actor_user',
+  'action',
+  'entity_type',
+  'entity_id',
+  'related_id',
+  'owner',
+  'source',
+  'request_id',
+  'details',
+] as const;
+
+/** SQLite binds at most 32766 parameters a statement: 12 a row. */
+const SQLITE_ROWS = 2000;
+
+type Row = Omit<AuditEvent, 'details'> & { details: unknown };
+
+/** The id bound of a time: ids begin with the clock's 48 bits in hex (see newEventId). */
+export function idBound(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}`;
+}
+
+/** SQL for the `events` table, which only this repository names. */
+export class EventsRepository {
+  constructor(private db: Db) {}
+
+  private ex() {
+    return executor(this.db);
+  }
+
+  /** Inserts the events in one statement (PostgreSQL: one array a column). */
+  async insert(events: AuditEvent[]): Promise<void> {
+    if (this.db.dialect === 'postgres') {
+      const arrays = COLUMNS.map((c) =>
+        c === 'details'
+          ? sql`${events.map((e) => JSON.stringify(e.details))}::jsonb[]`
+          : sql`${events.map((e) => e[c])}::text[]`,
+      );
+      await sql`INSERT INTO events (${sql.raw(COLUMNS.join(', '))})
+        SELECT * FROM unnest(${sql.join(arrays)})`.execute(this.ex());
+      return;
+    }
+    for (let i = 0; i < events.length; i += SQLITE_ROWS) {
+      const rows = events
+        .slice(i, i + SQLITE_ROWS)
+        .map(
+          (e) => sql`(${sql.join(COLUMNS.map((c) => (c === 'details' ? JSON.stringify(e.details) : e[c])))})`,
+        );
+      await sql`INSERT INTO events (${sql.raw(COLUMNS.join(', '))}) VALUES ${sql.join(rows)}`.execute(
+        this.ex(),
+      );
+    }
+  }
+
+  private conditions(owner: string | null, q: EventQuery): RawBuilder<unknown>[] {
+    const where: RawBuilder<unknown>[] = [];
+    if (owner !== null) where.push(sql`owner = ${owner}`);
+    if (q.entityId) where.push(sql`(entity_id = ${q.entityId} OR related_id = ${q.entityId})`);
+    if (q.entityType) where.push(sql`entity_type = ${q.entityType}`);
+    if (q.action?.endsWith('.')) {
+      // A prefix: `thing.` is every action on things.
+      where.push(sql`substr(action, 1, ${q.action.length}) = ${q.action}`);
+    } else if (q.action) where.push(sql`action = ${q.action}`);
+    if (q.actor) where.push(sql`actor = ${q.actor}`);
+    if (q.from !== undefined) where.push(sql`id >= ${idBound(q.from)}`);
+    if (q.to !== undefined) where.push(sql`id < ${idBound(q.to)}`);
+    if (q.after) where.push(sql`id > ${q.after}`);
+    return where;
+  }
+
+  /**
+   * A page of events, and how many match. The page is a deferred join: the index finds
+   * the page's ids (with its offset), then only those rows are read.
+   */
+  async page(owner: string | null, q: EventQuery): Promise<{ total: number; items: AuditEvent[] }> {
+    const where = this.conditions(owner, q);
+    const filter = where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
+    const order = sql.raw(q.dir === 'asc' ? 'ASC' : 'DESC');
+    const count = sql<{ n: number | string }>`SELECT count(*) AS n FROM events ${filter}`.execute(this.ex());
+    const rows =
+      q.limit === 0
+        ? Promise.resolve({ rows: [] as Row[] })
+        : sql<Row>`SELECT ${sql.raw(COLUMNS.map((c) => `e.${c}`).join(', '))} FROM events e
+            JOIN (SELECT id FROM events ${filter} ORDER BY id ${order} LIMIT ${q.limit} OFFSET ${q.offset}) p
+              ON p.id = e.id
+            ORDER BY e.id ${order}`.execute(this.ex());
+    const [n, page] = await Promise.all([count, rows]);
+    return {
+      total: Number(n.rows[0]?.n ?? 0),
+      items: page.rows.map((r) => ({
+        ...r,
+        details: this.db.parseJson(r.details) as Record<string, unknown>,
+      })),
+    };
+  }
+
+  /** Deletes at most `batch` of the oldest events older than `bound` (an id bound); returns how many. */
+  async prune(bound: string, batch: number): Promise<number> {
+    const result = await sql`DELETE FROM events WHERE id IN
+      (SELECT id FROM events WHERE id < ${bound} ORDER BY id LIMIT ${batch})`.execute(this.ex());
+    return Number(result.numAffectedRows ?? 0);
+  }
+}

@@ -1,0 +1,194 @@
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Identity } from '../auth/types.js';
+import { afterCommit, unitBuffer } from '../db/transactions.js';
+import { requestContext } from './context.js';
+import { type EventsRepository, idBound } from './repo.js';
+import type { Actor, AuditEvent, EventPage, EventQuery, NewEvent } from './types.js';
+
+const BUFFER = Symbol('audit events');
+const PRUNE_BATCH = 1000;
+const PRUNE_BATCHES = 100;
+const PRUNE_EVERY_MS = 60_000;
+
+/** Names of fields that hold secrets: never written into an event's details. */
+const SECRET = /(^|_)(key|password|token|secret|cert|csr)s?$/i;
+
+/** Who an identity is, as an event's actor: the user, or the API key acting for them. */
+export function actorOf(identity: Identity): Actor {
+  if (identity.actor) return { actor: identity.actor, user: identity.actor === 'system' ? null : identity.email };
+  return identity.keyId && identity.type === 2
+    ? { actor: `key:${identity.keyId}`, user: identity.email }
+    : { actor: identity.email, user: identity.email };
+}
+
+/** A thing acting for its owner (a device renewing its certificate). */
+export function thingActor(thingId: string, owner: string): Actor {
+  return { actor: `thing:${thingId}`, user: owner };
+}
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A time-ordered event id in UUIDv7's layout: 48 bits of the clock in milliseconds, a
+ * 12-bit sequence (within one millisecond, ids of this process keep their order), 62
+ * random bits. Ids compare as the events' times.
+ */
+export function newEventId(now = Date.now()): { id: string; ms: number } {
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = 0;
+  } else if (++sequence > 0xfff) {
+    lastMs++;
+    sequence = 0;
+  }
+  const clock = lastMs.toString(16).padStart(12, '0');
+  const seq = sequence.toString(16).padStart(3, '0');
+  const random = crypto.randomUUID(); // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
+  return { id: `${clock.slice(0, 8)}-${clock.slice(8, 12)}-7${seq}-${random.slice(19)}`, ms: lastMs };
+}
+
+/** Details without any field whose name says it holds a secret, however deep. */
+export function scrub(details: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(details)) {
+    if (SECRET.test(name)) continue;
+    out[name] =
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? scrub(value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+export interface AuditOptions {
+  /** How long events are kept (ms); 0 keeps them for ever. */
+  retentionMs: number;
+  /** The admin reads every event; others read those about their own entities. */
+  adminEmail: string;
+}
+
+/**
+ * The audit trail. Services record an event with each change, inside the change's
+ * transaction: the events of a unit of work are written as its last statement, so a
+ * change that rolls back leaves no event and a committed one has its events. Once
+ * committed they go to the stream (the bus: NATS subjects `tethys.events.<action>`,
+ * or this process's listeners).
+ */
+export class AuditLog {
+  private listeners = new Set<(events: AuditEvent[]) => void>();
+  private sweepTimer?: NodeJS.Timeout;
+  private pruning = false;
+  /** Set by the bus: carries committed events to NATS. */
+  stream?: (events: AuditEvent[]) => void;
+
+  constructor(
+    private repo: EventsRepository,
+    private options: AuditOptions,
+    private logger: Logger,
+  ) {}
+
+  /**
+   * Records events of a change being made. Must be called inside the change's unit of
+   * work (`inTransaction`, or a write group's `alongside`): an event recorded outside
+   * one would not commit with its change, so it is a programming error.
+   */
+  record(by: Actor | Identity, events: NewEvent | NewEvent[]): void {
+    const list = Array.isArray(events) ? events : [events];
+    if (list.length === 0) return;
+    const actor = 'user' in by ? by : actorOf(by);
+    const ctx = requestContext();
+    const rows = list.map((e): AuditEvent => {
+      const { id, ms } = newEventId();
+      return {
+        id,
+        time: new Date(ms).toISOString(),
+        actor: actor.actor,
+        actor_user: actor.user,
+        action: e.action,
+        entity_type: e.action.slice(0, e.action.indexOf('.')),
+        entity_id: e.entityId,
+        related_id: e.relatedId ?? null,
+        owner: e.owner,
+        source: ctx?.source ?? null,
+        request_id: ctx?.requestId ?? null,
+        details: e.details ? scrub(e.details) : {},
+      };
+    });
+    if (!unitBuffer(BUFFER, rows, (items) => this.write(items))) {
+      throw new Error(`audit: ${list[0]!.action} recorded outside a transaction`);
+    }
+  }
+
+  private async write(events: AuditEvent[]): Promise<void> {
+    await this.repo.insert(events);
+    await afterCommit(async () => this.publish(events));
+  }
+
+  /** Committed events (this instance's, or another's through the bus) to this process's listeners. */
+  deliver(events: AuditEvent[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.logger.warn({ err }, 'an audit event listener failed');
+      }
+    }
+  }
+
+  private publish(events: AuditEvent[]): void {
+    this.deliver(events);
+    try {
+      this.stream?.(events);
+    } catch (err) {
+      // Committed and kept: the stream is told after the fact, and GET /events has them.
+      this.logger.warn({ err }, 'could not stream audit events');
+    }
+  }
+
+  /** Listens to committed events of every instance; returns the unsubscribe. */
+  subscribe(listener: (events: AuditEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Events the identity may read: the admin every one, a user those about their entities. */
+  list(identity: Identity, q: EventQuery): Promise<EventPage> {
+    const owner = identity.email === this.options.adminEmail ? null : identity.email;
+    return this.repo.page(owner, q).then(({ total, items }) => ({ total, events: items }));
+  }
+
+  /** Deletes events older than the retention, a batch at a time; returns how many. */
+  async prune(now = Date.now()): Promise<number> {
+    if (this.options.retentionMs <= 0) return 0;
+    const bound = idBound(now - this.options.retentionMs);
+    let deleted = 0;
+    for (let batch = 0; batch < PRUNE_BATCHES; batch++) {
+      const n = await this.repo.prune(bound, PRUNE_BATCH);
+      deleted += n;
+      if (n < PRUNE_BATCH) break;
+    }
+    return deleted;
+  }
+
+  /** Prunes every minute until close(). */
+  start(): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => {
+      if (this.pruning) return;
+      this.pruning = true;
+      this.prune()
+        .catch((err) => this.logger.warn({ err }, 'could not prune old audit events'))
+        .finally(() => {
+          this.pruning = false;
+        });
+    }, PRUNE_EVERY_MS);
+    this.sweepTimer.unref();
+  }
+
+  close(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+}
