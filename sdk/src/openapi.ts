@@ -913,6 +913,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events: every change and who made it. A user reads those about their own entities, the admin all */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/things/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A thing's history: its events, its connections' and (things) its config's and certificates', also after it was removed */
+        get: operations["listThingEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/channels/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's history: its events, its connections' and (things) its config's and certificates', also after it was removed */
+        get: operations["listChannelEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/certs": {
         parameters: {
             query?: never;
@@ -5963,6 +6014,278 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description events about this entity (as the entity or the related one) */
+                entity_id?: string;
+                /** @description user, key, thing, channel, connection, group, bootstrap, cert, enrollment, registration, layout */
+                entity_type?: string;
+                /** @description an action (thing.create), or every action of a prefix ending in a dot (thing.) */
+                action?: string;
+                /** @description an actor, as events name it */
+                actor?: string;
+                /** @description only events at or after this time: RFC 3339 (2026-12-01T00:00:00Z) or milliseconds since 1970 */
+                from?: string;
+                /** @description only events before this time: RFC 3339 (2026-12-01T00:00:00Z) or milliseconds since 1970 */
+                to?: string;
+                /** @description only events after this event id, oldest first (what a follower has not seen yet) */
+                after?: string;
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, at most 100 */
+                limit?: string;
+                /** @description desc (newest first, the default) or asc */
+                dir?: "asc" | "desc";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, newest first unless dir=asc */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description how many events match the filters */
+                        total: number;
+                        events: {
+                            /** @description time-ordered: later events have greater ids */
+                            id: string;
+                            /** @description when it was recorded (RFC 3339, UTC) */
+                            time: string;
+                            /** @description who: a user (email), `key:<API key id>`, `thing:<id>`, `enrollment:<group id>` (a device enrolling itself) or `system` */
+                            actor: string;
+                            /** @description the user the actor acts for (null for system) */
+                            actor_user: string | null;
+                            /** @description `<entity_type>.<verb>`: thing.create, connection.remove, cert.revoke… */
+                            action: string;
+                            entity_type: string;
+                            entity_id: string;
+                            /** @description the other entity it concerns: a connection's thing, a certificate's thing, a member */
+                            related_id: string | null;
+                            /** @description whose entity it is */
+                            owner: string | null;
+                            /** @description the client's address */
+                            source: string | null;
+                            /** @description the X-Request-Id the client sent, or the one the server gave its request */
+                            request_id: string | null;
+                            /** @description what changed (names, states, field names); never a key, password, token or private key */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    listThingEvents: {
+        parameters: {
+            query?: {
+                /** @description an action (thing.create), or every action of a prefix ending in a dot (thing.) */
+                action?: string;
+                /** @description an actor, as events name it */
+                actor?: string;
+                /** @description only events at or after this time: RFC 3339 (2026-12-01T00:00:00Z) or milliseconds since 1970 */
+                from?: string;
+                /** @description only events before this time: RFC 3339 (2026-12-01T00:00:00Z) or milliseconds since 1970 */
+                to?: string;
+                /** @description only events after this event id, oldest first (what a follower has not seen yet) */
+                after?: string;
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, at most 100 */
+                limit?: string;
+                /** @description desc (newest first, the default) or asc */
+                dir?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, newest first unless dir=asc */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description how many events match the filters */
+                        total: number;
+                        events: {
+                            /** @description time-ordered: later events have greater ids */
+                            id: string;
+                            /** @description when it was recorded (RFC 3339, UTC) */
+                            time: string;
+                            /** @description who: a user (email), `key:<API key id>`, `thing:<id>`, `enrollment:<group id>` (a device enrolling itself) or `system` */
+                            actor: string;
+                            /** @description the user the actor acts for (null for system) */
+                            actor_user: string | null;
+                            /** @description `<entity_type>.<verb>`: thing.create, connection.remove, cert.revoke… */
+                            action: string;
+                            entity_type: string;
+                            entity_id: string;
+                            /** @description the other entity it concerns: a connection's thing, a certificate's thing, a member */
+                            related_id: string | null;
+                            /** @description whose entity it is */
+                            owner: string | null;
+                            /** @description the client's address */
+                            source: string | null;
+                            /** @description the X-Request-Id the client sent, or the one the server gave its request */
+                            request_id: string | null;
+                            /** @description what changed (names, states, field names); never a key, password, token or private key */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+            /** @description A dependency is unavailable (503 with Retry-After) or the server failed: `{"error": …}` */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                    };
+                };
+            };
+        };
+    };
+    listChannelEvents: {
+        parameters: {
+            query?: {
+                /** @description an action (thing.create), or every action of a prefix ending in a dot (thing.) */
+                action?: string;
+                /** @description an actor, as events name it */
+                actor?: string;
+                /** @description only events at or after this time: RFC 3339 (2026-12-01T00:00:00Z) or milliseconds since 1970 */
+                from?: string;
+                /** @description only events before this time: RFC 3339 (2026-12-01T00:00:00Z) or milliseconds since 1970 */
+                to?: string;
+                /** @description only events after this event id, oldest first (what a follower has not seen yet) */
+                after?: string;
+                /** @description default 0 */
+                offset?: string;
+                /** @description default 10, at most 100 */
+                limit?: string;
+                /** @description desc (newest first, the default) or asc */
+                dir?: "asc" | "desc";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events, newest first unless dir=asc */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description how many events match the filters */
+                        total: number;
+                        events: {
+                            /** @description time-ordered: later events have greater ids */
+                            id: string;
+                            /** @description when it was recorded (RFC 3339, UTC) */
+                            time: string;
+                            /** @description who: a user (email), `key:<API key id>`, `thing:<id>`, `enrollment:<group id>` (a device enrolling itself) or `system` */
+                            actor: string;
+                            /** @description the user the actor acts for (null for system) */
+                            actor_user: string | null;
+                            /** @description `<entity_type>.<verb>`: thing.create, connection.remove, cert.revoke… */
+                            action: string;
+                            entity_type: string;
+                            entity_id: string;
+                            /** @description the other entity it concerns: a connection's thing, a certificate's thing, a member */
+                            related_id: string | null;
+                            /** @description whose entity it is */
+                            owner: string | null;
+                            /** @description the client's address */
+                            source: string | null;
+                            /** @description the X-Request-Id the client sent, or the one the server gave its request */
+                            request_id: string | null;
+                            /** @description what changed (names, states, field names); never a key, password, token or private key */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
             };
             /** @description Refused: `{"error": …}` (429 and some 4xx also with Retry-After) */
             "4XX": {

@@ -16,7 +16,8 @@ const SECRET = /(^|_)(key|password|token|secret|cert|csr)s?$/i;
 
 /** Who an identity is, as an event's actor: the user, or the API key acting for them. */
 export function actorOf(identity: Identity): Actor {
-  if (identity.actor) return { actor: identity.actor, user: identity.actor === 'system' ? null : identity.email };
+  if (identity.actor)
+    return { actor: identity.actor, user: identity.actor === 'system' ? null : identity.email };
   return identity.keyId && identity.type === 2
     ? { actor: `key:${identity.keyId}`, user: identity.email }
     : { actor: identity.email, user: identity.email };
