@@ -28,6 +28,7 @@ import {
 import { certsScenarios } from './scenarios/certs.js';
 import { coreScenarios } from './scenarios/core.js';
 import { enrollmentScenarios } from './scenarios/enrollment.js';
+import { eventsScenarios } from './scenarios/events.js';
 import { outcomeOf, runsOn, unitOf } from './scenarios/extended.js';
 import { messagingScenarios } from './scenarios/messaging.js';
 import { provisionScenarios } from './scenarios/provision.js';
@@ -50,6 +51,7 @@ const ALL_SCENARIOS: Scenario[] = [
   ...certsScenarios,
   ...provisionScenarios,
   ...enrollmentScenarios,
+  ...eventsScenarios,
   ...messagingScenarios,
 ];
 
@@ -175,6 +177,7 @@ async function benchDatabase(
     };
     const ctx: BenchContext = {
       db: kind,
+      dbUrl: database.url,
       api,
       server,
       main,

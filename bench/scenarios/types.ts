@@ -7,6 +7,8 @@ import type { BenchServer } from '../server.js';
 /** What every scenario may use: the running server and the fixtures set up for it. */
 export interface BenchContext {
   db: DatabaseKind;
+  /** The server's TETHYS_DB_URL (PostgreSQL; empty for SQLite, whose file is in the server's data folder). */
+  dbUrl: string;
   api: Api;
   server: BenchServer;
   /** The account seeded to the configured size (list, filter, connect, access). */
