@@ -550,6 +550,23 @@ describe(`web console (${dialect})`, { skip: browserSkip }, () => {
     await config.getByText('no content', { exact: true }).waitFor();
     await check('a gateway');
     await shot('gateway');
+
+    // Editing its metadata leaves the gateway's own fields out of the editor, and keeps them.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit thing' });
+    const editor = edit.getByLabel('Metadata (JSON object)');
+    assert.equal(await editor.inputValue(), '');
+    await edit.getByText(/external key are kept as they are/).waitFor();
+    await check('the edit gateway dialog');
+    await editor.fill('{"site": "north"}');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await facts.locator('pre.json').filter({ hasText: '"north"' }).waitFor();
+    const gatewayId = page.url().split('/').pop()!;
+    const stored = await request('GET', `/things/${gatewayId}`, { token: await apiToken() });
+    assert.equal(stored.json.metadata.external_key, externalKey);
+    assert.equal(stored.json.metadata.site, 'north');
+    assert.equal(stored.json.metadata.type, 'gateway');
   });
 
   step('lists bootstrap configs, toggles the state, edits content, shows the gateway view', async () => {

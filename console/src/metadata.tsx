@@ -58,6 +58,18 @@ export function gatewayOf(metadata?: Record<string, unknown> | null): Gateway | 
   };
 }
 
+/** A gateway's metadata split into the fields provisioning wrote and the rest (null for other things). */
+export function splitGateway(
+  metadata?: Record<string, unknown> | null,
+): { kept: Record<string, unknown>; rest: Record<string, unknown> } | null {
+  const gateway = gatewayOf(metadata);
+  if (!gateway || !metadata) return null;
+  const kept = Object.fromEntries(
+    Object.entries(metadata).filter(([k]) => (GATEWAY_FIELDS as readonly string[]).includes(k)),
+  );
+  return { kept, rest: gateway.rest };
+}
+
 /** Where a gateway's bootstrap config is managed. */
 function configLink(g: Gateway): string {
   return g.externalId ? href('/bootstrap', { external_id: g.externalId }) : `#/things/${g.configThing}`;
