@@ -267,6 +267,7 @@ async function assemble(
     new BootstrapCipher(Buffer.from(encryptKey, 'hex')),
     events,
     throttle,
+    audit,
   );
 
   const renewal = new RenewalService(

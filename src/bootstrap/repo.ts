@@ -188,17 +188,24 @@ export class BootstrapRepository {
     );
   }
 
-  async remove(owner: string, thingId: string): Promise<void> {
-    await sql`DELETE FROM bootstrap_configs WHERE thing_id = ${thingId} AND owner = ${owner}`.execute(
-      this.ex(),
-    );
+  /** The removed config's external id and name; null when there was none. */
+  async remove(owner: string, thingId: string): Promise<{ externalId: string; name: string } | null> {
+    const r = await sql<{ external_id: string; name: string }>`DELETE FROM bootstrap_configs
+      WHERE thing_id = ${thingId} AND owner = ${owner} RETURNING external_id, name`.execute(this.ex());
+    const row = r.rows[0];
+    return row ? { externalId: row.external_id, name: row.name } : null;
   }
 
-  /** A thing disconnected from a channel its config lists: the config is no longer active. */
-  async deactivateIfListed(thingId: string, channelId: string): Promise<void> {
-    await sql`UPDATE bootstrap_configs SET state = 0 WHERE thing_id = ${thingId} AND state = 1
-      AND EXISTS (SELECT 1 FROM bootstrap_channels WHERE thing_id = ${thingId} AND channel_id = ${channelId})`.execute(
-      this.ex(),
-    );
+  /**
+   * A thing disconnected from a channel its config lists: the config is no longer
+   * active. Its owner when it was deactivated, else null.
+   */
+  async deactivateIfListed(thingId: string, channelId: string): Promise<string | null> {
+    const r = await sql<{
+      owner: string;
+    }>`UPDATE bootstrap_configs SET state = 0 WHERE thing_id = ${thingId} AND state = 1
+      AND EXISTS (SELECT 1 FROM bootstrap_channels WHERE thing_id = ${thingId} AND channel_id = ${channelId})
+      RETURNING owner`.execute(this.ex());
+    return r.rows[0]?.owner ?? null;
   }
 }

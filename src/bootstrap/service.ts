@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import type { AuditLog } from '../audit/service.js';
+import { type Actor, SYSTEM } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
@@ -55,11 +57,27 @@ export class BootstrapService {
     private cipher: BootstrapCipher,
     private events: EventHub,
     private throttle: FailureThrottle,
+    private audit: AuditLog,
   ) {
     this.cache = new ConfigCache(configs, events);
-    events.on('connection.removed', ({ thingId, channelId }) =>
-      this.configs.deactivateIfListed(thingId, channelId),
-    );
+    events.on('connection.removed', ({ thingId, channelId }) => this.deactivateIfListed(thingId, channelId));
+  }
+
+  /**
+   * A thing disconnected from a channel its active config lists: the config is no
+   * longer active. The disconnection's consequence, not anyone's request: the system's.
+   */
+  private async deactivateIfListed(thingId: string, channelId: string): Promise<void> {
+    await inTransaction(this.db, async () => {
+      const owner = await this.configs.deactivateIfListed(thingId, channelId);
+      if (owner !== null)
+        this.audit.record(SYSTEM, {
+          action: 'bootstrap.state',
+          entityId: thingId,
+          owner,
+          details: { state: State.inactive, disconnected_channel: channelId },
+        });
+    });
   }
 
   private async identify(token: Credential): Promise<Identity> {
@@ -118,11 +136,22 @@ export class BootstrapService {
         { ...input, state: input.active ? State.active : State.inactive },
         input.channels,
       );
-      if (input.active) await this.things.connectCreated(identity, input.channels, input.thingId);
+      if (input.active) {
+        await this.things.connectCreated(identity, input.channels, input.thingId);
+        this.audit.record(identity, {
+          action: 'bootstrap.state',
+          entityId: input.thingId,
+          owner: identity.email,
+          details: { state: State.active },
+        });
+      }
     });
   }
 
-  /** Inserts a config and its channel list; a taken external id or thing answers 409. */
+  /**
+   * Inserts a config and its channel list, with its event; a taken external id or thing
+   * answers 409. In the caller's unit of work.
+   */
   private async save(
     identity: Identity,
     input: Pick<NewConfig, 'externalId' | 'externalKey' | 'name' | 'content' | 'certs'> & {
@@ -146,6 +175,18 @@ export class BootstrapService {
       },
       channels,
     );
+    this.audit.record(identity, {
+      action: 'bootstrap.create',
+      entityId: input.thingId,
+      owner: identity.email,
+      details: {
+        external_id: input.externalId,
+        name: input.name ?? '',
+        channels,
+        state: input.state,
+        certificates: certsSet(input.certs),
+      },
+    });
   }
 
   private async owned(
@@ -165,8 +206,23 @@ export class BootstrapService {
 
   async update(token: Credential, id: string, name: string, content: string): Promise<void> {
     const identity = await this.identify(token);
-    if (!isUuid(id) || !(await this.configs.update(identity.email, id.toLowerCase(), name, content)))
-      throw notFound();
+    if (!isUuid(id)) throw notFound();
+    const thingId = id.toLowerCase();
+    await inTransaction(this.db, async () => {
+      const before = await this.configs.byId(identity.email, thingId);
+      if (!before || !(await this.configs.update(identity.email, thingId, name, content))) throw notFound();
+      const changed = [
+        ...(before.name !== name ? ['name'] : []),
+        ...(before.content !== content ? ['content'] : []),
+      ];
+      if (changed.length > 0)
+        this.audit.record(identity, {
+          action: 'bootstrap.update',
+          entityId: thingId,
+          owner: identity.email,
+          details: { name, changed },
+        });
+    });
     await this.changed(id);
   }
 
@@ -176,10 +232,38 @@ export class BootstrapService {
 
   async updateCerts(token: Credential, id: string, certs: Certs): Promise<void> {
     const identity = await this.identify(token);
-    if (!isUuid(id) || !(await this.configs.updateCerts(identity.email, id.toLowerCase(), certs))) {
-      throw notFound('failed to update cert');
-    }
+    if (!isUuid(id)) throw notFound('failed to update cert');
+    const thingId = id.toLowerCase();
+    await inTransaction(this.db, async () => {
+      const before = await this.configs.byId(identity.email, thingId);
+      if (!before || !(await this.configs.updateCerts(identity.email, thingId, certs))) {
+        throw notFound('failed to update cert');
+      }
+      this.recordCerts(identity, identity.email, thingId, certs, before);
+    });
     await this.changed(id);
+  }
+
+  /**
+   * bootstrap.certs: which certificates (by the words of CERTIFICATE_NAMES, never their
+   * values) the change set, and which it cleared.
+   */
+  private recordCerts(
+    by: Identity | Actor,
+    owner: string,
+    thingId: string,
+    certs: Certs,
+    before?: Partial<Certs>,
+  ): void {
+    const cleared = CERTIFICATE_FIELDS.filter((f) => !certs[f] && before?.[f]).map(
+      (f) => CERTIFICATE_NAMES[f],
+    );
+    this.audit.record(by, {
+      action: 'bootstrap.certs',
+      entityId: thingId,
+      owner,
+      details: { changed: certsSet(certs), ...(cleared.length > 0 ? { cleared } : {}) },
+    });
   }
 
   /**
@@ -187,10 +271,20 @@ export class BootstrapService {
    * certificates gets the new one, so the next bootstrap fetch returns it. A config
    * without certificates, or no config, is left alone.
    */
-  async replaceCarriedCerts(owner: string, thingId: string, certs: Certs): Promise<boolean> {
-    if (!(await this.configs.replaceCarriedCerts(owner, thingId.toLowerCase(), certs))) return false;
-    await this.changed(thingId);
-    return true;
+  async replaceCarriedCerts(
+    owner: string,
+    thingId: string,
+    certs: Certs,
+    by: Identity | Actor = SYSTEM,
+  ): Promise<boolean> {
+    const id = thingId.toLowerCase();
+    const replaced = await inTransaction(this.db, async () => {
+      if (!(await this.configs.replaceCarriedCerts(owner, id, certs))) return false;
+      this.recordCerts(by, owner, id, certs);
+      return true;
+    });
+    if (replaced) await this.changed(thingId);
+    return replaced;
   }
 
   /** The config lists exactly `channels`; an active config's connections follow. */
@@ -204,6 +298,17 @@ export class BootstrapService {
       }
       const before = config.channels.map((c) => c.id);
       await this.configs.replaceChannels(config.thingId, channels);
+      if (before.join() !== channels.join())
+        this.audit.record(identity, {
+          action: 'bootstrap.connections',
+          entityId: config.thingId,
+          owner: identity.email,
+          details: {
+            channels,
+            added: channels.filter((c) => !before.includes(c)),
+            removed: before.filter((c) => !channels.includes(c)),
+          },
+        });
       await this.changed(config.thingId);
       if (config.state === State.active) {
         await this.things.disconnectAll(
@@ -223,10 +328,19 @@ export class BootstrapService {
 
   async remove(token: Credential, id: string): Promise<void> {
     const identity = await this.identify(token);
-    if (isUuid(id)) {
-      await this.configs.remove(identity.email, id.toLowerCase());
-      await this.changed(id);
-    }
+    if (!isUuid(id)) return;
+    const thingId = id.toLowerCase();
+    await inTransaction(this.db, async () => {
+      const removed = await this.configs.remove(identity.email, thingId);
+      if (removed)
+        this.audit.record(identity, {
+          action: 'bootstrap.remove',
+          entityId: thingId,
+          owner: identity.email,
+          details: { external_id: removed.externalId, name: removed.name },
+        });
+    });
+    await this.changed(id);
   }
 
   /** 1 whitelists: connects the thing to every listed channel (all or none); 0 disconnects. */
@@ -245,6 +359,12 @@ export class BootstrapService {
       if (state === State.active) await this.things.ensureConnected(identity, channels, config.thingId);
       else await this.things.disconnectAll(identity, channels, config.thingId);
       await this.configs.setState(identity.email, config.thingId, state);
+      this.audit.record(identity, {
+        action: 'bootstrap.state',
+        entityId: config.thingId,
+        owner: identity.email,
+        details: { state },
+      });
     });
   }
 
@@ -300,6 +420,20 @@ export class BootstrapService {
     this.throttle.failed(subject, source);
     throw answer;
   }
+}
+
+const CERTIFICATE_FIELDS = ['clientCert', 'caCert', 'clientKey'] as const;
+
+/** An event's words for the certificates a config carries: none ends in key or cert (scrub). */
+const CERTIFICATE_NAMES: Record<keyof Certs, string> = {
+  clientCert: 'client certificate',
+  caCert: 'CA certificate',
+  clientKey: 'client private key',
+};
+
+/** Which certificates are set (non-empty), in those words. */
+function certsSet(certs: Partial<Certs> | undefined): string[] {
+  return CERTIFICATE_FIELDS.filter((f) => certs?.[f]).map((f) => CERTIFICATE_NAMES[f]);
 }
 
 /** The raw header, or `Thing <key>` as newer Agents send it. */

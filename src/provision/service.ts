@@ -25,8 +25,12 @@ export interface CertIssuer {
     thing: { id: string; key: string },
     request: { valid: string; key?: PreparedKey; csr?: string },
   ): Promise<IssuedCert>;
-  /** Records what `sign` made, in the transaction that creates the things. */
-  record(owner: string, certs: IssuedCert[]): Promise<void>;
+  /**
+   * Records what `sign` made, in the transaction that creates the things. `by`: who
+   * provisions (the request's identity, or an enrolling device's: its actor), for the
+   * audit trail's events.
+   */
+  record(owner: string, certs: IssuedCert[], by: Identity): Promise<void>;
   /** After a failure: revokes them, and keeps those it could not revoke where the sweep retries. */
   abandon(owner: string, certs: IssuedCert[]): Promise<void>;
 }
@@ -272,7 +276,7 @@ export class ProvisionService {
       },
       {
         name: 'store',
-        invoke: (q) => this.store(q, (owner, certs) => issuer.record(owner, certs)),
+        invoke: (q) => this.store(q, (owner, certs) => issuer.record(owner, certs, q.identity)),
       },
     ];
   }
