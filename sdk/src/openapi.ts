@@ -6076,8 +6076,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description how many events match the filters */
+                        /** @description how many events match the filters, counted up to 100,000 */
                         total: number;
+                        /**
+                         * @description present when more than 100,000 events match: total is then that many, a lower bound (narrow the filters for an exact count)
+                         * @enum {boolean}
+                         */
+                        total_capped?: true;
                         events: {
                             /** @description time-ordered: later events have greater ids */
                             id: string;
@@ -6166,8 +6171,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description how many events match the filters */
+                        /** @description how many events match the filters, counted up to 100,000 */
                         total: number;
+                        /**
+                         * @description present when more than 100,000 events match: total is then that many, a lower bound (narrow the filters for an exact count)
+                         * @enum {boolean}
+                         */
+                        total_capped?: true;
                         events: {
                             /** @description time-ordered: later events have greater ids */
                             id: string;
@@ -6256,8 +6266,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description how many events match the filters */
+                        /** @description how many events match the filters, counted up to 100,000 */
                         total: number;
+                        /**
+                         * @description present when more than 100,000 events match: total is then that many, a lower bound (narrow the filters for an exact count)
+                         * @enum {boolean}
+                         */
+                        total_capped?: true;
                         events: {
                             /** @description time-ordered: later events have greater ids */
                             id: string;

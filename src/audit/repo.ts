@@ -18,6 +18,9 @@ const COLUMNS = [
   'details',
 ] as const;
 
+/** Matches counted at most; beyond, a page says there are at least this many. */
+export const COUNT_CAP = 100_000;
+
 /** SQLite binds at most 32766 parameters a statement: 12 a row. */
 const SQLITE_ROWS = 2000;
 
@@ -31,7 +34,11 @@ export function idBound(ms: number): string {
 
 /** SQL for the `events` table, which only this repository names. */
 export class EventsRepository {
-  constructor(private db: Db) {}
+  constructor(
+    private db: Db,
+    /** Matches counted at most (COUNT_CAP; smaller in tests). */
+    private countCap = COUNT_CAP,
+  ) {}
 
   private ex() {
     return executor(this.db);
@@ -101,10 +108,16 @@ export class EventsRepository {
    * A page of events, and how many match. The page is a deferred join: the indexes find
    * the page's ids (with its offset), then only those rows are read.
    */
-  async page(owner: string | null, q: EventQuery): Promise<{ total: number; items: AuditEvent[] }> {
+  async page(
+    owner: string | null,
+    q: EventQuery,
+  ): Promise<{ total: number; capped: boolean; items: AuditEvent[] }> {
     const ids = this.matching(owner, q);
     const order = sql.raw(q.dir === 'asc' ? 'ASC' : 'DESC');
-    const count = sql<{ n: number | string }>`SELECT count(*) AS n FROM (${ids}) m`.execute(this.ex());
+    // Counting stops past COUNT_CAP: a page's cost must not grow with the whole trail.
+    const count = sql<{
+      n: number | string;
+    }>`SELECT count(*) AS n FROM (SELECT id FROM (${ids}) m LIMIT ${this.countCap + 1}) c`.execute(this.ex());
     const rows =
       q.limit === 0
         ? Promise.resolve({ rows: [] as Row[] })
@@ -113,8 +126,10 @@ export class EventsRepository {
               ON p.id = e.id
             ORDER BY e.id ${order}`.execute(this.ex());
     const [n, page] = await Promise.all([count, rows]);
+    const total = Number(n.rows[0]?.n ?? 0);
     return {
-      total: Number(n.rows[0]?.n ?? 0),
+      total: Math.min(total, this.countCap),
+      capped: total > this.countCap,
       items: page.rows.map((r) => ({
         ...r,
         details: this.db.parseJson(r.details) as Record<string, unknown>,

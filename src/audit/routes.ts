@@ -4,6 +4,7 @@ import { invalidQuery } from '../errors.js';
 import { count, Param } from '../http/query.js';
 import { Answer, Errors } from '../http/schemas.js';
 import type { ThingsService } from '../things/service.js';
+import { COUNT_CAP } from './repo.js';
 import type { AuditLog } from './service.js';
 import type { EventQuery } from './types.js';
 
@@ -41,7 +42,14 @@ const EventView = Type.Object(
   { additionalProperties: false },
 );
 const EventsPage = Answer('A page of events, newest first unless dir=asc', {
-  total: Type.Integer({ description: 'how many events match the filters' }),
+  total: Type.Integer({
+    description: `how many events match the filters, counted up to ${COUNT_CAP.toLocaleString('en')}`,
+  }),
+  total_capped: Type.Optional(
+    Type.Literal(true, {
+      description: `present when more than ${COUNT_CAP.toLocaleString('en')} events match: total is then that many, a lower bound (narrow the filters for an exact count)`,
+    }),
+  ),
   events: Type.Array(EventView),
 });
 

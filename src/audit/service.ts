@@ -157,7 +157,11 @@ export class AuditLog {
   /** Events the identity may read: the admin every one, a user those about their entities. */
   list(identity: Identity, q: EventQuery): Promise<EventPage> {
     const owner = identity.email === this.options.adminEmail ? null : identity.email;
-    return this.repo.page(owner, q).then(({ total, items }) => ({ total, events: items }));
+    return this.repo
+      .page(owner, q)
+      .then(({ total, capped, items }) =>
+        capped ? { total, total_capped: true, events: items } : { total, events: items },
+      );
   }
 
   /** Deletes events older than the retention, a batch at a time; returns how many. */

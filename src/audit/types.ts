@@ -82,5 +82,7 @@ export interface EventQuery {
 
 export interface EventPage {
   total: number;
+  /** Present (true) when more events match than are counted: `total` is then a lower bound. */
+  total_capped?: true;
   events: AuditEvent[];
 }
