@@ -150,7 +150,19 @@ export function coreServices(config: Config, db: Db, logger: Logger, events: Eve
     maxDelayMs: config.throttle.maxDelayMs,
     forgetAfterMs: config.throttle.maxDelayMs,
   });
-  const auth = new AuthService(new KeysRepository(db), new TokenCodec(secret), events, config.cacheSize);
+  const audit = new AuditLog(
+    new EventsRepository(db),
+    { retentionMs: config.eventsRetentionMs, adminEmail: config.users.adminEmail },
+    logger,
+  );
+  const auth = new AuthService(
+    new KeysRepository(db),
+    new TokenCodec(secret),
+    events,
+    config.cacheSize,
+    db,
+    audit,
+  );
   const usersRepo = new UsersRepository(db);
   const users = new UsersService(
     usersRepo,
@@ -163,11 +175,8 @@ export function coreServices(config: Config, db: Db, logger: Logger, events: Eve
       argon2: config.argon2,
     },
     throttle,
-  );
-  const audit = new AuditLog(
-    new EventsRepository(db),
-    { retentionMs: config.eventsRetentionMs, adminEmail: config.users.adminEmail },
-    logger,
+    db,
+    audit,
   );
   const thingsRepo = new ThingsRepository(db);
   const channelsRepo = new ChannelsRepository(db);
@@ -220,6 +229,7 @@ async function assemble(
     new GroupsRepository(db, thingsRepo, usersRepo),
     events,
     config.users.adminEmail,
+    audit,
   );
   const certsRepo = new CertsRepository(db, thingsRepo);
   const pki = await openPki(config.certs, config.dataDir, certsRepo, logger);
@@ -284,7 +294,7 @@ async function assemble(
     { layout: layout.source, things: layout.things.length, channels: layout.channels.length },
     'provision layout loaded',
   );
-  const layouts = new LayoutsService(auth, new LayoutsRepository(db), layout, config.provision);
+  const layouts = new LayoutsService(db, auth, new LayoutsRepository(db), layout, config.provision, audit);
   const provision = new ProvisionService(db, auth, users, things, bootstrap, certs, layout, layouts, logger);
   const enrollments = new EnrollmentsService(
     db,

@@ -42,7 +42,7 @@ describe('audit trail: things, channels, connections', () => {
     });
     assert.equal(reply.status, 201, reply.text);
     const id = reply.headers.get('location')!.split('/').pop()!;
-    const page = await events(request, user.token);
+    const page = await events(request, user.token, 'entity_type=thing');
     assert.equal(page.total, 1);
     const [event] = page.events;
     assert.equal(event!.action, 'thing.create');
@@ -80,6 +80,7 @@ describe('audit trail: things, channels, connections', () => {
     assert.deepEqual(
       all.events.map((e) => e.action),
       [
+        'user.register',
         'thing.create',
         'thing.update',
         'thing.key_change',
@@ -139,7 +140,7 @@ describe('audit trail: things, channels, connections', () => {
       body: [{ name: 'a' }, { name: 'b', key: things[0]!.key }],
     });
     assertError(taken, 409);
-    assert.equal((await events(request, user.token)).total, 150);
+    assert.equal((await events(request, user.token, 'entity_type=thing')).total, 150);
     // A connect of many pairs: one event a pair, or none when one id is not the caller's.
     const channel = await createChannel(request, user.token, { name: 'c' });
     const other = await fixture.user();
@@ -220,7 +221,7 @@ describe('audit trail: things, channels, connections', () => {
     assert.equal(list.json.total, 0, 'the create rolled back with its event');
     assert.deepEqual(
       (await events(request, user.token)).events.map((e) => e.action),
-      ['thing.create'],
+      ['thing.create', 'user.register'],
     );
   });
 

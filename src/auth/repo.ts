@@ -41,12 +41,14 @@ export class KeysRepository {
     };
   }
 
-  async remove(issuerId: string, id: string): Promise<void> {
-    if (hasNul(issuerId, id)) return;
-    await executor(this.db)
+  /** Whether there was one to remove. */
+  async remove(issuerId: string, id: string): Promise<boolean> {
+    if (hasNul(issuerId, id)) return false;
+    const result = await executor(this.db)
       .deleteFrom('keys')
       .where('id', '=', id)
       .where('issuer_id', '=', issuerId)
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 }

@@ -1,3 +1,7 @@
+import type { AuditLog } from '../audit/service.js';
+import { SYSTEM } from '../audit/types.js';
+import type { Db } from '../db/schema.js';
+import { inTransaction } from '../db/transactions.js';
 import { DomainError, malformed, notFound, unauthenticated } from '../errors.js';
 import type { EventHub } from '../events.js';
 import { newEntityId } from '../ids.js';
@@ -31,6 +35,8 @@ export class AuthService {
     private codec: TokenCodec,
     private events: EventHub,
     cacheSize: number,
+    private db: Db,
+    private audit: AuditLog,
   ) {
     this.apiKeys = new Lru(cacheSize);
     events.on('key.revoked', ({ id }) => this.apiKeys.delete(id), { everyInstance: true });
@@ -72,7 +78,11 @@ export class AuthService {
       const expired = result.expired;
       if (expired?.type === KeyType.api && expired.jti) {
         // An expired API key is dropped from the store when presented (MODEL.md §2.2).
-        await this.keys.remove(expired.issuer_id, expired.jti);
+        const { issuer_id, jti, sub } = expired;
+        await inTransaction(this.db, async () => {
+          if (await this.keys.remove(issuer_id, jti))
+            this.audit.record(SYSTEM, { action: 'key.expire', entityId: jti, owner: sub || null });
+        });
         this.apiKeys.delete(expired.jti);
       }
       throw unauthenticated(message);
@@ -143,7 +153,15 @@ export class AuthService {
       issuedAt: now,
       expiresAt,
     };
-    await this.keys.save(key);
+    await inTransaction(this.db, async () => {
+      await this.keys.save(key);
+      this.audit.record(identity, {
+        action: 'key.issue',
+        entityId: key.id,
+        owner: identity.email,
+        details: { type: key.type, expires_at: key.expiresAt?.toISOString() ?? null },
+      });
+    });
     const value = await this.codec.sign({
       sub: key.subject,
       issuerId: key.issuerId,
@@ -164,7 +182,10 @@ export class AuthService {
 
   async revokeKey(header: string | undefined, id: string): Promise<void> {
     const identity = await this.loginIdentity(header, 'failed to remove key');
-    await this.keys.remove(identity.userId, id);
+    await inTransaction(this.db, async () => {
+      if (await this.keys.remove(identity.userId, id))
+        this.audit.record(identity, { action: 'key.revoke', entityId: id, owner: identity.email });
+    });
     await this.events.emit('key.revoked', { id, issuerId: identity.userId });
   }
 }

@@ -170,16 +170,38 @@ export class GroupsRepository {
     }
   }
 
-  async unassign(groupId: string, memberIds: string[]): Promise<void> {
+  /** Removes those of the members that are in the group; returns them. */
+  async unassign(groupId: string, memberIds: string[]): Promise<Member[]> {
+    const removed: Member[] = [];
     for (let i = 0; i < memberIds.length; i += 1000) {
-      await sql`DELETE FROM group_members WHERE group_id = ${groupId}
-        AND member_id IN (${sql.join(memberIds.slice(i, i + 1000))})`.execute(this.ex());
+      const rows = await sql<{
+        member_id: string;
+        type: string;
+      }>`DELETE FROM group_members WHERE group_id = ${groupId}
+        AND member_id IN (${sql.join(memberIds.slice(i, i + 1000))}) RETURNING member_id, type`.execute(
+        this.ex(),
+      );
+      for (const r of rows.rows) removed.push({ id: r.member_id, type: r.type });
     }
+    return removed;
   }
 
-  /** Every group's membership of a member of this type (a deleted thing). */
-  async forget(memberId: string, type: string): Promise<void> {
-    await sql`DELETE FROM group_members WHERE member_id = ${memberId} AND type = ${type}`.execute(this.ex());
+  /**
+   * Every group's membership of a member of this type (a deleted thing); returns the
+   * groups it left, with their owners' emails.
+   */
+  async forget(memberId: string, type: string): Promise<{ groupId: string; owner: string | null }[]> {
+    const left = await sql<{ group_id: string }>`DELETE FROM group_members
+      WHERE member_id = ${memberId} AND type = ${type} RETURNING group_id`.execute(this.ex());
+    const ids = left.rows.map((r) => r.group_id);
+    const owners = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await sql<{ id: string; email: string }>`SELECT g.id, u.email
+        FROM user_groups g JOIN ${this.accountRows.source()} u ON u.id = g.owner_id
+        WHERE g.id IN (${sql.join(ids.slice(i, i + 1000))})`.execute(this.ex());
+      for (const r of rows.rows) owners.set(r.id, r.email);
+    }
+    return ids.map((groupId) => ({ groupId, owner: owners.get(groupId) ?? null }));
   }
 
   async members(

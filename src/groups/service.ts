@@ -1,3 +1,5 @@
+import type { AuditLog } from '../audit/service.js';
+import { type NewEvent, SYSTEM } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
 import { type Identity, KeyType } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
@@ -39,9 +41,25 @@ export class GroupsService {
     private groups: GroupsRepository,
     events: EventHub,
     private adminEmail: string,
+    private audit: AuditLog,
   ) {
-    // A deleted thing leaves every group it was in.
-    events.on('thing.removed', (e) => this.groups.forget(e.id, MEMBER_TYPE_THINGS));
+    // A deleted thing leaves every group it was in: one group.unassign a group, for the
+    // group's owner, made by no one (the thing's removal, whose request id it carries).
+    events.on('thing.removed', (e) =>
+      inTransaction(this.db, async () => {
+        const left = await this.groups.forget(e.id, MEMBER_TYPE_THINGS);
+        this.audit.record(
+          SYSTEM,
+          left.map((m) => ({
+            action: 'group.unassign',
+            entityId: m.groupId,
+            relatedId: e.id,
+            owner: m.owner,
+            details: { member_type: MEMBER_TYPE_THINGS, member_id: e.id, reason: 'thing.remove' },
+          })),
+        );
+      }),
+    );
   }
 
   /** A login token or an API key; anything else is `unauthorized access` (403 here). */
@@ -97,6 +115,12 @@ export class GroupsService {
         updatedAt: now,
       };
       await this.groups.insert(group);
+      this.audit.record(identity, {
+        action: 'group.create',
+        entityId: id,
+        owner: identity.email,
+        details: { ...described(group), parent_id: group.parentId, level: group.level },
+      });
       return group;
     });
   }
@@ -121,6 +145,12 @@ export class GroupsService {
         metadata,
         updatedAt: new Date().toISOString(),
       });
+      this.audit.record(identity, {
+        action: 'group.update',
+        entityId: id,
+        owner: identity.email,
+        details: described({ name, description, metadata }),
+      });
     });
   }
 
@@ -130,7 +160,19 @@ export class GroupsService {
     await inTransaction(this.db, async () => {
       const group = await this.owned(identity, id);
       if (await this.groups.subtreeHasMembers(group)) throw conflict(GroupMessages.notEmpty);
+      // The subtree goes with it: one event a group removed, the descendants' naming the
+      // group whose removal took them.
+      const removed = await this.groups.subtree(group, MAX_LEVEL);
       await this.groups.remove(group);
+      this.audit.record(
+        identity,
+        removed.map((g) => ({
+          action: 'group.remove',
+          entityId: g.id,
+          owner: identity.email,
+          details: g.id === group.id ? { name: g.name } : { name: g.name, with: group.id },
+        })),
+      );
     });
   }
 
@@ -172,15 +214,27 @@ export class GroupsService {
     await inTransaction(this.db, async () => {
       const group = await this.owned(identity, id);
       await this.groups.assign(group.id, type, memberIds);
+      this.audit.record(
+        identity,
+        memberIds.map((m) => memberEvent('group.assign', group.id, identity.email, type, m)),
+      );
     });
   }
 
   async unassign(header: string | undefined, id: string, memberIds: string[]): Promise<void> {
     const identity = await this.identify(header);
     if (memberIds.length === 0 || memberIds.length > MAX_MEMBERS_A_REQUEST) throw malformed();
-    const group = await this.owned(identity, id);
     const valid = memberIds.filter((m) => m && byteLength(m) <= MAX_MEMBER_ID);
-    if (valid.length > 0) await this.groups.unassign(group.id, valid);
+    await inTransaction(this.db, async () => {
+      const group = await this.owned(identity, id);
+      if (valid.length === 0) return;
+      // Events only for the members that were there (an id not in the group changes nothing).
+      const left = await this.groups.unassign(group.id, valid);
+      this.audit.record(
+        identity,
+        left.map((m) => memberEvent('group.unassign', group.id, identity.email, m.type, m.id)),
+      );
+    });
   }
 
   async members(
@@ -239,6 +293,28 @@ export class GroupsService {
     const { total, rows } = await this.groups.users(group.id, admin ? null : identity.userId, offset, limit);
     return { total, offset, limit, rows };
   }
+}
+
+/** What an event says of a group: its name and description, its metadata's field names. */
+function described(g: Pick<Group, 'name' | 'description' | 'metadata'>): Record<string, unknown> {
+  return { name: g.name, description: g.description, metadata_fields: Object.keys(g.metadata) };
+}
+
+/** A membership's event: about the group, and the member too (its related id). */
+function memberEvent(
+  action: 'group.assign' | 'group.unassign',
+  groupId: string,
+  owner: string,
+  type: string,
+  memberId: string,
+): NewEvent {
+  return {
+    action,
+    entityId: groupId,
+    relatedId: memberId,
+    owner,
+    details: { member_type: type, member_id: memberId },
+  };
 }
 
 /** Groups whose parent is among them go into its `children`; the others stay on top. */

@@ -1,8 +1,11 @@
+import type { AuditLog } from '../audit/service.js';
 import type { AuthService } from '../auth/service.js';
 import { type Identity, KeyType } from '../auth/types.js';
 import type { Config } from '../config.js';
+import type { Db } from '../db/schema.js';
+import { inTransaction } from '../db/transactions.js';
 import { conflict, forbidden, invalidQuery, malformed, notFound, unauthenticated } from '../errors.js';
-import { type Layout, LayoutError, readLayout } from '../provision/layout.js';
+import { type Layout, LayoutError, type LayoutParameter, readLayout } from '../provision/layout.js';
 import type { LayoutSource } from '../provision/service.js';
 import { byteLength } from '../things/types.js';
 import type { LayoutsRepository } from './repo.js';
@@ -25,11 +28,28 @@ const READ_ONLY = `layout ${DEFAULT_LAYOUT} is the server's (MF_PROVISION_CONFIG
  */
 export class LayoutsService implements LayoutSource {
   constructor(
+    private db: Db,
     private auth: AuthService,
     private repo: LayoutsRepository,
     private defaultLayout: Layout,
     private config: Config['provision'],
+    private audit: AuditLog,
   ) {}
+
+  /** A layout's event: its entity is its name (per owner); details name its parameters, never their text. */
+  private record(
+    identity: Identity,
+    action: 'layout.create' | 'layout.update' | 'layout.remove',
+    name: string,
+    parameters?: LayoutParameter[],
+  ): void {
+    this.audit.record(identity, {
+      action,
+      entityId: name,
+      owner: identity.email,
+      details: parameters ? { name, parameters: parameters.map((p) => p.name) } : { name },
+    });
+  }
 
   /** A login token or an API key (a recovery key is for resetting a password only). */
   private async identify(header: string | undefined): Promise<Identity> {
@@ -72,7 +92,10 @@ export class LayoutsService implements LayoutSource {
       createdAt: now,
       updatedAt: now,
     };
-    await this.repo.insert(stored);
+    await inTransaction(this.db, async () => {
+      await this.repo.insert(stored);
+      this.record(identity, 'layout.create', name, stored.parameters);
+    });
     return view(stored);
   }
 
@@ -113,14 +136,21 @@ export class LayoutsService implements LayoutSource {
       parameters: layout.parameters,
       updatedAt: new Date().toISOString(),
     };
-    if (!(await this.repo.update(changed))) throw this.missing(name);
+    await inTransaction(this.db, async () => {
+      if (!(await this.repo.update(changed))) throw this.missing(name);
+      this.record(identity, 'layout.update', name, changed.parameters);
+    });
     return view(changed);
   }
 
   async remove(header: string | undefined, name: string): Promise<void> {
     const identity = await this.identify(header);
     if (name === DEFAULT_LAYOUT) throw forbidden(READ_ONLY);
-    if (!LAYOUT_NAME.test(name) || !(await this.repo.remove(identity.email, name))) throw this.missing(name);
+    if (!LAYOUT_NAME.test(name)) throw this.missing(name);
+    await inTransaction(this.db, async () => {
+      if (!(await this.repo.remove(identity.email, name))) throw this.missing(name);
+      this.record(identity, 'layout.remove', name);
+    });
   }
 
   /** For /mapping: the caller's layout of that name, or the server's for `default`. */

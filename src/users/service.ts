@@ -1,7 +1,11 @@
 import os from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
+import type { AuditLog } from '../audit/service.js';
+import { type Actor, SYSTEM } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
-import { KeyType } from '../auth/types.js';
+import { type Identity, KeyType } from '../auth/types.js';
+import type { Db } from '../db/schema.js';
+import { inTransaction } from '../db/transactions.js';
 import { DomainError, malformed, notConfigured, unauthenticated, upstreamFailed } from '../errors.js';
 import { newEntityId } from '../ids.js';
 import { Limiter } from '../limiter.js';
@@ -34,6 +38,8 @@ export class UsersService {
     private mailer: Mailer,
     private settings: UsersSettings,
     private throttle: FailureThrottle,
+    private db: Db,
+    private audit: AuditLog,
   ) {
     this.hashOptions = {
       algorithm: Algorithm.Argon2id,
@@ -52,17 +58,43 @@ export class UsersService {
     if (!this.settings.passRegex.test(password)) throw malformed(WEAK_PASSWORD);
   }
 
-  async register(input: {
-    email: string;
-    password: string;
-    metadata?: Record<string, unknown>;
-  }): Promise<string> {
+  /**
+   * POST /users: an account registers itself (its actor is its own email), or the
+   * server creates the configured admin (`by` SYSTEM).
+   */
+  async register(
+    input: {
+      email: string;
+      password: string;
+      metadata?: Record<string, unknown>;
+    },
+    by?: Actor,
+  ): Promise<string> {
     if (!isValidEmail(input.email) || !input.password) throw malformed();
     this.checkPassword(input.password);
     const id = newEntityId();
     const password = await this.hashPassword(input.password);
-    await this.users.save({ id, email: input.email, password, metadata: input.metadata ?? {} });
+    const metadata = input.metadata ?? {};
+    await inTransaction(this.db, async () => {
+      await this.users.save({ id, email: input.email, password, metadata });
+      this.audit.record(by ?? { actor: input.email, user: input.email }, {
+        action: 'user.register',
+        entityId: id,
+        owner: input.email,
+        details: { email: input.email, metadata_fields: Object.keys(metadata) },
+      });
+    });
     return id;
+  }
+
+  /** An event about the account itself: its entity is the user, its owner the user's email. */
+  private recordOf(
+    by: Identity | Actor,
+    user: { id: string; email: string },
+    action: 'user.update' | 'user.password_change' | 'user.password_reset',
+    details?: Record<string, unknown>,
+  ): void {
+    this.audit.record(by, { action, entityId: user.id, owner: user.email, details });
   }
 
   /** Creates the configured admin account unless it exists. */
@@ -70,7 +102,7 @@ export class UsersService {
     if (!email) return false;
     if (await this.users.byEmail(email)) return false;
     try {
-      await this.register({ email, password });
+      await this.register({ email, password }, SYSTEM);
     } catch (err) {
       if (err instanceof DomainError && err.kind === 'conflict') return false;
       throw new Error(`cannot create the admin account ${email}: ${(err as Error).message}`);
@@ -110,15 +142,16 @@ export class UsersService {
     await this.verifyPassword(await this.decoy, password);
   }
 
-  private async caller(header: string | undefined): Promise<User> {
+  private async caller(header: string | undefined): Promise<User & { identity: Identity }> {
     const identity = await this.auth.identify(header);
     const user = await this.users.byEmail(identity.email);
     if (!user) throw unauthenticated();
-    return { id: user.id, email: user.email, metadata: user.metadata };
+    return { id: user.id, email: user.email, metadata: user.metadata, identity };
   }
 
-  profile(header: string | undefined): Promise<User> {
-    return this.caller(header);
+  async profile(header: string | undefined): Promise<User> {
+    const { id, email, metadata } = await this.caller(header);
+    return { id, email, metadata };
   }
 
   async view(header: string | undefined, id: string): Promise<User> {
@@ -144,7 +177,10 @@ export class UsersService {
 
   async update(header: string | undefined, metadata: Record<string, unknown> | undefined): Promise<void> {
     const me = await this.caller(header);
-    await this.users.updateMetadata(me.email, metadata ?? {});
+    await inTransaction(this.db, async () => {
+      await this.users.updateMetadata(me.email, metadata ?? {});
+      this.recordOf(me.identity, me, 'user.update', { metadata_fields: Object.keys(metadata ?? {}) });
+    });
   }
 
   async changePassword(header: string | undefined, oldPassword: string, password: string): Promise<void> {
@@ -154,7 +190,11 @@ export class UsersService {
     this.checkPassword(password);
     const user = await this.users.byEmail(identity.email);
     if (!user || !(await this.verifyPassword(user.password, oldPassword))) throw unauthenticated();
-    await this.users.updatePassword(user.email, await this.hashPassword(password));
+    const hash = await this.hashPassword(password);
+    await inTransaction(this.db, async () => {
+      await this.users.updatePassword(user.email, hash);
+      this.recordOf(identity, user, 'user.password_change');
+    });
   }
 
   async requestReset(email: string, referer: string): Promise<void> {
@@ -167,6 +207,8 @@ export class UsersService {
     // An address that cannot be valid cannot belong to a user (and is not looked up).
     const user = isValidEmail(email) ? await this.users.byEmail(email) : null;
     if (!user) throw malformed('non-existent user');
+    // Records no event: nothing stored changes. The recovery token is a signed, short-lived
+    // JWT that is not kept (and a secret); the change is the reset that uses it.
     const token = await this.auth.issueRecovery(user);
     try {
       await this.mailer.sendReset(user.email, `${referer}${this.settings.resetEndpoint}?token=${token}`);
@@ -184,6 +226,10 @@ export class UsersService {
     const user = await this.users.byEmail(identity.email);
     if (!user) throw malformed('non-existent user');
     this.checkPassword(password);
-    await this.users.updatePassword(user.email, await this.hashPassword(password));
+    const hash = await this.hashPassword(password);
+    await inTransaction(this.db, async () => {
+      await this.users.updatePassword(user.email, hash);
+      this.recordOf(identity, user, 'user.password_reset');
+    });
   }
 }
