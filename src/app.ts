@@ -8,6 +8,7 @@ import client from 'prom-client';
 import { EventsRepository } from './audit/repo.js';
 import { eventsRoutes } from './audit/routes.js';
 import { AuditLog } from './audit/service.js';
+import { WebhookSink } from './audit/webhook.js';
 import { KeysRepository } from './auth/repo.js';
 import { authRoutes } from './auth/routes.js';
 import { resolveAuthSecret } from './auth/secret.js';
@@ -68,6 +69,8 @@ export interface Services {
   db: Db;
   events: EventHub;
   audit: AuditLog;
+  /** The events webhook's delivery, when TETHYS_EVENTS_WEBHOOK_URL is set. */
+  webhook: WebhookSink | null;
   auth: AuthService;
   users: UsersService;
   things: ThingsService;
@@ -312,6 +315,10 @@ async function assemble(
     : new InProcessBus();
   bus.carryAudit(audit);
   audit.start();
+  const webhook = config.eventsWebhook
+    ? new WebhookSink(new EventsRepository(db), config.eventsWebhook, logger)
+    : null;
+  webhook?.start();
   const messaging = new MessagingService(access, bus);
   const idempotency = new IdempotencyService(new IdempotencyRepository(db), logger);
   idempotency.start();
@@ -441,6 +448,7 @@ async function assemble(
     certs.close();
     idempotency.close();
     audit.close();
+    webhook?.close();
     await bus.close();
     await db.close();
   };
@@ -452,6 +460,7 @@ async function assemble(
       db,
       events,
       audit,
+      webhook,
       auth,
       users,
       things,

@@ -283,6 +283,20 @@ const TABLE = {
       'how long the audit trail keeps events (GET /events); older ones are deleted a batch at a time every minute; 0 keeps them for ever (default: 90 days)',
     parse: (raw, name) => (raw.trim() === '0' ? 0 : duration(raw, name)),
   },
+  TETHYS_EVENTS_WEBHOOK_URL: {
+    group: 'tethys',
+    default: '',
+    description:
+      'an http(s) URL the audit trail\'s events are POSTed to, in order, in batches ({"events": […]}), retried with backoff until it answers 2xx; empty: no webhook',
+    parse: optional(publicUrl),
+  },
+  TETHYS_EVENTS_WEBHOOK_SECRET: {
+    group: 'tethys',
+    default: '',
+    description:
+      "the HMAC-SHA256 key of the webhook's X-Tethys-Signature header (sha256=<hex of HMAC(secret, body)>); required with TETHYS_EVENTS_WEBHOOK_URL",
+    parse: text,
+  },
   TETHYS_ARGON2_MEMORY_KIB: {
     group: 'tethys',
     default: '7168',
@@ -677,6 +691,8 @@ export interface Config {
   cacheSize: number;
   /** How long audit events are kept (ms); 0: for ever. */
   eventsRetentionMs: number;
+  /** Where committed audit events are POSTed (null: nowhere), and the key of their signature. */
+  eventsWebhook: { url: string; secret: string } | null;
   argon2: { memoryCost: number; timeCost: number };
   auth: { secret: string };
   users: {
@@ -748,6 +764,10 @@ export function loadConfig(env: Env = process.env): Config {
       'MF_USERS_ADMIN_EMAIL is set but MF_USERS_ADMIN_PASSWORD is empty: no default admin password ships',
     );
   }
+  if (s.TETHYS_EVENTS_WEBHOOK_URL && !s.TETHYS_EVENTS_WEBHOOK_SECRET)
+    throw new ConfigError(
+      "TETHYS_EVENTS_WEBHOOK_URL is set but TETHYS_EVENTS_WEBHOOK_SECRET is empty: the receiver could not tell our posts from anyone's",
+    );
   if (Boolean(s.TETHYS_TLS_CERT) !== Boolean(s.TETHYS_TLS_KEY))
     throw new ConfigError('TETHYS_TLS_CERT and TETHYS_TLS_KEY go together');
   if (s.MF_PROVISION_BS_AUTO_WHITELIST && !s.MF_PROVISION_BS_CONFIG_PROVISIONING) {
@@ -779,6 +799,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: s.TETHYS_TRUST_PROXY,
     cacheSize: s.TETHYS_CACHE_SIZE,
     eventsRetentionMs: s.TETHYS_EVENTS_RETENTION,
+    eventsWebhook: s.TETHYS_EVENTS_WEBHOOK_URL
+      ? { url: s.TETHYS_EVENTS_WEBHOOK_URL, secret: s.TETHYS_EVENTS_WEBHOOK_SECRET }
+      : null,
     argon2: { memoryCost: s.TETHYS_ARGON2_MEMORY_KIB, timeCost: s.TETHYS_ARGON2_ITERATIONS },
     auth: { secret: s.MF_AUTH_SECRET },
     users: {

@@ -8,6 +8,7 @@ import type { Dialect } from '../db/schema.js';
  * The indexes are those the reads filter by: an entity (as the entity or the related
  * one), an owner (what a user may read), an actor. Written with every change, so
  * nothing else is indexed: an action filter is read along one of these.
+ * `event_cursors` keeps a sink's place in the trail (the webhook delivers after it).
  */
 export function eventsMigration(dialect: Dialect): Migration {
   const json = dialect === 'postgres' ? 'jsonb' : 'text';
@@ -31,6 +32,12 @@ export function eventsMigration(dialect: Dialect): Migration {
     'CREATE INDEX events_related ON events (related_id, id) WHERE related_id IS NOT NULL',
     'CREATE INDEX events_owner ON events (owner, id)',
     'CREATE INDEX events_actor ON events (actor, id)',
+    // Where each sink (the webhook) has delivered to, and which instance delivers now.
+    `CREATE TABLE event_cursors (
+      sink text PRIMARY KEY,
+      last_id text${bytes} NOT NULL,
+      holder text,
+      lease_until text NOT NULL)`,
   ];
   return {
     up: async (db) => {

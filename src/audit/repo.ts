@@ -143,4 +143,40 @@ export class EventsRepository {
       (SELECT id FROM events WHERE id < ${bound} ORDER BY id LIMIT ${batch})`.execute(this.ex());
     return Number(result.numAffectedRows ?? 0);
   }
+
+  /**
+   * Takes (or keeps) the sink's lease for `holder` until `leaseUntil`, creating its
+   * cursor at `startId` the first time; one statement, so of several instances one
+   * holds it. The cursor when held, else null.
+   */
+  async claimCursor(
+    sink: string,
+    holder: string,
+    now: number,
+    leaseUntil: number,
+    startId: string,
+  ): Promise<string | null> {
+    await sql`INSERT INTO event_cursors (sink, last_id, holder, lease_until)
+      VALUES (${sink}, ${startId}, NULL, ${new Date(0).toISOString()})
+      ON CONFLICT (sink) DO NOTHING`.execute(this.ex());
+    const rows = await sql<{ last_id: string }>`UPDATE event_cursors
+      SET holder = ${holder}, lease_until = ${new Date(leaseUntil).toISOString()}
+      WHERE sink = ${sink} AND (holder = ${holder} OR lease_until < ${new Date(now).toISOString()})
+      RETURNING last_id`.execute(this.ex());
+    return rows.rows[0]?.last_id ?? null;
+  }
+
+  /** Moves the sink's cursor, if `holder` still holds it; whether it did. */
+  async advanceCursor(sink: string, holder: string, lastId: string): Promise<boolean> {
+    const result = await sql`UPDATE event_cursors SET last_id = ${lastId}
+      WHERE sink = ${sink} AND holder = ${holder}`.execute(this.ex());
+    return Number(result.numAffectedRows ?? 0) > 0;
+  }
+
+  /** Events after `afterId` and before `beforeId`, oldest first (a sink's next batch). */
+  async between(afterId: string, beforeId: string, limit: number): Promise<AuditEvent[]> {
+    const rows = await sql<Row>`SELECT ${sql.raw(COLUMNS.join(', '))} FROM events
+      WHERE id > ${afterId} AND id < ${beforeId} ORDER BY id LIMIT ${limit}`.execute(this.ex());
+    return rows.rows.map((r) => ({ ...r, details: this.db.parseJson(r.details) as Record<string, unknown> }));
+  }
 }
