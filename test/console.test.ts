@@ -1,93 +1,28 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { consoleRoutes } from '../src/console/routes.js';
+import { assertAccessible, assertNoSideways } from './helpers/axe.js';
 import {
-  client,
-  dialect,
-  type Request,
-  recordingFetch,
-  startServer,
-  type TestServer,
-} from './helpers/server.js';
+  browserSkip,
+  type ConsoleSession,
+  openConsole,
+  nav as openSection,
+  stepper,
+} from './helpers/browser.js';
+import { dialect, type Request, recordingFetch, type TestServer } from './helpers/server.js';
 
 /**
  * The web console end to end, in headless Chromium against the real server: every
  * action goes through the console's pages and the public API it calls. Runs on the
  * SQLite pass only (the console adds nothing database-specific). Screenshots of the
- * main pages are written to docs/screenshots/.
+ * main pages are written to docs/screenshots/ (test/helpers/browser.ts).
  */
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CONSOLE_DIST = path.join(ROOT, 'dist/console/index.html');
-// The README's screenshots; CI writes its own elsewhere so a run leaves the clone clean.
-const SHOTS =
-  process.env.TETHYS_SCREENSHOTS_DIR ||
-  (process.env.CI
-    ? path.join(os.tmpdir(), 'tethys-console-screenshots')
-    : path.join(ROOT, 'docs/screenshots'));
-const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-const executablePath = CHROMIUM_PATHS.find((p) => fs.existsSync(p));
-const onPostgres = Boolean(process.env.TETHYS_TEST_PG_URL);
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-if (!executablePath && !onPostgres && inCi) {
-  // CI must run this test: a missing browser is an install problem, not a reason to skip.
-  throw new Error(
-    `console test: no Chromium at ${CHROMIUM_PATHS.join(', ')}; install Debian's "chromium" package`,
-  );
-}
-const skip = onPostgres
-  ? 'the console test runs on the SQLite pass only'
-  : !executablePath
-    ? `no Chromium found (${CHROMIUM_PATHS.join(', ')}): install it with "apt-get install -y chromium" to run the console test`
-    : false;
-
-/**
- * Builds the console when dist/console is missing or older than its sources, the SDK's
- * included (npm ci builds it already).
- */
-function ensureConsoleBuilt(): void {
-  const newest = (dir: string): number => {
-    let t = 0;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      t = Math.max(t, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-    }
-    return t;
-  };
-  const sources = Math.max(
-    newest(path.join(ROOT, 'console/src')),
-    newest(path.join(ROOT, 'sdk/src')),
-    fs.statSync(path.join(ROOT, 'console/index.html')).mtimeMs,
-  );
-  if (fs.existsSync(CONSOLE_DIST) && fs.statSync(CONSOLE_DIST).mtimeMs >= sources) return;
-  const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
-  const r = spawnSync(
-    process.execPath,
-    [vite, 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
-  if (r.status !== 0) throw new Error('building the console (vite build) failed');
-}
 
 function csvOf(rows: string[][]): string {
   const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
@@ -144,35 +79,18 @@ describe('web console files', () => {
   });
 });
 
-describe(`web console (${dialect})`, { skip }, () => {
+describe(`web console (${dialect})`, { skip: browserSkip }, () => {
+  let session: ConsoleSession;
   let server: TestServer;
   let request: Request;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
   // Each run has a fresh database, so the README's example account can be used.
   const email = 'john.doe@email.com';
   const password = 'console-password';
   let token = '';
-  const pageErrors: string[] = [];
 
-  const shot = async (name: string, fullPage = true) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-  };
-  const nav = async (label: string) => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: label, exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1 }).first().waitFor();
-  };
-  const noSideways = async (what: string) => {
-    const over = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    assert.ok(over <= 1, `${what}: no horizontal scrolling at 390 px (overflow ${over}px)`);
-  };
+  const shot = (name: string, fullPage = true) => session.shot(name, fullPage);
+  const nav = (label: string) => openSection(page, label);
   const apiToken = async () => {
     if (token) return token;
     const r = await request('POST', '/tokens', { body: { email, password } });
@@ -181,50 +99,18 @@ describe(`web console (${dialect})`, { skip }, () => {
   };
 
   before(async () => {
-    ensureConsoleBuilt();
-    server = await startServer({
+    session = await openConsole({
       MF_PROVISION_X509_PROVISIONING: 'true',
       MF_PROVISION_CERTS_RSA_BITS: '2048',
     });
-    request = client(server.url);
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 800 },
-      acceptDownloads: true,
-    });
-    context.setDefaultTimeout(20_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 40[0-9]/.test(m.text())) pageErrors.push(m.text());
-    });
+    ({ server, request, page } = session);
   });
 
   // The steps build on each other: after a failure the rest are skipped, not timed out one by one.
-  let broken = '';
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async (t) => {
-      if (broken) return t.skip(`an earlier step failed: ${broken}`);
-      try {
-        await fn();
-      } catch (err) {
-        broken = name;
-        const file = path.join(os.tmpdir(), `tethys-console-failure-${Date.now()}.png`);
-        await page?.screenshot({ path: file, fullPage: true }).then(
-          () => t.diagnostic(`screenshot of the page at the failure: ${file}`),
-          () => {},
-        );
-        throw err;
-      }
-    });
+  const step = stepper(() => page);
 
   after(async () => {
-    await context?.close();
-    await server?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('serves the console at / with caching headers', async () => {
@@ -245,6 +131,7 @@ describe(`web console (${dialect})`, { skip }, () => {
   step('registers, logs out, logs in', async () => {
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await assertAccessible(page, 'the login page');
     await shot('login');
     await page.getByRole('link', { name: 'Create one' }).click();
     await page.getByLabel('E-mail address').fill(email);
@@ -880,7 +767,7 @@ metadata = { type = "data" }
     await keyPanel.getByRole('button', { name: 'Hide Group key' }).click();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await noSideways('a group');
+    await assertNoSideways(page, 'a group');
     await shot('enrollment-390', false);
     await page.setViewportSize({ width: 1280, height: 800 });
 
@@ -897,7 +784,7 @@ metadata = { type = "data" }
     await page.setViewportSize({ width: 390, height: 844 });
     await nav('Things');
     await page.locator('.pager-status').waitFor();
-    await noSideways('things');
+    await assertNoSideways(page, 'things');
     await shot('things-390', false);
     // Every section is in sight in the menu, none off screen.
     const links = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
@@ -908,13 +795,13 @@ metadata = { type = "data" }
     await nav('Layouts');
     await page.locator('tbody').getByRole('link', { name: 'sensor-v2' }).click();
     await page.getByRole('region', { name: 'Parameters' }).locator('tbody tr').first().waitFor();
-    await noSideways('a layout');
+    await assertNoSideways(page, 'a layout');
     await shot('layout-390', false);
     await nav('Enrollment groups');
     await page.getByRole('button', { name: 'New enrollment group' }).click();
     await page.getByLabel('Layout', { exact: true }).selectOption('sensor-v2');
     await page.getByLabel('Name 2').waitFor();
-    await noSideways('a new enrollment group');
+    await assertNoSideways(page, 'a new enrollment group');
     await nav('Overview');
     await page.locator('.gateways').waitFor();
     await shot('overview-390', false);
@@ -934,6 +821,6 @@ metadata = { type = "data" }
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     await page.getByText(/Your session has ended/).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('tethys.session')), null);
-    assert.deepEqual(pageErrors, [], 'no script errors in the page');
+    assert.deepEqual(session.pageErrors, [], 'no script errors in the page');
   });
 });
