@@ -265,9 +265,9 @@ export function NewConfigDialog({
         name: name.trim() || undefined,
         content: content.trim() ? JSON.stringify(JSON.parse(content)) : undefined,
         channels: channels.map((c) => c.id),
-        client_cert: certs.client_cert.trim() || undefined,
-        client_key: certs.client_key.trim() || undefined,
-        ca_cert: certs.ca_cert.trim() || undefined,
+        client_cert: certs.client_cert.trim() ? certs.client_cert : undefined,
+        client_key: certs.client_key.trim() ? certs.client_key : undefined,
+        ca_cert: certs.ca_cert.trim() ? certs.ca_cert : undefined,
       })
       .catch(configProblem);
     onCreated({ id, label: name.trim() || externalId.trim() });
