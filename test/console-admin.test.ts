@@ -276,6 +276,14 @@ describe(`web console: account, groups, bootstrap by hand (${dialect})`, { skip:
     await table.getByRole('link', { name: 'pump-2' }).waitFor();
     const members = await sdk.groups.members(hall, { type: 'things' });
     assert.deepEqual(members.Members.map((m) => m.ID).sort(), [things['pump-1'], things['pump-2']].sort());
+    // A thing's page lists its groups, linked.
+    await table.getByRole('link', { name: 'pump-1' }).click();
+    await page.getByRole('heading', { name: 'pump-1', level: 1 }).waitFor();
+    await page
+      .getByRole('list', { name: 'Groups of this thing' })
+      .getByRole('link', { name: 'Hall A' })
+      .click();
+    await page.getByRole('heading', { name: 'Hall A', level: 1 }).waitFor();
 
     // One already in the group: nothing is added, and the dialog says why.
     await page.getByRole('button', { name: 'Add things' }).click();

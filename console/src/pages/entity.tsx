@@ -21,6 +21,7 @@ import {
 } from '../ui.tsx';
 import { ConnectionsPanel } from './connections.tsx';
 import { EntityForm, type KeySetting, KeySettingFields, SINGULAR, TITLE } from './forms.tsx';
+import { ThingGroupsPanel } from './groups.tsx';
 import { LiveView } from './live.tsx';
 
 function Header({
@@ -107,6 +108,7 @@ export function ThingPage({ id }: { id: string }) {
           <ConnectionsPanel kind="things" id={t.id} />
           <CertsPanel thing={t} />
           <ConfigPanel thingId={t.id} />
+          <ThingGroupsPanel thingId={t.id} />
         </section>
       )}
     </Loading>

@@ -638,3 +638,33 @@ function UserIds({ value, onInput }: { value: string; onInput: (v: string) => vo
     </>
   );
 }
+
+/** The groups a thing is in, linked (on the thing's page). */
+export function ThingGroupsPanel({ thingId }: { thingId: string }) {
+  const groups = useLoad(
+    async (signal) => (await api(signal).groups.memberships(thingId, { limit: 100 })).groups,
+    [thingId],
+  );
+  return (
+    <div class="panel">
+      <h2>Groups</h2>
+      <ErrorText error={groups.error} prefix="Could not load the thing's groups" />
+      {groups.loading && !groups.data ? <Busy label="Loading groups…" /> : null}
+      {groups.data?.length === 0 ? (
+        <p class="empty">
+          In no group. Add it from a group's page under <a href="#/groups">Groups</a>.
+        </p>
+      ) : null}
+      {groups.data?.length ? (
+        <ul class="tree" aria-label="Groups of this thing">
+          {groups.data.map((g) => (
+            <li key={g.id}>
+              <a href={`#/groups/${encodeURIComponent(g.id)}`}>{g.name}</a>
+              {g.description ? <span class="muted"> — {g.description}</span> : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
