@@ -1,6 +1,7 @@
 import type { Channel, Metadata, Thing } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
 import { api, type EntityKind } from '../api.ts';
+import { splitGateway } from '../metadata.tsx';
 import { Dialog, ErrorText, Field, JsonEditor, objectValidator, parseJsonObject, useAction } from '../ui.tsx';
 
 export const SINGULAR: Record<EntityKind, string> = { things: 'thing', channels: 'channel' };
@@ -24,12 +25,14 @@ export function EntityForm({
 }) {
   const [name, setName] = useState(entity?.name ?? '');
   const [key, setKey] = useState('');
-  const [metadata, setMetadata] = useState(metadataText(entity?.metadata));
+  // A gateway's own fields (its channels, config and external key) are not edited here: they are kept.
+  const gateway = splitGateway(entity?.metadata);
+  const [metadata, setMetadata] = useState(metadataText(gateway ? gateway.rest : entity?.metadata));
   const invalid = objectValidator(metadata);
   const save = useAction(async () => {
     const parsed = parseJsonObject(metadata);
     if (parsed.error) throw new Error(`Metadata is not valid JSON: ${parsed.error}`);
-    const body = { name, metadata: parsed.value };
+    const body = { name, metadata: gateway ? { ...gateway.kept, ...parsed.value } : parsed.value };
     if (entity) {
       await api()[kind].update(entity.id, body);
       onSaved(entity.id, name);
@@ -80,6 +83,11 @@ export function EntityForm({
           validate={objectValidator}
           hint='A JSON object, e.g. {"room": "lab"}; empty for none.'
         />
+        {gateway ? (
+          <p class="muted small-text">
+            The gateway's channels, bootstrap config and external key are kept as they are.
+          </p>
+        ) : null}
         {entity ? <p class="muted small-text">Saving replaces both the name and the metadata.</p> : null}
         <ErrorText error={save.error} />
         <div class="actions">
