@@ -416,7 +416,7 @@ async function assemble(
   renewalRoutes(http, renewal);
   estRoutes(http, certs, renewal);
   opsRoutes(http, db, () => messaging.busState(), TETHYS_VERSION);
-  consoleRoutes(http);
+  consoleRoutes(http, undefined, config.users.resetEndpoint);
   await http.after();
   answerWrongMethods(http, routes);
 

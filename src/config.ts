@@ -407,7 +407,8 @@ const TABLE = {
   MF_TOKEN_RESET_ENDPOINT: {
     group: 'users',
     default: '/reset-request',
-    description: 'path in the reset link: Referer + this + ?token=…',
+    description:
+      'path in the reset link: Referer (a trailing / dropped) + this + ?token=…; the console answers GET on it',
     parse: text,
   },
   MF_EMAIL_HOST: {

@@ -1,10 +1,12 @@
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import './styles.css';
+import { AccountPage, ForgotPasswordPage, ResetPasswordPage } from './pages/account.tsx';
 import { BootstrapPage } from './pages/bootstrap.tsx';
 import { EnrollmentPage, EnrollmentsPage, NewEnrollmentPage } from './pages/enrollments.tsx';
 import { EntityList } from './pages/entities.tsx';
 import { ChannelPage, ThingPage } from './pages/entity.tsx';
+import { GroupPage, GroupsPage } from './pages/groups.tsx';
 import { KeysPage } from './pages/keys.tsx';
 import { LayoutPage, LayoutsPage, NEW_PATH, NewLayoutPage } from './pages/layouts.tsx';
 import { LoginPage } from './pages/login.tsx';
@@ -17,12 +19,22 @@ const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/things', label: 'Things' },
   { path: '/channels', label: 'Channels' },
+  { path: '/groups', label: 'Groups' },
   { path: '/provision', label: 'Provision' },
   { path: '/enrollments', label: 'Enrollment groups' },
   { path: '/layouts', label: 'Layouts' },
   { path: '/bootstrap', label: 'Bootstrap' },
   { path: '/keys', label: 'API keys' },
+  { path: '/account', label: 'Account' },
 ];
+
+/** The pages open without a session: logging in, creating an account, resetting a password. */
+const OPEN_PAGES: Record<string, string> = {
+  '/login': 'Log in',
+  '/register': 'Create an account',
+  '/forgot-password': 'Reset your password',
+  '/reset-password': 'Choose a new password',
+};
 
 function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === '/' || path === '') return <OverviewPage />;
@@ -43,6 +55,12 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if (group) return <EnrollmentPage key={group.id} id={group.id!} query={query} />;
   if (path === '/bootstrap') return <BootstrapPage query={query} />;
   if (path === '/keys') return <KeysPage />;
+  if (path === '/groups') return <GroupsPage />;
+  const userGroup = match('/groups/:id', path);
+  if (userGroup) return <GroupPage key={userGroup.id} id={userGroup.id!} />;
+  if (path === '/account' || path === '/forgot-password') return <AccountPage />;
+  // A reset link opened in a tab that is logged in still sets the password.
+  if (path === '/reset-password') return <ResetPasswordPage token={query.get('token') ?? ''} />;
   return (
     <section>
       <h1>Page not found</h1>
@@ -68,16 +86,21 @@ function App() {
   useEffect(() => {
     const name =
       NAV.find((n) => n.path !== '/' && n.path.slice(1) === section)?.label ??
-      (session ? 'Overview' : 'Log in');
+      (session ? 'Overview' : (OPEN_PAGES[route.path] ?? 'Log in'));
     document.title = `${name} · Tethys console`;
-  }, [section, session]);
+  }, [section, session, route.path]);
 
   if (!session) {
-    const register = route.path === '/register';
-    if (route.path !== '/login' && !register) navigate('/login', undefined, true);
+    if (!OPEN_PAGES[route.path]) navigate('/login', undefined, true);
     return (
       <main id="main" ref={main} tabIndex={-1} class="login-main">
-        <LoginPage mode={register ? 'register' : 'login'} />
+        {route.path === '/forgot-password' ? (
+          <ForgotPasswordPage />
+        ) : route.path === '/reset-password' ? (
+          <ResetPasswordPage token={route.query.get('token') ?? ''} />
+        ) : (
+          <LoginPage mode={route.path === '/register' ? 'register' : 'login'} />
+        )}
       </main>
     );
   }

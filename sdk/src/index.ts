@@ -48,6 +48,7 @@ export type Config = Answer<'getConfig', 200>;
 export type ConfigsPage = Answer<'listConfigs', 200>;
 export type NewConfig = Body<'createConfig'>;
 export type ConfigChange = Body<'updateConfig'>;
+export type ConfigCerts = Body<'updateConfigCerts'>;
 export type DeviceConfig = Answer<'fetchBootstrapConfig', 200>;
 export type Provisioned = Answer<'provisionGateway', 201>;
 export type IssuedCert = Answer<'issueCert', 201>;
@@ -199,6 +200,8 @@ interface Call {
   auth?: string | null;
   /** Answer the body as bytes, not parsed (encrypted or DER answers); a refusal is still parsed. */
   binary?: boolean;
+  /** Sent as the Referer (in a browser: as the request's referrer, same origin only). */
+  referer?: string;
 }
 
 interface Reply<T> {
@@ -271,11 +274,14 @@ export class Tethys {
     let res: Response;
     let bytes: Uint8Array;
     try {
+      if (call.referer) headers.referer = call.referer;
       res = await this.doFetch(`${this.base}${asked.path}`, {
         method,
         headers,
         body: body as BodyInit | undefined,
         signal,
+        // Browsers drop a Referer header set by hand; they send the referrer, whatever the page's policy.
+        ...(call.referer ? { referrer: call.referer, referrerPolicy: 'unsafe-url' as const } : {}),
       });
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
@@ -348,6 +354,20 @@ export class Tethys {
     get: async (id: string): Promise<User> => (await this.call<User>('GET', `/users/${enc(id)}`)).body,
     changePassword: async (oldPassword: string, password: string): Promise<void> => {
       await this.call('PATCH', '/password', { body: { old_password: oldPassword, password } });
+    },
+    /**
+     * Mails the account a password-reset link: `link` + the server's reset path
+     * (MF_TOKEN_RESET_ENDPOINT) + `?token=…`. Needs SMTP on the server (503 without).
+     */
+    requestReset: async (email: string, link: string): Promise<void> => {
+      await this.call('POST', '/password/reset-request', { body: { email }, auth: null, referer: link });
+    },
+    /** Sets a new password with the token of a reset mail. */
+    resetPassword: async (token: string, password: string, confirm = password): Promise<void> => {
+      await this.call('PUT', '/password/reset', {
+        body: { token, password, confirm_password: confirm },
+        auth: null,
+      });
     },
   };
 
@@ -460,6 +480,10 @@ export class Tethys {
       await this.call('PUT', `/things/configs/connections/${enc(thingId)}`, {
         body: { channels: channelIds },
       });
+    },
+    /** Replaces the three certificates the gateway receives (a field left out is cleared). */
+    updateCerts: async (thingId: string, certs: ConfigCerts): Promise<void> => {
+      await this.call('PATCH', `/things/configs/certs/${enc(thingId)}`, { body: certs });
     },
     /** Whitelists (1: connects the thing to the config's channels) or deactivates (0). */
     setState: async (thingId: string, state: 0 | 1): Promise<void> => {

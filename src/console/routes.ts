@@ -95,7 +95,31 @@ function send(file: StaticFile, request: FastifyRequest, reply: FastifyReply): v
   reply.send(file.body);
 }
 
-export function consoleRoutes(app: FastifyInstance, dir: string | null = consoleDir()): void {
+/**
+ * The link of a password-reset mail (the Referer of the request, which the console sends
+ * as its own address, + MF_TOKEN_RESET_ENDPOINT + `?token=…`) lands here and is sent on
+ * to the console's page that sets the new password. The Location is relative, so the
+ * console keeps working behind a reverse proxy under a path prefix.
+ */
+function resetLinkRoute(app: FastifyInstance, endpoint: string): void {
+  if (!/^\/[\w.~-]+(\/[\w.~-]+)*$/.test(endpoint) || app.hasRoute({ method: 'GET', url: endpoint })) return;
+  const up = '../'.repeat(endpoint.split('/').length - 2) || './';
+  app.get<{ Querystring: { token?: string } }>(
+    endpoint,
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const token = typeof request.query.token === 'string' ? request.query.token : '';
+      const target = token ? `#/reset-password?token=${encodeURIComponent(token)}` : '#/forgot-password';
+      reply.headers(SECURITY_HEADERS).header('cache-control', 'no-store').redirect(`${up}${target}`, 302);
+    },
+  );
+}
+
+export function consoleRoutes(
+  app: FastifyInstance,
+  dir: string | null = consoleDir(),
+  resetEndpoint = '',
+): void {
   const schema = { hide: true };
   if (!dir) {
     app.get('/', { schema }, async (_request, reply) => {
@@ -116,4 +140,5 @@ export function consoleRoutes(app: FastifyInstance, dir: string | null = console
     // One route a file: the router answers everything else (404, 405) as for the API.
     app.get(`/${rel}`, { schema }, async (request, reply) => send(file, request, reply));
   }
+  if (resetEndpoint) resetLinkRoute(app, resetEndpoint);
 }

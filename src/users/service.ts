@@ -211,7 +211,10 @@ export class UsersService {
     // JWT that is not kept (and a secret); the change is the reset that uses it.
     const token = await this.auth.issueRecovery(user);
     try {
-      await this.mailer.sendReset(user.email, `${referer}${this.settings.resetEndpoint}?token=${token}`);
+      // `https://host/` + `/reset-request`: one slash between them (a browser's Referer ends in one).
+      const endpoint = this.settings.resetEndpoint;
+      const base = endpoint.startsWith('/') ? referer.replace(/\/$/, '') : referer;
+      await this.mailer.sendReset(user.email, `${base}${endpoint}?token=${token}`);
     } catch (err) {
       throw upstreamFailed('Sending e-mail failed', err);
     }

@@ -20,6 +20,7 @@ import {
   useAction,
   useLoad,
 } from '../ui.tsx';
+import { CertsDialog, ChannelsDialog, NewConfigDialog } from './bootstrap-forms.tsx';
 
 function jsonValidator(text: string): string {
   if (text.trim() === '') return '';
@@ -47,7 +48,11 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
     setExtInput(state.external_id);
     setStateInput(state.state);
   }, [state.name, state.external_id, state.state]);
-  const [dialog, setDialog] = useState<null | { type: 'edit' | 'view' | 'delete'; config: Config }>(null);
+  const [dialog, setDialog] = useState<null | {
+    type: 'edit' | 'view' | 'delete' | 'channels' | 'certs';
+    config: Config;
+  }>(null);
+  const [creating, setCreating] = useState(false);
   const [notice, setNotice] = useState('');
   const [rowError, setRowError] = useState<{ id: string; error: unknown } | null>(null);
   const [toggling, setToggling] = useState('');
@@ -158,6 +163,12 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
           <button type="button" class="small" onClick={() => setDialog({ type: 'edit', config: c })}>
             Edit<span class="visually-hidden"> {c.external_id}</span>
           </button>
+          <button type="button" class="small" onClick={() => setDialog({ type: 'channels', config: c })}>
+            Channels<span class="visually-hidden"> of {c.external_id}</span>
+          </button>
+          <button type="button" class="small" onClick={() => setDialog({ type: 'certs', config: c })}>
+            Certificates<span class="visually-hidden"> of {c.external_id}</span>
+          </button>
           <button type="button" class="small" onClick={() => setDialog({ type: 'view', config: c })}>
             Gateway's view<span class="visually-hidden"> of {c.external_id}</span>
           </button>
@@ -171,7 +182,14 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
 
   return (
     <section>
-      <h1>Bootstrap configs</h1>
+      <div class="page-head">
+        <h1>Bootstrap configs</h1>
+        <div class="actions">
+          <button type="button" class="primary" onClick={() => setCreating(true)}>
+            New config
+          </button>
+        </div>
+      </div>
       <p class="muted small-text">
         What each gateway receives when it bootstraps. Active (whitelisted) configs have their thing connected
         to the config's channels; making a config inactive disconnects them.
@@ -259,6 +277,37 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
             setDialog(null);
             setNotice(`Saved ${dialog.config.name || dialog.config.external_id}.`);
             page.reload();
+          }}
+        />
+      ) : null}
+      {creating ? (
+        <NewConfigDialog
+          onClose={() => setCreating(false)}
+          onCreated={(c) => {
+            setCreating(false);
+            setNotice(`Created the config of ${c.label}. It is inactive until you activate it.`);
+            page.reload();
+          }}
+        />
+      ) : null}
+      {dialog?.type === 'channels' ? (
+        <ChannelsDialog
+          config={dialog.config}
+          onClose={() => setDialog(null)}
+          onSaved={() => {
+            setDialog(null);
+            setNotice(`Saved the channels of ${dialog.config.name || dialog.config.external_id}.`);
+            page.reload();
+          }}
+        />
+      ) : null}
+      {dialog?.type === 'certs' ? (
+        <CertsDialog
+          config={dialog.config}
+          onClose={() => setDialog(null)}
+          onSaved={() => {
+            setDialog(null);
+            setNotice(`Saved the certificates of ${dialog.config.name || dialog.config.external_id}.`);
           }}
         />
       ) : null}

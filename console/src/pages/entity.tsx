@@ -22,6 +22,7 @@ import {
 import { ChannelChips, ConfigContent } from './bootstrap.tsx';
 import { ConnectionsPanel } from './connections.tsx';
 import { EntityForm, type KeySetting, KeySettingFields, SINGULAR, TITLE } from './forms.tsx';
+import { ThingGroupsPanel } from './groups.tsx';
 import { LiveView } from './live.tsx';
 
 function Header({
@@ -104,6 +105,7 @@ export function ThingPage({ id }: { id: string }) {
           <ConnectionsPanel kind="things" id={t.id} />
           <CertsPanel thing={t} />
           <ConfigPanel thing={t} />
+          <ThingGroupsPanel thingId={t.id} />
         </section>
       )}
     </Loading>

@@ -87,6 +87,11 @@ export function LoginPage({ mode }: { mode: 'login' | 'register' }) {
           </Field>
         ) : null}
         <ErrorText error={submit.error} />
+        {register ? null : (
+          <p>
+            <a href="#/forgot-password">Forgot password?</a>
+          </p>
+        )}
         <div class="actions">
           <button type="submit" class="primary" disabled={submit.busy}>
             {submit.busy
