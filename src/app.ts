@@ -228,6 +228,7 @@ async function assemble(
     certsRepo,
     pki,
     things,
+    audit,
     {
       cnFromKey: config.certs.cnFromKey,
       defaultValidityMs: config.certs.defaultValidityMs,
@@ -294,6 +295,7 @@ async function assemble(
     certs,
     throttle,
     events,
+    audit,
   );
 
   const bus: Bus = config.messaging.natsUrl
