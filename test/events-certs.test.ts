@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import promClient from 'prom-client';
 import type { AuditEvent } from '../src/audit/types.js';
 import { whileEventsRefused } from './helpers/audit.js';
 import { assertEmpty, assertError, createThing } from './helpers/entities.js';
 import { ecCsr, selfSigned, type Workdir, workdir } from './helpers/openssl.js';
 import { client, dialect, type Request, startServer, type TestServer, userToken } from './helpers/server.js';
 import { curlRenew, tlsFetch } from './helpers/tls.js';
+import { type FakeVault, startVault } from './helpers/vault.js';
 
 /**
  * The audit trail (issue 21) of certificates and enrollments: issue, renew (by the
@@ -484,5 +486,78 @@ describe(`audit trail: certificates and enrollments (${dialect})`, () => {
         assert.ok(!text.includes(piece), `an event holds ${piece.slice(0, 24)}…`);
       }
     }
+  });
+});
+
+/** With Vault (the double): the same events; a revocation Vault refused is recorded when the sweep makes it. */
+describe(`audit trail: certificates with Vault (${dialect})`, () => {
+  let vault: FakeVault;
+  let server: TestServer;
+  let request: Request;
+  let admin: string;
+
+  before(async () => {
+    vault = await startVault({ token: 's.events-token' });
+    promClient.register.removeSingleMetric('tethys_http_request_duration_seconds');
+    server = await startServer({
+      MF_CERTS_VAULT_HOST: vault.url,
+      MF_VAULT_PKI_INT_PATH: vault.pkiPath,
+      MF_VAULT_CA_ROLE_NAME: vault.role,
+      MF_VAULT_TOKEN: vault.token,
+      MF_USERS_ADMIN_EMAIL: ADMIN.email,
+      MF_USERS_ADMIN_PASSWORD: ADMIN.password,
+    });
+    request = client(server.url);
+    admin = await request.sdk().users.login(ADMIN.email, ADMIN.password);
+  });
+  after(async () => {
+    await server?.close();
+    await vault?.close();
+  });
+
+  const certEvents = async (serial: string) =>
+    (await request('GET', `/events?dir=asc&limit=100&entity_id=${serial}`, { token: admin })).json
+      .events as AuditEvent[];
+
+  it('cert.issue with what Vault issued; a removed thing whose revocation Vault refused: cert.revoke once the sweep revokes it', async () => {
+    const user = await userToken(request);
+    const thing = await createThing(request, user.token, { name: 'vaulted' });
+    const reply = await request('POST', '/certs', {
+      token: user.token,
+      body: { thing_id: thing.id, key_type: 'rsa', key_bits: 2048, valid: '24h' },
+    });
+    assert.equal(reply.status, 201, reply.text);
+    const serial = reply.json.cert_serial;
+    const [issued] = await certEvents(serial);
+    assert.equal(issued!.action, 'cert.issue');
+    assert.equal(issued!.actor, user.email);
+    assert.equal(issued!.related_id, thing.id);
+    assert.deepEqual(
+      { type: issued!.details.key_type, bits: issued!.details.key_bits, origin: issued!.details.key_origin },
+      { type: 'rsa', bits: 2048, origin: 'server' },
+    );
+
+    vault.sealed = true;
+    try {
+      assertEmpty(await request('DELETE', `/things/${thing.id}`, { token: user.token }), 204);
+    } finally {
+      vault.sealed = false;
+    }
+    assert.deepEqual(
+      (await certEvents(serial)).map((e) => e.action),
+      ['cert.issue'],
+      'not revoked yet: no revoke',
+    );
+    await server.app.services.certs.sweepOrphans();
+    const events = await certEvents(serial);
+    assert.deepEqual(
+      events.map((e) => [e.action, e.actor, e.owner, e.details.reason ?? null]),
+      [
+        ['cert.issue', user.email, user.email, null],
+        ['cert.revoke', 'system', user.email, 'orphan'],
+      ],
+    );
+    assert.ok(vault.revoked.has(serial));
+    assert.ok(!JSON.stringify(events).includes('PRIVATE KEY'));
   });
 });
