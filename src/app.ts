@@ -241,6 +241,7 @@ async function assemble(
     certsRepo,
     pki,
     things,
+    audit,
     {
       cnFromKey: config.certs.cnFromKey,
       defaultValidityMs: config.certs.defaultValidityMs,
@@ -308,6 +309,7 @@ async function assemble(
     certs,
     throttle,
     events,
+    audit,
   );
 
   const bus: Bus = config.messaging.natsUrl

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import promClient from 'prom-client';
@@ -25,6 +24,7 @@ import {
   userToken,
   withServer,
 } from './helpers/server.js';
+import { curlRenew, tlsFetch } from './helpers/tls.js';
 import { type FakeVault, startVault } from './helpers/vault.js';
 import { clockPast } from './helpers/wait.js';
 
@@ -333,52 +333,6 @@ describe(`certificates about to expire (${dialect})`, () => {
 });
 
 /** curl over real mTLS (a child process: the server answers in this one): the device's certificate and key (or none), the server's CA. */
-async function curlRenew(
-  url: string,
-  serverCa: string,
-  body: unknown,
-  device?: { cert: string; key: string },
-): Promise<{ status: number; json: any }> {
-  const args = ['-sS', '--max-time', '20', '--cacert', serverCa, '-o', '-', '-w', '\n%{http_code}'];
-  if (device) args.push('--cert', device.cert, '--key', device.key);
-  args.push(
-    '-H',
-    'content-type: application/json',
-    '--data-binary',
-    JSON.stringify(body),
-    `${url}/certs/renew`,
-  );
-  const { stdout } = await execFileAsync('curl', args, { encoding: 'utf8' });
-  const cut = stdout.lastIndexOf('\n');
-  const text = stdout.slice(0, cut);
-  return { status: Number(stdout.slice(cut + 1)), json: text ? JSON.parse(text) : undefined };
-}
-
-/** fetch over HTTPS trusting `ca` (the test server's self-signed certificate), for the operator's requests. */
-function tlsFetch(ca: Buffer): typeof fetch {
-  return (async (input: string | URL, init: RequestInit = {}) => {
-    const url = new URL(String(input));
-    return new Promise<Response>((resolve, reject) => {
-      const req = https.request(
-        url,
-        { method: init.method ?? 'GET', headers: init.headers as Record<string, string>, ca, agent: false },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => {
-            const headers = new Headers();
-            for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-            const body = Buffer.concat(chunks);
-            resolve(new Response(body.length > 0 ? body : null, { status: res.statusCode ?? 0, headers }));
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(init.body as string | Buffer | undefined);
-    });
-  }) as typeof fetch;
-}
-
 /** Device renewal over the HTTPS listener, authenticated by the device's current client certificate. */
 function deviceSuite(name: string, env: () => Record<string, string>) {
   describe(name, () => {

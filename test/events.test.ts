@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connect as natsConnect } from '@nats-io/transport-node';
-import { sql } from 'kysely';
 import { idBound } from '../src/audit/repo.js';
 import type { AuditEvent } from '../src/audit/types.js';
+import { whileEventsRefused } from './helpers/audit.js';
 import { assertError, createChannel, createThing, createThings } from './helpers/entities.js';
 import { type NatsServer, natsServerBinary, startNats } from './helpers/nats.js';
 import { type Pair, type Request, startPair, startServer, userToken, withServer } from './helpers/server.js';
@@ -191,15 +191,7 @@ describe('audit trail: things, channels, connections', () => {
     const { db } = fixture.server.app.services;
     const thing = await createThing(request, user.token, { name: 'keep' });
     // The events table refuses writes for a moment: the change must fail with it.
-    const trigger =
-      db.dialect === 'postgres'
-        ? [
-            sql`CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`,
-            sql`CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events()`,
-          ]
-        : [sql`CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'refused'); END`];
-    for (const s of trigger) await s.execute(db.kysely);
-    try {
+    await whileEventsRefused(db, async () => {
       const renamed = await request('PUT', `/things/${thing.id}`, {
         token: user.token,
         body: { name: 'gone' },
@@ -209,12 +201,7 @@ describe('audit trail: things, channels, connections', () => {
       assert.equal(created.status, 500, created.text);
       const removed = await request('DELETE', `/things/${thing.id}`, { token: user.token });
       assert.equal(removed.status, 500, removed.text);
-    } finally {
-      await sql`DROP TRIGGER refuse${sql.raw(db.dialect === 'postgres' ? ' ON events' : '')}`.execute(
-        db.kysely,
-      );
-      if (db.dialect === 'postgres') await sql`DROP FUNCTION refuse_events()`.execute(db.kysely);
-    }
+    });
     const view = await request('GET', `/things/${thing.id}`, { token: user.token });
     assert.equal(view.json.name, 'keep', 'the rename rolled back with its event');
     const list = await request('GET', '/things?name=never', { token: user.token });

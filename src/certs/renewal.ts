@@ -98,7 +98,8 @@ export class RenewalService {
   async renewByDevice(peer: Buffer | undefined, request: RenewRequest): Promise<IssuedCert> {
     const record = await this.deviceRecord(peer);
     if (!request.csr) throw malformed('csr: a PEM PKCS#10 request is required');
-    const owner: Identity = { email: record.owner, userId: '', type: 0 };
+    // The device acts, for its owner (the audit trail's actor `thing:<id>`).
+    const owner: Identity = { email: record.owner, userId: '', type: 0, actor: `thing:${record.thingId}` };
     return this.renewRecord(owner, record, {
       csr: request.csr,
       valid: request.valid,
@@ -146,7 +147,7 @@ export class RenewalService {
         });
     try {
       await inTransaction(this.db, async () => {
-        await this.certs.record(record.owner, [cert]);
+        await this.certs.recordRenewal(identity, record, cert);
         await this.bootstrap.replaceCarriedCerts(record.owner, thing.id, {
           clientCert: cert.cert,
           clientKey: cert.key,
@@ -157,7 +158,7 @@ export class RenewalService {
       await this.certs.abandon(record.owner, [cert]);
       throw err;
     }
-    if (request.revokeOld) await this.certs.revokeSerial(record.serial);
+    if (request.revokeOld) await this.certs.revokeSerial(record.serial, identity);
     this.logger.info({ thingId: thing.id, old: record.serial, serial: cert.serial }, 'certificate renewed');
     return cert;
   }

@@ -1,8 +1,11 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/service.js';
+import { type Actor, SYSTEM } from '../audit/types.js';
+import type { Identity } from '../auth/types.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/schema.js';
-import { executor } from '../db/transactions.js';
+import { executor, inTransaction } from '../db/transactions.js';
 import { invalidQuery, malformed, notFound } from '../errors.js';
 import type { EventHub } from '../events.js';
 import type { Credential, ThingsService } from '../things/service.js';
@@ -21,6 +24,9 @@ import {
 } from './types.js';
 import { VaultPki } from './vault.js';
 import { formatSerial, type KeyType, keyInfo, x509 } from './x509.js';
+
+/** Who an event of this domain names: an identity (its actor), or an actor already made (system). */
+type By = Identity | Actor;
 
 /** Orphaned certificates (thing gone, revocation failed) are retried this often. */
 const SWEEP_RETRY_MS = 5 * 60_000;
@@ -48,6 +54,22 @@ function recordOf(owner: string, cert: IssuedCert, revokedAt: Date | null): Cert
   };
 }
 
+/** What an event says of a certificate: its key and expiry, never the certificate or the key. */
+function described(cert: IssuedCert): Record<string, unknown> {
+  let bits: number | null = null;
+  try {
+    bits = keyInfo(new crypto.X509Certificate(cert.cert).publicKey)?.bits ?? null;
+  } catch {
+    // A certificate the PKI returned that node cannot read: the event goes without its size.
+  }
+  return {
+    key_type: cert.keyType,
+    key_bits: bits,
+    expires: cert.expiresAt.toISOString(),
+    key_origin: cert.key ? 'server' : 'csr',
+  };
+}
+
 /** Go duration text for a number of milliseconds, as Vault's `ttl` takes it. */
 function goDuration(ms: number): string {
   return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.ceil(ms / 1000)}s`;
@@ -68,6 +90,7 @@ export class CertsService {
     private repo: CertsRepository,
     private pki: Pki,
     private things: ThingsService,
+    private audit: AuditLog,
     private settings: CertsSettings,
     private logger: Logger,
     private events?: EventHub,
@@ -84,11 +107,34 @@ export class CertsService {
     if (!this.pki.external) await sweep;
   }
 
-  /** Marks the record revoked and tells every instance, so live MQTT sessions using it end. */
-  private async recordRevocation(serial: string, at: Date): Promise<void> {
-    if (!(await this.repo.markRevoked(serial, at))) return;
-    const record = await this.repo.bySerial(serial);
+  /**
+   * Marks the record revoked, with its event, in one transaction; then tells every
+   * instance, so live MQTT sessions using it end. False when it was revoked already.
+   */
+  private async recordRevocation(
+    serial: string,
+    at: Date,
+    by: By,
+    details: Record<string, unknown>,
+  ): Promise<boolean> {
+    const record = await inTransaction(this.db, async () => {
+      if (!(await this.repo.markRevoked(serial, at))) return null;
+      const revoked = await this.repo.bySerial(serial);
+      if (revoked) this.audit.record(by, this.revokeEvent(revoked, details));
+      return revoked;
+    });
     if (record) await this.events?.emit('cert.revoked', { thingId: record.thingId, serial });
+    return record !== null;
+  }
+
+  private revokeEvent(record: { serial: string; thingId: string; owner: string }, details: object) {
+    return {
+      action: 'cert.revoke' as const,
+      entityId: record.serial,
+      relatedId: record.thingId,
+      owner: record.owner,
+      details: { ...details },
+    };
   }
 
   /**
@@ -117,10 +163,12 @@ export class CertsService {
     const thing = await this.things.viewThing(identity, parsed.thingId);
     const cert = await this.signParsed(thing, parsed);
     try {
-      await this.repo.insert(recordOf(identity.email, cert, null));
-      // The thing may have been deleted while the key was generated: its removal
-      // revoked the certificates recorded then, not this one.
-      if (!(await this.things.thingExists(thing.id))) throw notFound();
+      await inTransaction(this.db, async () => {
+        await this.record(identity.email, [cert], identity);
+        // The thing may have been deleted while the key was generated: its removal
+        // revoked the certificates recorded then, not this one.
+        if (!(await this.things.thingExists(thing.id))) throw notFound();
+      });
     } catch (err) {
       await this.abandon(identity.email, [cert]);
       throw err;
@@ -140,9 +188,39 @@ export class CertsService {
     return this.signParsed(thing, await this.parse({ thingId: thing.id, ...request }));
   }
 
-  /** Records certificates `sign` made, for things now created (in the caller's transaction). */
-  async record(owner: string, certs: IssuedCert[]): Promise<void> {
-    for (const cert of certs) await this.repo.insert(recordOf(owner, cert, null));
+  /**
+   * Records certificates `sign` made, for things now created, each with its
+   * `cert.issue` event (in the caller's transaction). `by` is who asked; absent, the
+   * owner (provisioning passes only the owner's email).
+   */
+  async record(owner: string, certs: IssuedCert[], by?: By): Promise<void> {
+    await inTransaction(this.db, async () => {
+      for (const cert of certs) await this.repo.insert(recordOf(owner, cert, null));
+      this.audit.record(
+        by ?? { actor: owner, user: owner },
+        certs.map((cert) => ({
+          action: 'cert.issue' as const,
+          entityId: cert.serial,
+          relatedId: cert.thingId,
+          owner,
+          details: described(cert),
+        })),
+      );
+    });
+  }
+
+  /** Records a renewal's certificate (`cert.renew`, in the caller's transaction). */
+  async recordRenewal(by: By, old: CertRecord, cert: IssuedCert): Promise<void> {
+    await inTransaction(this.db, async () => {
+      await this.repo.insert(recordOf(old.owner, cert, null));
+      this.audit.record(by, {
+        action: 'cert.renew',
+        entityId: cert.serial,
+        relatedId: cert.thingId,
+        owner: old.owner,
+        details: { old_serial: old.serial, serial: cert.serial, ...described(cert) },
+      });
+    });
   }
 
   /**
@@ -165,9 +243,27 @@ export class CertsService {
         );
       }
       try {
-        if (!(await this.repo.bySerial(cert.serial)))
-          await this.repo.insert(recordOf(owner, cert, revokedAt));
-        else if (revokedAt) await this.repo.markRevoked(cert.serial, revokedAt);
+        await inTransaction(this.db, async () => {
+          let changed = true;
+          if (!(await this.repo.bySerial(cert.serial)))
+            await this.repo.insert(recordOf(owner, cert, revokedAt));
+          else changed = revokedAt !== null && (await this.repo.markRevoked(cert.serial, revokedAt));
+          if (!changed) return;
+          const event = { serial: cert.serial, thingId: cert.thingId, owner };
+          // Revoked: in the CRL from now. Not revoked: kept valid, as the sweep's to revoke.
+          this.audit.record(
+            SYSTEM,
+            revokedAt
+              ? this.revokeEvent(event, { reason: 'request failed' })
+              : {
+                  action: 'cert.issue',
+                  entityId: cert.serial,
+                  relatedId: cert.thingId,
+                  owner,
+                  details: { ...described(cert), reason: 'request failed', revoked: false },
+                },
+          );
+        });
       } catch (err) {
         this.logger.error(
           { err, serial: cert.serial, thingId: cert.thingId, revoked: revokedAt !== null },
@@ -241,7 +337,7 @@ export class CertsService {
     try {
       for (const serial of serials) {
         const at = await this.pki.revoke(serial);
-        await this.recordRevocation(serial, at);
+        await this.recordRevocation(serial, at, identity, {});
         if (at > latest) latest = at;
       }
     } finally {
@@ -250,11 +346,11 @@ export class CertsService {
     return latest;
   }
 
-  /** Revokes one certificate (a renewal's `revoke_old`); returns when it was revoked. */
-  async revokeSerial(serial: string): Promise<Date> {
+  /** Revokes one certificate (a renewal's `revoke_old`, by who renewed); returns when it was revoked. */
+  async revokeSerial(serial: string, by: By): Promise<Date> {
     try {
       const at = await this.pki.revoke(serial);
-      await this.recordRevocation(serial, at);
+      await this.recordRevocation(serial, at, by, { reason: 'renewed' });
       return at;
     } finally {
       await this.revocationsChanged();
@@ -279,7 +375,7 @@ export class CertsService {
     try {
       for (const serial of serials) {
         const at = await this.pki.revoke(serial);
-        await this.recordRevocation(serial, at);
+        await this.recordRevocation(serial, at, SYSTEM, { reason: 'thing removed' });
       }
     } catch (err) {
       // The thing is gone already; its certificates are revoked by the next sweep.
@@ -297,7 +393,7 @@ export class CertsService {
     try {
       for (const serial of serials) {
         const at = await this.pki.revoke(serial);
-        await this.recordRevocation(serial, at);
+        await this.recordRevocation(serial, at, SYSTEM, { reason: 'orphan' });
       }
       this.logger.info({ count: serials.length }, 'revoked the certificates of deleted things');
     } catch (err) {

@@ -182,13 +182,16 @@ export class EnrollmentsRepository {
     };
   }
 
-  /** A removed thing's registration goes, and its group counts one device less. */
-  async forgetThing(thingId: string): Promise<void> {
-    const rows = await sql<{ enrollment_id: string }>`DELETE FROM enrollment_registrations
-      WHERE thing_id = ${thingId} RETURNING enrollment_id`.execute(this.ex());
+  /** A removed thing's registration goes, and its group counts one device less; returns those removed. */
+  async forgetThing(thingId: string): Promise<{ enrollmentId: string; registrationId: string }[]> {
+    const rows = await sql<{ enrollment_id: string; registration_id: string }>`DELETE FROM
+      enrollment_registrations WHERE thing_id = ${thingId} RETURNING enrollment_id, registration_id`.execute(
+      this.ex(),
+    );
     for (const r of rows.rows) {
       await sql`UPDATE enrollments SET registered = registered - 1
         WHERE id = ${r.enrollment_id} AND registered > 0`.execute(this.ex());
     }
+    return rows.rows.map((r) => ({ enrollmentId: r.enrollment_id, registrationId: r.registration_id }));
   }
 }

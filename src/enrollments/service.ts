@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import type { AuditLog } from '../audit/service.js';
+import { SYSTEM } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
 import { type Identity, KeyType } from '../auth/types.js';
 import type { BootstrapService } from '../bootstrap/service.js';
@@ -134,9 +136,27 @@ export class EnrollmentsService {
     private certs: ThingCertIssuer | null,
     private throttle: FailureThrottle,
     events: EventHub,
+    private audit: AuditLog,
   ) {
     // A removed thing's device may register again (as a new device).
-    events.on('thing.removed', (e) => this.repo.forgetThing(e.id));
+    events.on('thing.removed', (e) => this.forgetThing(e.id, e.owner));
+  }
+
+  /** A removed thing's registration goes (the system's doing, in its own transaction). */
+  private async forgetThing(thingId: string, owner: string): Promise<void> {
+    await inTransaction(this.db, async () => {
+      const forgotten = await this.repo.forgetThing(thingId);
+      this.audit.record(
+        SYSTEM,
+        forgotten.map((r) => ({
+          action: 'registration.remove' as const,
+          entityId: r.registrationId,
+          relatedId: thingId,
+          owner,
+          details: { enrollment: r.enrollmentId, reason: 'thing removed' },
+        })),
+      );
+    });
   }
 
   /** A login token or an API key of a user. */
@@ -188,7 +208,28 @@ export class EnrollmentsService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.repo.insert(group);
+    await inTransaction(this.db, async () => {
+      await this.repo.insert(group);
+      this.audit.record(identity, {
+        action: 'enrollment.create',
+        entityId: group.id,
+        owner: group.owner,
+        details: {
+          name,
+          attestation,
+          layout,
+          parameter_names: Object.keys(parameters),
+          registration_id_pattern: group.registrationIdPattern,
+          max_devices: group.maxDevices,
+          certificate: group.certificate && {
+            key_type: group.certificate.keyType,
+            key_bits: group.certificate.keyBits,
+            valid: group.certificate.valid,
+          },
+          enabled: group.enabled,
+        },
+      });
+    });
     return group;
   }
 
@@ -223,6 +264,12 @@ export class EnrollmentsService {
         updatedAt: new Date().toISOString(),
       };
       await this.repo.update(next);
+      this.audit.record(identity, {
+        action: 'enrollment.update',
+        entityId: group.id,
+        owner: group.owner,
+        details: changed(change, next),
+      });
       return next;
     });
   }
@@ -230,8 +277,16 @@ export class EnrollmentsService {
   /** The enrolled devices stay as they are. */
   async remove(header: string | undefined, id: string): Promise<void> {
     const identity = await this.identify(header);
-    const group = await this.owned(identity, id);
-    await this.repo.remove(identity.userId, group.id);
+    await inTransaction(this.db, async () => {
+      const group = await this.owned(identity, id);
+      if (!(await this.repo.remove(identity.userId, group.id))) throw notFound(EnrollmentMessages.notFound);
+      this.audit.record(identity, {
+        action: 'enrollment.remove',
+        entityId: group.id,
+        owner: group.owner,
+        details: { name: group.name },
+      });
+    });
   }
 
   /** A new group key; the old one stops working at once. */
@@ -242,6 +297,12 @@ export class EnrollmentsService {
       if (group.attestation !== 'symmetric_key') throw malformed('only a symmetric_key group has a key');
       const groupKey = newGroupKey();
       await this.repo.update({ ...group, groupKey, updatedAt: new Date().toISOString() });
+      // That it changed; never the key.
+      this.audit.record(identity, {
+        action: 'enrollment.rotate_key',
+        entityId: group.id,
+        owner: group.owner,
+      });
       return groupKey;
     });
   }
@@ -285,7 +346,13 @@ export class EnrollmentsService {
     if (group.registrationIdPattern && !new RegExp(group.registrationIdPattern, 'u').test(registrationId)) {
       throw forbidden(EnrollmentMessages.pattern);
     }
-    const owner: Identity = { email: group.owner, userId: group.ownerId, type: KeyType.login };
+    // The device acts for the group's owner: every event of its registration names the group.
+    const owner: Identity = {
+      email: group.owner,
+      userId: group.ownerId,
+      type: KeyType.login,
+      actor: `enrollment:${group.id}`,
+    };
     const deviceParameters = input.parameters ?? {};
     await this.provisioner.checkParameters(owner, group.layout, deviceParameters, { deviceOnly: true });
     const certificate: DeviceCertificate | null = input.csr
@@ -314,8 +381,8 @@ export class EnrollmentsService {
         // The registration first: the same device registering at the same moment waits
         // here and fails before writing anything; the group's count last, as it locks
         // the group's row until the commit.
-        first: (thingId) =>
-          this.repo.insertRegistration({
+        first: async (thingId) => {
+          await this.repo.insertRegistration({
             enrollmentId: group.id,
             registrationId,
             thingId,
@@ -323,7 +390,15 @@ export class EnrollmentsService {
             firstEnrolled: now,
             lastEnrolled: now,
             count: 1,
-          }),
+          });
+          this.audit.record(owner, {
+            action: 'registration.create',
+            entityId: registrationId,
+            relatedId: thingId,
+            owner: group.owner,
+            details: { enrollment: group.id },
+          });
+        },
         last: async () => {
           if (!(await this.repo.countIn(group.id))) throw forbidden(EnrollmentMessages.full);
         },
@@ -386,6 +461,17 @@ export class EnrollmentsService {
       unknown
     >;
   }
+}
+
+/** What an update changed, by field (parameters by name: their values may be anything). */
+function changed(change: EnrollmentChange, next: Enrollment): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  if (change.enabled !== undefined) details.enabled = next.enabled;
+  if (change.maxDevices !== undefined) details.max_devices = next.maxDevices;
+  if (change.registrationIdPattern !== undefined)
+    details.registration_id_pattern = next.registrationIdPattern;
+  if (change.parameters !== undefined) details.parameter_names = Object.keys(next.parameters);
+  return details;
 }
 
 function checkPattern(pattern: string): string {

@@ -58,7 +58,16 @@ describe(`certificates the PKI could not revoke, service alone (${dialect})`, ()
     state = made.state;
     const { cnFromKey, defaultValidityMs, defaultRsaBits } = store.config.certs;
     const settings = { cnFromKey, defaultValidityMs, defaultRsaBits };
-    certs = new CertsService(store.db, repo, made.pki, store.things, settings, store.logger, store.events);
+    certs = new CertsService(
+      store.db,
+      repo,
+      made.pki,
+      store.things,
+      store.audit,
+      settings,
+      store.logger,
+      store.events,
+    );
     await certs.start();
     store.events.on('cert.revoked', (event) => void revoked.push(event));
   });
