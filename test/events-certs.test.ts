@@ -367,9 +367,7 @@ describe(`audit trail: certificates and enrollments (${dialect})`, () => {
     assert.equal((await events('action=registration.create&entity_id=renewing')).length, 1);
   });
 
-  it("a registration's certificate (made by provisioning) is issued by enrollment:<group>", {
-    todo: 'needs ProvisionService to pass its identity to CertsService.record (src/provision, branch ev-provision)',
-  }, async () => {
+  it("a registration's certificate (made by provisioning) is issued by enrollment:<group>", async () => {
     const user = await userToken(request);
     const g = await group(user.token, { certificate: { key_type: 'ec', key_bits: 256, valid: '24h' } });
     const reply = await register(g.id, g.group_key, 'with-cert');
