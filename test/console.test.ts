@@ -1,93 +1,30 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { consoleRoutes } from '../src/console/routes.js';
+import { assertAccessible, assertNoSideways } from './helpers/axe.js';
 import {
-  client,
-  dialect,
-  type Request,
-  recordingFetch,
-  startServer,
-  type TestServer,
-} from './helpers/server.js';
+  browserSkip,
+  type ConsoleSession,
+  DESKTOP,
+  openConsole,
+  nav as openSection,
+  PHONE,
+  stepper,
+} from './helpers/browser.js';
+import { dialect, type Request, recordingFetch, type TestServer } from './helpers/server.js';
 
 /**
  * The web console end to end, in headless Chromium against the real server: every
  * action goes through the console's pages and the public API it calls. Runs on the
  * SQLite pass only (the console adds nothing database-specific). Screenshots of the
- * main pages are written to docs/screenshots/.
+ * main pages are written to docs/screenshots/ (test/helpers/browser.ts).
  */
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CONSOLE_DIST = path.join(ROOT, 'dist/console/index.html');
-// The README's screenshots; CI writes its own elsewhere so a run leaves the clone clean.
-const SHOTS =
-  process.env.TETHYS_SCREENSHOTS_DIR ||
-  (process.env.CI
-    ? path.join(os.tmpdir(), 'tethys-console-screenshots')
-    : path.join(ROOT, 'docs/screenshots'));
-const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-const executablePath = CHROMIUM_PATHS.find((p) => fs.existsSync(p));
-const onPostgres = Boolean(process.env.TETHYS_TEST_PG_URL);
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-if (!executablePath && !onPostgres && inCi) {
-  // CI must run this test: a missing browser is an install problem, not a reason to skip.
-  throw new Error(
-    `console test: no Chromium at ${CHROMIUM_PATHS.join(', ')}; install Debian's "chromium" package`,
-  );
-}
-const skip = onPostgres
-  ? 'the console test runs on the SQLite pass only'
-  : !executablePath
-    ? `no Chromium found (${CHROMIUM_PATHS.join(', ')}): install it with "apt-get install -y chromium" to run the console test`
-    : false;
-
-/**
- * Builds the console when dist/console is missing or older than its sources, the SDK's
- * included (npm ci builds it already).
- */
-function ensureConsoleBuilt(): void {
-  const newest = (dir: string): number => {
-    let t = 0;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      t = Math.max(t, e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs);
-    }
-    return t;
-  };
-  const sources = Math.max(
-    newest(path.join(ROOT, 'console/src')),
-    newest(path.join(ROOT, 'sdk/src')),
-    fs.statSync(path.join(ROOT, 'console/index.html')).mtimeMs,
-  );
-  if (fs.existsSync(CONSOLE_DIST) && fs.statSync(CONSOLE_DIST).mtimeMs >= sources) return;
-  const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
-  const r = spawnSync(
-    process.execPath,
-    [vite, 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
-  if (r.status !== 0) throw new Error('building the console (vite build) failed');
-}
 
 function csvOf(rows: string[][]): string {
   const q = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
@@ -144,34 +81,37 @@ describe('web console files', () => {
   });
 });
 
-describe(`web console (${dialect})`, { skip }, () => {
+describe(`web console (${dialect})`, { skip: browserSkip }, () => {
+  let session: ConsoleSession;
   let server: TestServer;
   let request: Request;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
   // Each run has a fresh database, so the README's example account can be used.
   const email = 'john.doe@email.com';
   const password = 'console-password';
   let token = '';
-  const pageErrors: string[] = [];
 
-  const shot = async (name: string, fullPage = true) => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-  };
-  const nav = async (label: string) => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: label, exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1 }).first().waitFor();
-  };
-  const noSideways = async (what: string) => {
-    const over = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  const shot = (name: string, fullPage = true) => session.shot(name, fullPage);
+  const nav = (label: string) => openSection(page, label);
+  /**
+   * axe (no serious or critical violation) on the page as it is, at 1280x800 and at
+   * 390x844, where the page must not scroll sideways either.
+   */
+  const check = async (state: string) => {
+    // Words for operators: no HTTP requests or API talk in what the page says.
+    assert.doesNotMatch(
+      (await page.locator('#app').textContent()) ?? '',
+      /\b(GET|POST|PUT|PATCH|DELETE) \/|Mainflux|\bthe API\b|local storage/,
+      `${state}: speaks to an operator`,
     );
-    assert.ok(over <= 1, `${what}: no horizontal scrolling at 390 px (overflow ${over}px)`);
+    await assertAccessible(page, state);
+    await page.setViewportSize(PHONE);
+    try {
+      await assertAccessible(page, `${state}, 390 px`);
+      await assertNoSideways(page, `${state}, 390 px`);
+    } finally {
+      await page.setViewportSize(DESKTOP);
+    }
   };
   const apiToken = async () => {
     if (token) return token;
@@ -181,50 +121,18 @@ describe(`web console (${dialect})`, { skip }, () => {
   };
 
   before(async () => {
-    ensureConsoleBuilt();
-    server = await startServer({
+    session = await openConsole({
       MF_PROVISION_X509_PROVISIONING: 'true',
       MF_PROVISION_CERTS_RSA_BITS: '2048',
     });
-    request = client(server.url);
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tethys-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1280, height: 800 },
-      acceptDownloads: true,
-    });
-    context.setDefaultTimeout(20_000);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 40[0-9]/.test(m.text())) pageErrors.push(m.text());
-    });
+    ({ server, request, page } = session);
   });
 
   // The steps build on each other: after a failure the rest are skipped, not timed out one by one.
-  let broken = '';
-  const step = (name: string, fn: () => Promise<void>) =>
-    it(name, async (t) => {
-      if (broken) return t.skip(`an earlier step failed: ${broken}`);
-      try {
-        await fn();
-      } catch (err) {
-        broken = name;
-        const file = path.join(os.tmpdir(), `tethys-console-failure-${Date.now()}.png`);
-        await page?.screenshot({ path: file, fullPage: true }).then(
-          () => t.diagnostic(`screenshot of the page at the failure: ${file}`),
-          () => {},
-        );
-        throw err;
-      }
-    });
+  const step = stepper(() => page);
 
   after(async () => {
-    await context?.close();
-    await server?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('serves the console at / with caching headers', async () => {
@@ -245,13 +153,18 @@ describe(`web console (${dialect})`, { skip }, () => {
   step('registers, logs out, logs in', async () => {
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await check('the login page');
     await shot('login');
     await page.getByRole('link', { name: 'Create one' }).click();
+    await page.getByLabel('Password again').waitFor();
+    await check('the registration page');
     await page.getByLabel('E-mail address').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
     await page.getByLabel('Password again').fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByText('No gateway yet.').waitFor();
+    await check('the overview, empty');
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByText('You have logged out.').waitFor();
@@ -259,6 +172,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     await page.getByLabel('Password').fill('wrong-password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('alert').filter({ hasText: 'Wrong e-mail address or password' }).waitFor();
+    await check('the login page, refused');
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
@@ -270,16 +184,20 @@ describe(`web console (${dialect})`, { skip }, () => {
 
   step('creates things, refusing invalid JSON and showing API errors', async () => {
     await nav('Things');
+    await page.getByText('No things yet.').waitFor();
+    await check('things, none yet');
     const create = async (name: string, metadata: string, key = '') => {
       await page.getByRole('button', { name: 'New thing' }).click();
       const dialog = page.getByRole('dialog', { name: 'New thing' });
       await dialog.getByLabel('Name').fill(name);
+      if (name === 'mychan') await check('the new channel dialog');
       if (key) await dialog.getByLabel('Key (optional)').fill(key);
       await dialog.getByLabel('Metadata (JSON object)').fill(metadata);
       return dialog;
     };
     let dialog = await create('weio', '{"serial": "123456"', 'weio-key');
     await dialog.getByText(/Invalid JSON/).waitFor();
+    await check('the new thing dialog, invalid JSON');
     assert.equal(await dialog.getByRole('button', { name: 'Create thing' }).isDisabled(), true);
     await dialog.getByLabel('Metadata (JSON object)').fill('{"serial": "123456"}');
     await dialog.getByRole('button', { name: 'Create thing' }).click();
@@ -295,6 +213,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     dialog = await create('clash', '', 'weio-key');
     await dialog.getByRole('button', { name: 'Create thing' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'Conflict (409)' }).waitFor();
+    await check('the new thing dialog, refused');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
   });
@@ -310,6 +229,7 @@ describe(`web console (${dialect})`, { skip }, () => {
       .getByText(/all or nothing/)
       .first()
       .waitFor();
+    await check('the import dialog');
     await dialog.getByLabel('File to import (.csv or .json)').setInputFiles({
       name: 'things.csv',
       mimeType: 'text/csv',
@@ -319,6 +239,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     await dialog.getByLabel('Rows per batch').fill('100');
     await dialog.getByRole('button', { name: 'Import 500 things' }).click();
     await dialog.getByText('500 created, 0 failed, 0 invalid.').waitFor({ timeout: 60_000 });
+    await check('the import dialog, done');
     const progress = dialog.locator('progress');
     assert.equal(await progress.getAttribute('value'), '500');
     assert.equal(await progress.getAttribute('max'), '500');
@@ -354,6 +275,7 @@ describe(`web console (${dialect})`, { skip }, () => {
       .first()
       .waitFor();
     await again.getByText(/invalid: the same key as row 2/).waitFor();
+    await check('the import dialog, a batch refused');
     await shot('things-import', false);
     await again.getByRole('button', { name: 'Close' }).last().click();
   });
@@ -385,6 +307,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     await page.locator('tbody').getByRole('link', { name: 'bob' }).waitFor();
     await page.getByLabel('Metadata', { exact: true }).fill('{"room": ');
     await page.getByText(/Metadata filter: not a JSON object/).waitFor();
+    await check('things, a bad metadata filter');
     await page.getByRole('button', { name: 'Clear' }).click();
     await status.filter({ hasText: 'of 503' }).waitFor();
     await page.getByLabel('Name contains').fill('weio');
@@ -394,6 +317,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await status.filter({ hasText: 'of 503' }).waitFor();
     await shot('things');
+    await check('things');
 
     // Keyboard: the table is entered at a row; arrows move, Enter opens.
     await page.getByRole('navigation', { name: 'Things pages' }).waitFor();
@@ -422,24 +346,31 @@ describe(`web console (${dialect})`, { skip }, () => {
     }
     await page.locator('.pager-status').filter({ hasText: 'of 2' }).waitFor();
     await shot('channels');
+    await check('channels');
 
     await nav('Things');
     await page.getByLabel('Name contains').fill('weio');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.locator('tbody').getByRole('link', { name: 'weio' }).click();
     await page.getByRole('heading', { level: 1, name: 'weio' }).waitFor();
+    await check('a thing');
 
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     const edit = page.getByRole('dialog', { name: 'Edit thing' });
+    await edit.getByLabel('Metadata (JSON object)').waitFor();
+    await check('the edit thing dialog');
     await edit.getByLabel('Metadata (JSON object)').fill('{"serial": "123456", "room": "hall"}');
     await edit.getByRole('button', { name: 'Save' }).click();
     await page.locator('pre.json').filter({ hasText: '"hall"' }).waitFor();
 
     await page.getByRole('button', { name: /Reveal/ }).click();
     await page.locator('.secret code').filter({ hasText: 'weio-key' }).waitFor();
+    await check('a thing, its key revealed');
 
     await page.getByRole('button', { name: 'Connect channels…' }).click();
     const connect = page.getByRole('dialog', { name: 'Connect channels' });
+    await connect.getByRole('row').filter({ hasText: 'mychan' }).waitFor();
+    await check('the connect channels dialog');
     await connect.getByRole('row').filter({ hasText: 'mychan' }).getByRole('checkbox').check();
     await connect.getByRole('button', { name: 'Connect 1 channel' }).click();
     await page.getByText('Connected 1 channel.').waitFor();
@@ -452,6 +383,8 @@ describe(`web console (${dialect})`, { skip }, () => {
   step('issues a certificate, downloads it and revokes it', async () => {
     await page.getByRole('button', { name: 'Issue certificate…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Issue a certificate' });
+    await dialog.getByLabel('Key type').waitFor();
+    await check('the issue certificate dialog');
     await dialog.getByLabel('Key type').selectOption('ec');
     await dialog.getByLabel('Key size (bits)').selectOption('256');
     await dialog.getByRole('button', { name: 'Issue' }).click();
@@ -470,14 +403,18 @@ describe(`web console (${dialect})`, { skip }, () => {
     const certs = page.getByRole('region', { name: 'Certificates' });
     await certs.getByText('valid', { exact: true }).waitFor();
     await shot('thing');
+    await check('a thing, a certificate issued');
 
     await page.getByRole('button', { name: 'Revoke certificates…' }).click();
+    await page.getByRole('dialog', { name: 'Revoke certificates' }).waitFor();
+    await check('the revoke certificates dialog');
     await page
       .getByRole('dialog', { name: 'Revoke certificates' })
       .getByRole('button', { name: 'Revoke' })
       .click();
     await page.getByText(/^Revoked at/).waitFor();
     await certs.getByText(/^revoked/).waitFor();
+    await check('a thing, its certificate revoked');
   });
 
   step('connects many things to a channel and shows a message published over HTTP live', async () => {
@@ -485,10 +422,13 @@ describe(`web console (${dialect})`, { skip }, () => {
     await page.locator('tbody').getByRole('link', { name: 'mychan' }).click();
     await page.getByRole('heading', { level: 1, name: 'mychan' }).waitFor();
     const channelId = page.url().split('/').pop()!;
+    await page.getByRole('region', { name: 'Connected things' }).waitFor();
+    await check('a channel');
 
     await page.getByRole('button', { name: 'Connect things…' }).click();
     const connect = page.getByRole('dialog', { name: 'Connect things' });
     await connect.locator('tbody tr').first().waitFor();
+    await check('the connect things dialog');
     await connect.getByRole('checkbox', { name: 'Select all rows on this page' }).check();
     await connect.getByRole('button', { name: 'Connect 10 things' }).click();
     await page.getByText('Connected 10 things.').waitFor();
@@ -521,6 +461,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     };
     await plainly('plain text');
     await shot('channel');
+    await check('a channel, live messages');
     // Fence: one more message from the same thing on the same path. The console's one
     // connection delivers in order, so a second copy of 'plain text' would be shown before it.
     await plainly('fence');
@@ -531,6 +472,7 @@ describe(`web console (${dialect})`, { skip }, () => {
   let externalKey = '';
   step('provisions a gateway and shows its keys, certificates and bootstrap command', async () => {
     await nav('Provision');
+    await check('provision');
     externalKey = `ek-${Date.now()}`;
     await page.getByLabel('External id').fill('gw-001');
     await page.getByLabel('External key').fill(externalKey);
@@ -541,9 +483,20 @@ describe(`web console (${dialect})`, { skip }, () => {
     await result.getByText('yes').first().waitFor();
     await result.getByRole('button', { name: 'Certificate' }).first().waitFor();
     await result.getByRole('button', { name: 'Download CA certificate' }).waitFor();
-    const command = await result.locator('pre.command').textContent();
-    assert.equal(command, `curl -s ${server.url}/things/bootstrap/gw-001 -H 'Authorization: ${externalKey}'`);
+    // The command's external key is masked until revealed.
+    const command = result.locator('pre.command');
+    assert.equal(
+      await command.textContent(),
+      `curl -s ${server.url}/things/bootstrap/gw-001 -H 'Authorization: ${'•'.repeat(externalKey.length)}'`,
+    );
     await shot('provision');
+    await check('provision, done');
+    await result.getByRole('button', { name: 'Reveal External key' }).click();
+    assert.equal(
+      await command.textContent(),
+      `curl -s ${server.url}/things/bootstrap/gw-001 -H 'Authorization: ${externalKey}'`,
+    );
+    await result.getByRole('button', { name: 'Hide External key' }).click();
 
     // The command works: the gateway gets its config.
     const fetched = await recordingFetch(`${server.url}/things/bootstrap/gw-001`, {
@@ -557,6 +510,46 @@ describe(`web console (${dialect})`, { skip }, () => {
       .getByRole('alert')
       .filter({ hasText: /\(409\)/ })
       .waitFor();
+    await check('provision, refused');
+
+    // The gateway in the things list: its metadata as links to its channels and config, no key.
+    const main = page.locator('main');
+    await nav('Things');
+    await page.getByLabel('Metadata', { exact: true }).fill('type=gateway');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const listed = page.locator('tbody tr').filter({ hasText: 'Gateway 1' });
+    await listed.getByRole('link', { name: 'control channel' }).waitFor();
+    const control = await listed.getByRole('link', { name: 'control channel' }).getAttribute('href');
+    assert.match(control ?? '', /^#\/channels\/[0-9a-f-]{36}$/);
+    await listed.getByRole('link', { name: 'bootstrap config' }).waitFor();
+    assert.ok(
+      !((await main.textContent()) ?? '').includes(externalKey),
+      'the things list shows no external key',
+    );
+    await check('things, a gateway');
+
+    // Its page: its metadata shown as its channels and config, its external key masked.
+    await listed.getByRole('link', { name: 'Gateway 1' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Gateway 1' }).waitFor();
+    const facts = page.locator('dl.gateway-facts');
+    await facts.getByRole('link', { name: 'control-channel' }).waitFor();
+    await facts.getByRole('link', { name: 'data-channel' }).waitFor();
+    assert.equal(await facts.getByText('Export channel').count(), 0, 'no export channel, none shown');
+    assert.equal(await facts.getByRole('link', { name: 'control-channel' }).getAttribute('href'), control);
+    assert.equal(
+      await facts.getByRole('link', { name: 'The config of gw-001' }).getAttribute('href'),
+      '#/bootstrap?external_id=gw-001',
+    );
+    for (const raw of [externalKey, 'cfg_id', 'ctrl_channel_id', 'data_channel_id', 'export_channel_id'])
+      assert.ok(!((await main.textContent()) ?? '').includes(raw), `the gateway's page shows no ${raw}`);
+    await facts.getByRole('button', { name: 'Reveal External key' }).click();
+    await facts.locator('.secret code').filter({ hasText: externalKey }).waitFor();
+    await facts.getByRole('button', { name: 'Hide External key' }).click();
+    // Its bootstrap config was made without content: said in words, not `null`.
+    const config = page.getByRole('region', { name: 'Bootstrap config' });
+    await config.getByText('no content', { exact: true }).waitFor();
+    await check('a gateway');
+    await shot('gateway');
   });
 
   step('lists bootstrap configs, toggles the state, edits content, shows the gateway view', async () => {
@@ -575,6 +568,7 @@ describe(`web console (${dialect})`, { skip }, () => {
     await page.getByLabel('State').selectOption('0');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('No bootstrap config matches.', { exact: false }).waitFor();
+    await check('bootstrap configs, none matches');
     await page.getByRole('button', { name: 'Clear' }).click();
     await row.waitFor();
 
@@ -583,18 +577,25 @@ describe(`web console (${dialect})`, { skip }, () => {
     const content = edit.getByLabel('Content (JSON)');
     await content.fill('{"agent": {"log_level": "info"');
     await edit.getByText(/Invalid JSON/).waitFor();
+    await check('the edit bootstrap config dialog, invalid JSON');
     assert.equal(await edit.getByRole('button', { name: 'Save' }).isDisabled(), true);
     await content.fill('{"agent": {"log_level": "debug"}}');
     await edit.getByRole('button', { name: 'Save' }).click();
     await page.getByText(/^Saved/).waitFor();
 
+    // A provisioned config has no name: it is listed by its thing's name.
+    await row.getByText("Gateway 1 (its thing's name)").waitFor();
+
     await row.getByRole('button', { name: /^Gateway's view/ }).click();
     const view = page.getByRole('dialog', { name: 'What gw-001 receives' });
-    await view.locator('pre.json').filter({ hasText: 'mainflux_key' }).waitFor();
-    await view.getByText(/log_level/).waitFor();
+    await view.locator('pre.json').filter({ hasText: '"log_level": "debug"' }).waitFor();
+    await view.getByRole('link', { name: 'control-channel' }).waitFor();
+    assert.match((await view.locator('.secret code').textContent()) ?? '', /^•+$/, 'the thing key is masked');
     await shot('bootstrap-gateway-view', false);
+    await check('the gateway view dialog');
     await view.getByRole('button', { name: 'Close', exact: true }).click();
     await shot('bootstrap');
+    await check('bootstrap configs');
   });
 
   step('shows counts and the provisioned gateways on the overview', async () => {
@@ -606,9 +607,15 @@ describe(`web console (${dialect})`, { skip }, () => {
       .waitFor();
     await count('Channels').filter({ hasText: '4' }).waitFor();
     await count('Bootstrap configs').filter({ hasText: '1' }).waitFor();
-    await page.locator('.gateways').getByRole('link', { name: 'Gateway 1' }).waitFor();
+    const gateway = page.locator('.gateways li').filter({ hasText: 'Gateway 1' });
+    await gateway.getByRole('link', { name: 'data channel' }).waitFor();
+    assert.ok(
+      !((await gateway.textContent()) ?? '').includes(externalKey),
+      'no external key on the overview',
+    );
     await page.getByText('No certificate expires within 30 days.').waitFor();
     await shot('overview');
+    await check('the overview');
 
     // A certificate valid for a day: listed on the overview, marked on its thing's page.
     const weio = (await request('GET', '/things?name=weio&limit=1', { token: await apiToken() })).json
@@ -625,22 +632,30 @@ describe(`web console (${dialect})`, { skip }, () => {
       .getByRole('region', { name: 'Certificates' })
       .getByText('expires within 30 days', { exact: true })
       .waitFor();
+    await check('a thing, a certificate expiring');
   });
 
   step('creates an API key, shows it once, lists and revokes it', async () => {
     await nav('API keys');
+    await page.getByText('None yet.').waitFor();
+    await check('API keys, none yet');
     await page.getByLabel('Label (kept in this browser only)').fill('import script');
     await page.getByLabel('Valid for').fill('2');
     await page.getByRole('button', { name: 'Create API key' }).click();
     const created = page.getByRole('region', { name: 'New API key' });
-    const value = (await created.locator('pre').textContent()) ?? '';
+    assert.match((await created.locator('.secret code').textContent()) ?? '', /^•+$/, 'masked');
+    await created.getByRole('button', { name: 'Reveal API key' }).click();
+    const value = (await created.locator('.secret code').textContent()) ?? '';
     assert.match(value, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
     // The key works as a credential.
     assert.equal((await request('GET', '/things?limit=1', { token: value })).status, 200);
     const row = page.locator('tbody tr').filter({ hasText: 'import script' });
     await row.getByText('active').waitFor();
     await shot('keys');
+    await check('API keys, one created');
     await row.getByRole('button', { name: /^Revoke/ }).click();
+    await page.getByRole('dialog', { name: 'Revoke API key' }).waitFor();
+    await check('the revoke API key dialog');
     await page
       .getByRole('dialog', { name: 'Revoke API key' })
       .getByRole('button', { name: 'Revoke key' })
@@ -681,9 +696,11 @@ metadata = { type = "data" }
     const first = page.locator('tbody tr').first();
     await first.getByRole('link', { name: 'default' }).waitFor();
     await first.getByText('read-only').waitFor();
+    await check('layouts');
     await first.getByRole('link', { name: 'default' }).click();
     await page.getByRole('heading', { level: 1, name: /^default/ }).waitFor();
     await page.getByText(/cannot be changed or deleted here/).waitFor();
+    await check('the default layout');
     assert.equal(await page.getByRole('button', { name: 'Edit', exact: true }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Delete', exact: true }).count(), 0);
 
@@ -705,6 +722,7 @@ metadata = { type = "data" }
     }));
     assert.deepEqual(caret, { focused: true, selected: 'device = "yes"' });
     await shot('layout-error', false);
+    await check('a new layout, refused at a line');
 
     await editor.fill(layoutToml('true'));
     await page.getByRole('button', { name: 'Create layout' }).click();
@@ -723,6 +741,7 @@ metadata = { type = "data" }
       'yes',
     ]);
     await shot('layout');
+    await check('a layout');
     const stored = await request('GET', '/layouts/sensor-v2', { token: await apiToken() });
     assert.equal(stored.json.toml, layoutToml('true'));
 
@@ -734,6 +753,7 @@ metadata = { type = "data" }
       .getByRole('alert')
       .filter({ hasText: /^Line 9: / })
       .waitFor();
+    await check('a layout edited, refused at a line');
     await page.getByLabel('Layout (TOML)', { exact: true }).fill(layoutToml('false'));
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText(/^Saved\./).waitFor();
@@ -747,6 +767,8 @@ metadata = { type = "data" }
     await page.getByRole('button', { name: 'Create layout' }).click();
     await page.getByRole('heading', { level: 1, name: 'scratch' }).waitFor();
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Delete layout' }).waitFor();
+    await check('the delete layout dialog');
     await page
       .getByRole('dialog', { name: 'Delete layout' })
       .getByRole('button', { name: 'Delete layout' })
@@ -772,6 +794,7 @@ metadata = { type = "data" }
   step('creates an enrollment group and shows its key masked until revealed', async () => {
     await nav('Enrollment groups');
     await page.getByText('No enrollment groups yet.').waitFor();
+    await check('enrollment groups, none yet');
     await page.getByRole('button', { name: 'New enrollment group' }).click();
     await page.getByRole('heading', { level: 1, name: 'New enrollment group' }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('line-3');
@@ -782,6 +805,7 @@ metadata = { type = "data" }
     await page.getByLabel('Value 1').fill('Plant A');
     await page.getByLabel('Registration id pattern (optional)').fill('^SN[0-9]{8');
     await page.getByText(/Pattern: not a regular expression/).waitFor();
+    await check('a new enrollment group, a bad pattern');
     assert.equal(await page.getByRole('button', { name: 'Create enrollment group' }).isDisabled(), true);
     await page.getByLabel('Registration id pattern (optional)').fill('^SN[0-9]{8}$');
     await page.getByLabel('Most devices (optional)').fill('100');
@@ -792,6 +816,7 @@ metadata = { type = "data" }
       .getByRole('alert')
       .filter({ hasText: /Bad request \(400\).*site/ })
       .waitFor();
+    await check('a new enrollment group, refused');
     await page.getByLabel('Value 1').fill('plant-a');
     await page.getByRole('button', { name: 'Create enrollment group' }).click();
     await page.getByRole('heading', { level: 1, name: /^line-3/ }).waitFor();
@@ -802,6 +827,7 @@ metadata = { type = "data" }
     const shown = keyPanel.locator('.secret code').first();
     assert.match((await shown.textContent()) ?? '', /^•+$/, 'the key is masked');
     await keyPanel.getByRole('button', { name: 'Reveal Group key' }).click();
+    await check('an enrollment group, its key revealed');
     const groupKey = (await shown.textContent()) ?? '';
     assert.equal(Buffer.from(groupKey, 'base64').length, 32, 'the key is 32 bytes in base64');
     const stored = await request('GET', `/enrollments/${groupId}`, { token: await apiToken() });
@@ -823,6 +849,7 @@ metadata = { type = "data" }
     // A device registers itself through the API; it appears in the table.
     const registrations = page.getByRole('region', { name: 'Enrolled devices' });
     await registrations.getByText('No device has enrolled yet.').waitFor();
+    await check('an enrollment group, no device yet');
     const first = await register(groupId, groupKey);
     assert.equal(first.status, 201, first.text);
     thingId = first.json.thing_id;
@@ -833,6 +860,7 @@ metadata = { type = "data" }
     assert.equal(await row.locator('td[data-label="Times enrolled"]').textContent(), '2');
     await page.getByText('1 enrolled, at most 100').waitFor();
     await shot('enrollment');
+    await check('an enrollment group, a device enrolled');
     await row.getByRole('link', { name: thingId }).click();
     await page.getByRole('heading', { level: 1, name: 'plant-a-SN00000042' }).waitFor();
     await page.goBack();
@@ -844,6 +872,7 @@ metadata = { type = "data" }
     await listed.getByRole('link', { name: 'sensor-v2' }).waitFor();
     await listed.getByText('enabled').waitFor();
     await shot('enrollments');
+    await check('enrollment groups');
   });
 
   step('rotates the group key, changes the settings, deletes the group and keeps its devices', async () => {
@@ -854,6 +883,8 @@ metadata = { type = "data" }
     const shown = keyPanel.locator('.secret code').first();
     const oldKey = (await shown.textContent()) ?? '';
     await keyPanel.getByRole('button', { name: 'Rotate key…' }).click();
+    await page.getByRole('dialog', { name: 'Rotate the group key' }).waitFor();
+    await check('the rotate key dialog');
     await page
       .getByRole('dialog', { name: 'Rotate the group key' })
       .getByRole('button', { name: 'Rotate key' })
@@ -878,47 +909,140 @@ metadata = { type = "data" }
     assert.equal((await register(groupId, newKey)).status, 403, 'a disabled group refuses devices');
 
     await keyPanel.getByRole('button', { name: 'Hide Group key' }).click();
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(PHONE);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await noSideways('a group');
+    await assertNoSideways(page, 'a group');
     await shot('enrollment-390', false);
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.setViewportSize(DESKTOP);
 
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete enrollment group' });
     await dialog.getByText(/Devices that already enrolled stay as they are/).waitFor();
+    await check('the delete enrollment group dialog');
     await dialog.getByRole('button', { name: 'Delete group' }).click();
     await page.getByText('No enrollment groups yet.').waitFor();
     const thing = await request('GET', `/things/${thingId}`, { token: await apiToken() });
     assert.equal(thing.status, 200, 'the enrolled thing stays');
   });
 
-  step('reads well at 390 px', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
+  step('works with the keyboard: focus order, visible focus, Escape closes dialogs', async () => {
     await nav('Things');
     await page.locator('.pager-status').waitFor();
-    await noSideways('things');
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const style = getComputedStyle(el);
+        return {
+          text: el.textContent?.trim() ?? '',
+          inDialog: Boolean(el.closest('dialog')),
+          ring: style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2,
+        };
+      });
+    // A new page puts focus on its content: Tab reaches the page's own actions first, ringed.
+    await page.keyboard.press('Tab');
+    assert.deepEqual(await focused(), { text: 'New thing', inDialog: false, ring: true });
+    await page.keyboard.press('Tab');
+    assert.deepEqual(await focused(), { text: 'Import from file…', inDialog: false, ring: true });
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Import things' });
+    await dialog.waitFor();
+    assert.equal((await focused()).inDialog, true, 'focus moves into the dialog');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    // Focus goes back to the button that opened it.
+    const focusBackOn = (text: RegExp) =>
+      page.waitForFunction(
+        (source) => new RegExp(source).test(document.activeElement?.textContent?.trim() ?? ''),
+        text.source,
+      );
+    await focusBackOn(/^Import from file…$/);
+    assert.deepEqual(await focused(), { text: 'Import from file…', inDialog: false, ring: true });
+
+    // A confirmation closes on Escape too, and nothing is deleted.
+    const row = page.locator('tbody tr').first();
+    const name = (await row.locator('td a').first().textContent()) ?? '';
+    await row.getByRole('button', { name: /^Delete/ }).focus();
+    await page.keyboard.press('Enter');
+    const confirm = page.getByRole('dialog', { name: 'Delete thing' });
+    await confirm.waitFor();
+    await check('the delete thing dialog');
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'detached' });
+    await page.locator('tbody').getByRole('link', { name, exact: true }).waitFor();
+    await focusBackOn(/^Delete/);
+
+    // Pages that do not exist say so.
+    await page.evaluate(() => {
+      location.hash = '#/nowhere';
+    });
+    await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+    await check('an unknown page');
+    await page.evaluate(() => {
+      location.hash = '#/things/00000000-0000-4000-8000-000000000000';
+    });
+    await page.getByRole('heading', { level: 1, name: 'Not found' }).waitFor();
+    await check('a thing that does not exist');
+  });
+
+  step('reads well at 390 px: every section from the menu, no sideways scrolling', async () => {
+    await page.setViewportSize(PHONE);
+    const settled = () => page.waitForFunction(() => !document.querySelector('.busy'));
+    await nav('Things');
+    await page.locator('.pager-status').waitFor();
     await shot('things-390', false);
-    // Every section is in sight in the menu, none off screen.
-    const links = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
-    for (const link of await links.all()) {
+    // Every section is in sight in the menu (it wraps), opens from it and fits the screen.
+    const menu = page.getByRole('navigation', { name: 'Main' });
+    const labels = await menu.getByRole('link').allTextContents();
+    assert.ok(labels.length >= 8, `the menu: ${labels.join(', ')}`);
+    for (const label of labels) {
+      const link = menu.getByRole('link', { name: label, exact: true });
       const box = await link.boundingBox();
-      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${await link.textContent()} is in sight`);
+      assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${label} is in sight`);
+      await link.click();
+      await page.getByRole('heading', { level: 1 }).first().waitFor();
+      await settled();
+      await assertAccessible(page, `${label}, 390 px`);
+      await assertNoSideways(page, `${label}, 390 px`);
     }
+
+    // A thing's page: each pager keeps « … » on one line.
+    await nav('Things');
+    await page.getByLabel('Name contains').fill('weio');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator('tbody').getByRole('link', { name: 'weio' }).click();
+    await page.getByRole('heading', { level: 1, name: 'weio' }).waitFor();
+    const pagers = page.locator('nav.pager');
+    await pagers.first().waitFor();
+    await settled();
+    for (const pager of await pagers.all()) {
+      const first = await pager.getByRole('button', { name: 'First page' }).boundingBox();
+      const last = await pager.getByRole('button', { name: 'Last page' }).boundingBox();
+      assert.ok(first && last, 'the pager shows « and »');
+      assert.equal(
+        Math.round(last.y),
+        Math.round(first.y),
+        `${await pager.getAttribute('aria-label')}: on one line`,
+      );
+    }
+    await assertAccessible(page, 'a thing, 390 px');
+    await assertNoSideways(page, 'a thing, 390 px');
+    await shot('thing-390');
+
     await nav('Layouts');
     await page.locator('tbody').getByRole('link', { name: 'sensor-v2' }).click();
     await page.getByRole('region', { name: 'Parameters' }).locator('tbody tr').first().waitFor();
-    await noSideways('a layout');
+    await assertNoSideways(page, 'a layout');
     await shot('layout-390', false);
     await nav('Enrollment groups');
     await page.getByRole('button', { name: 'New enrollment group' }).click();
     await page.getByLabel('Layout', { exact: true }).selectOption('sensor-v2');
     await page.getByLabel('Name 2').waitFor();
-    await noSideways('a new enrollment group');
+    await assertAccessible(page, 'a new enrollment group, 390 px');
+    await assertNoSideways(page, 'a new enrollment group');
     await nav('Overview');
     await page.locator('.gateways').waitFor();
     await shot('overview-390', false);
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.setViewportSize(DESKTOP);
   });
 
   step('sends the user back to login when the token is refused', async () => {
@@ -933,7 +1057,8 @@ metadata = { type = "data" }
     await page.reload();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     await page.getByText(/Your session has ended/).waitFor();
+    await check('the login page, session ended');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('tethys.session')), null);
-    assert.deepEqual(pageErrors, [], 'no script errors in the page');
+    assert.deepEqual(session.pageErrors, [], 'no script errors in the page');
   });
 });

@@ -62,3 +62,13 @@ export function failureText(error: unknown): string | undefined {
     return `The server could not be reached (${error.reason}). Check that it is running.`;
   return undefined;
 }
+
+/** What `call` answers, or null when the server answers 404 (not there, or not yours). */
+export async function orMissing<T>(call: Promise<T>): Promise<T | null> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof TethysError && err.status === 404) return null;
+    throw err;
+  }
+}

@@ -313,6 +313,35 @@ export function Secret({ value, label }: { value: string; label: string }) {
   );
 }
 
+/** A command that holds a secret: the secret shows as dots until revealed; Copy copies the whole command. */
+export function SecretCommand({
+  command,
+  secret,
+  label,
+}: {
+  /** Makes the command with the given secret (the real one, or dots). */
+  command: (secret: string) => string;
+  secret: string;
+  /** What the secret is, for the Reveal button: "External key". */
+  label: string;
+}) {
+  const [shown, setShown] = useState(false);
+  return (
+    <div class="secret-command">
+      <pre class="command">
+        {command(shown ? secret : '•'.repeat(Math.min(24, Math.max(8, secret.length))))}
+      </pre>
+      <p class="actions left">
+        <button type="button" class="small" aria-pressed={shown} onClick={() => setShown(!shown)}>
+          {shown ? 'Hide' : 'Reveal'}
+          <span class="visually-hidden"> {label}</span>
+        </button>
+        <CopyButton text={command(secret)} label="Copy command" />
+      </p>
+    </div>
+  );
+}
+
 export function parseJsonObject(text: string): { value?: Record<string, unknown>; error?: string } {
   if (text.trim() === '') return { value: {} };
   try {
@@ -405,73 +434,108 @@ export function Pager({
       <span class="pager-status" role="status">
         {first.toLocaleString()}–{last.toLocaleString()} of {total.toLocaleString()}
       </span>
-      <button
-        type="button"
-        class="small"
-        disabled={offset === 0}
-        onClick={() => onChange(0, limit)}
-        aria-label="First page"
-      >
-        «
+      {/* The steps stay on one line; the size selector wraps below them on a phone. */}
+      <span class="pager-steps">
+        <button
+          type="button"
+          class="small"
+          disabled={offset === 0}
+          onClick={() => onChange(0, limit)}
+          aria-label="First page"
+        >
+          «
+        </button>
+        <button
+          type="button"
+          class="small"
+          disabled={offset === 0}
+          onClick={() => onChange(Math.max(0, offset - limit), limit)}
+          aria-label="Previous page"
+        >
+          ‹ Previous
+        </button>
+        <form
+          class="pager-jump"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const n = Math.min(pages, Math.max(1, Number.parseInt(jump, 10) || 1));
+            onChange((n - 1) * limit, limit);
+          }}
+        >
+          <label for={jumpId}>Page</label>
+          <input
+            id={jumpId}
+            aria-label="Page"
+            type="number"
+            min={1}
+            max={pages}
+            value={jump}
+            onInput={(e) => setJump((e.target as HTMLInputElement).value)}
+          />
+          <span>of {pages.toLocaleString()}</span>
+        </form>
+        <button
+          type="button"
+          class="small"
+          disabled={offset + limit >= total}
+          onClick={() => onChange(offset + limit, limit)}
+          aria-label="Next page"
+        >
+          Next ›
+        </button>
+        <button
+          type="button"
+          class="small"
+          disabled={offset + limit >= total}
+          onClick={() => onChange((pages - 1) * limit, limit)}
+          aria-label="Last page"
+        >
+          »
+        </button>
+      </span>
+      <span class="pager-size">
+        <label for={sizeId}>Rows</label>
+        <select
+          id={sizeId}
+          value={limit}
+          onChange={(e) => onChange(0, Number((e.target as HTMLSelectElement).value))}
+        >
+          {sizes.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </span>
+    </nav>
+  );
+}
+
+/** Pages of a list held in the browser: previous, "Page n of m", next; nothing when it fits on one page. */
+export function StepPager({
+  label,
+  page,
+  pages,
+  onPage,
+}: {
+  label: string;
+  /** From 0. */
+  page: number;
+  pages: number;
+  onPage: (page: number) => void;
+}) {
+  if (pages <= 1) return null;
+  return (
+    <nav class="pager" aria-label={`${label} pages`}>
+      <button type="button" class="small" disabled={page === 0} onClick={() => onPage(page - 1)}>
+        ‹ Previous
       </button>
-      <button
-        type="button"
-        class="small"
-        disabled={offset === 0}
-        onClick={() => onChange(Math.max(0, offset - limit), limit)}
-        aria-label="Previous page"
-      >
-        ‹ Prev
-      </button>
-      <form
-        class="pager-jump"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const n = Math.min(pages, Math.max(1, Number.parseInt(jump, 10) || 1));
-          onChange((n - 1) * limit, limit);
-        }}
-      >
-        <label for={jumpId}>Page</label>
-        <input
-          id={jumpId}
-          type="number"
-          min={1}
-          max={pages}
-          value={jump}
-          onInput={(e) => setJump((e.target as HTMLInputElement).value)}
-        />
-        <span>of {pages.toLocaleString()}</span>
-      </form>
-      <button
-        type="button"
-        class="small"
-        disabled={offset + limit >= total}
-        onClick={() => onChange(offset + limit, limit)}
-        aria-label="Next page"
-      >
+      <span>
+        Page {page + 1} of {pages}
+      </span>
+      <button type="button" class="small" disabled={page >= pages - 1} onClick={() => onPage(page + 1)}>
         Next ›
       </button>
-      <button
-        type="button"
-        class="small"
-        disabled={offset + limit >= total}
-        onClick={() => onChange((pages - 1) * limit, limit)}
-        aria-label="Last page"
-      >
-        »
-      </button>
-      <label for={sizeId}>Rows</label>
-      <select
-        id={sizeId}
-        value={limit}
-        onChange={(e) => onChange(0, Number((e.target as HTMLSelectElement).value))}
-      >
-        {sizes.map((s) => (
-          <option key={s} value={s}>
-            {s}
-          </option>
-        ))}
-      </select>
     </nav>
   );
 }
@@ -699,16 +763,6 @@ export function download(fileName: string, text: string, type = 'application/x-p
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-export function MetadataView({ metadata }: { metadata?: Record<string, unknown> | null }) {
-  if (!metadata || Object.keys(metadata).length === 0) return <span class="muted">—</span>;
-  const text = JSON.stringify(metadata);
-  return (
-    <code class="metadata" title={text}>
-      {text.length > 120 ? `${text.slice(0, 117)}…` : text}
-    </code>
-  );
 }
 
 export function formatTime(iso?: string | null): string {

@@ -15,6 +15,8 @@ import {
   JsonEditor,
   Notice,
   Pager,
+  Secret,
+  shellQuote,
   useAction,
   useLoad,
 } from '../ui.tsx';
@@ -62,6 +64,24 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
     [state.offset, state.limit, state.state, state.name, state.external_id],
   );
   const go = (patch: Partial<typeof state>) => navigate('/bootstrap', { ...state, ...patch });
+  // Provisioning creates configs without a name: they are shown by their thing's name.
+  const unnamed = (page.data?.configs ?? []).filter((c) => !c.name).map((c) => c.mainflux_id);
+  const thingNames = useLoad(
+    async (signal) =>
+      new Map(
+        await Promise.all(
+          unnamed.map((id) =>
+            api(signal)
+              .things.get(id)
+              .then(
+                (t) => [id, t.name ?? ''] as const,
+                () => [id, ''] as const,
+              ),
+          ),
+        ),
+      ),
+    [unnamed.join(',')],
+  );
 
   const toggle = async (c: Config) => {
     setRowError(null);
@@ -82,7 +102,19 @@ export function BootstrapPage({ query }: { query: URLSearchParams }) {
   };
 
   const columns: Column<Config>[] = [
-    { key: 'name', label: 'Name', render: (c) => c.name || <em class="muted">unnamed</em> },
+    {
+      key: 'name',
+      label: 'Name',
+      render: (c) =>
+        c.name ||
+        (thingNames.data?.get(c.mainflux_id) ? (
+          <>
+            {thingNames.data.get(c.mainflux_id)} <span class="muted small-text">(its thing's name)</span>
+          </>
+        ) : (
+          <em class="muted">unnamed</em>
+        )),
+    },
     { key: 'external_id', label: 'External id', render: (c) => <code>{c.external_id}</code> },
     {
       key: 'thing',
@@ -295,7 +327,7 @@ function EditConfig({ id, onClose, onSaved }: { id: string; onClose: () => void;
             onInput={setContent}
             validate={jsonValidator}
             rows={14}
-            hint="Sent to the gateway as a JSON string; the Mainflux agent expects a JSON object here."
+            hint="What the gateway's software reads at start-up, usually a JSON object; leave it empty for none."
           />
           <ErrorText error={save.error} />
           <div class="actions">
@@ -312,10 +344,32 @@ function EditConfig({ id, onClose, onSaved }: { id: string; onClose: () => void;
   );
 }
 
-function prettyContent(content?: string): string {
+/** A config's channels, linked. */
+export function ChannelChips({ channels }: { channels?: { id: string; name?: string }[] | null }) {
+  if (!channels?.length) return <span class="muted">none</span>;
+  return (
+    <>
+      {channels.map((c) => (
+        <a key={c.id} class="chip" href={`#/channels/${c.id}`}>
+          {c.name || c.id}
+        </a>
+      ))}
+    </>
+  );
+}
+
+/** A config's content, pretty, or "no content". */
+export function ConfigContent({ content }: { content?: string | null }) {
+  const text = prettyContent(content);
+  return text ? <pre class="json">{text}</pre> : <span class="muted">no content</span>;
+}
+
+/** A config's content for reading and editing: pretty JSON, or '' for none (provisioning stores `null`). */
+export function prettyContent(content?: string | null): string {
   if (!content) return '';
   try {
-    return JSON.stringify(JSON.parse(content), null, 2);
+    const value = JSON.parse(content);
+    return value === null ? '' : JSON.stringify(value, null, 2);
   } catch {
     return content;
   }
@@ -330,13 +384,12 @@ function GatewayView({ config, onClose }: { config: Config; onClose: () => void 
     },
     [config.external_id],
   );
-  const text = view.data ? JSON.stringify(view.data, null, 2) : '';
-  const command = `curl -s '${location.origin}/things/bootstrap/${encodeURIComponent(config.external_id)}' -H 'Authorization: ${(config.external_key ?? '').replace(/'/g, `'\\''`)}'`;
+  const command = `curl -s ${shellQuote(`${location.origin}/things/bootstrap/${encodeURIComponent(config.external_id)}`)} -H ${shellQuote(`Authorization: ${config.external_key ?? ''}`)}`;
   return (
     <Dialog title={`What ${config.external_id} receives`} onClose={onClose} wide>
       <p class="muted small-text">
-        <code>GET /things/bootstrap/{config.external_id}</code> with the config's external key, as the gateway
-        sends it. The server answers whether the config is active or not.
+        This is what the gateway gets when it asks for its configuration with its external id and key, fetched
+        just now as the gateway would. It gets it whether the config is active or not.
       </p>
       {view.loading ? <Busy label="Fetching as the gateway…" /> : null}
       {view.error ? (
@@ -344,9 +397,36 @@ function GatewayView({ config, onClose }: { config: Config; onClose: () => void 
           The gateway would be refused: {errorMessage(view.error)}
         </p>
       ) : null}
-      {view.data ? <pre class="json tall">{text}</pre> : null}
+      {view.data ? (
+        <dl class="facts">
+          <dt>Its thing</dt>
+          <dd>
+            <a href={`#/things/${view.data.mainflux_id}`}>
+              <code class="id">{view.data.mainflux_id}</code>
+            </a>
+          </dd>
+          <dt>Thing key</dt>
+          <dd>
+            <Secret value={view.data.mainflux_key} label="Thing key" />
+          </dd>
+          <dt>Channels</dt>
+          <dd>
+            <ChannelChips channels={view.data.mainflux_channels} />
+          </dd>
+          <dt>Certificates</dt>
+          <dd>
+            {view.data.client_cert
+              ? `a client certificate${view.data.client_key ? ' with its private key' : ''}${view.data.ca_cert ? ' and the CA certificate' : ''}`
+              : 'none'}
+          </dd>
+          <dt>Content</dt>
+          <dd>
+            <ConfigContent content={view.data.content} />
+          </dd>
+        </dl>
+      ) : null}
       <p>
-        <CopyButton text={command} label="Copy curl command" />
+        To check it from the gateway's network: <CopyButton text={command} label="Copy the curl command" />
       </p>
       <div class="actions">
         <button type="button" class="primary" onClick={onClose}>

@@ -1,6 +1,7 @@
 import { type Channel, type ConnectionQuery, TethysError, type Thing } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
 import { api, type EntityKind } from '../api.ts';
+import { MetadataView } from '../metadata.tsx';
 import { navigate } from '../router.ts';
 import {
   Busy,
@@ -10,7 +11,6 @@ import {
   ErrorText,
   errorMessage,
   Field,
-  MetadataView,
   Notice,
   Pager,
   ProgressBar,
@@ -230,8 +230,8 @@ function ConnectDialog({
   return (
     <Dialog title={`Connect ${other}`} onClose={onClose} wide>
       <p class="muted small-text">
-        Your {other} not connected yet, by name. Select any number on any page; they are connected in one
-        request (all or nothing).
+        Your {other} not connected yet, by name. Select any number on any page; they are connected together,
+        all or none.
       </p>
       <ErrorText error={list.error} prefix={`Could not load the ${other}`} />
       {list.loading && !list.data ? <Busy label={`Loading ${other}…`} /> : null}

@@ -2,19 +2,9 @@ import type { Channel, Thing } from '@tethys/sdk';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, type EntityKind } from '../api.ts';
+import { MetadataView } from '../metadata.tsx';
 import { href, navigate } from '../router.ts';
-import {
-  Busy,
-  type Column,
-  Confirm,
-  DataTable,
-  ErrorText,
-  Field,
-  MetadataView,
-  Notice,
-  Pager,
-  useLoad,
-} from '../ui.tsx';
+import { Busy, type Column, Confirm, DataTable, ErrorText, Field, Notice, Pager, useLoad } from '../ui.tsx';
 import { EntityForm, parseMetadataFilter, SINGULAR, TITLE } from './forms.tsx';
 import { ImportDialog } from './import.tsx';
 

@@ -1,6 +1,7 @@
-import { type Channel, type IssuedCert, TethysError, type Thing } from '@tethys/sdk';
+import type { Channel, IssuedCert, Thing } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
-import { api, type EntityKind } from '../api.ts';
+import { api, type EntityKind, orMissing } from '../api.ts';
+import { gatewayOf, MetadataFacts } from '../metadata.tsx';
 import { href, navigate } from '../router.ts';
 import {
   Busy,
@@ -12,13 +13,13 @@ import {
   Field,
   formatTime,
   Loading,
-  MetadataView,
   Notice,
   Pager,
   Secret,
   useAction,
   useLoad,
 } from '../ui.tsx';
+import { ChannelChips, ConfigContent } from './bootstrap.tsx';
 import { ConnectionsPanel } from './connections.tsx';
 import { EntityForm, type KeySetting, KeySettingFields, SINGULAR, TITLE } from './forms.tsx';
 import { LiveView } from './live.tsx';
@@ -56,13 +57,9 @@ function Header({
         <dd>
           <code class="id">{entity.id}</code> <CopyButton text={entity.id} label="Copy id" />
         </dd>
-        <dt>Metadata</dt>
+        <dt>{gatewayOf(entity.metadata) ? 'Gateway' : 'Metadata'}</dt>
         <dd>
-          {entity.metadata && Object.keys(entity.metadata).length ? (
-            <pre class="json">{JSON.stringify(entity.metadata, null, 2)}</pre>
-          ) : (
-            <MetadataView metadata={entity.metadata} />
-          )}
+          <MetadataFacts metadata={entity.metadata} />
         </dd>
       </dl>
       {dialog === 'edit' ? (
@@ -106,7 +103,7 @@ export function ThingPage({ id }: { id: string }) {
           <KeyPanel thing={t} onChanged={thing.reload} />
           <ConnectionsPanel kind="things" id={t.id} />
           <CertsPanel thing={t} />
-          <ConfigPanel thingId={t.id} />
+          <ConfigPanel thing={t} />
         </section>
       )}
     </Loading>
@@ -149,8 +146,9 @@ function KeyPanel({ thing, onChanged }: { thing: Thing; onChanged: () => void })
         </button>
       </p>
       <p class="muted small-text">
-        Devices authenticate with this key (HTTP: <code>Authorization: Thing &lt;key&gt;</code>; MQTT: user
-        name = thing id, password = key).
+        Devices sign in with this key. Over HTTP they send the header{' '}
+        <code>Authorization: Thing &lt;key&gt;</code>; over MQTT they use the thing's id as user name and the
+        key as password.
       </p>
       {notice ? <Notice kind="ok">{notice}</Notice> : null}
       {changing ? (
@@ -385,17 +383,11 @@ function IssueDialog({
   );
 }
 
-function ConfigPanel({ thingId }: { thingId: string }) {
-  const config = useLoad(
-    (signal) =>
-      api(signal)
-        .bootstrap.get(thingId)
-        .catch((err) => {
-          if (err instanceof TethysError && err.status === 404) return null;
-          throw err;
-        }),
-    [thingId],
-  );
+function ConfigPanel({ thing }: { thing: Thing }) {
+  const thingId = thing.id;
+  // A gateway's external key is shown with its metadata already.
+  const shownKey = gatewayOf(thing.metadata)?.externalKey;
+  const config = useLoad((signal) => orMissing(api(signal).bootstrap.get(thingId)), [thingId]);
   return (
     <section class="panel" aria-labelledby="config-title">
       <h2 id="config-title">Bootstrap config</h2>
@@ -407,10 +399,20 @@ function ConfigPanel({ thingId }: { thingId: string }) {
       {config.data ? (
         <>
           <dl class="facts">
+            <dt>Name</dt>
+            <dd>{config.data.name || <span class="muted">none (shown by this thing's name)</span>}</dd>
             <dt>External id</dt>
             <dd>
               <code>{config.data.external_id}</code>
             </dd>
+            {config.data.external_key && config.data.external_key !== shownKey ? (
+              <>
+                <dt>External key</dt>
+                <dd>
+                  <Secret value={config.data.external_key} label="External key" />
+                </dd>
+              </>
+            ) : null}
             <dt>State</dt>
             <dd>
               {config.data.state === 1 ? (
@@ -421,16 +423,12 @@ function ConfigPanel({ thingId }: { thingId: string }) {
             </dd>
             <dt>Channels</dt>
             <dd>
-              {config.data.mainflux_channels?.length
-                ? config.data.mainflux_channels.map((c) => (
-                    <a key={c.id} class="chip" href={`#/channels/${c.id}`}>
-                      {c.name || c.id}
-                    </a>
-                  ))
-                : '—'}
+              <ChannelChips channels={config.data.mainflux_channels} />
             </dd>
             <dt>Content</dt>
-            <dd>{config.data.content ? <pre class="json">{config.data.content}</pre> : '—'}</dd>
+            <dd>
+              <ConfigContent content={config.data.content} />
+            </dd>
           </dl>
           <p>
             <a href={href('/bootstrap', { external_id: config.data.external_id })}>

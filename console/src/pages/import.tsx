@@ -2,7 +2,7 @@ import type { Thing } from '@tethys/sdk';
 import { useRef, useState } from 'preact/hooks';
 import { api, type EntityKind } from '../api.ts';
 import { COLUMNS, ImportFileError, type ImportRow, readImport } from '../importing.ts';
-import { Dialog, download, ErrorText, errorMessage, Field, Notice, ProgressBar } from '../ui.tsx';
+import { Dialog, download, ErrorText, errorMessage, Field, Notice, ProgressBar, StepPager } from '../ui.tsx';
 import { SINGULAR, TITLE } from './forms.tsx';
 
 interface RowResult {
@@ -164,7 +164,7 @@ export function ImportDialog({
           ) : null}
           <Field
             label="Rows per batch"
-            hint={`Each batch is one POST /${kind}/bulk, created all or nothing by the server: if one ${SINGULAR[kind]} in a batch is refused (a key already in use, say), no ${SINGULAR[kind]} of that batch is created. Smaller batches limit what one bad row holds back.`}
+            hint={`The server creates each batch all or nothing: if one ${SINGULAR[kind]} in a batch is refused (its key is already in use, say), none of that batch is created. Smaller batches hold back fewer rows when one is bad.`}
           >
             {(id, hint) => (
               <input
@@ -284,24 +284,7 @@ export function ImportDialog({
               </tbody>
             </table>
           </div>
-          {pages > 1 ? (
-            <nav class="pager" aria-label="Result pages">
-              <button type="button" class="small" disabled={page === 0} onClick={() => setPage(page - 1)}>
-                ‹ Prev
-              </button>
-              <span>
-                Page {page + 1} of {pages}
-              </span>
-              <button
-                type="button"
-                class="small"
-                disabled={page >= pages - 1}
-                onClick={() => setPage(page + 1)}
-              >
-                Next ›
-              </button>
-            </nav>
-          ) : null}
+          <StepPager label="Result" page={page} pages={pages} onPage={setPage} />
           <div class="actions">
             {phase === 'running' ? (
               <button

@@ -5,11 +5,12 @@ import { currentSession } from '../session.ts';
 import {
   Busy,
   Confirm,
-  CopyButton,
   ErrorText,
   Field,
   formatTime,
   Notice,
+  Secret,
+  StepPager,
   useAction,
   useLoad,
 } from '../ui.tsx';
@@ -113,9 +114,9 @@ export function KeysPage() {
     <section>
       <h1>API keys</h1>
       <p class="muted">
-        An API key works like your login token in scripts and tools (<code>Authorization: &lt;key&gt;</code>)
-        until it expires or you revoke it. The API has no way to list keys, so this page lists the keys
-        created in this browser (their ids are kept in its local storage, never the keys themselves).
+        An API key lets a script or tool act as you (it sends <code>Authorization: &lt;key&gt;</code>) until
+        the key expires or you revoke it. Keys cannot be listed later, so this page shows the ones created in
+        this browser.
       </p>
       <form
         class="card form-narrow"
@@ -170,9 +171,10 @@ export function KeysPage() {
           <p>
             <strong>Copy the key now: it is shown only once.</strong>
           </p>
-          <pre class="command secret-value">{created.value}</pre>
           <p>
-            <CopyButton text={created.value} label="Copy API key" />{' '}
+            <Secret value={created.value} label="API key" />
+          </p>
+          <p>
             <span class="muted">
               {created.expires_at ? `Expires ${formatTime(created.expires_at)}.` : 'Never expires.'}
             </span>{' '}
@@ -248,24 +250,7 @@ export function KeysPage() {
               </tbody>
             </table>
           </div>
-          {pages > 1 ? (
-            <nav class="pager" aria-label="Key pages">
-              <button type="button" class="small" disabled={page === 0} onClick={() => setPage(page - 1)}>
-                ‹ Prev
-              </button>
-              <span>
-                Page {page + 1} of {pages}
-              </span>
-              <button
-                type="button"
-                class="small"
-                disabled={page >= pages - 1}
-                onClick={() => setPage(page + 1)}
-              >
-                Next ›
-              </button>
-            </nav>
-          ) : null}
+          <StepPager label="Key" page={page} pages={pages} onPage={setPage} />
         </>
       )}
       {revoking ? (

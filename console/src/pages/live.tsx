@@ -148,19 +148,18 @@ export function LiveView({ channel }: { channel: Channel }) {
       <p class="muted small-text">
         {consoleThing.data ? (
           <>
-            The console subscribes over MQTT (WebSocket, <code>/mqtt</code>) as your thing{' '}
+            The console listens as your thing{' '}
             <a href={`#/things/${consoleThing.data.id}`}>{consoleThing.data.name || consoleThing.data.id}</a>,
-            which it connects to this channel when you start. Disconnect that thing to take the access back.
+            which it connects to this channel when you start. Disconnect it from the channel to take that
+            access back.
           </>
         ) : (
           <>
-            MQTT lets only a thing connected to the channel subscribe. Starting the live view creates a thing
-            named <code>{CONSOLE_NAME}</code> (metadata <code>{'{"type":"console"}'}</code>) once, and
-            connects it to this channel.
+            Only a thing connected to a channel can listen to it. Starting the live view creates a thing named{' '}
+            <code>{CONSOLE_NAME}</code> for the console once, and connects it to this channel.
           </>
         )}{' '}
-        MQTT delivers only the topic and the payload: the publishing thing is not part of the message, so it
-        cannot be shown; the time is when this browser received it.
+        A message does not say which thing sent it; its time is when this browser received it.
       </p>
       <ErrorText error={consoleThing.error} prefix="Could not look up the console thing" />
       <ErrorText error={start.error} prefix="Could not start the live view" />

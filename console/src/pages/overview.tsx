@@ -1,7 +1,8 @@
 import type { Thing } from '@tethys/sdk';
 import { api } from '../api.ts';
+import { MetadataView } from '../metadata.tsx';
 import { href } from '../router.ts';
-import { Busy, ErrorText, formatTime, MetadataView, useLoad } from '../ui.tsx';
+import { Busy, ErrorText, formatTime, useLoad } from '../ui.tsx';
 
 /**
  * Counts come from list totals (limit=1), which the server keeps without scanning; so
@@ -120,18 +121,15 @@ export function OverviewPage() {
           }
         />
       </div>
-      <p class="muted small-text">
-        Connections are not counted here: they are listed per thing or channel. Open a thing or a channel to
-        see its own.
-      </p>
+      <p class="muted small-text">A thing's or a channel's page shows its connections.</p>
 
       <ExpiringCertificates />
 
       <h2>Gateways</h2>
       <p class="muted small-text">
-        Things whose metadata has <code>"type": "gateway"</code> (set by{' '}
-        <a href="#/provision">provisioning</a>); five are shown, in the server's default order (the API
-        records no creation time).
+        Gateways made by <a href="#/provision">provisioning</a>. Five are shown, not necessarily the newest
+        (Tethys does not record when things were created):{' '}
+        <a href={href('/things', { meta: 'type=gateway' })}>see them all</a>.
       </p>
       {gateways.loading ? <Busy label="Loading gateways…" /> : null}
       <ErrorText error={gateways.error} prefix="Could not load the gateways" />

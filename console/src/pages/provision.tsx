@@ -1,17 +1,8 @@
 import { type Provisioned, TethysError } from '@tethys/sdk';
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import {
-  Busy,
-  CopyButton,
-  download,
-  ErrorText,
-  Field,
-  MetadataView,
-  Secret,
-  shellQuote,
-  useAction,
-} from '../ui.tsx';
+import { MetadataView } from '../metadata.tsx';
+import { Busy, download, ErrorText, Field, Secret, SecretCommand, shellQuote, useAction } from '../ui.tsx';
 
 /**
  * One POST /mapping makes a gateway's things, channels, bootstrap configs, connections
@@ -114,7 +105,8 @@ function ProvisionResult({
 }) {
   const things = data.things ?? [];
   const channels = data.channels ?? [];
-  const command = `curl -s ${shellQuote(`${location.origin}/things/bootstrap/${encodeURIComponent(externalId)}`)} -H ${shellQuote(`Authorization: ${externalKey}`)}`;
+  const command = (key: string) =>
+    `curl -s ${shellQuote(`${location.origin}/things/bootstrap/${encodeURIComponent(externalId)}`)} -H ${shellQuote(`Authorization: ${key}`)}`;
   return (
     <section class="panel result" aria-labelledby="result-title">
       <h2 id="result-title">Provisioned {externalId}</h2>
@@ -209,9 +201,8 @@ function ProvisionResult({
         ))}
       </ul>
       <h3>Bootstrap the gateway</h3>
-      <p>The gateway (or you, to check) fetches its configuration with:</p>
-      <pre class="command">{command}</pre>
-      <CopyButton text={command} label="Copy command" />
+      <p>The gateway fetches its configuration with this command (run it yourself to check):</p>
+      <SecretCommand command={command} secret={externalKey} label="External key" />
     </section>
   );
 }
