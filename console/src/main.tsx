@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import './styles.css';
+import { ActivityPage } from './pages/activity.tsx';
 import { BootstrapPage } from './pages/bootstrap.tsx';
 import { EnrollmentPage, EnrollmentsPage, NewEnrollmentPage } from './pages/enrollments.tsx';
 import { EntityList } from './pages/entities.tsx';
@@ -22,6 +23,7 @@ const NAV = [
   { path: '/layouts', label: 'Layouts' },
   { path: '/bootstrap', label: 'Bootstrap' },
   { path: '/keys', label: 'API keys' },
+  { path: '/activity', label: 'Activity' },
 ];
 
 function Page({ path, query }: { path: string; query: URLSearchParams }) {
@@ -43,6 +45,7 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if (group) return <EnrollmentPage key={group.id} id={group.id!} query={query} />;
   if (path === '/bootstrap') return <BootstrapPage query={query} />;
   if (path === '/keys') return <KeysPage />;
+  if (path === '/activity') return <ActivityPage query={query} />;
   return (
     <section>
       <h1>Page not found</h1>

@@ -22,6 +22,7 @@ import {
 import { ChannelChips, ConfigContent } from './bootstrap.tsx';
 import { ConnectionsPanel } from './connections.tsx';
 import { EntityForm, type KeySetting, KeySettingFields, SINGULAR, TITLE } from './forms.tsx';
+import { HistoryPanel } from './history.tsx';
 import { LiveView } from './live.tsx';
 
 function Header({
@@ -104,6 +105,7 @@ export function ThingPage({ id }: { id: string }) {
           <ConnectionsPanel kind="things" id={t.id} />
           <CertsPanel thing={t} />
           <ConfigPanel thing={t} />
+          <HistoryPanel kind="things" id={t.id} />
         </section>
       )}
     </Loading>
@@ -119,6 +121,7 @@ export function ChannelPage({ id }: { id: string }) {
           <Header kind="channels" entity={c} onEdited={channel.reload} />
           <LiveView channel={c} />
           <ConnectionsPanel kind="channels" id={c.id} />
+          <HistoryPanel kind="channels" id={c.id} />
         </section>
       )}
     </Loading>
