@@ -116,6 +116,9 @@ describe(`console: activity and history (${dialect})`, { skip: browserSkip }, ()
       'no secret on the page',
     );
     await session.shot('activity');
+    await page.setViewportSize(PHONE);
+    await session.shot('activity-390', false);
+    await page.setViewportSize(DESKTOP);
     await check('activity, everything');
   });
 
@@ -176,6 +179,8 @@ describe(`console: activity and history (${dialect})`, { skip: browserSkip }, ()
     assert.match(texts[1]!, /changed the thing 'pump 2'/);
     assert.match(texts[2]!, /created the thing 'pump'/);
     await check('a thing with its history');
+    await history.scrollIntoViewIfNeeded();
+    await session.shot('thing-history', false);
     // A change made meanwhile shows up without leaving the page.
     await me.things.updateKey(ids.pump, 'pump-new-key-secret');
     await history.getByText(`${email} changed the key of the thing 'pump 2'`).waitFor();
