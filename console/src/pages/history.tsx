@@ -169,9 +169,7 @@ export function Sentence({ event: e, known }: { event: AuditEvent; known: Known 
   } else if (type === 'layout') {
     target = <a href={`#/layouts/${encodeURIComponent(e.entity_id)}`}>'{e.entity_id}'</a>;
   } else {
-    target = (
-      <code title={e.entity_id}>{typeof d.name === 'string' && d.name ? d.name : short(e.entity_id)}</code>
-    );
+    target = <code title={e.entity_id}>{nameOf(d) ?? short(e.entity_id)}</code>;
   }
   return (
     <>
@@ -181,8 +179,14 @@ export function Sentence({ event: e, known }: { event: AuditEvent; known: Known 
   );
 }
 
+/** The name (or, for an account, the e-mail address) an event's details give. */
+function nameOf(d: Record<string, unknown>): string | undefined {
+  for (const k of ['name', 'email']) if (typeof d[k] === 'string' && d[k]) return d[k] as string;
+  return undefined;
+}
+
 /** Fields the sentence already says. */
-const SAID = new Set(['name', 'old_name', 'thing_id', 'channel_id']);
+const SAID = new Set(['name', 'email', 'old_name', 'thing_id', 'channel_id']);
 
 /** What changed, in a few words: "metadata fields: site, floor · state: active". */
 export function detailsText(e: AuditEvent): string {
@@ -193,7 +197,11 @@ export function detailsText(e: AuditEvent): string {
     const label = k === 'metadata_fields' ? 'metadata' : words(k);
     // Field names are named as the console names them elsewhere.
     const value =
-      k.endsWith('_fields') && Array.isArray(v) ? v.map((f) => words(String(f))).join(', ') : plain(v);
+      k.endsWith('_fields') && Array.isArray(v)
+        ? v.map((f) => words(String(f))).join(', ')
+        : k === 'state' && (v === 0 || v === 1)
+          ? (['inactive', 'active'][v] as string)
+          : plain(v);
     parts.push(`${label}: ${value}`);
   }
   return parts.join(' · ');
