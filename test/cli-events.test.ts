@@ -126,8 +126,11 @@ describe(`cli: events (${dialect})`, () => {
     const json = startFollower(['--interval', '100ms', '--json', '--action', 'thing.'], env);
     try {
       // Each says when it starts; what came before (the before hook's changes) is not printed.
-      await eventually('both followers to start', () =>
-        [plain, json].every((f) => f.stderr().startsWith('following events since ')),
+      // (A process through tsx on a busy machine can take several seconds to start.)
+      await eventually(
+        'both followers to start',
+        () => [plain, json].every((f) => f.stderr().startsWith('following events since ')),
+        { timeoutMs: 60_000 },
       );
       const valve = await api.things.create({ name: 'valve' });
       await api.things.update(valve, { name: 'valve 2' });
