@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import './styles.css';
 import { AccountPage, ForgotPasswordPage, ResetPasswordPage } from './pages/account.tsx';
+import { ActivityPage } from './pages/activity.tsx';
 import { BootstrapPage } from './pages/bootstrap.tsx';
 import { EnrollmentPage, EnrollmentsPage, NewEnrollmentPage } from './pages/enrollments.tsx';
 import { EntityList } from './pages/entities.tsx';
@@ -25,6 +26,7 @@ const NAV = [
   { path: '/layouts', label: 'Layouts' },
   { path: '/bootstrap', label: 'Bootstrap' },
   { path: '/keys', label: 'API keys' },
+  { path: '/activity', label: 'Activity' },
   { path: '/account', label: 'Account' },
 ];
 
@@ -61,6 +63,7 @@ function Page({ path, query }: { path: string; query: URLSearchParams }) {
   if (path === '/account' || path === '/forgot-password') return <AccountPage />;
   // A reset link opened in a tab that is logged in still sets the password.
   if (path === '/reset-password') return <ResetPasswordPage token={query.get('token') ?? ''} />;
+  if (path === '/activity') return <ActivityPage query={query} />;
   return (
     <section>
       <h1>Page not found</h1>

@@ -67,6 +67,51 @@ export type GroupMembersPage = Answer<'listGroupMembers', 200>;
 export type MembershipsPage = Answer<'listMemberships', 200>;
 export type GroupThingsPage = Answer<'listGroupThings', 200>;
 
+// ---- the audit trail (issue 21) -------------------------------------------------------
+/** A page of events (`events.list`, `things.events`, `channels.events`), newest first unless `dir: 'asc'`. */
+export type EventsPage = Answer<'listEvents', 200>;
+/** One change and who made it: `thing.create`, `connection.remove`, `cert.revoke`… */
+export type AuditEvent = EventsPage['events'][number];
+/** A time as the events' filters take it: a Date, milliseconds since 1970, or RFC 3339 text. */
+export type EventTime = Date | number | string;
+
+/** What `events.list` filters on (all optional; the server's names). */
+export interface EventQuery {
+  /** Events about this entity, as the entity or as the related one (a connection's thing). */
+  entity_id?: string;
+  entity_type?: string;
+  /** An action (`thing.create`), or every action of a prefix ending with a dot (`thing.`). */
+  action?: string;
+  /** `ops@example.com`, `key:<id>`, `thing:<id>`, `enrollment:<group>`, `system`. */
+  actor?: string;
+  /** At or after this time. */
+  from?: EventTime;
+  /** Before this time. */
+  to?: EventTime;
+  /** Only events after this event id, oldest first. */
+  after?: string;
+  offset?: number;
+  /** 1..100 (server default 10). */
+  limit?: number;
+  dir?: 'asc' | 'desc';
+}
+
+/** An entity's history takes the same filters, the entity aside. */
+export type EntityEventQuery = Omit<EventQuery, 'entity_id' | 'entity_type'>;
+
+/** How `events.follow` runs. */
+export interface FollowOptions {
+  /** Ends the generator (quietly) when it aborts. */
+  signal?: AbortSignal;
+  /** Time between two polls when nothing new came (default 1000 ms). */
+  intervalMs?: number;
+  /** Also yield the events since this time; default: only those from now on. */
+  since?: EventTime;
+  /** How far back each poll looks before the newest event seen (default 5000 ms; see `followEvents`). */
+  lookbackMs?: number;
+}
+// ---- end of the audit trail ---------------------------------------------------------
+
 // ---- named layouts (issue 19) -------------------------------------------------------
 /** A named provision layout: its TOML and the parameters it declares. */
 export type Layout = Answer<'getLayout', 200>;
@@ -426,12 +471,16 @@ export class Tethys {
     },
     channels: (id: string, query: ConnectionQuery = {}) =>
       this.connected<ThingChannelsPage>(`/things/${enc(id)}/channels`, query),
+    /** The thing's history: its events, its connections', its config's and certificates' (also once removed). */
+    events: this.history('things'),
   };
 
   readonly channels = {
     ...this.entities<Channel, ChannelsPage, NewChannel, ChannelChange>('channels'),
     things: (id: string, query: ConnectionQuery = {}) =>
       this.connected<ChannelThingsPage>(`/channels/${enc(id)}/things`, query),
+    /** The channel's history: its events and its connections' (also once removed). */
+    events: this.history('channels'),
   };
 
   /** Connects every channel with every thing, all or nothing. */
@@ -598,6 +647,86 @@ export class Tethys {
       (await this.call<Uint8Array>('GET', '/certs/crl', { query: { format: 'der' }, binary: true })).body,
   };
 
+  // ---- the audit trail (issue 21) -----------------------------------------------------
+  /** The audit trail: every change, who made it, when and from where. */
+  readonly events = {
+    /** One page of the events you may read (yours; the admin's: all), newest first unless `dir: 'asc'`. */
+    list: async (query: EventQuery = {}): Promise<EventsPage> =>
+      (await this.call<EventsPage>('GET', '/events', { query: eventQuery(query) })).body,
+    /**
+     * Every matching event, page after page (offset paging: an event committed meanwhile
+     * can shift a page, so with `dir: 'desc'` an event may come twice; give `to` to fix the end).
+     */
+    all: (query: Omit<EventQuery, 'offset' | 'limit'> = {}): AsyncGenerator<AuditEvent> =>
+      this.pages(
+        (offset, limit) => this.events.list({ ...query, offset, limit }),
+        (p) => p.events,
+      ),
+    /**
+     * The new events as they are committed, oldest first, until `signal` aborts (or the
+     * loop that reads it stops). Polls GET /events every `intervalMs`.
+     */
+    follow: (
+      query: Omit<EventQuery, 'offset' | 'limit' | 'dir' | 'after' | 'from' | 'to'> = {},
+      options: FollowOptions = {},
+    ): AsyncGenerator<AuditEvent> => this.followEvents(query, options),
+  };
+
+  /** An entity's history (GET /things|channels/{id}/events): the same page as `events.list`. */
+  private history(kind: 'things' | 'channels') {
+    return async (id: string, query: EntityEventQuery = {}): Promise<EventsPage> =>
+      (await this.call<EventsPage>('GET', `/${kind}/${enc(id)}/events`, { query: eventQuery(query) })).body;
+  }
+
+  /**
+   * Following the trail by polling. An event's id (and its time) is given when the change
+   * is made, not when its transaction commits: a transaction that commits late shows up
+   * with an id SMALLER than ids already seen. Asking only for ids after the last one seen
+   * (`after`) would miss it for good. So each poll asks again for everything from
+   * `lookbackMs` before the newest event seen (`from`, oldest first), and skips what it
+   * already yielded by id. The set of ids seen is bounded: an id older than the window's
+   * start is never answered again, so it is forgotten. A transaction that stays open
+   * longer than the lookback can still be missed; the server's transactions are short
+   * (milliseconds), so 5 s leaves a wide margin.
+   */
+  private async *followEvents(
+    query: Omit<EventQuery, 'offset' | 'limit' | 'dir' | 'after' | 'from' | 'to'>,
+    { signal, intervalMs = 1000, since, lookbackMs = 5000 }: FollowOptions,
+  ): AsyncGenerator<AuditEvent> {
+    const own = this.options.signal;
+    const stop = signal && own ? AbortSignal.any([signal, own]) : (signal ?? own);
+    const client = stop ? this.withSignal(stop) : this;
+    // Nothing older than the start is yielded (the client's clock when no `since` is given).
+    const start = since === undefined ? Date.now() : timeMs(since);
+    let newest = start;
+    const seen = new Map<string, number>(); // id → its time (ms)
+    try {
+      while (!stop?.aborted) {
+        const from = Math.max(start, newest - lookbackMs);
+        // Every page of the window: an event committed meanwhile only pushes the ones after
+        // it further, so offset paging may answer one twice (skipped) but never skips one.
+        for (let offset = 0; ; offset += PAGE) {
+          const page = await client.events.list({ ...query, from, dir: 'asc', offset, limit: PAGE });
+          for (const event of page.events) {
+            if (seen.has(event.id)) continue;
+            const ms = Date.parse(event.time);
+            seen.set(event.id, ms);
+            if (ms > newest) newest = ms;
+            yield event;
+          }
+          if (page.events.length < PAGE) break;
+        }
+        const windowStart = Math.max(start, newest - lookbackMs);
+        for (const [id, ms] of seen) if (ms < windowStart) seen.delete(id);
+        await pause(intervalMs, stop);
+      }
+    } catch (err) {
+      if (stop?.aborted) return;
+      throw err;
+    }
+  }
+  // ---- end of the audit trail ---------------------------------------------------------
+
   readonly groups = {
     /** Creates a group (under `parent_id` when given); answers its id. */
     create: async (group: NewGroup): Promise<string> => this.create('/groups', group),
@@ -729,6 +858,32 @@ export class Tethys {
 }
 
 const enc = encodeURIComponent;
+
+/** Milliseconds since 1970 of a Date, a number (as is) or a text (RFC 3339). */
+function timeMs(t: EventTime): number {
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? t : Date.parse(t);
+  if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${String(t)}`);
+  return ms;
+}
+
+function eventQuery(q: EventQuery): Query {
+  const time = (t?: EventTime) => (t instanceof Date ? t.toISOString() : t);
+  return { ...q, from: time(q.from), to: time(q.to) };
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 function groupsQuery(q: GroupsQuery): Query {
   return {

@@ -1,6 +1,7 @@
 import { Argument, type Command, Option } from 'commander';
 import { type BulkKind, describeFailure, importBulk, readBulkFile } from './bulk.js';
 import { enrollCommand, enrollmentsCommands } from './enroll-commands.js';
+import { eventCommands } from './event-commands.js';
 import { gatewayCommands } from './gateway-commands.js';
 import { layoutCommands } from './layout-commands.js';
 import {
@@ -44,6 +45,7 @@ export function registerClientCommands(program: Command): void {
   layoutCommands(program);
   enrollmentsCommands(program);
   enrollCommand(program);
+  eventCommands(program);
   const hintOnError = (command: Command): void => {
     command.showHelpAfterError('(add --help for usage)');
     command.commands.forEach(hintOnError);

@@ -23,6 +23,7 @@ import { ChannelChips, ConfigContent } from './bootstrap.tsx';
 import { ConnectionsPanel } from './connections.tsx';
 import { EntityForm, type KeySetting, KeySettingFields, SINGULAR, TITLE } from './forms.tsx';
 import { ThingGroupsPanel } from './groups.tsx';
+import { HistoryPanel } from './history.tsx';
 import { LiveView } from './live.tsx';
 
 function Header({
@@ -106,6 +107,7 @@ export function ThingPage({ id }: { id: string }) {
           <CertsPanel thing={t} />
           <ConfigPanel thing={t} />
           <ThingGroupsPanel thingId={t.id} />
+          <HistoryPanel kind="things" id={t.id} />
         </section>
       )}
     </Loading>
@@ -121,6 +123,7 @@ export function ChannelPage({ id }: { id: string }) {
           <Header kind="channels" entity={c} onEdited={channel.reload} />
           <LiveView channel={c} />
           <ConnectionsPanel kind="channels" id={c.id} />
+          <HistoryPanel kind="channels" id={c.id} />
         </section>
       )}
     </Loading>
