@@ -67,10 +67,10 @@ describe(`cli: events (${dialect})`, () => {
     assert.equal(all.code, 0, all.stderr);
     const lines = all.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^TIME\s+ACTOR\s+ACTION\s+ENTITY\s+DETAILS$/);
-    assert.equal(lines.length, 5, all.stdout);
+    assert.equal(lines.length, 6, all.stdout);
     assert.deepEqual(
       lines.slice(1).map((l) => l.split(/\s{2,}/)[2]),
-      ['connection.create', 'channel.create', 'thing.update', 'thing.create'],
+      ['connection.create', 'channel.create', 'thing.update', 'thing.create', 'user.register'],
     );
     const update = lines.find((l) => l.includes('thing.update'))!;
     assert.match(update, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ /);
@@ -79,8 +79,8 @@ describe(`cli: events (${dialect})`, () => {
     assert.ok(update.includes('name="pump 2" metadata_fields=[site,floor]'), update);
     // The columns line up: every ACTION starts where the header's does.
     const at = lines[0]!.indexOf('ACTION');
-    for (const l of lines.slice(1)) assert.match(l.slice(at), /^(thing|channel|connection)\./, l);
-    assert.match(all.stderr, /^1–4 of 4, newest first\n$/);
+    for (const l of lines.slice(1)) assert.match(l.slice(at), /^(thing|channel|connection|user)\./, l);
+    assert.match(all.stderr, /^1–5 of 5, newest first\n$/);
 
     const [json, ofChannel, paged, byActor, future, recent, bad, tooMany] = await Promise.all([
       tethys(['list', '--json', '--action', 'thing.', '--asc']),
@@ -103,7 +103,7 @@ describe(`cli: events (${dialect})`, () => {
       ofChannel.json.events.map((e: AuditEvent) => [e.action, e.related_id]),
       [['connection.create', thingId]],
     );
-    assert.equal(paged.json.total, 4);
+    assert.equal(paged.json.total, 5);
     assert.deepEqual(
       paged.json.events.map((e: AuditEvent) => e.action),
       ['channel.create'],
@@ -112,7 +112,7 @@ describe(`cli: events (${dialect})`, () => {
     assert.equal(future.code, 0, future.stderr);
     assert.equal(future.stdout.trim().split('\n').length, 1, 'the header alone');
     assert.match(future.stderr, /no events/);
-    assert.equal(recent.json.total, 4, '--from 1h: an hour ago; --to 0s: now');
+    assert.equal(recent.json.total, 5, '--from 1h: an hour ago; --to 0s: now');
 
     assert.equal(bad.code, 2, 'a time that is not one is a usage error');
     assert.match(bad.stderr, /RFC 3339/);
