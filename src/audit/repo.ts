@@ -21,9 +21,6 @@ const COLUMNS = [
 /** Matches counted at most; beyond, a page says there are at least this many. */
 export const COUNT_CAP = 100_000;
 
-/** SQLite binds at most 32766 parameters a statement: 12 a row. */
-const SQLITE_ROWS = 2000;
-
 type Row = Omit<AuditEvent, 'details'> & { details: unknown };
 
 /** The id bound of a time: ids begin with the clock's 48 bits in hex (see newEventId). */
@@ -44,28 +41,24 @@ export class EventsRepository {
     return executor(this.db);
   }
 
-  /** Inserts the events in one statement (PostgreSQL: one array a column). */
+  /**
+   * Inserts the events in one statement whose one parameter is their JSON: the
+   * database reads the rows out of it (PostgreSQL json_to_recordset, SQLite json_each),
+   * which costs less than binding twelve values a row or twelve arrays.
+   */
   async insert(events: AuditEvent[]): Promise<void> {
+    const columns = sql.raw(COLUMNS.join(', '));
+    const json = JSON.stringify(events);
     if (this.db.dialect === 'postgres') {
-      const arrays = COLUMNS.map((c) =>
-        c === 'details'
-          ? sql`${events.map((e) => JSON.stringify(e.details))}::jsonb[]`
-          : sql`${events.map((e) => e[c])}::text[]`,
-      );
-      await sql`INSERT INTO events (${sql.raw(COLUMNS.join(', '))})
-        SELECT * FROM unnest(${sql.join(arrays)})`.execute(this.ex());
+      const types = sql.raw(COLUMNS.map((c) => `${c} ${c === 'details' ? 'jsonb' : 'text'}`).join(', '));
+      await sql`INSERT INTO events (${columns})
+        SELECT ${columns} FROM json_to_recordset(${json}::json) AS e(${types})`.execute(this.ex());
       return;
     }
-    for (let i = 0; i < events.length; i += SQLITE_ROWS) {
-      const rows = events
-        .slice(i, i + SQLITE_ROWS)
-        .map(
-          (e) => sql`(${sql.join(COLUMNS.map((c) => (c === 'details' ? JSON.stringify(e.details) : e[c])))})`,
-        );
-      await sql`INSERT INTO events (${sql.raw(COLUMNS.join(', '))}) VALUES ${sql.join(rows)}`.execute(
-        this.ex(),
-      );
-    }
+    const values = sql.raw(
+      COLUMNS.map((c) => (c === 'details' ? `json(value -> '$.details')` : `value ->> '$.${c}'`)).join(', '),
+    );
+    await sql`INSERT INTO events (${columns}) SELECT ${values} FROM json_each(${json})`.execute(this.ex());
   }
 
   /** The conditions besides the entity, owner first. */
