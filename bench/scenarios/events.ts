@@ -27,12 +27,11 @@ async function topUp(ctx: BenchContext, total: number): Promise<number> {
       const missing = total - have;
       if (missing > 0) {
         await client.query(
-          `INSERT INTO events (id, time, actor, actor_user, action, entity_type, entity_id, related_id, owner, source, request_id, details)
-           SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || lpad(to_hex(g % 4096), 3, '0') || '-8' || substr(m, 1, 3) || '-' || substr(m, 4, 12),
-             to_char(to_timestamp(ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-             $1, $1, 'thing.update', 'thing', md5('e' || (g % 100000))::uuid::text, NULL, $1, '127.0.0.1', NULL,
+          `INSERT INTO events (id, actor, actor_user, action, entity_id, related_id, owner, source, request_id, details)
+           SELECT (substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || lpad(to_hex(g % 4096), 3, '0') || '-8' || substr(m, 1, 3) || '-' || substr(m, 4, 12))::uuid,
+             $1, NULL, 'thing.update', md5('e' || (g % 100000))::uuid::text, NULL, $1, '127.0.0.1', NULL,
              '{"name":"x","metadata_fields":[]}'::jsonb
-           FROM (SELECT g, md5(g::text) AS m, lpad(to_hex($2::bigint + g / 20), 12, '0') AS h, $2::bigint + g / 20 AS ms
+           FROM (SELECT g, md5(g::text) AS m, lpad(to_hex($2::bigint + g / 20), 12, '0') AS h
                  FROM generate_series(1, $3::int) g) s`,
           [owner, base, missing],
         );
@@ -48,8 +47,8 @@ async function topUp(ctx: BenchContext, total: number): Promise<number> {
     db.pragma('busy_timeout = 30000');
     const have = Number((db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n);
     const insert = db.prepare(
-      `INSERT INTO events (id, time, actor, actor_user, action, entity_type, entity_id, related_id, owner, source, request_id, details)
-       VALUES (?, ?, ?, ?, 'thing.update', 'thing', ?, NULL, ?, '127.0.0.1', NULL, '{"name":"x","metadata_fields":[]}')`,
+      `INSERT INTO events (id, actor, actor_user, action, entity_id, related_id, owner, source, request_id, details)
+       VALUES (?, ?, NULL, 'thing.update', ?, NULL, ?, '127.0.0.1', NULL, '{"name":"x","metadata_fields":[]}')`,
     );
     const entity = (g: number) =>
       crypto
@@ -63,7 +62,7 @@ async function topUp(ctx: BenchContext, total: number): Promise<number> {
         const h = ms.toString(16).padStart(12, '0');
         const r = crypto.randomBytes(8).toString('hex');
         const id = `${h.slice(0, 8)}-${h.slice(8)}-7${(g % 4096).toString(16).padStart(3, '0')}-8${r.slice(0, 3)}-${r.slice(3, 15)}`;
-        insert.run(id, new Date(ms).toISOString(), owner, owner, entity(g), owner);
+        insert.run(id, owner, entity(g), owner);
       }
     });
     for (let g = have; g < total; g += 50_000) batch(g, Math.min(total, g + 50_000));

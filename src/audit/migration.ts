@@ -6,22 +6,22 @@ import type { Dialect } from '../db/schema.js';
  * is the order of the trail, its page keys and its time bounds (`from`/`to` become id
  * ranges) without an index on time; pruning walks the primary key from the oldest.
  * The indexes are those the reads filter by: an entity (as the entity or the related
- * one), an owner (what a user may read), an actor. Written with every change, so
- * nothing else is indexed: an action filter is read along one of these.
+ * one) and an owner (what a user may read). A row is written with every change, so
+ * it is kept small (its time is in its id, its entity type in its action) and nothing
+ * else is indexed: an action or actor filter is read along one of these.
  * `event_cursors` keeps a sink's place in the trail (the webhook delivers after it).
  */
 export function eventsMigration(dialect: Dialect): Migration {
   const json = dialect === 'postgres' ? 'jsonb' : 'text';
-  // Ids and bounds compare byte by byte (a locale's collation would skip the hyphens).
-  const bytes = dialect === 'postgres' ? ' COLLATE "C"' : '';
+  // PostgreSQL keeps ids as uuid (16 bytes in the row and in every index, compared as
+  // bytes: the order of their hex text); SQLite as text.
+  const idType = dialect === 'postgres' ? 'uuid' : 'text';
   const statements = [
     `CREATE TABLE events (
-      id text${bytes} PRIMARY KEY,
-      time text NOT NULL,
+      id ${idType} PRIMARY KEY,
       actor text NOT NULL,
       actor_user text,
       action text NOT NULL,
-      entity_type text NOT NULL,
       entity_id text NOT NULL,
       related_id text,
       owner text,
@@ -31,11 +31,10 @@ export function eventsMigration(dialect: Dialect): Migration {
     'CREATE INDEX events_entity ON events (entity_id, id)',
     'CREATE INDEX events_related ON events (related_id, id) WHERE related_id IS NOT NULL',
     'CREATE INDEX events_owner ON events (owner, id)',
-    'CREATE INDEX events_actor ON events (actor, id)',
     // Where each sink (the webhook) has delivered to, and which instance delivers now.
     `CREATE TABLE event_cursors (
       sink text PRIMARY KEY,
-      last_id text${bytes} NOT NULL,
+      last_id ${idType} NOT NULL,
       holder text,
       lease_until text NOT NULL)`,
   ];

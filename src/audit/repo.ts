@@ -3,13 +3,16 @@ import type { Db } from '../db/schema.js';
 import { executor } from '../db/transactions.js';
 import type { AuditEvent, EventQuery } from './types.js';
 
+/**
+ * The stored columns. An event's time is its id's first 48 bits, its entity type its
+ * action's first word, and `actor_user` is stored only when it is not the actor itself:
+ * every byte of a row is written with every change.
+ */
 const COLUMNS = [
   'id',
-  'time',
   'actor',
   'actor_user',
   'action',
-  'entity_type',
   'entity_id',
   'related_id',
   'owner',
@@ -18,15 +21,41 @@ const COLUMNS = [
   'details',
 ] as const;
 
+type Stored = Record<(typeof COLUMNS)[number], unknown>;
+
 /** Matches counted at most; beyond, a page says there are at least this many. */
 export const COUNT_CAP = 100_000;
 
-type Row = Omit<AuditEvent, 'details'> & { details: unknown };
+type Row = Omit<AuditEvent, 'details' | 'time' | 'entity_type'> & { details: unknown };
 
-/** The id bound of a time: ids begin with the clock's 48 bits in hex (see newEventId). */
+/**
+ * The smallest id of a time: ids begin with the clock's 48 bits in hex (see newEventId).
+ * A whole UUID, as PostgreSQL's uuid column compares it.
+ */
 export function idBound(ms: number): string {
   const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
+/** The time of an event id (its first 48 bits: milliseconds since 1970). */
+export function timeOfId(id: string): string {
+  return new Date(Number.parseInt(`${id.slice(0, 8)}${id.slice(9, 13)}`, 16)).toISOString();
+}
+
+/** What is stored of an event (see COLUMNS). */
+function stored(e: AuditEvent): Stored {
+  return {
+    id: e.id,
+    actor: e.actor,
+    actor_user: e.actor_user === e.actor ? null : e.actor_user,
+    action: e.action,
+    entity_id: e.entity_id,
+    related_id: e.related_id,
+    owner: e.owner,
+    source: e.source,
+    request_id: e.request_id,
+    details: e.details,
+  };
 }
 
 /** SQL for the `events` table, which only this repository names. */
@@ -36,6 +65,25 @@ export class EventsRepository {
     /** Matches counted at most (COUNT_CAP; smaller in tests). */
     private countCap = COUNT_CAP,
   ) {}
+
+  /** An event as answered, from its stored row (see COLUMNS). */
+  private toEvent(r: Row): AuditEvent {
+    const person = !r.actor.includes(':') && r.actor !== 'system';
+    return {
+      id: r.id,
+      time: timeOfId(r.id),
+      actor: r.actor,
+      actor_user: r.actor_user ?? (person ? r.actor : null),
+      action: r.action,
+      entity_type: r.action.slice(0, r.action.indexOf('.')),
+      entity_id: r.entity_id,
+      related_id: r.related_id,
+      owner: r.owner,
+      source: r.source,
+      request_id: r.request_id,
+      details: this.db.parseJson(r.details) as Record<string, unknown>,
+    };
+  }
 
   private ex() {
     return executor(this.db);
@@ -48,9 +96,11 @@ export class EventsRepository {
    */
   async insert(events: AuditEvent[]): Promise<void> {
     const columns = sql.raw(COLUMNS.join(', '));
-    const json = JSON.stringify(events);
+    const json = JSON.stringify(events.map(stored));
     if (this.db.dialect === 'postgres') {
-      const types = sql.raw(COLUMNS.map((c) => `${c} ${c === 'details' ? 'jsonb' : 'text'}`).join(', '));
+      const types = sql.raw(
+        COLUMNS.map((c) => `${c} ${c === 'details' ? 'jsonb' : c === 'id' ? 'uuid' : 'text'}`).join(', '),
+      );
       await sql`INSERT INTO events (${columns})
         SELECT ${columns} FROM json_to_recordset(${json}::json) AS e(${types})`.execute(this.ex());
       return;
@@ -70,7 +120,7 @@ export class EventsRepository {
       const column = sql.raw(q.entityId && this.db.dialect === 'sqlite' ? '+owner' : 'owner');
       where.push(sql`${column} = ${owner}`);
     }
-    if (q.entityType) where.push(sql`entity_type = ${q.entityType}`);
+    if (q.entityType) where.push(sql`substr(action, 1, ${q.entityType.length + 1}) = ${`${q.entityType}.`}`);
     if (q.action?.endsWith('.')) {
       // A prefix: `thing.` is every action on things.
       where.push(sql`substr(action, 1, ${q.action.length}) = ${q.action}`);
@@ -123,10 +173,7 @@ export class EventsRepository {
     return {
       total: Math.min(total, this.countCap),
       capped: total > this.countCap,
-      items: page.rows.map((r) => ({
-        ...r,
-        details: this.db.parseJson(r.details) as Record<string, unknown>,
-      })),
+      items: page.rows.map((r) => this.toEvent(r)),
     };
   }
 
@@ -170,6 +217,6 @@ export class EventsRepository {
   async between(afterId: string, beforeId: string, limit: number): Promise<AuditEvent[]> {
     const rows = await sql<Row>`SELECT ${sql.raw(COLUMNS.join(', '))} FROM events
       WHERE id > ${afterId} AND id < ${beforeId} ORDER BY id LIMIT ${limit}`.execute(this.ex());
-    return rows.rows.map((r) => ({ ...r, details: this.db.parseJson(r.details) as Record<string, unknown> }));
+    return rows.rows.map((r) => this.toEvent(r));
   }
 }

@@ -60,7 +60,12 @@ const FilterQuery = {
   actor: Param.text('an actor, as events name it'),
   from: time('only events at or after this time'),
   to: time('only events before this time'),
-  after: Param.text('only events after this event id, oldest first (what a follower has not seen yet)'),
+  after: Type.Optional(
+    Type.String({
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      description: 'only events after this event id, oldest first (what a follower has not seen yet)',
+    }),
+  ),
   offset: Param.uint('default 0'),
   limit: Param.uint(`default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT}`),
   dir: Param.oneOf(['asc', 'desc'] as const, 'desc (newest first, the default) or asc'),
@@ -94,7 +99,7 @@ function eventQuery(q: Query, entityId?: string): EventQuery {
     actor: q.actor || undefined,
     from: instant(q.from),
     to: instant(q.to),
-    after: q.after || undefined,
+    after: q.after?.toLowerCase() || undefined,
     offset: count(q.offset, 0),
     limit,
     // A follower reads what came after its last event, oldest first.
