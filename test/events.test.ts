@@ -275,7 +275,15 @@ describe('audit trail: things, channels, connections', () => {
       rest.events.map((e) => e.entity_id),
       [t2.id],
     );
-    for (const bad of ['limit=101', 'limit=-1', 'offset=x', 'dir=up', 'from=yesterday', 'action=%00', 'after=nope']) {
+    for (const bad of [
+      'limit=101',
+      'limit=-1',
+      'offset=x',
+      'dir=up',
+      'from=yesterday',
+      'action=%00',
+      'after=nope',
+    ]) {
       assertError(await request('GET', `/events?${bad}`, { token: user.token }), 400);
     }
   });
