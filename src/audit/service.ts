@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/types.js';
 import { afterCommit, unitBuffer } from '../db/transactions.js';
+import { deleteInBatches, Periodic } from '../periodic.js';
 import { requestContext } from './context.js';
 import { type EventsRepository, idBound } from './repo.js';
 import type { Actor, AuditEvent, EventPage, EventQuery, NewEvent } from './types.js';
@@ -79,8 +80,11 @@ export interface AuditOptions {
  */
 export class AuditLog {
   private listeners = new Set<(events: AuditEvent[]) => void>();
-  private sweepTimer?: NodeJS.Timeout;
-  private pruning = false;
+  private sweeper = new Periodic(
+    () => this.prune(),
+    PRUNE_EVERY_MS,
+    (err) => this.logger.warn({ err }, 'could not prune old audit events'),
+  );
   /** Set by the bus: carries committed events to NATS. */
   stream?: (events: AuditEvent[]) => void;
 
@@ -168,32 +172,15 @@ export class AuditLog {
   async prune(now = Date.now()): Promise<number> {
     if (this.options.retentionMs <= 0) return 0;
     const bound = idBound(now - this.options.retentionMs);
-    let deleted = 0;
-    for (let batch = 0; batch < PRUNE_BATCHES; batch++) {
-      const n = await this.repo.prune(bound, PRUNE_BATCH);
-      deleted += n;
-      if (n < PRUNE_BATCH) break;
-    }
-    return deleted;
+    return deleteInBatches((limit) => this.repo.prune(bound, limit), PRUNE_BATCH, PRUNE_BATCHES);
   }
 
   /** Prunes every minute until close(). */
   start(): void {
-    if (this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => {
-      if (this.pruning) return;
-      this.pruning = true;
-      this.prune()
-        .catch((err) => this.logger.warn({ err }, 'could not prune old audit events'))
-        .finally(() => {
-          this.pruning = false;
-        });
-    }, PRUNE_EVERY_MS);
-    this.sweepTimer.unref();
+    this.sweeper.start();
   }
 
   close(): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.sweeper.stop();
   }
 }

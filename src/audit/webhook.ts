@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
+import { Periodic } from '../periodic.js';
 import { type EventsRepository, idBound } from './repo.js';
 
 const SINK = 'webhook';
@@ -25,7 +26,11 @@ const MAX_BACKOFF_MS = 60_000;
  * ended. Of several instances, the one holding the cursor's lease delivers.
  */
 export class WebhookSink {
-  private timer?: NodeJS.Timeout;
+  private poller = new Periodic(
+    () => this.tick(),
+    POLL_MS,
+    () => {}, // tick reports its own failures and backs off
+  );
   private busy = false;
   private failures = 0;
   private retryAt = 0;
@@ -40,14 +45,11 @@ export class WebhookSink {
   ) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), POLL_MS);
-    this.timer.unref();
+    this.poller.start();
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.poller.stop();
   }
 
   /** One round: delivers what is due, batch after batch, until nothing is or a delivery fails. */

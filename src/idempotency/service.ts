@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import { DomainError, unprocessable } from '../errors.js';
+import { deleteInBatches, Periodic } from '../periodic.js';
 import type { IdempotencyRepository } from './repo.js';
 import type { Answer, Claim } from './types.js';
 
@@ -44,8 +45,11 @@ export type Outcome = { claim: Claim } | { replay: Answer };
 export class IdempotencyService {
   /** The clock (milliseconds since the epoch); tests move it. */
   now: () => number = Date.now;
-  private sweepTimer?: NodeJS.Timeout;
-  private pruning = false;
+  private sweeper = new Periodic(
+    () => this.prune(),
+    PRUNE_EVERY_MS,
+    (err) => this.logger.warn({ err }, 'could not prune expired idempotency keys'),
+  );
 
   constructor(
     private repo: IdempotencyRepository,
@@ -104,33 +108,16 @@ export class IdempotencyService {
   }
 
   /** Deletes expired keys, a batch at a time, at most PRUNE_BATCHES batches; returns how many. */
-  async prune(): Promise<number> {
-    let deleted = 0;
-    for (let batch = 0; batch < PRUNE_BATCHES; batch++) {
-      const n = await this.repo.prune(this.now(), PRUNE_BATCH);
-      deleted += n;
-      if (n < PRUNE_BATCH) break;
-    }
-    return deleted;
+  prune(): Promise<number> {
+    return deleteInBatches((limit) => this.repo.prune(this.now(), limit), PRUNE_BATCH, PRUNE_BATCHES);
   }
 
   /** Prunes expired keys every PRUNE_EVERY_MS until close(). */
   start(): void {
-    if (this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => {
-      if (this.pruning) return;
-      this.pruning = true;
-      this.prune()
-        .catch((err) => this.logger.warn({ err }, 'could not prune expired idempotency keys'))
-        .finally(() => {
-          this.pruning = false;
-        });
-    }, PRUNE_EVERY_MS);
-    this.sweepTimer.unref();
+    this.sweeper.start();
   }
 
   close(): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.sweeper.stop();
   }
 }
