@@ -153,8 +153,9 @@ export function coreServices(config: Config, db: Db, logger: Logger, events: Eve
     maxDelayMs: config.throttle.maxDelayMs,
     forgetAfterMs: config.throttle.maxDelayMs,
   });
+  const eventsRepo = new EventsRepository(db);
   const audit = new AuditLog(
-    new EventsRepository(db),
+    eventsRepo,
     { retentionMs: config.eventsRetentionMs, adminEmail: config.users.adminEmail },
     logger,
   );
@@ -181,9 +182,9 @@ export function coreServices(config: Config, db: Db, logger: Logger, events: Eve
     db,
     audit,
   );
-  const thingsRepo = new ThingsRepository(db);
-  const channelsRepo = new ChannelsRepository(db);
-  const connections = new ConnectionsRepository(db);
+  const thingsRepo = new ThingsRepository(db, eventsRepo);
+  const channelsRepo = new ChannelsRepository(db, eventsRepo);
+  const connections = new ConnectionsRepository(db, eventsRepo);
   const access = new ThingAccess(thingsRepo, connections, events, config.cacheSize);
   const singleUser =
     config.things.singleUserEmail && config.things.singleUserToken

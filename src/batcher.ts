@@ -93,15 +93,15 @@ export class Batcher<K, V> {
  * fails (one request's duplicate, say), every request's items run again on their own,
  * so each gets the answer it would have had alone.
  *
- * A request may bring work that must commit with its items (`alongside`: its audit
- * events). The group's statement then runs in one transaction (`transact`) with every
- * request's work after it, each given the statement's result; a request run alone runs
- * in its own. The items and the work commit together or not at all.
+ * A request may bring records that must commit with its items (`extras`: its audit
+ * events). The write gets the group's records with its items and writes both at once
+ * (in the same statement where it can: no transaction to open and commit), so the items
+ * and their records commit together or not at all, grouped or alone.
  */
-export class WriteGroups<T, R> {
+export class WriteGroups<T, R, E = never> {
   private waiting: {
     items: T[];
-    alongside?: (result: R) => void | Promise<void>;
+    extras: E[];
     resolve: (r: R) => void;
     reject: (e: unknown) => void;
     since: number;
@@ -110,20 +110,21 @@ export class WriteGroups<T, R> {
   private scheduled = false;
 
   constructor(
-    /** Writes the items in one statement; its result goes to every request in it. */
-    private write: (items: T[]) => Promise<R>,
+    /**
+     * Writes the items and the records that go with them at once; its result goes to
+     * every request in it.
+     */
+    private write: (items: T[], extras: E[]) => Promise<R>,
     private maxInFlight = 2,
     private maxItems = 1000,
     private admission: Admission = UNLIMITED,
-    /** Runs a write and the work that goes with it in one transaction. */
-    private transact: <X>(work: () => Promise<X>) => Promise<X> = (work) => work(),
   ) {}
 
-  submit(items: T[], alongside?: (result: R) => void | Promise<void>): Promise<R> {
+  submit(items: T[], extras: E[] = []): Promise<R> {
     // Requests waiting behind a slow database are bounded in number and in time (see flush).
     if (this.waiting.length >= this.admission.maxWaiting) return Promise.reject(databaseBusy());
     return new Promise((resolve, reject) => {
-      this.waiting.push({ items, alongside, resolve, reject, since: performance.now() });
+      this.waiting.push({ items, extras, resolve, reject, since: performance.now() });
       if (!this.scheduled && this.inFlight < this.maxInFlight) {
         this.scheduled = true;
         queueMicrotask(() => this.flush());
@@ -158,17 +159,9 @@ export class WriteGroups<T, R> {
   }
 
   private async run(group: typeof this.waiting): Promise<void> {
-    const writeWith = async (items: T[], requests: typeof group): Promise<R> => {
-      if (requests.every((r) => !r.alongside)) return this.write(items);
-      return this.transact(async () => {
-        const result = await this.write(items);
-        for (const r of requests) await r.alongside?.(result);
-        return result;
-      });
-    };
     const alone = async (r: (typeof group)[number]) => {
       try {
-        r.resolve(await writeWith(r.items, [r]));
+        r.resolve(await this.write(r.items, r.extras));
       } catch (err) {
         r.reject(err);
       }
@@ -176,9 +169,9 @@ export class WriteGroups<T, R> {
     if (group.length === 1) return alone(group[0]!);
     let result: R;
     try {
-      result = await writeWith(
+      result = await this.write(
         group.flatMap((r) => r.items),
-        group,
+        group.flatMap((r) => r.extras),
       );
     } catch (err) {
       // The database, not a request, failed: running each alone would fail each again.

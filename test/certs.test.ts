@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import promClient from 'prom-client';
+import { EventsRepository } from '../src/audit/repo.js';
 import { CertsRepository } from '../src/certs/repo.js';
 import { openPki } from '../src/certs/service.js';
 import { loadConfig } from '../src/config.js';
@@ -559,7 +560,10 @@ describe(`certs CA across restarts and from files (${dialect})`, () => {
         openPki(
           loadConfig({ TETHYS_DATA_DIR: server.dataDir, ...env }).certs,
           server.dataDir,
-          new CertsRepository(server.app.services.db, new ThingsRepository(server.app.services.db)),
+          new CertsRepository(
+            server.app.services.db,
+            new ThingsRepository(server.app.services.db, new EventsRepository(server.app.services.db)),
+          ),
           pino({ level: 'silent' }),
         );
       await assert.rejects(

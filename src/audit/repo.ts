@@ -1,6 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
-import { executor } from '../db/transactions.js';
+import { executor, unitBuffer } from '../db/transactions.js';
 import type { AuditEvent, EventQuery } from './types.js';
 
 /**
@@ -22,6 +22,9 @@ const COLUMNS = [
 ] as const;
 
 type Stored = Record<(typeof COLUMNS)[number], unknown>;
+
+/** The unit of work's buffer of events (see `buffer`). */
+const BUFFER = Symbol('audit events');
 
 /** Matches counted at most; beyond, a page says there are at least this many. */
 export const COUNT_CAP = 100_000;
@@ -90,25 +93,40 @@ export class EventsRepository {
   }
 
   /**
-   * Inserts the events in one statement whose one parameter is their JSON: the
-   * database reads the rows out of it (PostgreSQL json_to_recordset, SQLite json_each),
-   * which costs less than binding twelve values a row or twelve arrays.
+   * The INSERT of events, one statement whose one parameter is their JSON: the database
+   * reads the rows out of it (PostgreSQL json_to_recordset, SQLite json_each), which
+   * costs less than binding twelve values a row or twelve arrays. On PostgreSQL another
+   * repository's statement takes it as one of its WITH queries, so a change and its
+   * events are one statement (see `WriteGroups`); `keep` is then a condition on the event
+   * `e` (a connection's event only when its pair was inserted).
    */
-  async insert(events: AuditEvent[]): Promise<void> {
+  insertStatement(events: AuditEvent[], keep?: RawBuilder<unknown>): RawBuilder<unknown> {
     const columns = sql.raw(COLUMNS.join(', '));
     const json = JSON.stringify(events.map(stored));
     if (this.db.dialect === 'postgres') {
       const types = sql.raw(
         COLUMNS.map((c) => `${c} ${c === 'details' ? 'jsonb' : c === 'id' ? 'uuid' : 'text'}`).join(', '),
       );
-      await sql`INSERT INTO events (${columns})
-        SELECT ${columns} FROM json_to_recordset(${json}::json) AS e(${types})`.execute(this.ex());
-      return;
+      return sql`INSERT INTO events (${columns})
+        SELECT ${columns} FROM json_to_recordset(${json}::json) AS e(${types}) ${keep ? sql`WHERE ${keep}` : sql``}`;
     }
+    if (keep) throw new Error('events: a kept-when condition is PostgreSQL only');
     const values = sql.raw(
       COLUMNS.map((c) => (c === 'details' ? `json(value -> '$.details')` : `value ->> '$.${c}'`)).join(', '),
     );
-    await sql`INSERT INTO events (${columns}) SELECT ${values} FROM json_each(${json})`.execute(this.ex());
+    return sql`INSERT INTO events (${columns}) SELECT ${values} FROM json_each(${json})`;
+  }
+
+  async insert(events: AuditEvent[]): Promise<void> {
+    if (events.length > 0) await this.insertStatement(events).execute(this.ex());
+  }
+
+  /**
+   * Adds events to the current unit of work: they are written in one statement, with
+   * every other event of the unit, just before it commits. False outside a unit of work.
+   */
+  buffer(events: AuditEvent[]): boolean {
+    return unitBuffer(BUFFER, events, (items) => this.insert(items));
   }
 
   /** The conditions besides the entity, owner first. */

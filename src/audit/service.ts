@@ -1,13 +1,12 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/types.js';
-import { afterCommit, unitBuffer } from '../db/transactions.js';
+import { afterCommit } from '../db/transactions.js';
 import { deleteInBatches, Periodic } from '../periodic.js';
 import { requestContext } from './context.js';
 import { type EventsRepository, idBound } from './repo.js';
 import type { Actor, AuditEvent, EventPage, EventQuery, NewEvent } from './types.js';
 
-const BUFFER = Symbol('audit events');
 const PRUNE_BATCH = 1000;
 const PRUNE_BATCHES = 100;
 const PRUNE_EVERY_MS = 60_000;
@@ -96,15 +95,26 @@ export class AuditLog {
 
   /**
    * Records events of a change being made. Must be called inside the change's unit of
-   * work (`inTransaction`, or a write group's `alongside`): an event recorded outside
-   * one would not commit with its change, so it is a programming error.
+   * work (`inTransaction`): an event recorded outside one would not commit with its
+   * change, so it is a programming error. (A change written by a write group takes its
+   * events from `prepare` instead, into its own statement, and calls `published`.)
    */
   record(by: Actor | Identity, events: NewEvent | NewEvent[]): void {
-    const list = Array.isArray(events) ? events : [events];
-    if (list.length === 0) return;
+    const rows = this.prepare(by, Array.isArray(events) ? events : [events]);
+    if (rows.length === 0) return;
+    if (!this.repo.buffer(rows)) throw new Error(`audit: ${rows[0]!.action} recorded outside a transaction`);
+    this.published(rows);
+  }
+
+  /**
+   * The events as written: ids, actor and where the request came from. The caller
+   * writes them with its change, then calls `published` for those it wrote.
+   */
+  prepare(by: Actor | Identity, list: NewEvent[]): AuditEvent[] {
+    if (list.length === 0) return [];
     const actor = 'user' in by ? by : actorOf(by);
     const ctx = requestContext();
-    const rows = list.map((e): AuditEvent => {
+    return list.map((e): AuditEvent => {
       const { id, ms } = newEventId();
       return {
         id,
@@ -121,14 +131,11 @@ export class AuditLog {
         details: e.details ? scrub(e.details) : {},
       };
     });
-    if (!unitBuffer(BUFFER, rows, (items) => this.write(items))) {
-      throw new Error(`audit: ${list[0]!.action} recorded outside a transaction`);
-    }
   }
 
-  private async write(events: AuditEvent[]): Promise<void> {
-    await this.repo.insert(events);
-    await afterCommit(async () => this.publish(events));
+  /** Events written with a change go to the stream once it commits (now, outside a transaction). */
+  published(events: AuditEvent[]): void {
+    if (events.length > 0) void afterCommit(async () => this.publish(events));
   }
 
   /** Committed events (this instance's, or another's through the bus) to this process's listeners. */

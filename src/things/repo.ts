@@ -1,4 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
+import type { EventsRepository } from '../audit/repo.js';
+import type { AuditEvent } from '../audit/types.js';
 import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
 import { GinPendingFlush } from '../db/gin-pending.js';
@@ -33,13 +35,16 @@ abstract class EntityRepository<T extends Thing | Channel> {
 
   private anchors = new PageAnchors();
 
-  constructor(protected db: Db) {
+  constructor(
+    protected db: Db,
+    /** The audit trail's events, written with the rows that cause them. */
+    protected events: EventsRepository,
+  ) {
     this.inserts = new WriteGroups(
-      (rows) => this.insertNow(rows),
+      (rows, events) => this.insertNow(rows, events),
       2,
       INSERT_CHUNK,
       db.admission,
-      (work) => inTransaction(db, work),
     );
   }
 
@@ -324,23 +329,19 @@ abstract class EntityRepository<T extends Thing | Channel> {
   }
 
   /** Inserts made outside a transaction at about the same time leave in one statement. */
-  private inserts: WriteGroups<Record<string, unknown>, void>;
+  private inserts: WriteGroups<Record<string, unknown>, void, AuditEvent>;
 
   /**
-   * All rows or none: one statement when they fit in one (shared with other requests'
-   * rows when no transaction is open), else one transaction. A key or id that another
-   * row has fails it: conflict. `alongside` (the caller's audit events) commits with
-   * the rows: in the caller's transaction, the write group's, or one opened here.
+   * All rows or none, with their audit events: one statement when they fit in one
+   * (shared with other requests' rows when no transaction is open), else one
+   * transaction. A key or id that another row has fails it: conflict.
    */
-  protected insertRows(rows: Record<string, unknown>[], alongside?: () => void): Promise<void> {
+  protected insertRows(rows: Record<string, unknown>[], events: AuditEvent[]): Promise<void> {
     this.ginPending().written();
     const write =
       !inUnitOfWork() && rows.length < GROUP_BELOW
-        ? this.inserts.submit(rows, alongside)
-        : inTransaction(this.db, async () => {
-            await this.insertNow(rows);
-            alongside?.();
-          });
+        ? this.inserts.submit(rows, events)
+        : this.insertNow(rows, events);
     return onDuplicate(write, () => conflict());
   }
 
@@ -352,7 +353,12 @@ abstract class EntityRepository<T extends Thing | Channel> {
     return this.pendingFlush;
   }
 
-  private async insertNow(given: Record<string, unknown>[]): Promise<void> {
+  /**
+   * On PostgreSQL rows that fit in one statement take their events into it (no
+   * transaction to open: the statement is one); else the rows' statements and the
+   * events are one transaction (or part of the caller's).
+   */
+  private async insertNow(given: Record<string, unknown>[], events: AuditEvent[]): Promise<void> {
     // Rows in one order everywhere (by key, the unique value a client chooses), so two
     // writes that share keys meet at the first shared one instead of each holding one
     // the other waits for: a deadlock on PostgreSQL.
@@ -361,18 +367,19 @@ abstract class EntityRepository<T extends Thing | Channel> {
       return x < y ? -1 : x > y ? 1 : 0;
     };
     const rows = 'key' in given[0]! ? [...given].sort(byKey) : given;
-    const insert = async () => {
+    if (this.db.dialect === 'postgres' && rows.length <= INSERT_CHUNK) return this.insertUnnest(rows, events);
+    await inTransaction(this.db, async () => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows.slice(i, i + INSERT_CHUNK);
-        if (this.db.dialect === 'postgres') await this.insertUnnest(chunk);
+        if (this.db.dialect === 'postgres') await this.insertUnnest(chunk, []);
         else
           await this.ex()
             .insertInto(this.table)
             .values(chunk as never)
             .execute();
       }
-    };
-    await (rows.length <= INSERT_CHUNK ? insert() : inTransaction(this.db, insert));
+      this.events.buffer(events);
+    });
   }
 
   /**
@@ -383,9 +390,9 @@ abstract class EntityRepository<T extends Thing | Channel> {
    * that make totals exact without COUNT; see migration 0005). A thing whose key is
    * taken is left out (ON CONFLICT DO NOTHING: concurrent inserts of one key into its
    * exclusion constraint would otherwise deadlock) and then fails the whole statement
-   * with a unique violation (`tethys_duplicate`, migration 0008).
+   * with a unique violation (`tethys_duplicate`, migration 0008), events and all.
    */
-  private async insertUnnest(rows: Record<string, unknown>[]): Promise<void> {
+  private async insertUnnest(rows: Record<string, unknown>[], events: AuditEvent[]): Promise<void> {
     const columns = Object.keys(rows[0]!);
     const arrays = columns.map(
       (c) => sql`${rows.map((r) => r[c])}::${sql.raw(c === 'metadata' ? 'jsonb[]' : 'text[]')}`,
@@ -400,6 +407,7 @@ abstract class EntityRepository<T extends Thing | Channel> {
         SELECT owner, ${this.table}, pg_backend_pid() % 64, count(*), count(*) FROM inserted GROUP BY owner
       ON CONFLICT (owner, kind, shard)
         DO UPDATE SET n = entity_counts.n + EXCLUDED.n, writes = entity_counts.writes + EXCLUDED.writes)
+      ${events.length > 0 ? sql`, audit AS (${this.events.insertStatement(events)})` : sql``}
       SELECT tethys_duplicate(${this.table}) FROM (SELECT count(*) AS n FROM inserted) i
         WHERE i.n < ${rows.length}`.execute(this.ex());
   }
@@ -419,8 +427,8 @@ export class ThingsRepository extends EntityRepository<Thing> {
     };
   }
 
-  /** `alongside`: work that commits with the rows (see insertRows). */
-  async insert(things: Thing[], alongside?: () => void): Promise<void> {
+  /** `events`: the audit trail's, written with the rows (see insertRows). */
+  async insert(things: Thing[], events: AuditEvent[]): Promise<void> {
     await this.insertRows(
       things.map((t) => ({
         id: t.id,
@@ -429,7 +437,7 @@ export class ThingsRepository extends EntityRepository<Thing> {
         key: t.key,
         metadata: this.db.json(t.metadata),
       })),
-      alongside,
+      events,
     );
   }
 
@@ -518,11 +526,11 @@ export class ChannelsRepository extends EntityRepository<Channel> {
     return { id: row.id, owner: row.owner, name: row.name, metadata: this.db.parseJson(row.metadata) };
   }
 
-  /** `alongside`: work that commits with the rows (see insertRows). */
-  async insert(channels: Channel[], alongside?: () => void): Promise<void> {
+  /** `events`: the audit trail's, written with the rows (see insertRows). */
+  async insert(channels: Channel[], events: AuditEvent[]): Promise<void> {
     await this.insertRows(
       channels.map((c) => ({ id: c.id, owner: c.owner, name: c.name, metadata: this.db.json(c.metadata) })),
-      alongside,
+      events,
     );
   }
 
@@ -544,15 +552,18 @@ interface Pair {
 
 export class ConnectionsRepository {
   /** Single-pair connects made outside a transaction at about the same time share a statement. */
-  private pairs: WriteGroups<Pair, Set<string>>;
+  private pairs: WriteGroups<Pair, Set<string>, AuditEvent>;
 
-  constructor(private db: Db) {
+  constructor(
+    private db: Db,
+    /** The audit trail's events, written with the pairs that cause them. */
+    private events: EventsRepository,
+  ) {
     this.pairs = new WriteGroups(
-      (pairs) => this.insertOwnedPairs(pairs),
+      (pairs, events) => this.insertOwnedPairs(pairs, events),
       2,
       1000,
       db.admission,
-      (work) => inTransaction(db, work),
     );
   }
 
@@ -564,58 +575,80 @@ export class ConnectionsRepository {
    * The channel and thing rows are locked as they are read (PostgreSQL): one deleted
    * meanwhile is then left out (its pair answers as missing) instead of failing the
    * foreign key check.
+   *
+   * `events` are the pairs' `connection.create` events (the channel the entity, the thing
+   * the related one); each is written when its pair is inserted. On PostgreSQL they are
+   * part of the statement (kept by the pairs it returns), on SQLite of its transaction.
    */
-  private async insertOwnedPairs(pairs: Pair[]): Promise<Set<string>> {
-    const list =
-      this.db.dialect === 'postgres'
-        ? sql`SELECT * FROM unnest(${pairs.map((p) => p.channelId)}::text[], ${pairs.map((p) => p.thingId)}::text[], ${pairs.map((p) => p.owner)}::text[])`
-        : sql`VALUES ${sql.join(pairs.map((p) => sql`(${p.channelId}, ${p.thingId}, ${p.owner})`))}`;
-    const rows = await sql<{
-      channel_id: string;
-      thing_id: string;
-    }>`WITH p (channel_id, thing_id, owner) AS (${list})
-      INSERT INTO connections (channel_id, thing_id, owner)
+  private async insertOwnedPairs(pairs: Pair[], events: AuditEvent[]): Promise<Set<string>> {
+    const named = (rows: { channel_id: string; thing_id: string }[]) =>
+      new Set(rows.map((r) => `${r.channel_id} ${r.thing_id}`));
+    // The pairs are the WITH query `p`.
+    const insert = (lock: string) => sql`INSERT INTO connections (channel_id, thing_id, owner)
       SELECT c.id, t.id, c.owner FROM p
         JOIN channels c ON c.id = p.channel_id AND c.owner = p.owner
         JOIN things t ON t.id = p.thing_id AND t.owner = p.owner
-      ORDER BY c.id, t.id ${sql.raw(this.db.dialect === 'postgres' ? 'FOR KEY SHARE OF c, t' : '')}
-      RETURNING channel_id, thing_id`.execute(executor(this.db));
-    return new Set(rows.rows.map((r) => `${r.channel_id} ${r.thing_id}`));
+      ORDER BY c.id, t.id ${sql.raw(lock)}
+      RETURNING channel_id, thing_id`;
+    if (this.db.dialect === 'sqlite') {
+      const list = sql`VALUES ${sql.join(pairs.map((p) => sql`(${p.channelId}, ${p.thingId}, ${p.owner})`))}`;
+      return inTransaction(this.db, async () => {
+        const rows = await sql<{
+          channel_id: string;
+          thing_id: string;
+        }>`WITH p (channel_id, thing_id, owner) AS (${list})
+          ${insert('')}`.execute(executor(this.db));
+        const added = named(rows.rows);
+        this.events.buffer(events.filter((e) => added.has(`${e.entity_id} ${e.related_id}`)));
+        return added;
+      });
+    }
+    const list = sql`SELECT * FROM unnest(${pairs.map((p) => p.channelId)}::text[], ${pairs.map((p) => p.thingId)}::text[], ${pairs.map((p) => p.owner)}::text[])`;
+    const audit =
+      events.length > 0
+        ? sql`, audit AS (${this.events.insertStatement(
+            events,
+            sql`EXISTS (SELECT 1 FROM inserted i WHERE i.channel_id = e.entity_id AND i.thing_id = e.related_id)`,
+          )})`
+        : sql``;
+    const rows = await sql<{
+      channel_id: string;
+      thing_id: string;
+    }>`WITH p (channel_id, thing_id, owner) AS (${list}),
+      inserted AS (${insert('FOR KEY SHARE OF c, t')}) ${audit}
+      SELECT channel_id, thing_id FROM inserted`.execute(executor(this.db));
+    return named(rows.rows);
   }
 
   /**
    * Connects every channel with every thing in one statement, which inserts either all
    * pairs or, when any id is missing or not the owner's, none (returns false then).
-   * A pair that already exists fails the statement: conflict. `alongside` (the caller's
-   * audit events) runs when the pairs were added, and commits with them.
+   * A pair that already exists fails the statement: conflict. `events` (the pairs'
+   * audit events) are written when the pairs are, and commit with them.
    */
   async connectAll(
     owner: string,
     channelIds: string[],
     thingIds: string[],
-    alongside?: () => void,
+    events: AuditEvent[],
   ): Promise<boolean> {
-    return onDuplicate(this.connectAllNow(owner, channelIds, thingIds, alongside), () => conflict());
+    return onDuplicate(this.connectAllNow(owner, channelIds, thingIds, events), () => conflict());
   }
 
   private async connectAllNow(
     owner: string,
     channelIds: string[],
     thingIds: string[],
-    alongside?: () => void,
+    events: AuditEvent[],
   ): Promise<boolean> {
     if (channelIds.length === 1 && thingIds.length === 1 && !inUnitOfWork()) {
       // One pair (PUT connect): the join alone says whether both exist and are owned.
       const pair = { channelId: channelIds[0]!, thingId: thingIds[0]!, owner };
-      const name = `${pair.channelId} ${pair.thingId}`;
-      const added = await this.pairs.submit([pair], (added) => {
-        if (added.has(name)) alongside?.();
-      });
-      return added.has(name);
+      return (await this.pairs.submit([pair], events)).has(`${pair.channelId} ${pair.thingId}`);
     }
     return inTransaction(this.db, async () => {
       const added = await this.connectAllStatement(owner, channelIds, thingIds);
-      if (added) alongside?.();
+      if (added) this.events.buffer(events);
       return added;
     });
   }
@@ -627,7 +660,7 @@ export class ConnectionsRepository {
   ): Promise<boolean> {
     if (channelIds.length === 1 && thingIds.length === 1) {
       const pair = { channelId: channelIds[0]!, thingId: thingIds[0]!, owner };
-      return (await this.insertOwnedPairs([pair])).has(`${pair.channelId} ${pair.thingId}`);
+      return (await this.insertOwnedPairs([pair], [])).has(`${pair.channelId} ${pair.thingId}`);
     }
     const ids = (list: string[]) => sql.join(list.map((id) => sql`${id}`));
     const result = await sql`INSERT INTO connections (channel_id, thing_id, owner)

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { AuditLog } from '../audit/service.js';
+import type { NewEvent } from '../audit/types.js';
 import type { AuthService } from '../auth/service.js';
 import type { Identity } from '../auth/types.js';
 import type { Db } from '../db/schema.js';
@@ -97,17 +98,17 @@ export class ThingsService {
         metadata: t.metadata ?? {},
       };
     });
-    await this.things.insert(things, () =>
-      this.audit.record(
-        identity,
-        things.map((t) => ({
-          action: 'thing.create',
-          entityId: t.id,
-          owner: email,
-          details: described(t.name, t.metadata),
-        })),
-      ),
+    const events = this.audit.prepare(
+      identity,
+      things.map((t) => ({
+        action: 'thing.create',
+        entityId: t.id,
+        owner: email,
+        details: described(t.name, t.metadata),
+      })),
     );
+    await this.things.insert(things, events);
+    this.audit.published(events);
     return things;
   }
 
@@ -193,17 +194,17 @@ export class ThingsService {
       name: this.checkName(c.name),
       metadata: c.metadata ?? {},
     }));
-    await this.channels.insert(channels, () =>
-      this.audit.record(
-        identity,
-        channels.map((c) => ({
-          action: 'channel.create',
-          entityId: c.id,
-          owner: email,
-          details: described(c.name, c.metadata),
-        })),
-      ),
+    const events = this.audit.prepare(
+      identity,
+      channels.map((c) => ({
+        action: 'channel.create',
+        entityId: c.id,
+        owner: email,
+        details: described(c.name, c.metadata),
+      })),
     );
+    await this.channels.insert(channels, events);
+    this.audit.published(events);
     return channels;
   }
 
@@ -283,10 +284,10 @@ export class ThingsService {
       );
     }
     const pairs = channels.flatMap((channelId) => things.map((thingId) => ({ channelId, thingId })));
-    const connected = await this.connections.connectAll(email, channels, things, () =>
-      this.recordConnections(identity, 'connection.create', pairs),
-    );
+    const events = this.audit.prepare(identity, connectionEvents(identity, 'connection.create', pairs));
+    const connected = await this.connections.connectAll(email, channels, things, events);
     if (!connected) throw notFound();
+    this.audit.published(events);
     for (const pair of pairs) await this.events.emit('connection.added', pair);
   }
 
@@ -399,17 +400,23 @@ export class ThingsService {
     action: 'connection.create' | 'connection.remove',
     pairs: { channelId: string; thingId: string }[],
   ): void {
-    this.audit.record(
-      identity,
-      pairs.map((p) => ({
-        action,
-        entityId: p.channelId,
-        relatedId: p.thingId,
-        owner: identity.email,
-        details: { channel_id: p.channelId, thing_id: p.thingId },
-      })),
-    );
+    this.audit.record(identity, connectionEvents(identity, action, pairs));
   }
+}
+
+/** A connection's event: the channel is its entity, the thing the related one. */
+function connectionEvents(
+  identity: Identity,
+  action: 'connection.create' | 'connection.remove',
+  pairs: { channelId: string; thingId: string }[],
+): NewEvent[] {
+  return pairs.map((p) => ({
+    action,
+    entityId: p.channelId,
+    relatedId: p.thingId,
+    owner: identity.email,
+    details: { channel_id: p.channelId, thing_id: p.thingId },
+  }));
 }
 
 /** What an event tells of a thing or channel: its name and the names of its metadata's fields (values may be secrets). */
