@@ -517,7 +517,32 @@ function deviceSuite(name: string, env: () => Record<string, string>) {
       );
       const list = await request('GET', `/certs/${d.thing.id}`, { token: owner });
       assert.equal(list.json.total, 2);
+      // The device is the actor of its EST renewal (audit trail), as over POST /certs/renew.
+      const renewals = async () =>
+        (await request('GET', `/things/${d.thing.id}/events?action=cert.renew`, { token: owner })).json
+          .events as {
+          actor: string;
+          entity_id: string;
+          related_id: string;
+          details: Record<string, unknown>;
+        }[];
+      const [renewal, ...more] = await renewals();
+      assert.equal(more.length, 0);
+      assert.equal(renewal?.actor, `thing:${d.thing.id}`);
+      assert.equal(renewal.related_id, d.thing.id);
+      assert.equal(renewal.details.old_serial, d.issued.cert_serial);
+      // The certificate answered is the one recorded (serials as hex bytes with colons).
+      const hex = (serial: string) => serial.replaceAll(':', '').toLowerCase().replace(/^0+/, '');
+      assert.equal(
+        hex(renewal.entity_id),
+        hex(
+          openssl('x509', '-in', certFile, '-noout', '-serial')
+            .trim()
+            .replace(/^serial=/, ''),
+        ),
+      );
       assert.match(await enroll(), /^401 application\/json/);
+      assert.equal((await renewals()).length, 1, 'a refused renewal records nothing');
     });
 
     it("updates the bootstrap config that carries the thing's certificate", async () => {
