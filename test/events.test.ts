@@ -151,12 +151,31 @@ describe('audit trail: things, channels, connections', () => {
     });
     assertError(refused, 404);
     assert.equal((await events(request, user.token, 'action=connection.')).total, 0);
+    // One pair (PUT, written by a write group with its event kept by the pairs inserted):
+    // a foreign thing is 404 and no event; a pair already there 409 and no second event.
+    assertError(
+      await request('PUT', `/channels/${channel.id}/things/${foreign.id}`, { token: user.token }),
+      404,
+    );
+    const one = await request('PUT', `/channels/${channel.id}/things/${things[2]!.id}`, {
+      token: user.token,
+    });
+    assert.equal(one.status, 200, one.text);
+    assertError(
+      await request('PUT', `/channels/${channel.id}/things/${things[2]!.id}`, { token: user.token }),
+      409,
+    );
+    const single = await events(request, user.token, 'action=connection.');
+    assert.deepEqual(
+      single.events.map((e) => [e.entity_id, e.related_id]),
+      [[channel.id, things[2]!.id]],
+    );
     const ok = await request('POST', '/connect', {
       token: user.token,
       body: { channel_ids: [channel.id], thing_ids: [things[0]!.id, things[1]!.id] },
     });
     assert.equal(ok.status, 200, ok.text);
-    assert.equal((await events(request, user.token, 'action=connection.')).total, 2);
+    assert.equal((await events(request, user.token, 'action=connection.')).total, 3);
   });
 
   it('single creates made at once share statements, and each keeps its one event', async () => {
@@ -190,8 +209,22 @@ describe('audit trail: things, channels, connections', () => {
     const user = await fixture.user();
     const { db } = fixture.server.app.services;
     const thing = await createThing(request, user.token, { name: 'keep' });
-    // The events table refuses writes for a moment: the change must fail with it.
+    const channel = await request.sdk(user.token).channels.create({ name: 'kept' });
+    // The events table refuses writes for a moment: the change must fail with it. Single
+    // creates, bulk creates and a connect write their events in their own statement on
+    // PostgreSQL (one of its WITH queries), the others in their transaction.
     await whileEventsRefused(db, async () => {
+      const connected = await request('PUT', `/channels/${channel}/things/${thing.id}`, {
+        token: user.token,
+      });
+      assert.equal(connected.status, 500, connected.text);
+      const bulk = await request('POST', '/things/bulk', {
+        token: user.token,
+        body: [{ name: 'never-bulk-1' }, { name: 'never-bulk-2' }],
+      });
+      assert.equal(bulk.status, 500, bulk.text);
+      const channels = await request('POST', '/channels', { token: user.token, body: { name: 'never' } });
+      assert.equal(channels.status, 500, channels.text);
       const renamed = await request('PUT', `/things/${thing.id}`, {
         token: user.token,
         body: { name: 'gone' },
@@ -205,10 +238,14 @@ describe('audit trail: things, channels, connections', () => {
     const view = await request('GET', `/things/${thing.id}`, { token: user.token });
     assert.equal(view.json.name, 'keep', 'the rename rolled back with its event');
     const list = await request('GET', '/things?name=never', { token: user.token });
-    assert.equal(list.json.total, 0, 'the create rolled back with its event');
+    assert.equal(list.json.total, 0, 'the creates rolled back with their events');
+    const channels = await request('GET', '/channels?name=never', { token: user.token });
+    assert.equal(channels.json.total, 0, 'the channel create rolled back with its event');
+    const connected = await request('GET', `/channels/${channel}/things`, { token: user.token });
+    assert.equal(connected.json.total, 0, 'the connect rolled back with its event');
     assert.deepEqual(
       (await events(request, user.token)).events.map((e) => e.action),
-      ['thing.create', 'user.register'],
+      ['channel.create', 'thing.create', 'user.register'],
     );
   });
 
