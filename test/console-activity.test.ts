@@ -173,6 +173,9 @@ describe(`console: activity and history (${dialect})`, { skip: browserSkip }, ()
     await page.getByRole('heading', { name: 'pump 2', level: 1 }).waitFor();
     const history = page.getByRole('region', { name: 'History' });
     await history.getByRole('listitem').first().waitFor();
+    // Ids show until the names they stand for are looked up: wait for the names.
+    await history.getByText("connected the thing 'pump 2' to the channel 'telemetry'").waitFor();
+    await history.getByText("created the thing 'pump'").waitFor();
     const texts = await itemTexts();
     assert.equal(texts.length, 3, texts.join('\n'));
     assert.match(texts[0]!, /connected the thing 'pump 2' to the channel 'telemetry'/);
