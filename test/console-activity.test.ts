@@ -84,6 +84,8 @@ describe(`console: activity and history (${dialect})`, { skip: browserSkip }, ()
     await openSection(page, 'Activity');
     await page.getByRole('heading', { name: 'Activity', level: 1 }).waitFor();
     await items().first().waitFor();
+    // A connection's event names its thing and channel by id until they are looked up.
+    await page.getByText(`${email} connected the thing 'pump 2' to the channel 'telemetry'`).waitFor();
     const texts = await itemTexts();
     const pumpCreated = texts.findIndex((t) => t.startsWith(`${email} created the thing 'pump'`));
     const pumpChanged = texts.findIndex((t) => t.startsWith(`${email} changed the thing 'pump 2'`));
@@ -127,6 +129,7 @@ describe(`console: activity and history (${dialect})`, { skip: browserSkip }, ()
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/action=connection\./);
     await page.waitForFunction(() => document.querySelectorAll('ol.events > li').length === 1);
+    await page.getByText(`${email} connected the thing 'pump 2' to the channel 'telemetry'`).waitFor();
     assert.deepEqual(
       (await itemTexts()).map((t) => t.split(' — ')[0]),
       [`${email} connected the thing 'pump 2' to the channel 'telemetry'`],
