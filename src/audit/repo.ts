@@ -23,6 +23,15 @@ const COLUMNS = [
 
 type Stored = Record<(typeof COLUMNS)[number], unknown>;
 
+/** The column list, and how each database reads a stored event out of its JSON. */
+const LIST = sql.raw(COLUMNS.join(', '));
+const PG_RECORD = sql.raw(
+  COLUMNS.map((c) => `${c} ${c === 'details' ? 'jsonb' : c === 'id' ? 'uuid' : 'text'}`).join(', '),
+);
+const SQLITE_VALUES = sql.raw(
+  COLUMNS.map((c) => (c === 'details' ? `json(value -> '$.details')` : `value ->> '$.${c}'`)).join(', '),
+);
+
 /** The unit of work's buffer of events (see `buffer`). */
 const BUFFER = Symbol('audit events');
 
@@ -101,20 +110,13 @@ export class EventsRepository {
    * `e` (a connection's event only when its pair was inserted).
    */
   insertStatement(events: AuditEvent[], keep?: RawBuilder<unknown>): RawBuilder<unknown> {
-    const columns = sql.raw(COLUMNS.join(', '));
     const json = JSON.stringify(events.map(stored));
     if (this.db.dialect === 'postgres') {
-      const types = sql.raw(
-        COLUMNS.map((c) => `${c} ${c === 'details' ? 'jsonb' : c === 'id' ? 'uuid' : 'text'}`).join(', '),
-      );
-      return sql`INSERT INTO events (${columns})
-        SELECT ${columns} FROM json_to_recordset(${json}::json) AS e(${types}) ${keep ? sql`WHERE ${keep}` : sql``}`;
+      return sql`INSERT INTO events (${LIST})
+        SELECT ${LIST} FROM json_to_recordset(${json}::json) AS e(${PG_RECORD}) ${keep ? sql`WHERE ${keep}` : sql``}`;
     }
     if (keep) throw new Error('events: a kept-when condition is PostgreSQL only');
-    const values = sql.raw(
-      COLUMNS.map((c) => (c === 'details' ? `json(value -> '$.details')` : `value ->> '$.${c}'`)).join(', '),
-    );
-    return sql`INSERT INTO events (${columns}) SELECT ${values} FROM json_each(${json})`;
+    return sql`INSERT INTO events (${LIST}) SELECT ${SQLITE_VALUES} FROM json_each(${json})`;
   }
 
   async insert(events: AuditEvent[]): Promise<void> {
@@ -233,7 +235,7 @@ export class EventsRepository {
 
   /** Events after `afterId` and before `beforeId`, oldest first (a sink's next batch). */
   async between(afterId: string, beforeId: string, limit: number): Promise<AuditEvent[]> {
-    const rows = await sql<Row>`SELECT ${sql.raw(COLUMNS.join(', '))} FROM events
+    const rows = await sql<Row>`SELECT ${LIST} FROM events
       WHERE id > ${afterId} AND id < ${beforeId} ORDER BY id LIMIT ${limit}`.execute(this.ex());
     return rows.rows.map((r) => this.toEvent(r));
   }

@@ -98,15 +98,7 @@ export class ThingsService {
         metadata: t.metadata ?? {},
       };
     });
-    const events = this.audit.prepare(
-      identity,
-      things.map((t) => ({
-        action: 'thing.create',
-        entityId: t.id,
-        owner: email,
-        details: described(t.name, t.metadata),
-      })),
-    );
+    const events = this.audit.prepare(identity, createdEvents('thing.create', things));
     await this.things.insert(things, events);
     this.audit.published(events);
     return things;
@@ -194,15 +186,7 @@ export class ThingsService {
       name: this.checkName(c.name),
       metadata: c.metadata ?? {},
     }));
-    const events = this.audit.prepare(
-      identity,
-      channels.map((c) => ({
-        action: 'channel.create',
-        entityId: c.id,
-        owner: email,
-        details: described(c.name, c.metadata),
-      })),
-    );
+    const events = this.audit.prepare(identity, createdEvents('channel.create', channels));
     await this.channels.insert(channels, events);
     this.audit.published(events);
     return channels;
@@ -402,6 +386,16 @@ export class ThingsService {
   ): void {
     this.audit.record(identity, connectionEvents(identity, action, pairs));
   }
+}
+
+/** The events of things or channels created: each one's name and metadata fields. */
+function createdEvents(action: 'thing.create' | 'channel.create', created: (Thing | Channel)[]): NewEvent[] {
+  return created.map((e) => ({
+    action,
+    entityId: e.id,
+    owner: e.owner,
+    details: described(e.name, e.metadata),
+  }));
 }
 
 /** A connection's event: the channel is its entity, the thing the related one. */
