@@ -1,35 +1,38 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { executor, unitBuffer } from '../db/transactions.js';
-import type { AuditEvent, EventQuery } from './types.js';
+import type { Actor, AuditEvent, EventQuery, NewEvent } from './types.js';
 
 /**
- * The stored columns. An event's time is its id's first 48 bits, its entity type its
- * action's first word, and `actor_user` is stored only when it is not the actor itself:
- * every byte of a row is written with every change.
+ * The stored columns, and the one-letter name each has in the JSON an INSERT carries
+ * (every byte of it is built, sent and parsed with every change). An event's time is
+ * its id's first 48 bits, its entity type its action's first word, and `actor_user` is
+ * stored only when it is not the actor itself: every byte of a row is written too.
  */
-const COLUMNS = [
-  'id',
-  'actor',
-  'actor_user',
-  'action',
-  'entity_id',
-  'related_id',
-  'owner',
-  'source',
-  'request_id',
-  'details',
-] as const;
+const COLUMNS = {
+  id: 'i',
+  actor: 'a',
+  actor_user: 'u',
+  action: 'c',
+  entity_id: 'e',
+  related_id: 'r',
+  owner: 'o',
+  source: 's',
+  request_id: 'q',
+  details: 'd',
+} as const;
 
-type Stored = Record<(typeof COLUMNS)[number], unknown>;
+type Column = keyof typeof COLUMNS;
+const NAMES = Object.keys(COLUMNS) as Column[];
 
-/** The column list, and how each database reads a stored event out of its JSON. */
-const LIST = sql.raw(COLUMNS.join(', '));
+/** The column list, and how each database reads stored events out of their JSON. */
+const LIST = sql.raw(NAMES.join(', '));
 const PG_RECORD = sql.raw(
-  COLUMNS.map((c) => `${c} ${c === 'details' ? 'jsonb' : c === 'id' ? 'uuid' : 'text'}`).join(', '),
+  NAMES.map((c) => `${COLUMNS[c]} ${c === 'details' ? 'jsonb' : c === 'id' ? 'uuid' : 'text'}`).join(', '),
 );
+const PG_AS_COLUMNS = sql.raw(NAMES.map((c) => `${COLUMNS[c]} AS ${c}`).join(', '));
 const SQLITE_VALUES = sql.raw(
-  COLUMNS.map((c) => (c === 'details' ? `json(value -> '$.details')` : `value ->> '$.${c}'`)).join(', '),
+  NAMES.map((c) => (c === 'details' ? `json(value -> '$.d')` : `value ->> '$.${COLUMNS[c]}'`)).join(', '),
 );
 
 /** The unit of work's buffer of events (see `buffer`). */
@@ -54,20 +57,63 @@ export function timeOfId(id: string): string {
   return new Date(Number.parseInt(`${id.slice(0, 8)}${id.slice(9, 13)}`, 16)).toISOString();
 }
 
-/** What is stored of an event (see COLUMNS). */
-function stored(e: AuditEvent): Stored {
+/**
+ * An event ready to be written with its change: its stored JSON (see COLUMNS), built
+ * once, and its entity and related ids, by which a write keeps only some (a connection's
+ * event when its pair is inserted).
+ */
+export interface StoredEvent {
+  readonly entityId: string;
+  readonly relatedId: string | null;
+  readonly json: string;
+}
+
+/**
+ * The stored JSON members that the events of one actor and request share (see COLUMNS):
+ * built once for them all. `actor_user` is left out when it is the actor itself, and a
+ * missing member reads as NULL.
+ */
+export function storedShared(actor: Actor, source: string | null, requestId: string | null): string {
+  const user = actor.user !== null && actor.user !== actor.actor ? `"u":${JSON.stringify(actor.user)},` : '';
+  return `"a":${JSON.stringify(actor.actor)},${user}"s":${JSON.stringify(source)},"q":${JSON.stringify(requestId)},`;
+}
+
+/** An event as stored: `shared` from storedShared, `details` already JSON (and scrubbed). */
+export function storedEvent(id: string, shared: string, e: NewEvent, details: string): StoredEvent {
+  const relatedId = e.relatedId ?? null;
+  const related = relatedId === null ? '' : `"r":${JSON.stringify(relatedId)},`;
   return {
-    id: e.id,
-    actor: e.actor,
-    actor_user: e.actor_user === e.actor ? null : e.actor_user,
-    action: e.action,
-    entity_id: e.entity_id,
-    related_id: e.related_id,
-    owner: e.owner,
-    source: e.source,
-    request_id: e.request_id,
-    details: e.details,
+    entityId: e.entityId,
+    relatedId,
+    json: `{"i":"${id}",${shared}"c":"${e.action}","e":${JSON.stringify(e.entityId)},${related}"o":${JSON.stringify(e.owner)},"d":${details}}`,
   };
+}
+
+/** An event as answered, from its stored row (see COLUMNS); `details` parsed. */
+function answered(r: Row, details: unknown): AuditEvent {
+  const person = !r.actor.includes(':') && r.actor !== 'system';
+  return {
+    id: r.id,
+    time: timeOfId(r.id),
+    actor: r.actor,
+    actor_user: r.actor_user ?? (person ? r.actor : null),
+    action: r.action,
+    entity_type: r.action.slice(0, r.action.indexOf('.')),
+    entity_id: r.entity_id,
+    related_id: r.related_id ?? null,
+    owner: r.owner ?? null,
+    source: r.source ?? null,
+    request_id: r.request_id ?? null,
+    details: details as Record<string, unknown>,
+  };
+}
+
+/** An event as answered, from its stored JSON (what the stream carries once it commits). */
+export function answeredEvent(e: StoredEvent): AuditEvent {
+  const j = JSON.parse(e.json) as Record<string, unknown>;
+  const r = {} as Record<Column, unknown>;
+  for (const c of NAMES) r[c] = j[COLUMNS[c]] ?? null;
+  return answered(r as Row, r.details);
 }
 
 /** SQL for the `events` table, which only this repository names. */
@@ -80,21 +126,7 @@ export class EventsRepository {
 
   /** An event as answered, from its stored row (see COLUMNS). */
   private toEvent(r: Row): AuditEvent {
-    const person = !r.actor.includes(':') && r.actor !== 'system';
-    return {
-      id: r.id,
-      time: timeOfId(r.id),
-      actor: r.actor,
-      actor_user: r.actor_user ?? (person ? r.actor : null),
-      action: r.action,
-      entity_type: r.action.slice(0, r.action.indexOf('.')),
-      entity_id: r.entity_id,
-      related_id: r.related_id,
-      owner: r.owner,
-      source: r.source,
-      request_id: r.request_id,
-      details: this.db.parseJson(r.details) as Record<string, unknown>,
-    };
+    return answered(r, this.db.parseJson(r.details));
   }
 
   private ex() {
@@ -109,17 +141,20 @@ export class EventsRepository {
    * events are one statement (see `WriteGroups`); `keep` is then a condition on the event
    * `e` (a connection's event only when its pair was inserted).
    */
-  insertStatement(events: AuditEvent[], keep?: RawBuilder<unknown>): RawBuilder<unknown> {
-    const json = JSON.stringify(events.map(stored));
+  insertStatement(events: StoredEvent[], keep?: RawBuilder<unknown>): RawBuilder<unknown> {
+    let json = '[';
+    for (let i = 0; i < events.length; i++) json += i === 0 ? events[i]!.json : `,${events[i]!.json}`;
+    json += ']';
     if (this.db.dialect === 'postgres') {
       return sql`INSERT INTO events (${LIST})
-        SELECT ${LIST} FROM json_to_recordset(${json}::json) AS e(${PG_RECORD}) ${keep ? sql`WHERE ${keep}` : sql``}`;
+        SELECT ${LIST} FROM (SELECT ${PG_AS_COLUMNS} FROM json_to_recordset(${json}::json) AS j(${PG_RECORD})) e
+        ${keep ? sql`WHERE ${keep}` : sql``}`;
     }
     if (keep) throw new Error('events: a kept-when condition is PostgreSQL only');
     return sql`INSERT INTO events (${LIST}) SELECT ${SQLITE_VALUES} FROM json_each(${json})`;
   }
 
-  async insert(events: AuditEvent[]): Promise<void> {
+  async insert(events: StoredEvent[]): Promise<void> {
     if (events.length > 0) await this.insertStatement(events).execute(this.ex());
   }
 
@@ -127,7 +162,7 @@ export class EventsRepository {
    * Adds events to the current unit of work: they are written in one statement, with
    * every other event of the unit, just before it commits. False outside a unit of work.
    */
-  buffer(events: AuditEvent[]): boolean {
+  buffer(events: StoredEvent[]): boolean {
     return unitBuffer(BUFFER, events, (items) => this.insert(items));
   }
 
@@ -184,7 +219,7 @@ export class EventsRepository {
     const rows =
       q.limit === 0
         ? Promise.resolve({ rows: [] as Row[] })
-        : sql<Row>`SELECT ${sql.raw(COLUMNS.map((c) => `e.${c}`).join(', '))} FROM events e
+        : sql<Row>`SELECT ${sql.raw(NAMES.map((c) => `e.${c}`).join(', '))} FROM events e
             JOIN (SELECT id FROM (${ids}) m ORDER BY id ${order} LIMIT ${q.limit} OFFSET ${q.offset}) p
               ON p.id = e.id
             ORDER BY e.id ${order}`.execute(this.ex());

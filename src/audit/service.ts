@@ -1,10 +1,17 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/types.js';
-import { afterCommit } from '../db/transactions.js';
+import { afterCommit, inUnitOfWork } from '../db/transactions.js';
 import { deleteInBatches, Periodic } from '../periodic.js';
 import { requestContext } from './context.js';
-import { type EventsRepository, idBound } from './repo.js';
+import {
+  answeredEvent,
+  type EventsRepository,
+  idBound,
+  type StoredEvent,
+  storedEvent,
+  storedShared,
+} from './repo.js';
 import type { Actor, AuditEvent, EventPage, EventQuery, NewEvent } from './types.js';
 
 const PRUNE_BATCH = 1000;
@@ -30,6 +37,8 @@ export function thingActor(thingId: string, owner: string): Actor {
 
 let lastMs = 0;
 let sequence = 0;
+/** lastMs as an id's first two groups (`xxxxxxxx-xxxx-`), made once a millisecond. */
+let clockPrefix = '';
 
 /**
  * A time-ordered event id in UUIDv7's layout: 48 bits of the clock in milliseconds, a
@@ -40,14 +49,18 @@ export function newEventId(now = Date.now()): { id: string; ms: number } {
   if (now > lastMs) {
     lastMs = now;
     sequence = 0;
+    clockPrefix = '';
   } else if (++sequence > 0xfff) {
     lastMs++;
     sequence = 0;
+    clockPrefix = '';
   }
-  const clock = lastMs.toString(16).padStart(12, '0');
-  const seq = sequence.toString(16).padStart(3, '0');
+  if (clockPrefix === '') {
+    const clock = lastMs.toString(16).padStart(12, '0');
+    clockPrefix = `${clock.slice(0, 8)}-${clock.slice(8, 12)}-`;
+  }
   const random = crypto.randomUUID(); // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
-  return { id: `${clock.slice(0, 8)}-${clock.slice(8, 12)}-7${seq}-${random.slice(19)}`, ms: lastMs };
+  return { id: `${clockPrefix}7${sequence.toString(16).padStart(3, '0')}-${random.slice(19)}`, ms: lastMs };
 }
 
 /** Details without any field whose name says it holds a secret, however deep. */
@@ -55,12 +68,36 @@ export function scrub(details: Record<string, unknown>): Record<string, unknown>
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(details)) {
     if (SECRET.test(name)) continue;
-    out[name] =
-      value && typeof value === 'object' && !Array.isArray(value)
-        ? scrub(value as Record<string, unknown>)
-        : value;
+    out[name] = isRecord(value) ? scrub(value) : value;
   }
   return out;
+}
+
+/**
+ * Whether scrub would change anything: a secret's name, or an object that is not plain
+ * (scrub keeps only its own fields). Most details have neither.
+ */
+function scrubs(details: Record<string, unknown>): boolean {
+  for (const name in details) {
+    if (!Object.hasOwn(details, name)) continue;
+    if (SECRET.test(name)) return true;
+    const value = details[name];
+    if (isRecord(value)) {
+      const proto = Object.getPrototypeOf(value);
+      if ((proto !== Object.prototype && proto !== null) || scrubs(value)) return true;
+    }
+  }
+  return false;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Details as stored: their JSON, scrubbed. */
+export function detailsJson(details: Record<string, unknown> | undefined): string {
+  if (!details) return '{}';
+  return JSON.stringify(scrubs(details) ? scrub(details) : details);
 }
 
 export interface AuditOptions {
@@ -100,42 +137,36 @@ export class AuditLog {
    * events from `prepare` instead, into its own statement, and calls `published`.)
    */
   record(by: Actor | Identity, events: NewEvent | NewEvent[]): void {
-    const rows = this.prepare(by, Array.isArray(events) ? events : [events]);
-    if (rows.length === 0) return;
-    if (!this.repo.buffer(rows)) throw new Error(`audit: ${rows[0]!.action} recorded outside a transaction`);
-    this.published(rows);
+    const stored = this.prepare(by, Array.isArray(events) ? events : [events]);
+    if (stored.length === 0) return;
+    if (!this.repo.buffer(stored))
+      throw new Error(`audit: ${stored[0]!.json} recorded outside a transaction`);
+    this.published(stored);
   }
 
   /**
-   * The events as written: ids, actor and where the request came from. The caller
-   * writes them with its change, then calls `published` for those it wrote.
+   * The events as written: ids, actor and where the request came from, as their stored
+   * JSON (built once, straight from the service's fields). The caller writes them with
+   * its change, then calls `published` for those it wrote.
    */
-  prepare(by: Actor | Identity, list: NewEvent[]): AuditEvent[] {
+  prepare(by: Actor | Identity, list: NewEvent[]): StoredEvent[] {
     if (list.length === 0) return [];
     const actor = 'user' in by ? by : actorOf(by);
     const ctx = requestContext();
-    return list.map((e): AuditEvent => {
-      const { id, ms } = newEventId();
-      return {
-        id,
-        time: new Date(ms).toISOString(),
-        actor: actor.actor,
-        actor_user: actor.user,
-        action: e.action,
-        entity_type: e.action.slice(0, e.action.indexOf('.')),
-        entity_id: e.entityId,
-        related_id: e.relatedId ?? null,
-        owner: e.owner,
-        source: ctx?.source ?? null,
-        request_id: ctx?.requestId ?? null,
-        details: e.details ? scrub(e.details) : {},
-      };
-    });
+    const shared = storedShared(actor, ctx?.source ?? null, ctx?.requestId ?? null);
+    const out = new Array<StoredEvent>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
+      out[i] = storedEvent(newEventId().id, shared, e, detailsJson(e.details));
+    }
+    return out;
   }
 
   /** Events written with a change go to the stream once it commits (now, outside a transaction). */
-  published(events: AuditEvent[]): void {
-    if (events.length > 0) void afterCommit(async () => this.publish(events));
+  published(events: StoredEvent[]): void {
+    if (events.length === 0) return;
+    if (inUnitOfWork()) void afterCommit(async () => this.publish(events));
+    else this.publish(events);
   }
 
   /** Committed events (this instance's, or another's through the bus) to this process's listeners. */
@@ -149,7 +180,10 @@ export class AuditLog {
     }
   }
 
-  private publish(events: AuditEvent[]): void {
+  /** Committed events, read back from their stored JSON only when someone listens. */
+  private publish(stored: StoredEvent[]): void {
+    if (this.listeners.size === 0 && !this.stream) return;
+    const events = stored.map(answeredEvent);
     this.deliver(events);
     try {
       this.stream?.(events);

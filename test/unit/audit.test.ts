@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { EventsRepository } from '../../src/audit/repo.js';
-import { newEventId } from '../../src/audit/service.js';
-import type { AuditEvent } from '../../src/audit/types.js';
+import { EventsRepository, type StoredEvent, storedEvent, storedShared } from '../../src/audit/repo.js';
+import { detailsJson, newEventId, scrub } from '../../src/audit/service.js';
 import { inTransaction } from '../../src/db/transactions.js';
 import { dialect } from '../helpers/server.js';
 import { openStore, type Store } from './wiring.js';
@@ -16,23 +15,13 @@ describe(`audit events repository (${dialect})`, () => {
   });
   after(() => store?.close());
 
-  const event = (owner: string, entity: string): AuditEvent => {
-    const { id, ms } = newEventId();
-    return {
-      id,
-      time: new Date(ms).toISOString(),
-      actor: owner,
-      actor_user: owner,
-      action: 'thing.update',
-      entity_type: 'thing',
-      entity_id: entity,
-      related_id: null,
-      owner,
-      source: null,
-      request_id: null,
-      details: { name: 'x' },
-    };
-  };
+  const event = (owner: string, entity: string): StoredEvent =>
+    storedEvent(
+      newEventId().id,
+      storedShared({ actor: owner, user: owner }, null, null),
+      { action: 'thing.update', entityId: entity, owner },
+      '{"name":"x"}',
+    );
 
   it('counts matches up to its cap, then says the total is a lower bound; pages stay exact', async () => {
     const repo = new EventsRepository(store.db, 5);
@@ -65,5 +54,18 @@ describe(`audit events repository (${dialect})`, () => {
     const ids = Array.from({ length: 5000 }, () => newEventId(1_700_000_000_000).id);
     assert.deepEqual([...ids].sort(), ids);
     assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('writes details as their scrubbed JSON, however deep the secret and whatever the values', () => {
+    const cases: Record<string, unknown>[] = [
+      { name: 'n', metadata_fields: ['a', 'b'] },
+      { name: 'n', key: 'k', nested: { password: 'p', keep: 1, deeper: { token: 't', ok: true } } },
+      { when: new Date(0), list: [{ secret: 's' }], none: null, gone: undefined },
+      { channel_id: 'c', thing_id: 't' },
+      {},
+    ];
+    for (const d of cases) assert.equal(detailsJson(d), JSON.stringify(scrub(d)));
+    assert.equal(detailsJson(undefined), '{}');
+    assert.doesNotMatch(detailsJson(cases[1]!), /"(key|password|token)"/);
   });
 });
