@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  type CompiledQuery,
   Kysely,
   type SqliteDatabase as KyselySqliteDatabase,
   PostgresDialect,
@@ -13,6 +14,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { Lru } from '../lru.js';
 import {
   Availability,
   databaseBusy,
@@ -45,6 +47,9 @@ function guard(availability: Availability) {
 }
 
 const NO_ROWS = { changes: 0, lastInsertRowid: 0 };
+
+/** Write statements atOnce keeps prepared (their texts vary with their number of rows). */
+const WRITE_STATEMENTS = 64;
 
 /**
  * better-sqlite3 as kysely's SQLite dialect sees it, with storage errors translated. On
@@ -96,6 +101,19 @@ function openSqlite(dataDir: string, availability: Availability, admission: Admi
   });
   // The hot-path statements are a handful of fixed texts: each prepared once.
   const prepared = new Map<string, SqliteDatabase.Statement>();
+  // The texts of atOnce's writes vary with their number of rows: the recent ones kept.
+  const writes = new Lru<string, SqliteDatabase.Statement>(WRITE_STATEMENTS);
+  const run = <R>(query: CompiledQuery): R[] => {
+    let statement = writes.get(query.sql);
+    if (!statement) {
+      statement = native.prepare(query.sql);
+      writes.set(query.sql, statement);
+    }
+    const values = query.parameters as unknown[];
+    if (statement.reader) return statement.all(...values) as R[];
+    statement.run(...values);
+    return [];
+  };
   return {
     kysely,
     dialect: 'sqlite',
@@ -111,6 +129,10 @@ function openSqlite(dataDir: string, availability: Availability, admission: Admi
         }
         return statement.all(...values) as R[];
       }),
+    atOnce: (work) => {
+      if (native.inTransaction) return undefined;
+      return guarded(() => ({ value: native.transaction(() => work(run))() }));
+    },
     ping: async () => {
       guarded(() => native.prepare('SELECT 1').get());
     },

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 
 /** One type for the whole database; repositories are typed against it. */
 export interface UsersTable {
@@ -80,6 +80,15 @@ export interface Db {
    * use it only when no unit of work is open.
    */
   read<R>(text: string, values: unknown[]): Promise<R[]>;
+  /**
+   * SQLite only: runs `work` as one transaction at once. Its statements (compiled
+   * queries; `run` answers a statement's rows) run synchronously, so no other request's
+   * statement can come between them, and the transaction needs none of kysely's (a lock
+   * on the connection, an await a statement). Undefined while a unit of work holds the
+   * connection's transaction: the caller then writes in one (inTransaction). A failing
+   * statement rolls it all back and throws.
+   */
+  atOnce?<T>(work: (run: <R>(query: CompiledQuery) => R[]) => T): { value: T } | undefined;
   /**
    * How many requests may wait for the database in this process's own queues (grouped
    * writes, batched lookups) and for how long, before they are answered 503 at once

@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from 'kysely';
+import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
 import type { EventsRepository, StoredEvent } from '../audit/repo.js';
 import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
@@ -377,6 +377,23 @@ abstract class EntityRepository<T extends Thing | Channel> {
     };
     const rows = 'key' in given[0]! ? [...given].sort(byKey) : given;
     if (this.db.dialect === 'postgres' && rows.length <= INSERT_CHUNK) return this.insertUnnest(rows, events);
+    if (!inUnitOfWork()) {
+      // SQLite: the rows and their events in one transaction at once.
+      const statements: CompiledQuery[] = [];
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        statements.push(
+          this.ex()
+            .insertInto(this.table)
+            .values(rows.slice(i, i + INSERT_CHUNK) as never)
+            .compile(),
+        );
+      }
+      if (events.length > 0) statements.push(this.events.insertStatement(events).compile(this.db.kysely));
+      const done = this.db.atOnce?.((run) => {
+        for (const statement of statements) run(statement);
+      });
+      if (done) return;
+    }
     await inTransaction(this.db, async () => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         const chunk = rows.slice(i, i + INSERT_CHUNK);
@@ -553,6 +570,12 @@ export class ChannelsRepository extends EntityRepository<Channel> {
   }
 }
 
+/** A connection as an INSERT returns it. */
+interface PairRow {
+  channel_id: string;
+  thing_id: string;
+}
+
 interface Pair {
   channelId: string;
   thingId: string;
@@ -590,8 +613,7 @@ export class ConnectionsRepository {
    * part of the statement (kept by the pairs it returns), on SQLite of its transaction.
    */
   private async insertOwnedPairs(pairs: Pair[], events: StoredEvent[]): Promise<Set<string>> {
-    const named = (rows: { channel_id: string; thing_id: string }[]) =>
-      new Set(rows.map((r) => `${r.channel_id} ${r.thing_id}`));
+    const named = (rows: PairRow[]) => new Set(rows.map((r) => `${r.channel_id} ${r.thing_id}`));
     // The pairs are the WITH query `p`.
     const insert = (lock: string) => sql`INSERT INTO connections (channel_id, thing_id, owner)
       SELECT c.id, t.id, c.owner FROM p
@@ -601,14 +623,21 @@ export class ConnectionsRepository {
       RETURNING channel_id, thing_id`;
     if (this.db.dialect === 'sqlite') {
       const list = sql`VALUES ${sql.join(pairs.map((p) => sql`(${p.channelId}, ${p.thingId}, ${p.owner})`))}`;
+      const statement = sql<PairRow>`WITH p (channel_id, thing_id, owner) AS (${list}) ${insert('')}`;
+      const kept = (added: Set<string>) => events.filter((e) => added.has(`${e.entityId} ${e.relatedId}`));
+      // The pairs and the events of those inserted, in one transaction at once.
+      const done = inUnitOfWork()
+        ? undefined
+        : this.db.atOnce?.((run) => {
+            const added = named(run<PairRow>(statement.compile(this.db.kysely)));
+            const events = kept(added);
+            if (events.length > 0) run(this.events.insertStatement(events).compile(this.db.kysely));
+            return added;
+          });
+      if (done) return done.value;
       return inTransaction(this.db, async () => {
-        const rows = await sql<{
-          channel_id: string;
-          thing_id: string;
-        }>`WITH p (channel_id, thing_id, owner) AS (${list})
-          ${insert('')}`.execute(executor(this.db));
-        const added = named(rows.rows);
-        this.events.buffer(events.filter((e) => added.has(`${e.entityId} ${e.relatedId}`)));
+        const added = named((await statement.execute(executor(this.db))).rows);
+        this.events.buffer(kept(added));
         return added;
       });
     }

@@ -68,4 +68,48 @@ describe(`audit events repository (${dialect})`, () => {
     assert.equal(detailsJson(undefined), '{}');
     assert.doesNotMatch(detailsJson(cases[1]!), /"(key|password|token)"/);
   });
+
+  it('SQLite: a write at once waits for no one, but never joins an open unit of work', {
+    skip: dialect !== 'sqlite' && 'SQLite only',
+  }, async () => {
+    const db = store.db;
+    const id = () => crypto.randomUUID();
+    const insert = (entity: string) =>
+      new EventsRepository(db).insertStatement([event('atonce@example.com', entity)]).compile(db.kysely);
+    const count = async (entity: string) =>
+      (await new EventsRepository(db).page(null, { entityId: entity, offset: 0, limit: 10, dir: 'asc' }))
+        .total;
+    const [inside, outside, failed] = [id(), id(), id()];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const unit = inTransaction(db, async () => {
+      await new EventsRepository(db).insert([event('atonce@example.com', inside)]);
+      await held;
+      throw new Error('rolled back');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The unit holds the connection's transaction: a write at once would become part of it.
+    assert.equal(
+      db.atOnce!((run) => run(insert(outside))),
+      undefined,
+    );
+    release();
+    await assert.rejects(unit, /rolled back/);
+    assert.equal(await count(inside), 0);
+    assert.deepEqual(
+      db.atOnce!((run) => run(insert(outside))),
+      { value: [] },
+    );
+    assert.equal(await count(outside), 1);
+    // A failing statement takes the whole write back.
+    assert.throws(() =>
+      db.atOnce!((run) => {
+        run(insert(failed));
+        run({ ...insert(failed), sql: 'INSERT INTO nowhere VALUES (1)', parameters: [] });
+      }),
+    );
+    assert.equal(await count(failed), 0);
+  });
 });
