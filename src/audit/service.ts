@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/types.js';
-import { afterCommit, inUnitOfWork } from '../db/transactions.js';
+import { afterCommit } from '../db/transactions.js';
 import { deleteInBatches, Periodic } from '../periodic.js';
 import { requestContext } from './context.js';
 import {
@@ -164,9 +164,7 @@ export class AuditLog {
 
   /** Events written with a change go to the stream once it commits (now, outside a transaction). */
   published(events: StoredEvent[]): void {
-    if (events.length === 0) return;
-    if (inUnitOfWork()) void afterCommit(async () => this.publish(events));
-    else this.publish(events);
+    if (events.length > 0) void afterCommit(async () => this.publish(events));
   }
 
   /** Committed events (this instance's, or another's through the bus) to this process's listeners. */

@@ -1,4 +1,4 @@
-import { type CompiledQuery, type RawBuilder, sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { EventsRepository, StoredEvent } from '../audit/repo.js';
 import { WriteGroups } from '../batcher.js';
 import { PLAN_EACH_TIME } from '../db/database.js';
@@ -365,7 +365,9 @@ abstract class EntityRepository<T extends Thing | Channel> {
   /**
    * On PostgreSQL rows that fit in one statement take their events into it (no
    * transaction to open: the statement is one); else the rows' statements and the
-   * events are one transaction (or part of the caller's).
+   * events are one transaction (or part of the caller's). On SQLite they are one
+   * transaction run at once (Db.atOnce), or part of the unit of work that holds the
+   * connection.
    */
   private async insertNow(given: Record<string, unknown>[], events: StoredEvent[]): Promise<void> {
     // Rows in one order everywhere (by key, the unique value a client chooses), so two
@@ -376,34 +378,31 @@ abstract class EntityRepository<T extends Thing | Channel> {
       return x < y ? -1 : x > y ? 1 : 0;
     };
     const rows = 'key' in given[0]! ? [...given].sort(byKey) : given;
-    if (this.db.dialect === 'postgres' && rows.length <= INSERT_CHUNK) return this.insertUnnest(rows, events);
-    if (!inUnitOfWork()) {
-      // SQLite: the rows and their events in one transaction at once.
-      const statements: CompiledQuery[] = [];
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        statements.push(
-          this.ex()
-            .insertInto(this.table)
-            .values(rows.slice(i, i + INSERT_CHUNK) as never)
-            .compile(),
-        );
-      }
-      if (events.length > 0) statements.push(this.events.insertStatement(events).compile(this.db.kysely));
-      const done = this.db.atOnce?.((run) => {
-        for (const statement of statements) run(statement);
+    const chunks: Record<string, unknown>[][] = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) chunks.push(rows.slice(i, i + INSERT_CHUNK));
+    if (this.db.dialect === 'postgres') {
+      if (chunks.length === 1) return this.insertUnnest(rows, events);
+      await inTransaction(this.db, async () => {
+        for (const chunk of chunks) await this.insertUnnest(chunk, []);
+        this.events.buffer(events);
       });
-      if (done) return;
+      return;
     }
+    const inserts = chunks.map((chunk) =>
+      this.db.kysely
+        .insertInto(this.table)
+        .values(chunk as never)
+        .compile(),
+    );
+    const done =
+      !inUnitOfWork() &&
+      this.db.atOnce?.((run) => {
+        for (const insert of inserts) run(insert);
+        if (events.length > 0) run(this.events.insertStatement(events).compile(this.db.kysely));
+      });
+    if (done) return;
     await inTransaction(this.db, async () => {
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
-        if (this.db.dialect === 'postgres') await this.insertUnnest(chunk, []);
-        else
-          await this.ex()
-            .insertInto(this.table)
-            .values(chunk as never)
-            .execute();
-      }
+      for (const insert of inserts) await this.ex().executeQuery(insert);
       this.events.buffer(events);
     });
   }
