@@ -378,10 +378,11 @@ abstract class EntityRepository<T extends Thing | Channel> {
       return x < y ? -1 : x > y ? 1 : 0;
     };
     const rows = 'key' in given[0]! ? [...given].sort(byKey) : given;
+    const postgres = this.db.dialect === 'postgres';
+    if (postgres && rows.length <= INSERT_CHUNK) return this.insertUnnest(rows, events);
     const chunks: Record<string, unknown>[][] = [];
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) chunks.push(rows.slice(i, i + INSERT_CHUNK));
-    if (this.db.dialect === 'postgres') {
-      if (chunks.length === 1) return this.insertUnnest(rows, events);
+    if (postgres) {
       await inTransaction(this.db, async () => {
         for (const chunk of chunks) await this.insertUnnest(chunk, []);
         this.events.buffer(events);
@@ -629,8 +630,8 @@ export class ConnectionsRepository {
         ? undefined
         : this.db.atOnce?.((run) => {
             const added = named(run<PairRow>(statement.compile(this.db.kysely)));
-            const events = kept(added);
-            if (events.length > 0) run(this.events.insertStatement(events).compile(this.db.kysely));
+            const theirs = kept(added);
+            if (theirs.length > 0) run(this.events.insertStatement(theirs).compile(this.db.kysely));
             return added;
           });
       if (done) return done.value;
